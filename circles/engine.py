@@ -1,0 +1,217 @@
+"""The numeric core: arrays in, arrays out.
+
+Nothing here knows about GeoPandas, osmnx or files.  Graphs are
+``scipy.sparse.csr_matrix`` objects whose entry ``[u, v]`` is the cost of the
+cheapest edge from node ``u`` to node ``v`` (explicit zeros are real zero-cost
+edges).  Times are seconds inside the core; the public helpers that return
+minutes say so in their names.  Unreachable is ``inf`` in seconds arrays and
+``NaN`` in minutes arrays, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from .errors import InputError
+from .settings import MAX_SNAP_M
+
+Direction = Literal["from", "to"]
+
+
+def build_csr(u: np.ndarray, v: np.ndarray, cost: np.ndarray, n_nodes: int) -> sp.csr_matrix:
+    """Build a CSR graph keeping the **minimum** cost over parallel edges.
+
+    scipy's COO→CSR conversion *sums* duplicate entries, which would turn two
+    parallel streets of 100 m and 120 m into one of 220 m.  Here duplicates
+    are reduced with ``min`` before the matrix is assembled, and zero costs
+    stay as explicit entries.
+
+    Parameters
+    ----------
+    u, v : int arrays
+        Edge tails and heads (node indices ``0 … n_nodes-1``).
+    cost : float array
+        Edge costs, finite and ``>= 0``.
+    n_nodes : int
+        Number of nodes (matrix is ``n_nodes × n_nodes``).
+    """
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    cost = np.asarray(cost, dtype=np.float64)
+    if not (u.shape == v.shape == cost.shape):
+        raise InputError(f"build_csr: u, v and cost must have the same length, got {u.shape}, {v.shape}, {cost.shape}")
+    if cost.size and (not np.all(np.isfinite(cost)) or cost.min() < 0):
+        raise InputError("build_csr: edge costs must be finite and >= 0")
+    if u.size and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= n_nodes):
+        raise InputError(f"build_csr: node index out of range 0..{n_nodes - 1}")
+    order = np.lexsort((cost, v, u))  # by u, then v, cheapest first
+    u, v, cost = u[order], v[order], cost[order]
+    first = np.ones(u.size, dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    u, v, cost = u[first], v[first], cost[first]  # cheapest of each (u, v)
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(u, minlength=n_nodes), out=indptr[1:])
+    index_dtype = np.int32 if max(n_nodes, u.size) < 2**31 - 1 else np.int64
+    return sp.csr_matrix(
+        (cost, v.astype(index_dtype), indptr.astype(index_dtype)), shape=(n_nodes, n_nodes)
+    )
+
+
+def _with_super_source(graph: sp.csr_matrix, sources: np.ndarray, offsets_s: np.ndarray) -> sp.csr_matrix:
+    """Append one virtual node whose out-edges reach every source at its offset.
+
+    A single-source run from the virtual node then equals a multi-source run
+    in which each source starts at its own offset (its access leg).
+    """
+    n = graph.shape[0]
+    indptr = np.concatenate([graph.indptr.astype(np.int64), [graph.indptr[-1] + sources.size]])
+    indices = np.concatenate([graph.indices.astype(np.int64), sources.astype(np.int64)])
+    data = np.concatenate([graph.data, offsets_s])
+    return sp.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
+
+
+def travel_seconds(
+    graph_s: sp.csr_matrix,
+    sources: np.ndarray,
+    *,
+    limit_s: float = np.inf,
+    direction: Direction = "from",
+    source_offsets_s: np.ndarray | None = None,
+) -> np.ndarray:
+    """Seconds between every node and the nearest source, bounded by ``limit_s``.
+
+    One multi-source Dijkstra run, not one run per source.
+
+    Parameters
+    ----------
+    graph_s : csr_matrix
+        Travel seconds per directed edge (see :func:`build_csr`).
+    sources : int array
+        Source node indices (duplicates allowed).
+    limit_s : float
+        Nodes further than this are left unreached (``inf``).
+    direction : {"from", "to"}
+        ``"from"``: time travelling *from* the nearest source to each node
+        (an ambulance driving from its station to the resident).
+        ``"to"``: time travelling from each node *to* its nearest source
+        (a resident walking to a shop).  On an undirected (walk) graph both
+        give the same answer.
+    source_offsets_s : float array, optional
+        Seconds already spent when leaving each source (e.g. the facility's
+        access leg from its snapped node).  Default zero.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_nodes,)
+        Seconds, ``inf`` where unreachable within the limit.
+    """
+    if direction not in ("from", "to"):
+        raise InputError(f"direction must be 'from' or 'to', got {direction!r}")
+    n = graph_s.shape[0]
+    sources = np.asarray(sources, dtype=np.int64).ravel()
+    if sources.size == 0:
+        return np.full(n, np.inf)
+    if sources.min() < 0 or sources.max() >= n:
+        raise InputError(f"source node index out of range 0..{n - 1}")
+    graph = graph_s if direction == "from" else graph_s.T.tocsr()
+    if source_offsets_s is None or not np.any(source_offsets_s):
+        dist = dijkstra(graph, directed=True, indices=sources, min_only=True, limit=limit_s)
+        return np.asarray(dist, dtype=np.float64)
+    offsets = np.asarray(source_offsets_s, dtype=np.float64).ravel()
+    if offsets.shape != sources.shape or not np.all(np.isfinite(offsets)) or offsets.min() < 0:
+        raise InputError("source_offsets_s must be finite, >= 0 and one per source")
+    augmented = _with_super_source(graph, sources, offsets)
+    dist = dijkstra(augmented, directed=True, indices=n, limit=limit_s)
+    return np.asarray(dist[:n], dtype=np.float64)
+
+
+def minutes_to_nearest(
+    graph_s: sp.csr_matrix,
+    sources: np.ndarray,
+    *,
+    limit_min: float = np.inf,
+    direction: Direction = "to",
+    source_offsets_min: np.ndarray | None = None,
+) -> np.ndarray:
+    """Minutes between every node and its nearest source; ``NaN`` if unreachable.
+
+    Thin wrapper around :func:`travel_seconds` in minutes.  The default
+    direction is ``"to"`` (residents travelling to facilities).
+    """
+    offsets_s = None if source_offsets_min is None else np.asarray(source_offsets_min, dtype=float) * 60.0
+    seconds = travel_seconds(
+        graph_s, sources, limit_s=limit_min * 60.0, direction=direction, source_offsets_s=offsets_s
+    )
+    minutes = seconds / 60.0
+    minutes[~np.isfinite(minutes)] = np.nan
+    return minutes
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Result of snapping points to network nodes.
+
+    Attributes
+    ----------
+    node : int array
+        Index of the nearest node of each point.
+    distance_m : float array
+        Straight-line distance from the point to that node, metres.
+    off_network : bool array
+        ``True`` where the distance exceeds the maximum snap distance: such
+        points are not joined to the network (their times are ``NaN``).
+    """
+
+    node: np.ndarray
+    distance_m: np.ndarray
+    off_network: np.ndarray
+
+    def access_seconds(self, speed_m_per_s: float) -> np.ndarray:
+        """Seconds to cover each snap distance at ``speed_m_per_s``; ``inf`` off-network."""
+        if not speed_m_per_s > 0:
+            raise InputError(f"speed must be > 0 m/s, got {speed_m_per_s!r}")
+        seconds = self.distance_m / speed_m_per_s
+        return np.where(self.off_network, np.inf, seconds)
+
+
+class NodeIndex:
+    """A KD-tree over node coordinates (projected, metres) for fast snapping."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray):
+        self._tree = cKDTree(np.column_stack([x, y]))
+
+    def snap(self, px: np.ndarray, py: np.ndarray, *, max_snap_m: float = MAX_SNAP_M) -> Snap:
+        """Snap points (same projected CRS as the nodes) to their nearest node.
+
+        Points further than ``max_snap_m`` are flagged off-network.  Points with
+        NaN coordinates raise :class:`~circles.errors.InputError` naming the rows.
+        """
+        px = np.asarray(px, dtype=np.float64).ravel()
+        py = np.asarray(py, dtype=np.float64).ravel()
+        bad = np.flatnonzero(~(np.isfinite(px) & np.isfinite(py)))
+        if bad.size:
+            raise InputError(
+                f"{bad.size} point(s) have missing or non-finite coordinates (rows {bad[:10].tolist()}"
+                f"{'…' if bad.size > 10 else ''}); fix or remove them before snapping"
+            )
+        if not max_snap_m > 0:
+            raise InputError(f"max_snap_m must be > 0 metres, got {max_snap_m!r}")
+        distance, node = self._tree.query(np.column_stack([px, py]))
+        return Snap(node=node.astype(np.int64), distance_m=distance, off_network=distance > max_snap_m)
+
+
+def point_minutes(node_minutes: np.ndarray, snap: Snap, speed_m_per_min: float) -> np.ndarray:
+    """Minutes for snapped points: the node's minutes plus the walk from the point.
+
+    ``node_minutes`` is a per-node array (NaN = unreachable).  Off-network
+    points get ``NaN``.
+    """
+    result = node_minutes[snap.node] + snap.distance_m / speed_m_per_min
+    result[snap.off_network] = np.nan
+    return result

@@ -1,0 +1,604 @@
+"""Road networks: one :class:`Network` type for walking and driving.
+
+``load_network`` reads files (.osm XML, .osm.pbf, osmnx .graphml) and works
+offline; ``fetch_network`` downloads from OpenStreetMap through osmnx and is
+the only function in circles that talks to the internet.  Both end in
+:func:`build_network`, which filters ways by mode, projects nodes to a local
+UTM zone and builds CSR arrays straight from edge arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from pyproj import CRS, Transformer
+from scipy.sparse.csgraph import connected_components
+
+from . import _osm, settings
+from .engine import NodeIndex, build_csr
+from .errors import InputError, NetworkUnavailableError, NoDataError
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["walk", "drive"]
+MODES = ("walk", "drive")
+
+# ------------------------------------------------------------------ filters
+# Which ways each mode may use.  Modelled on OSM's access conventions and
+# osmnx's walk/drive filters (rules re-stated here, not copied).
+_NOT_WALKABLE = frozenset({
+    "abandoned", "bus_guideway", "construction", "corridor", "elevator", "escalator",
+    "motorway", "motorway_link", "no", "planned", "platform", "proposed", "raceway",
+    "razed", "disused", "busway", "services", "rest_area",
+})
+_DRIVABLE = frozenset({
+    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+    "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
+    "residential", "living_street", "service", "road",
+})
+_NO_DRIVE_SERVICE = frozenset({"parking_aisle", "parking", "private", "driveway"})
+_NO = frozenset({"no", "private"})
+_YES = frozenset({"yes", "designated", "permissive", "destination"})
+
+
+def _col(segments: pd.DataFrame, key: str) -> pd.Series:
+    return segments[key].fillna("").astype(str).str.strip().str.lower()
+
+
+def walk_mask(segments: pd.DataFrame) -> np.ndarray:
+    """Segments a pedestrian may use (not motorways, not foot=no, not private)."""
+    hw = _col(segments, "highway")
+    foot = _col(segments, "foot")
+    access = _col(segments, "access")
+    ok = (hw != "") & ~hw.isin(_NOT_WALKABLE) & (_col(segments, "area") != "yes")
+    ok &= ~foot.isin(_NO)
+    ok &= ~(access.isin(_NO) & ~foot.isin(_YES))
+    ok &= _col(segments, "service") != "private"
+    return ok.to_numpy()
+
+
+def drive_mask(segments: pd.DataFrame) -> np.ndarray:
+    """Segments a car (an ambulance) may use."""
+    hw = _col(segments, "highway")
+    motor = _col(segments, "motor_vehicle")
+    car = _col(segments, "motorcar")
+    access = _col(segments, "access")
+    ok = hw.isin(_DRIVABLE) & (_col(segments, "area") != "yes")
+    ok &= ~motor.isin({"no"}) & ~car.isin({"no"})
+    ok &= ~(access.isin(_NO) & ~(motor.isin(_YES) | car.isin(_YES)))
+    ok &= ~_col(segments, "service").isin(_NO_DRIVE_SERVICE)
+    return ok.to_numpy()
+
+
+def oneway_direction(segments: pd.DataFrame) -> np.ndarray:
+    """+1 forward only, -1 backward only, 0 both ways (OSM ``oneway`` rules)."""
+    ow = _col(segments, "oneway")
+    hw = _col(segments, "highway")
+    junction = _col(segments, "junction")
+    forward = ow.isin({"yes", "true", "1"})
+    implied = (junction.isin({"roundabout", "circular"}) | hw.isin({"motorway"})) & (ow == "")
+    backward = ow.isin({"-1", "reverse"})
+    return np.where(forward | implied, 1, np.where(backward, -1, 0)).astype(np.int8)
+
+
+_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$")
+
+
+def parse_maxspeed(values: pd.Series) -> np.ndarray:
+    """km/h from OSM ``maxspeed`` values; NaN where absent or not numeric.
+
+    ``"50"``, ``"50 km/h"``, ``"30 mph"``; several values (``"60;40"``) give the
+    lowest.  Zone codes such as ``"CN:urban"`` give NaN (the class table applies).
+    """
+    out = np.full(len(values), np.nan)
+    for i, raw in enumerate(values.to_numpy(object)):
+        if not isinstance(raw, str) or not raw:
+            continue
+        speeds = []
+        for part in raw.split(";"):
+            m = _SPEED_RE.match(part)
+            if m:
+                kph = float(m.group(1)) * (1.609344 if m.group(2) == "mph" else 1.0)
+                if 3.0 <= kph <= 150.0:
+                    speeds.append(kph)
+        if speeds:
+            out[i] = min(speeds)
+    return out
+
+
+def class_speed_kph(highway: pd.Series) -> np.ndarray:
+    hw = highway.fillna("").astype(str).str.lower()
+    return hw.map(dict(settings.DRIVE_SPEED_KPH)).fillna(settings.DRIVE_SPEED_FALLBACK_KPH).to_numpy(float)
+
+
+# ------------------------------------------------------------------ network
+
+def utm_crs(lon: float, lat: float) -> CRS:
+    """The WGS84 UTM zone containing a point (Wuhan: EPSG:32650)."""
+    zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A street network for one mode, as compact arrays.
+
+    Attributes
+    ----------
+    mode : {"walk", "drive"}
+    crs : pyproj.CRS
+        The local metric CRS of ``x``/``y`` (a UTM zone picked automatically).
+    node_id : int64 array
+        OSM node ids.
+    lon, lat, x, y : float arrays
+        Node coordinates in WGS84 and in ``crs`` (metres).
+    edge_u, edge_v : int arrays
+        Directed edges as node indices.  A two-way street appears twice;
+        parallel edges are kept here (the CSR keeps their minimum).
+    edge_length_m : float array
+    edge_speed_kph : float array
+        Driving speed per edge (NaN on walk networks).
+    edge_highway : object array
+        OSM ``highway`` class per edge.
+    source : str
+        Where the network came from (file path or query).
+    report : dict
+        Counts worth showing users: ways kept per class, dropped segments,
+        components.
+    """
+
+    mode: str
+    crs: CRS
+    node_id: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length_m: np.ndarray
+    edge_speed_kph: np.ndarray
+    edge_highway: np.ndarray
+    source: str = ""
+    report: dict = field(default_factory=dict)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.node_id.size)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.edge_u.size)
+
+    def __repr__(self) -> str:
+        return (f"Network(mode={self.mode!r}, nodes={self.n_nodes:,}, edges={self.n_edges:,}, "
+                f"crs={self.crs.to_string()}, components={self.report.get('components')}, source={self.source!r})")
+
+    def edge_seconds(self, speed_m_per_min: float | None = None) -> np.ndarray:
+        """Travel seconds per edge.  Walk: length at ``speed_m_per_min`` (default
+        60 m/min).  Drive: length at each edge's speed (the argument must be None)."""
+        if self.mode == "drive":
+            if speed_m_per_min is not None:
+                raise InputError("a drive network uses per-edge speeds; do not pass speed_m_per_min")
+            return self.edge_length_m / (self.edge_speed_kph / 3.6)
+        speed = settings.WALK_SPEED_M_PER_MIN if speed_m_per_min is None else float(speed_m_per_min)
+        if not speed > 0:
+            raise InputError(f"speed_m_per_min must be > 0, got {speed_m_per_min!r}")
+        return self.edge_length_m / (speed / 60.0)
+
+    @cached_property
+    def graph_m(self) -> sp.csr_matrix:
+        """CSR of edge lengths in metres (minimum over parallel edges)."""
+        return build_csr(self.edge_u, self.edge_v, self.edge_length_m, self.n_nodes)
+
+    def graph_s(self, speed_m_per_min: float | None = None) -> sp.csr_matrix:
+        """CSR of travel seconds (see :meth:`edge_seconds`).  Walk graphs at another
+        speed are the length graph rescaled, so this is cheap."""
+        if self.mode == "walk":
+            speed = settings.WALK_SPEED_M_PER_MIN if speed_m_per_min is None else float(speed_m_per_min)
+            if not speed > 0:
+                raise InputError(f"speed_m_per_min must be > 0, got {speed_m_per_min!r}")
+            g = self.graph_m.copy()
+            g.data = g.data / (speed / 60.0)
+            return g
+        return self._drive_graph_s
+
+    @cached_property
+    def _drive_graph_s(self) -> sp.csr_matrix:
+        return build_csr(self.edge_u, self.edge_v, self.edge_seconds(), self.n_nodes)
+
+    @cached_property
+    def node_index(self) -> NodeIndex:
+        return NodeIndex(self.x, self.y)
+
+    @cached_property
+    def component(self) -> np.ndarray:
+        """Component label per node (weak for walk, strong for drive); 0 = largest."""
+        return _components(self.graph_m, "weak" if self.mode == "walk" else "strong")
+
+    def project(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        """WGS84 lon/lat → this network's metric CRS."""
+        tr = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    def snap_lonlat(self, lon, lat, *, max_snap_m: float = settings.MAX_SNAP_M, source: str = "points"):
+        """Snap WGS84 points to the nearest node (see :meth:`circles.engine.NodeIndex.snap`).
+
+        Raises InputError naming rows with missing coordinates or a latitude
+        outside ±90 (usually swapped lon/lat columns).
+        """
+        lon = np.asarray(lon, dtype=float).ravel()
+        lat = np.asarray(lat, dtype=float).ravel()
+        check_lonlat(lon, lat, source)
+        x, y = self.project(lon, lat)
+        return self.node_index.snap(x, y, max_snap_m=max_snap_m)
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) of the nodes in WGS84."""
+        return float(self.lon.min()), float(self.lat.min()), float(self.lon.max()), float(self.lat.max())
+
+    def largest_component(self) -> "Network":
+        """A copy keeping only the largest component (weak for walk, strong for drive)."""
+        keep = self.component == 0
+        return _subset(self, keep)
+
+    def to_networkx(self, speed_m_per_min: float | None = None):
+        """A NetworkX MultiDiGraph with ``length`` (m) and ``time_s`` per edge.
+
+        For interchange and cross-checks only; never used for routing here.
+        """
+        import networkx as nx
+
+        g = nx.MultiDiGraph(crs=self.crs.to_string(), mode=self.mode)
+        g.add_nodes_from(range(self.n_nodes))
+        seconds = self.edge_seconds(speed_m_per_min)
+        g.add_edges_from(
+            (int(u), int(v), {"length": float(l), "time_s": float(s)})
+            for u, v, l, s in zip(self.edge_u, self.edge_v, self.edge_length_m, seconds)
+        )
+        return g
+
+    def edges_gdf(self):
+        """Edges as a GeoDataFrame of straight segments in EPSG:4326 (one per
+        direction pair: reverse duplicates of two-way streets are dropped)."""
+        import geopandas as gpd
+        import shapely
+
+        a = np.minimum(self.edge_u, self.edge_v)
+        b = np.maximum(self.edge_u, self.edge_v)
+        _, first = np.unique(np.column_stack([a, b]), axis=0, return_index=True)
+        first.sort()
+        u, v = self.edge_u[first], self.edge_v[first]
+        coords = np.stack([np.column_stack([self.lon[u], self.lat[u]]),
+                           np.column_stack([self.lon[v], self.lat[v]])], axis=1)
+        return gpd.GeoDataFrame(
+            {"u": u, "v": v, "highway": self.edge_highway[first], "length_m": self.edge_length_m[first]},
+            geometry=shapely.linestrings(coords), crs="EPSG:4326",
+        )
+
+
+def check_lonlat(lon: np.ndarray, lat: np.ndarray, source: str) -> None:
+    """Raise InputError naming rows with NaN or impossible WGS84 coordinates."""
+    bad_nan = np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat)))
+    if bad_nan.size:
+        raise InputError(f"{source}: {bad_nan.size} row(s) have missing coordinates "
+                         f"(rows {bad_nan[:10].tolist()}); fill them in or remove those rows")
+    bad_lat = np.flatnonzero(np.abs(lat) > 90)
+    if bad_lat.size:
+        raise InputError(f"{source}: latitude outside ±90 in {bad_lat.size} row(s) (rows {bad_lat[:10].tolist()}, "
+                         f"e.g. lat={lat[bad_lat[0]]}); longitude and latitude look swapped — "
+                         f"pass them as (lon, lat) / x=longitude, y=latitude")
+    bad_lon = np.flatnonzero(np.abs(lon) > 180)
+    if bad_lon.size:
+        raise InputError(f"{source}: longitude outside ±180 in {bad_lon.size} row(s) (rows {bad_lon[:10].tolist()}); "
+                         f"expected WGS84 degrees — are these projected metres?")
+
+
+def _components(graph: sp.csr_matrix, connection: str) -> np.ndarray:
+    """Component labels renumbered by size: 0 is the largest."""
+    _, labels = connected_components(graph, directed=True, connection=connection)
+    sizes = np.bincount(labels)
+    order = np.argsort(-sizes, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[labels].astype(np.int32)
+
+
+def _component_report(graph: sp.csr_matrix, mode: str) -> dict:
+    connection = "weak" if mode == "walk" else "strong"
+    labels = _components(graph, connection)
+    sizes = np.bincount(labels)
+    n = labels.size
+    return {
+        "components": int(sizes.size),
+        "component_connection": connection,
+        "largest_component_nodes": int(sizes[0]) if n else 0,
+        "nodes_outside_largest": int(n - sizes[0]) if n else 0,
+        "share_outside_largest": float((n - sizes[0]) / n) if n else 0.0,
+        "component_sizes_top": sizes[:5].tolist(),
+    }
+
+
+def _subset(net: Network, keep: np.ndarray) -> Network:
+    new_index = np.full(net.n_nodes, -1, dtype=np.int64)
+    new_index[keep] = np.arange(int(keep.sum()))
+    ekeep = keep[net.edge_u] & keep[net.edge_v]
+    u, v = new_index[net.edge_u[ekeep]], new_index[net.edge_v[ekeep]]
+    report = dict(net.report)
+    report["kept_largest_component_only"] = True
+    report["nodes_dropped_outside_largest"] = int((~keep).sum())
+    out = Network(
+        mode=net.mode, crs=net.crs, node_id=net.node_id[keep], lon=net.lon[keep], lat=net.lat[keep],
+        x=net.x[keep], y=net.y[keep], edge_u=u, edge_v=v, edge_length_m=net.edge_length_m[ekeep],
+        edge_speed_kph=net.edge_speed_kph[ekeep], edge_highway=net.edge_highway[ekeep],
+        source=net.source, report=report,
+    )
+    out.report.update(_component_report(out.graph_m, out.mode))
+    return out
+
+
+def build_network(
+    tables: _osm.OsmTables,
+    *,
+    mode: Mode,
+    source: str,
+    already_directed: bool = False,
+    largest_only: bool = False,
+) -> Network:
+    """Filter OSM segments for ``mode`` and build a :class:`Network`.
+
+    ``already_directed`` is True for osmnx graphs, whose edges already follow
+    one-way rules (and both directions of two-way streets).
+    """
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {MODES}, got {mode!r}")
+    seg = tables.segments
+    mask = walk_mask(seg) if mode == "walk" else drive_mask(seg)
+    seg = seg.loc[mask].reset_index(drop=True)
+    if seg.empty:
+        raise NoDataError(
+            f"{source}: no ways usable for mode={mode!r} "
+            f"({len(tables.segments):,} highway segments in the file, none passes the {mode} filter); "
+            f"check that the file covers streets and that the mode is right"
+        )
+    nodes = tables.nodes.drop_duplicates("id").set_index("id")
+    known = seg["u"].isin(nodes.index) & seg["v"].isin(nodes.index)
+    dropped_missing = int((~known).sum())
+    if dropped_missing:
+        log.warning("%s: %d segment(s) reference nodes missing from the file (cut at the extract edge); "
+                    "they are left out", source, dropped_missing)
+    seg = seg.loc[known].reset_index(drop=True)
+    seg = seg.loc[seg["u"] != seg["v"]].reset_index(drop=True)
+    if seg.empty:
+        raise NoDataError(f"{source}: the {mode} ways reference no nodes present in the file")
+
+    ids, inverse = np.unique(np.concatenate([seg["u"].to_numpy(), seg["v"].to_numpy()]), return_inverse=True)
+    u = inverse[: len(seg)]
+    v = inverse[len(seg):]
+    lon = nodes.loc[ids, "lon"].to_numpy(float)
+    lat = nodes.loc[ids, "lat"].to_numpy(float)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    if bad.any():
+        raise InputError(f"{source}: {int(bad.sum())} node(s) have no coordinates (e.g. OSM id {ids[bad][0]})")
+    crs = utm_crs(float(np.median(lon)), float(np.median(lat)))
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    length = np.hypot(x[u] - x[v], y[u] - y[v])
+    if "length_m" in seg and seg["length_m"].notna().all():
+        length = seg["length_m"].to_numpy(float)  # osmnx lengths follow curved geometry
+    highway = seg["highway"].fillna("").astype(str).to_numpy(object)
+
+    if mode == "drive":
+        speed = parse_maxspeed(seg["maxspeed"])
+        speed = np.where(np.isfinite(speed), speed, class_speed_kph(seg["highway"]))
+    else:
+        speed = np.full(len(seg), np.nan)
+
+    if already_directed and mode == "drive":
+        eu, ev, keep_idx = u, v, np.arange(len(seg))
+    elif mode == "drive":
+        direction = oneway_direction(seg)
+        fwd = np.flatnonzero(direction >= 0)
+        bwd = np.flatnonzero(direction <= 0)
+        eu = np.concatenate([u[fwd], v[bwd]])
+        ev = np.concatenate([v[fwd], u[bwd]])
+        keep_idx = np.concatenate([fwd, bwd])
+    else:  # walking: both directions whatever the oneway tag says
+        idx = np.arange(len(seg))
+        eu, ev, keep_idx = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([idx, idx])
+
+    report = {
+        "mode": mode,
+        "segments_in_file": int(len(tables.segments)),
+        "segments_used": int(len(seg)),
+        "segments_missing_nodes": dropped_missing,
+        "ways_used": int(seg["way_id"].nunique()),
+        "ways_per_class": seg.drop_duplicates("way_id")["highway"].value_counts().to_dict(),
+    }
+    if mode == "drive":
+        report["edges_with_maxspeed"] = int(np.isfinite(parse_maxspeed(seg["maxspeed"])).sum())
+    net = Network(
+        mode=mode, crs=crs, node_id=ids.astype(np.int64), lon=lon, lat=lat, x=x, y=y,
+        edge_u=eu.astype(np.int64), edge_v=ev.astype(np.int64), edge_length_m=length[keep_idx],
+        edge_speed_kph=speed[keep_idx], edge_highway=highway[keep_idx], source=source, report=report,
+    )
+    net.report.update(_component_report(net.graph_m, mode))
+    if net.report["components"] > 1:
+        log.info("%s (%s): %d components; %d node(s) (%.1f%%) outside the largest", source, mode,
+                 net.report["components"], net.report["nodes_outside_largest"],
+                 100 * net.report["share_outside_largest"])
+    return net.largest_component() if largest_only else net
+
+
+def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = False) -> Network:
+    """Load a street network from a file, offline.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.osm`` / ``.osm.xml`` (OSM XML), ``.osm.pbf`` (read with pyrosm) or
+        ``.graphml`` (osmnx).
+    mode : {"walk", "drive"}
+        Walk: ways a pedestrian may use, both directions.  Drive: directed,
+        honouring ``oneway``, speeds from ``maxspeed`` or the class table.
+    largest_only : bool
+        Keep only the largest connected part (weakly connected for walk,
+        strongly for drive).  Otherwise every part is kept and reported in
+        ``network.report``.
+    """
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {MODES}, got {mode!r}")
+    tables, directed = _osm.read(path)
+    return build_network(tables, mode=mode, source=str(path), already_directed=directed,
+                         largest_only=largest_only)
+
+
+def load_features(path: str | Path):
+    """Tagged OSM objects (candidate facilities, residential areas) from an OSM file.
+
+    Returns a GeoDataFrame ``feature_id, name, tags, geometry`` (EPSG:4326).
+    """
+    tables, _ = _osm.read(path)
+    return tables.features
+
+
+# ------------------------------------------------------------------ online
+
+def _configure_osmnx():
+    import osmnx as ox
+
+    ox.settings.requests_timeout = settings.REQUESTS_TIMEOUT_S
+    ox.settings.overpass_rate_limit = False  # the rate-limit probe alone waits ~60 s offline
+    ox.settings.log_console = False
+    return ox
+
+
+def _offline_message(what: str, detail: str) -> str:
+    return (
+        f"No internet connection: could not reach {what} ({detail}). circles needs the internet only "
+        f"to download OpenStreetMap data. Offline, load a file instead: "
+        f"circles.load_network('area.osm.pbf', mode='walk') or `circles analyze --network area.osm.pbf` "
+        f"(.osm, .osm.pbf and .graphml files work)."
+    )
+
+
+def _check_reachable(url: str, timeout_s: float) -> None:
+    """Fail fast if ``url``'s host does not answer within ``timeout_s`` (DNS included)."""
+    parsed = urlparse(url)
+    host, port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
+    outcome: dict = {}
+
+    def probe():
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+            outcome["ok"] = True
+        except OSError as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=probe, daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if not outcome.get("ok"):
+        detail = outcome.get("error") or f"no answer within {timeout_s:.0f} s"
+        raise NetworkUnavailableError(_offline_message(host, str(detail)))
+
+
+def _cache_path(cache_dir: Path, key: str) -> Path:
+    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+    return cache_dir / f"network-{digest}.graphml"
+
+
+def fetch_network(
+    *,
+    place: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    polygon=None,
+    mode: Mode = "walk",
+    cache_dir: str | Path | None = None,
+    largest_only: bool = False,
+) -> Network:
+    """Download a street network from OpenStreetMap (osmnx), cached as GraphML.
+
+    Give exactly one of ``place`` (a name Nominatim can geocode), ``bbox``
+    (west, south, east, north in WGS84 degrees) or ``polygon`` (shapely, WGS84).
+    Offline this fails within ~``settings.REQUESTS_TIMEOUT_S`` seconds with
+    :class:`~circles.errors.NetworkUnavailableError` saying how to load a file.
+    """
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {MODES}, got {mode!r}")
+    given = [name for name, value in (("place", place), ("bbox", bbox), ("polygon", polygon)) if value is not None]
+    if len(given) != 1:
+        raise InputError(f"fetch_network needs exactly one of place=, bbox=, polygon= (got {given or 'none'})")
+    if bbox is not None:
+        try:
+            west, south, east, north = (float(b) for b in bbox)
+        except (TypeError, ValueError):
+            raise InputError(f"bbox must be (west, south, east, north) in degrees, got {bbox!r}") from None
+        if not (west < east and south < north):
+            raise InputError(f"bbox {bbox!r} is empty: expected west < east and south < north "
+                             f"(order is west, south, east, north)")
+        if max(abs(south), abs(north)) > 90 or max(abs(west), abs(east)) > 180:
+            raise InputError(f"bbox {bbox!r} is outside WGS84 degrees (lat ±90, lon ±180); lon/lat swapped?")
+    if polygon is not None and (getattr(polygon, "is_empty", True) or polygon.area == 0):
+        raise InputError("polygon is empty or has no area; pass a shapely Polygon in WGS84 degrees")
+    if place is not None and not str(place).strip():
+        raise InputError("place is an empty string; pass a name such as '洪山区, 武汉市' or use bbox=")
+
+    key = f"{mode}|{place}|{bbox}|{getattr(polygon, 'wkt', None)}"
+    cache_dir = Path(cache_dir) if cache_dir is not None else Path.home() / ".cache" / "circles"
+    cached = _cache_path(cache_dir, key)
+    if cached.exists():
+        log.info("using cached network %s", cached)
+        return load_network(cached, mode=mode, largest_only=largest_only)
+
+    ox = _configure_osmnx()
+    timeout = settings.REQUESTS_TIMEOUT_S
+    started = time.monotonic()
+    network_type = "walk" if mode == "walk" else "drive_service"
+    try:
+        if place is not None:
+            _check_reachable(ox.settings.nominatim_url, timeout)
+            try:
+                polygon = ox.geocode_to_gdf(place).geometry.iloc[0]
+            except (ValueError, TypeError) as exc:
+                raise InputError(f"place {place!r} could not be geocoded by Nominatim ({exc}); check the "
+                                 f"spelling, add the city ('洪山区, 武汉市'), or pass bbox=/polygon=") from None
+        _check_reachable(ox.settings.overpass_url, timeout)
+        if bbox is not None:
+            graph = ox.graph_from_bbox(bbox, network_type=network_type, simplify=False, retain_all=True)
+        else:
+            graph = ox.graph_from_polygon(polygon, network_type=network_type, simplify=False, retain_all=True)
+    except NetworkUnavailableError:
+        raise
+    except InputError:
+        raise
+    except Exception as exc:  # requests/osmnx errors: connection, timeout, empty response
+        name = type(exc).__name__
+        if "Insufficient" in name or "EmptyOverpass" in name:
+            raise NoDataError(f"OpenStreetMap has no {mode} streets in the requested area ({exc}); "
+                              f"enlarge the area or check its coordinates") from None
+        raise NetworkUnavailableError(_offline_message("OpenStreetMap servers", f"{name}: {exc}")) from None
+    log.info("downloaded network in %.1f s", time.monotonic() - started)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for _, _, data in graph.edges(data=True):  # keep only what circles reads: small, fast GraphML
+        for k in list(data):
+            if k not in _osm.SEGMENT_TAGS and k not in ("osmid", "length"):
+                del data[k]
+    tmp = cached.with_suffix(".tmp.graphml")
+    ox.save_graphml(graph, tmp)
+    tmp.replace(cached)
+    return load_network(cached, mode=mode, largest_only=largest_only)

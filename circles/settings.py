@@ -1,0 +1,53 @@
+"""Typed defaults used across circles.  Every value can be overridden per call
+(or, for policy-related values, in a policy pack)."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+#: Adult walking speed (STANDARDS §3): 60 m/min = 1.0 m/s.
+WALK_SPEED_M_PER_MIN: float = 60.0
+#: Walking speed used for the elderly-care circle.
+ELDERLY_WALK_SPEED_M_PER_MIN: float = 50.0
+#: Walking speeds reported in the sensitivity table.
+SENSITIVITY_WALK_SPEEDS_M_PER_MIN: tuple[float, ...] = (50.0, 60.0, 67.0, 80.0)
+
+#: Snaps further than this from the network are flagged off-network.
+MAX_SNAP_M: float = 300.0
+
+#: Urban China driving speeds at normal traffic by OSM highway class (km/h),
+#: used where ``maxspeed`` is missing (STANDARDS §3).
+DRIVE_SPEED_KPH: MappingProxyType = MappingProxyType(
+    {
+        "motorway": 60.0,
+        "motorway_link": 40.0,
+        "trunk": 50.0,
+        "trunk_link": 35.0,
+        "primary": 40.0,
+        "primary_link": 30.0,
+        "secondary": 35.0,
+        "secondary_link": 30.0,
+        "tertiary": 30.0,
+        "tertiary_link": 25.0,
+        "residential": 20.0,
+        "unclassified": 20.0,
+        "service": 20.0,
+        "living_street": 10.0,
+        "road": 20.0,
+    }
+)
+#: Speed for a drivable class missing from the table above.
+DRIVE_SPEED_FALLBACK_KPH: float = 20.0
+
+#: Online calls give up after this many seconds (osmnx waits 180 s by default).
+REQUESTS_TIMEOUT_S: float = 10.0
+
+#: Coverage status thresholds on the covered population share.
+COVERED_SHARE_MIN: float = 0.9
+UNCOVERED_SHARE_MAX: float = 0.1
+
+#: Default grid cell size for generated neighbourhood units.
+GRID_CELL_M: float = 250.0
+
+#: Default folder for HTML maps.
+MAPS_DIR: str = "maps"

