@@ -1,0 +1,554 @@
+"""Self-contained, offline HTML maps built with folium.
+
+A default folium map links about ten JavaScript and CSS files from CDNs (Leaflet,
+jQuery, Bootstrap, Font Awesome, awesome-markers) and an OpenStreetMap tile layer;
+opened without a network it is a blank page ("L is not defined").  This module
+
+* builds maps with **no tile layer by default** (:func:`offline_map`); an online
+  tile layer is added only when asked for (``tiles="OpenStreetMap"``);
+* draws a light vector street backdrop instead (:func:`add_backdrop`);
+* writes HTML in which every CDN ``<script src>`` / ``<link href>`` is replaced by the
+  inline contents of the copies vendored in ``circles/_vendor`` (:func:`to_offline_html`,
+  :func:`save_map`).  A resource URL that is not vendored raises
+  :class:`UnvendoredAssetError`, so a folium upgrade cannot silently bring a CDN back.
+
+Escaping user text
+------------------
+folium inserts tooltip and popup text into the page **as HTML** (and inside
+JavaScript template literals), and ``GeoJsonTooltip`` / ``GeoJsonPopup`` put feature
+property values into ``innerHTML``.  A facility called ``<img src=x onerror=...>``
+would run script.  Always build tooltips and popups with :func:`make_tooltip`,
+:func:`make_popup` (or :func:`tooltip_html` / :func:`escape_html` yourself), and pass
+GeoDataFrames through :func:`escape_properties` before ``folium.GeoJson`` with a
+``GeoJsonTooltip``/``GeoJsonPopup`` — :func:`add_polygons` and :func:`add_points` do
+this for you.  Field aliases and legend labels are escaped by the helpers too.
+
+Example
+-------
+>>> import geopandas as gpd
+>>> from shapely.geometry import box
+>>> from circles import webmap
+>>> units = gpd.GeoDataFrame({"name": ["水果湖街道"]},
+...                          geometry=[box(114.33, 30.54, 114.36, 30.56)], crs=4326)
+>>> m = webmap.offline_map(units.total_bounds)
+>>> _ = webmap.add_polygons(m, units, name="社区", label="name")
+>>> html = webmap.to_offline_html(m)   # or webmap.save_map(m, "map.html")
+>>> webmap.find_online_resources(html)
+[]
+"""
+
+from __future__ import annotations
+
+import html as _html
+import logging
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from circles.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+    import geopandas as gpd
+
+__all__ = [
+    "UnvendoredAssetError",
+    "escape_html",
+    "tooltip_html",
+    "make_tooltip",
+    "make_popup",
+    "escape_properties",
+    "offline_map",
+    "add_backdrop",
+    "add_polygons",
+    "add_points",
+    "legend_html",
+    "add_legend",
+    "find_online_resources",
+    "to_offline_html",
+    "save_map",
+]
+
+log = logging.getLogger(__name__)
+
+#: Metric CRS used to simplify backdrop lines when none is given (Wuhan: UTM 50N).
+DEFAULT_METRIC_CRS = "EPSG:32650"
+
+
+class UnvendoredAssetError(InputError):
+    """The map links a JS/CSS/image resource on the internet that circles cannot inline."""
+
+
+# --------------------------------------------------------------------------- escaping
+def escape_html(value: Any) -> str:
+    """Text -> HTML that displays it literally, safe in every place folium puts text.
+
+    Besides ``& < > " '`` (:func:`html.escape`), the backtick, ``$`` and backslash are
+    replaced by character references, because folium embeds tooltip and popup HTML in
+    JavaScript template literals (where ``${...}`` would run and ``\\`` would escape).
+    ``None`` and NaN become an empty string.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = _html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def tooltip_html(title: Any = None, fields: Mapping[Any, Any] | None = None) -> str:
+    """Small HTML block: a bold title and ``label: value`` lines, all escaped.
+
+    >>> tooltip_html("<b>医院</b>", {"床位": 120})
+    '<b>&lt;b&gt;医院&lt;/b&gt;</b><br>床位: 120'
+    """
+    parts = []
+    if title is not None:
+        parts.append(f"<b>{escape_html(title)}</b>")
+    for label, value in (fields or {}).items():
+        parts.append(f"{escape_html(label)}: {escape_html(value)}")
+    return "<br>".join(parts)
+
+
+def make_tooltip(title: Any = None, fields: Mapping[Any, Any] | None = None,
+                 **kwargs: Any) -> folium.Tooltip:
+    """A ``folium.Tooltip`` whose text is escaped (see :func:`tooltip_html`)."""
+    import folium
+
+    return folium.Tooltip(tooltip_html(title, fields), **kwargs)
+
+
+def make_popup(title: Any = None, fields: Mapping[Any, Any] | None = None, *,
+               max_width: int | str = 300, **kwargs: Any) -> folium.Popup:
+    """A ``folium.Popup`` whose content is escaped (see :func:`tooltip_html`)."""
+    import folium
+
+    # parse_html=False means "insert as HTML": our HTML is already escaped.
+    return folium.Popup(tooltip_html(title, fields), parse_html=False,
+                        max_width=max_width, **kwargs)
+
+
+def escape_properties(gdf: gpd.GeoDataFrame, columns: Iterable[str] | None = None
+                      ) -> gpd.GeoDataFrame:
+    """Copy of ``gdf`` whose text columns are HTML-escaped with :func:`escape_html`.
+
+    Use it before ``folium.GeoJson(..., tooltip=GeoJsonTooltip(...))`` or
+    ``GeoJsonPopup``: folium puts property values into the page with ``innerHTML``.
+    ``columns`` defaults to every non-geometry column holding text (object/string dtype).
+    """
+    out = gdf.copy()
+    geom = gdf.geometry.name
+    if columns is None:
+        from pandas.api.types import is_object_dtype, is_string_dtype
+
+        columns = [c for c in gdf.columns if c != geom
+                   and (is_object_dtype(gdf[c].dtype) or is_string_dtype(gdf[c].dtype))]
+    for col in columns:
+        if col not in gdf.columns:
+            raise InputError(f"escape_properties: column {col!r} not found; "
+                             f"available: {list(gdf.columns)}")
+        out[col] = gdf[col].map(escape_html).astype(object)
+    return out
+
+
+# --------------------------------------------------------------------------- the map
+def _check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"bounds={bounds!r}: expected (min_lon, min_lat, max_lon, max_lat) "
+                         "in degrees, e.g. gdf.to_crs(4326).total_bounds") from exc
+    problems = []
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        problems.append("values must be finite numbers (is the layer empty?)")
+    else:
+        if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
+            problems.append("longitudes must lie in [-180, 180]")
+        if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
+            problems.append("latitudes must lie in [-90, 90] (lon/lat swapped, or "
+                            "projected metres instead of degrees?)")
+        if minx > maxx or miny > maxy:
+            problems.append("min must not exceed max")
+    if problems:
+        raise InputError(f"bounds={tuple(bounds)!r}: expected (min_lon, min_lat, max_lon, "
+                         f"max_lat) in EPSG:4326 degrees; " + "; ".join(problems))
+    return minx, miny, maxx, maxy
+
+
+def offline_map(bounds: Sequence[float] | None = None, *,
+                center: Sequence[float] | None = None, zoom: int | None = None,
+                tiles: str | None = None, attribution: str | None = None,
+                background: str = "#f5f3ef", width: str | int = "100%",
+                height: str | int = "100%", **map_kwargs: Any) -> folium.Map:
+    """A folium map that needs no network: no tile layer unless asked for.
+
+    Parameters
+    ----------
+    bounds
+        ``(min_lon, min_lat, max_lon, max_lat)`` in EPSG:4326 — the order of
+        ``GeoDataFrame.total_bounds``.  The map opens fitted to it.
+    center, zoom
+        ``(lat, lon)`` and zoom level, instead of ``bounds`` (default zoom 13).
+    tiles
+        ``None`` (default): no basemap, only the vector layers you add (use
+        :func:`add_backdrop` for streets).  A folium tile name (``"OpenStreetMap"``,
+        ``"CartoDB positron"``) or an URL template adds an **online** tile layer; the
+        page still opens offline, just without the basemap.
+    attribution
+        Required by folium for custom tile URL templates.
+    background
+        CSS colour behind the layers when there is no basemap.
+    **map_kwargs
+        Passed to :class:`folium.Map` (``min_zoom``, ``max_zoom``, ``prefer_canvas``,
+        ``control_scale`` ...).
+    """
+    import folium
+
+    if bounds is None and center is None:
+        raise InputError("offline_map: give bounds=(min_lon, min_lat, max_lon, max_lat) "
+                         "or center=(lat, lon)")
+    if center is not None:
+        try:
+            lat, lon = (float(v) for v in center)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"center={center!r}: expected (lat, lon) in degrees") from exc
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise InputError(f"center={center!r}: expected (lat, lon) in degrees; "
+                             "latitude outside [-90, 90] (lon/lat swapped?)")
+        location = [lat, lon]
+    else:
+        minx, miny, maxx, maxy = _check_bounds(bounds)
+        location = [(miny + maxy) / 2, (minx + maxx) / 2]
+    m = folium.Map(location=location, zoom_start=zoom if zoom is not None else 13,
+                   tiles=None, width=width, height=height, **map_kwargs)
+    if tiles is not None:
+        if not isinstance(tiles, str):
+            raise InputError(f"tiles={tiles!r}: expected None, a folium tile name or an URL "
+                             "template string")
+        folium.TileLayer(tiles, attr=attribution, name=str(tiles).split("/")[2]
+                         if tiles.startswith("http") else tiles, control=False).add_to(m)
+    if bounds is not None and center is None:
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    if not re.fullmatch(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]+", background):
+        raise InputError(f"background={background!r}: expected a CSS colour like '#f5f3ef'")
+    m.get_root().header.add_child(folium.Element(
+        f"<style>.folium-map.leaflet-container{{background:{background};}}</style>"),
+        name="circles_background")
+    return m
+
+
+def add_backdrop(m: folium.Map, lines: gpd.GeoDataFrame | gpd.GeoSeries, *,
+                 name: str = "道路 roads", color: str = "#8c8c8c", weight: float = 0.8,
+                 opacity: float = 0.7, tolerance_m: float = 3.0, decimals: int = 6,
+                 metric_crs: str | int | None = DEFAULT_METRIC_CRS, show: bool = True,
+                 control: bool = True) -> folium.FeatureGroup:
+    """Draw street lines as a thin grey, non-interactive backdrop (instead of tiles).
+
+    The lines are simplified in a metric CRS (Douglas-Peucker, ``tolerance_m`` metres,
+    2–5 m keeps street shapes), coordinates are rounded to ``decimals`` places
+    (6 ≈ 0.1 m) and everything goes into one multi-polyline with no attributes, so
+    the HTML stays small.  Returns the ``FeatureGroup`` (a layer of its own in a
+    ``LayerControl`` when ``control`` is true).
+
+    Parameters
+    ----------
+    lines
+        LineStrings / MultiLineStrings with a CRS (any; EPSG:4326 expected).
+    metric_crs
+        CRS in metres for the simplification; ``None`` = the layer's UTM zone.
+    """
+    import folium
+    import numpy as np
+    import shapely
+
+    geoms = lines.geometry if hasattr(lines, "geometry") else lines
+    if geoms.crs is None:
+        raise InputError("add_backdrop: the lines have no CRS; set it first, "
+                         "e.g. lines.set_crs(4326)")
+    geoms = geoms[~(geoms.is_empty | geoms.isna())]
+    kinds = set(geoms.geom_type.unique())
+    if not kinds <= {"LineString", "MultiLineString"}:
+        raise InputError(f"add_backdrop: expected LineString geometries, got {sorted(kinds)}")
+    if tolerance_m < 0:
+        raise InputError(f"add_backdrop: tolerance_m={tolerance_m} must be >= 0 metres")
+    if len(geoms):
+        crs = metric_crs if metric_crs is not None else geoms.to_crs(4326).estimate_utm_crs()
+        simplified = geoms.to_crs(crs).simplify(tolerance_m, preserve_topology=False)
+        ll = simplified.to_crs(4326).values
+        parts = shapely.get_parts(ll[~shapely.is_empty(ll)])
+    else:
+        parts = np.empty(0, dtype=object)
+    locations = []
+    for part in parts:
+        xy = np.round(shapely.get_coordinates(part), decimals)
+        if len(xy) < 2:
+            continue
+        keep = np.ones(len(xy), dtype=bool)  # drop repeated points created by rounding
+        keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)
+        xy = xy[keep]
+        if len(xy) >= 2:
+            locations.append(xy[:, ::-1].tolist())  # Leaflet wants [lat, lon]
+    group = folium.FeatureGroup(name=escape_html(name), show=show, control=control)
+    if locations:
+        line = folium.PolyLine(locations, color=color, weight=weight, opacity=opacity,
+                               smooth_factor=1.0)
+        line.options["interactive"] = False  # folium's path_options drops this key
+        line.add_to(group)
+    group.add_to(m)
+    return group
+
+
+def _style_function(style: Mapping[str, Any] | Callable[[dict], dict]) -> Callable:
+    if callable(style):
+        return style
+    fixed = dict(style)
+    return lambda feature: fixed
+
+
+def add_polygons(m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str,
+                 label: str | None = None, fields: Sequence[str] | None = None,
+                 aliases: Sequence[str] | None = None,
+                 style: Mapping[str, Any] | Callable[[dict], dict] | None = None,
+                 popup: bool = False, show: bool = True) -> folium.GeoJson:
+    """Add polygons (or lines) as one GeoJson layer with escaped tooltips.
+
+    ``label`` is shown in bold at the top of the tooltip, then ``fields`` with
+    ``aliases`` (all HTML-escaped).  ``style`` is a Leaflet path style dict
+    (``{"color": ..., "fillColor": ..., "weight": ..., "fillOpacity": ...}``) or a
+    function feature -> dict.  Only the needed columns are written into the HTML.
+    """
+    import folium
+
+    if gdf.crs is None:
+        raise InputError(f"add_polygons({name!r}): the layer has no CRS; set it first")
+    cols = ([label] if label else []) + [f for f in (fields or []) if f != label]
+    missing = [c for c in cols if c not in gdf.columns]
+    if missing:
+        raise InputError(f"add_polygons({name!r}): columns {missing} not found; "
+                         f"available: {list(gdf.columns)}")
+    if aliases is not None and len(aliases) != len(fields or []):
+        raise InputError(f"add_polygons({name!r}): {len(aliases)} aliases for "
+                         f"{len(fields or [])} fields")
+    data = escape_properties(gdf[cols + [gdf.geometry.name]].to_crs(4326), cols)
+    tip_aliases = ([""] if label else []) + [escape_html(a) for a in (aliases or fields or [])]
+    tooltip = folium.GeoJsonTooltip(fields=cols, aliases=tip_aliases, sticky=True,
+                                    labels=True) if cols else None
+    layer = folium.GeoJson(
+        data, name=escape_html(name), show=show,
+        style_function=_style_function(style or {"color": "#3366cc", "weight": 1,
+                                                  "fillOpacity": 0.35}),
+        tooltip=tooltip,
+        popup=folium.GeoJsonPopup(fields=cols, aliases=tip_aliases) if popup and cols else None,
+    )
+    layer.add_to(m)
+    return layer
+
+
+def add_points(m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, label: str | None = None,
+               fields: Sequence[str] | None = None, aliases: Sequence[str] | None = None,
+               icon: Callable[[Any], folium.Icon] | None = None, popup: bool = True,
+               show: bool = True) -> folium.FeatureGroup:
+    """Add point features as markers in one ``FeatureGroup``, with escaped tooltips/popups.
+
+    ``icon`` is an optional function row -> ``folium.Icon`` (awesome-markers; Font
+    Awesome "fa" and Bootstrap "glyphicon" icons work offline); default: Leaflet's
+    standard marker.
+    """
+    import folium
+
+    if gdf.crs is None:
+        raise InputError(f"add_points({name!r}): the layer has no CRS; set it first")
+    cols = list(fields or [])
+    missing = [c for c in cols + ([label] if label else []) if c not in gdf.columns]
+    if missing:
+        raise InputError(f"add_points({name!r}): columns {missing} not found; "
+                         f"available: {list(gdf.columns)}")
+    if aliases is not None and len(aliases) != len(cols):
+        raise InputError(f"add_points({name!r}): {len(aliases)} aliases for {len(cols)} fields")
+    pts = gdf.to_crs(4326)
+    kinds = set(pts.geom_type.dropna().unique())
+    if not kinds <= {"Point"}:
+        raise InputError(f"add_points({name!r}): expected Point geometries, got {sorted(kinds)}")
+    group = folium.FeatureGroup(name=escape_html(name), show=show)
+    names = list(aliases) if aliases is not None else cols
+    for _, row in pts.iterrows():
+        geom = row[pts.geometry.name]
+        if geom is None or geom.is_empty:
+            continue
+        title = row[label] if label else None
+        info = {n: row[c] for n, c in zip(names, cols)}
+        folium.Marker(
+            [geom.y, geom.x],
+            tooltip=make_tooltip(title, info),
+            popup=make_popup(title, info) if popup else None,
+            icon=icon(row) if icon else None,
+        ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+_COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|rgba?\([0-9.,%\s]+\)|hsla?\([0-9.,%\sdeg]+\)")
+
+
+def legend_html(items: Iterable[tuple[str, Any]], title: Any = None, *,
+                position: str = "bottomright") -> str:
+    """A fixed-position legend box: one colour swatch and label per item.
+
+    Parameters
+    ----------
+    items
+        ``(css_colour, label)`` pairs, e.g. ``[("#1a9850", "已覆盖"), ("#d73027", "未覆盖")]``.
+        Labels are escaped; colours must be CSS colours (hex, name, rgb(), hsl()).
+    position
+        ``"bottomright"``, ``"bottomleft"``, ``"topright"`` or ``"topleft"``.
+    """
+    corners = {"bottomright": "bottom:24px;right:10px", "bottomleft": "bottom:24px;left:10px",
+               "topright": "top:10px;right:10px", "topleft": "top:80px;left:10px"}
+    if position not in corners:
+        raise InputError(f"legend position {position!r}: expected one of {sorted(corners)}")
+    rows = []
+    for i, item in enumerate(items):
+        try:
+            colour, label = item
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"legend item {i} = {item!r}: expected (colour, label)") from exc
+        colour = str(colour).strip()
+        if not _COLOUR.fullmatch(colour):
+            raise InputError(f"legend item {i}: colour {colour!r} is not a CSS colour "
+                             "(use '#rrggbb', a colour name, rgb() or hsl())")
+        rows.append(
+            '<div style="display:flex;align-items:center;margin:2px 0">'
+            f'<span style="display:inline-block;width:14px;height:14px;background:{colour};'
+            'border:1px solid #555;margin-right:6px;flex:none"></span>'
+            f'<span class="circles-legend-label">{escape_html(label)}</span></div>')
+    head = (f'<div class="circles-legend-title" style="font-weight:bold;margin-bottom:4px">'
+            f'{escape_html(title)}</div>' if title is not None else "")
+    return (f'<div class="circles-legend" style="position:fixed;{corners[position]};'
+            'z-index:1000;background:rgba(255,255,255,0.92);padding:6px 10px;'
+            'border:1px solid #999;border-radius:4px;font:13px/1.35 system-ui,'
+            '"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;'
+            f'box-shadow:0 1px 4px rgba(0,0,0,.3)">{head}{"".join(rows)}</div>')
+
+
+def add_legend(m: folium.Map, items: Iterable[tuple[str, Any]], title: Any = None, *,
+               position: str = "bottomright") -> folium.Element:
+    """Add :func:`legend_html` to the map page; returns the element."""
+    import folium
+
+    el = folium.Element(legend_html(items, title, position=position))
+    m.get_root().html.add_child(el)
+    return el
+
+
+# --------------------------------------------------------------------------- offline HTML
+_SCRIPT_SRC = re.compile(
+    r"""<script\b[^>]*?\bsrc\s*=\s*(["'])(?P<url>[^"']+)\1[^>]*>\s*</script\s*>""", re.I)
+_LINK_HREF = re.compile(r"""<link\b[^>]*?\bhref\s*=\s*(["'])(?P<url>[^"']+)\1[^>]*?/?>""", re.I)
+# Resources a browser would fetch by itself (links <a href> are not fetched).
+_FETCHED = re.compile(
+    r"""<(?:script|link|img|iframe|source|embed|object|video|audio|track|input)\b[^>]*?"""
+    r"""\b(?:src|href|data|poster|srcset)\s*=\s*\\?["']?\s*(?P<url>(?:https?:)?//[^"'\s>\\]+)""",
+    re.I)
+_CSS_URL = re.compile(r"""url\(\s*\\?["']?\s*(?P<url>(?:https?:)?//[^"')\\]+)""", re.I)
+_CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']?(?P<url>[^"')\s;]+)""", re.I)
+_CHARSET = re.compile(r"""<meta[^>]+charset\s*=\s*["']?utf-8""", re.I)
+
+
+def _is_online(url: str) -> bool:
+    return bool(re.match(r"(?:https?:)?//", url.strip(), re.I))
+
+
+def find_online_resources(html: str) -> list[str]:
+    """URLs on the internet a browser would fetch when opening ``html``.
+
+    Looks at ``src``/``href``/``data`` attributes of fetching tags (script, link,
+    img, iframe ...) — also inside JavaScript strings, where folium keeps popup
+    HTML — and at CSS ``url()``/``@import``.  Tile URL templates given to
+    ``L.tileLayer`` are not reported (tiles are opt-in, see :func:`offline_map`).
+    """
+    found = [m.group("url") for m in _FETCHED.finditer(html)]
+    found += [m.group("url") for m in _CSS_URL.finditer(html)]
+    found += [m.group("url") for m in _CSS_IMPORT.finditer(html) if _is_online(m.group("url"))]
+    return list(dict.fromkeys(found))
+
+
+def _rotate_css(html: str) -> str:
+    angles = sorted({int(a) for a in re.findall(r"fa-rotate-(\d{1,3})\b", html)})
+    return "".join(f".fa-rotate-{a}{{transform:rotate({a}deg)}}" for a in angles)
+
+
+def _inline(kind: str, text: str, label: str) -> str:
+    tag = "script" if kind == "js" else "style"
+    # "</script" inside inlined code would end the element early; "<\/" is equivalent in JS
+    # strings/regexes and never occurs in the vendored CSS (checked by the refresh script).
+    body = re.sub(rf"</({tag})", r"<\\/\1", text, flags=re.I)
+    return f"<{tag}>/* {label} */\n{body}\n</{tag}>"
+
+
+def to_offline_html(m: folium.Map | Any) -> str:
+    """Render ``m`` to one self-contained HTML string that works with no network.
+
+    Every CDN ``<script src>`` / ``<link href>`` folium emits is replaced by the inline
+    contents of the vendored copy (``circles/_vendor``, ~1 MB in total).  A
+    ``<meta charset="utf-8">`` is ensured so Chinese text displays correctly.
+
+    Raises
+    ------
+    UnvendoredAssetError
+        The page would still fetch something from the internet: a CDN asset circles
+        has not vendored (e.g. a folium plugin, or a folium upgrade that changed a
+        version), or a remote image/iframe/stylesheet in user HTML.  The message
+        lists the URLs.
+    """
+    from circles import _vendor
+
+    page = m.get_root().render()
+    vendored = _vendor.assets_by_url()
+    generated = _vendor.generated_by_url()
+    remaining = [u for u in find_online_resources(page) if u not in vendored and u not in generated]
+    if remaining:
+        raise UnvendoredAssetError(
+            "the map would fetch these resources from the internet, so it would not work "
+            "offline:\n  " + "\n  ".join(remaining) +
+            "\nIf they are JS/CSS a folium plugin (or a folium upgrade) links, avoid the "
+            "plugin or vendor them: add a recipe to circles/_vendor/refresh.py and run "
+            "`python -m circles._vendor.refresh`.  If they are images, iframes or "
+            "stylesheets in your popups, tooltips or legend, remove them.")
+
+    def replace(match: re.Match) -> str:
+        url = match.group("url")
+        if url in vendored:
+            a = vendored[url]
+            out = _inline(a["type"], _vendor.read_asset(a["file"]),
+                          f"{a['package']} {a['version']} ({a['licence']}), "
+                          f"circles/_vendor/{a['file']}, replaces {url}")
+            for extra in _vendor.assets_inserted_after(a["name"]):
+                out += "\n" + _inline(extra["type"], _vendor.read_asset(extra["file"]),
+                                      f"circles/_vendor/{extra['file']}")
+            return out
+        if url in generated:
+            return _inline("css", _rotate_css(page), f"circles: generated, replaces {url}")
+        return match.group(0)
+
+    page = _SCRIPT_SRC.sub(replace, page)
+    page = _LINK_HREF.sub(replace, page)
+    if not _CHARSET.search(page[:1024]):
+        page = re.sub(r"<head>", '<head>\n<meta charset="utf-8">', page, count=1, flags=re.I)
+    return page
+
+
+def save_map(m: folium.Map | Any, path: str | os.PathLike) -> Path:
+    """Write ``m`` as offline HTML (UTF-8) to ``path`` atomically; returns the path.
+
+    See :func:`to_offline_html`.  The parent folder is created if missing.
+    """
+    from circles.io import write_text_atomic
+
+    dest = Path(path)
+    if dest.suffix.lower() not in {".html", ".htm"}:
+        raise InputError(f"{dest}: a map must be saved with a .html extension")
+    html = to_offline_html(m)
+    write_text_atomic(dest, html, encoding="utf-8")
+    log.debug("wrote %s (%.0f kB)", dest, len(html.encode("utf-8")) / 1024)
+    return dest
