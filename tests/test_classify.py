@@ -1,0 +1,223 @@
+"""Category rules (STANDARDS §4): OSM tags, Chinese/English labels and names, Amap type strings."""
+
+from __future__ import annotations
+
+import pytest
+
+from circles.classify import (
+    CATEGORIES,
+    categories_from_label,
+    categories_from_name,
+    categories_from_tags,
+    match_tags,
+)
+
+
+def test_eleven_categories():
+    assert CATEGORIES == (
+        "grocery", "primary_care", "pharmacy", "kindergarten", "primary_school", "middle_school",
+        "culture", "sports", "public_space", "ambulance_station", "elderly_care",
+    )
+
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        ({"shop": "supermarket"}, ["grocery"]),
+        ({"shop": "convenience"}, ["grocery"]),
+        ({"amenity": "marketplace"}, ["grocery"]),
+        ({"amenity": "hospital"}, ["primary_care"]),
+        ({"healthcare": "centre"}, ["primary_care"]),
+        ({"amenity": "pharmacy", "healthcare": "pharmacy"}, ["pharmacy"]),
+        ({"amenity": "childcare"}, ["kindergarten"]),
+        ({"amenity": "library"}, ["culture"]),
+        ({"tourism": "museum"}, ["culture"]),
+        ({"leisure": "pitch", "sport": "basketball"}, ["sports"]),
+        ({"leisure": "fitness_station"}, ["sports"]),
+        ({"leisure": "common"}, ["public_space"]),
+        ({"place": "square"}, ["public_space"]),
+        ({"highway": "pedestrian", "area": "yes"}, ["public_space"]),
+        ({"emergency": "ambulance_station"}, ["ambulance_station"]),
+        ({"amenity": "nursing_home"}, ["elderly_care"]),
+        ({"amenity": "social_facility", "social_facility": "nursing_home"}, ["elderly_care"]),
+        ({"amenity": "social_facility", "social_facility": "day_care", "social_facility:for": "senior"}, ["elderly_care"]),
+        # day care for children is not elderly care
+        ({"amenity": "social_facility", "social_facility": "day_care", "social_facility:for": "child"}, []),
+        # a compound's private garden is not a public space
+        ({"leisure": "garden", "access": "private"}, []),
+        ({"amenity": "restaurant"}, []),
+        ({}, []),
+    ],
+)
+def test_tag_rules(tags, expected):
+    assert categories_from_tags(tags) == expected
+
+
+def test_schools_need_a_level():
+    assert categories_from_tags({"amenity": "school", "isced:level": "1"}) == ["primary_school"]
+    assert categories_from_tags({"amenity": "school", "isced:level": "1;2"}) == ["primary_school", "middle_school"]
+    # the three schools of guanggu.osm
+    assert categories_from_tags({"amenity": "school", "name": "武汉市光谷第十七小学"}) == ["primary_school"]
+    assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校小学部"}) == ["primary_school"]
+    assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校中学部"}) == ["middle_school"]
+    assert categories_from_tags({"amenity": "school", "name:en": "No. 3 Middle School"}) == ["middle_school"]
+    # a school that says nothing about its level is left unclassified, not guessed
+    assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校"}) == []
+
+
+def test_hospital_as_ambulance_only_when_asked_and_reported():
+    tags = {"amenity": "hospital", "emergency": "yes", "name": "武汉协和医院"}
+    assert categories_from_tags(tags) == ["primary_care"]
+    assert categories_from_tags(tags, hospital_as_ambulance=True) == ["primary_care", "ambulance_station"]
+    bases = {m.category: m.basis for m in match_tags(tags, hospital_as_ambulance=True)}
+    assert bases == {"primary_care": "tag amenity=hospital", "ambulance_station": "hospital_as_ambulance"}
+    assert categories_from_tags({"amenity": "hospital"}, hospital_as_ambulance=True) == ["primary_care"]
+
+
+def test_name_hints_only_when_tags_say_nothing():
+    # a building named like a facility: name hints apply
+    assert categories_from_tags({"building": "yes", "name": "关山街社区卫生服务中心"}) == ["primary_care"]
+    assert categories_from_tags({"building": "yes", "name:en": "Guanggu Library"}) == ["culture"]
+    assert [m.basis for m in match_tags({"name": "XX养老院"})] == ["name"]
+    # tags win over the name
+    assert categories_from_tags({"leisure": "park", "name": "光谷体育公园"}) == ["public_space"]
+    # a shop, restaurant, bus stop or road named after a park is not a park
+    assert categories_from_tags({"shop": "bakery", "name": "公园面包"}) == []
+    assert categories_from_tags({"amenity": "restaurant", "name": "公园小厨"}) == []
+    assert categories_from_tags({"highway": "bus_stop", "name": "光谷广场"}) == []
+    assert categories_from_tags({"public_transport": "stop_position", "name": "光谷同济医院"}) == []
+    assert categories_from_tags({"amenity": "university", "name": "武汉体育学院"}) == []
+
+
+@pytest.mark.parametrize(
+    "label, expected",
+    [
+        ("医院", ["primary_care"]),
+        ("图书馆", ["culture"]),
+        ("公园", ["public_space"]),
+        ("公园户外", ["public_space"]),
+        ("城市广场", ["public_space"]),
+        ("中学", ["middle_school"]),
+        ("小学", ["primary_school"]),
+        ("超市", ["grocery"]),
+        ("超级市场", ["grocery"]),
+        ("便民商店/便利店", ["grocery"]),
+        ("体育场馆", ["sports"]),
+        ("综合体育馆", ["sports"]),
+        ("幼儿园", ["kindergarten"]),
+        ("养老院", ["elderly_care"]),
+        ("药店", ["pharmacy"]),
+        ("电影院", ["culture"]),
+        ("社区卫生服务中心", ["primary_care"]),
+        ("急救中心", ["ambulance_station"]),
+        # not our facilities
+        ("高等院校", []),
+        ("书店", []),
+        ("体育用品店", []),
+        ("文化体育类公司", []),
+        ("度假疗养场所", []),
+        ("住宅区", []),
+        ("商场", []),
+        ("快餐厅", []),
+        ("", []),
+        (None, []),
+    ],
+)
+def test_chinese_labels(label, expected):
+    assert categories_from_label(label) == expected
+
+
+@pytest.mark.parametrize(
+    "label, expected",
+    [
+        ("医疗保健服务;综合医院;综合医院", ["primary_care"]),
+        ("医疗保健服务;专科医院;口腔医院", ["primary_care"]),
+        ("医疗保健服务;诊所;诊所", ["primary_care"]),
+        ("医疗保健服务;急救中心;急救中心", ["ambulance_station"]),
+        ("医疗保健服务;医药保健销售店;药房", ["pharmacy"]),
+        ("医疗保健服务;动物医疗场所;宠物诊所", []),
+        ("科教文化服务;图书馆;图书馆", ["culture"]),
+        ("科教文化服务;博物馆;博物馆", ["culture"]),
+        ("科教文化服务;学校;中学", ["middle_school"]),
+        ("科教文化服务;学校;小学", ["primary_school"]),
+        ("科教文化服务;学校;幼儿园", ["kindergarten"]),
+        ("科教文化服务;学校;高等院校", []),
+        ("体育休闲服务;运动场馆;综合体育馆", ["sports"]),
+        ("体育休闲服务;运动场馆;游泳馆", ["sports"]),
+        ("风景名胜;公园广场;公园", ["public_space"]),
+        ("风景名胜;公园广场;城市广场", ["public_space"]),
+        ("风景名胜;公园广场;动物园", []),
+        ("购物服务;超级市场;超市", ["grocery"]),
+        ("购物服务;综合市场;农副产品市场", ["grocery"]),
+        ("购物服务;专卖店;体育用品店", []),
+        ("购物服务;家电电子卖场;家电电子卖场", []),
+        ("体育休闲服务", []),  # a top level alone is too broad
+        # several types joined by |
+        ("体育休闲服务;运动场馆;综合体育馆|风景名胜;公园广场;公园", ["sports", "public_space"]),
+    ],
+)
+def test_amap_type_strings(label, expected):
+    assert categories_from_label(label) == expected
+
+
+@pytest.mark.parametrize(
+    "label, expected",
+    [
+        ("hospital", ["primary_care"]),
+        ("Hospital", ["primary_care"]),
+        ("library", ["culture"]),
+        ("park", ["public_space"]),
+        ("Park Outdoor", ["public_space"]),
+        ("supermarket", ["grocery"]),
+        ("Middle school", ["middle_school"]),
+        ("primary school", ["primary_school"]),
+        ("Comprehensive Stadium", ["sports"]),
+        ("nursing home", ["elderly_care"]),
+        ("pharmacy", ["pharmacy"]),
+        ("parking", []),
+        ("Industrial Park", []),
+        ("Sporting shop", []),
+        ("College", []),
+        ("pet hospital", []),
+    ],
+)
+def test_english_labels(label, expected):
+    assert categories_from_label(label) == expected
+
+
+def test_category_ids_as_labels():
+    assert categories_from_label("pharmacy") == ["pharmacy"]
+    assert categories_from_label("ambulance_station") == ["ambulance_station"]
+    assert categories_from_label("sports;culture") == ["culture", "sports"]
+    assert categories_from_label(" Elderly_Care ") == ["elderly_care"]
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("华中科技大学同济医学院附属协和医院", ["primary_care"]),
+        ("武汉市第一中学", ["middle_school"]),
+        ("华中师范大学第一附属中学", ["middle_school"]),
+        ("武汉市第一高级中学", []),  # senior high only
+        ("武汉市育才小学", ["primary_school"]),
+        ("光谷实验中小学", ["primary_school", "middle_school"]),
+        ("九年一贯制学校", ["primary_school", "middle_school"]),
+        ("武汉体育学院", []),  # a university, not a sports venue
+        ("湖北省奥林匹克体育中心", ["sports"]),
+        ("华侨城公园里", []),  # a residential compound
+        ("万达广场", []),  # a mall
+        ("中山公园", ["public_space"]),
+        ("武汉市急救中心", ["ambulance_station"]),
+        ("120急救站光谷分站", ["ambulance_station"]),
+        ("解放大道1200号", []),
+        ("武汉120", ["ambulance_station"]),
+        ("武汉市社会福利院", ["elderly_care"]),
+        ("武汉市儿童福利院", []),
+        ("老年大学", []),
+        ("瑞康宠物医院", []),
+        ("老百姓大药房", ["pharmacy"]),
+        ("社区卫生服务站药房", ["primary_care", "pharmacy"]),  # several categories
+    ],
+)
+def test_names(name, expected):
+    assert categories_from_name(name) == expected
