@@ -4,8 +4,15 @@ Measure, over the real street network from OpenStreetMap, whether residents
 reach daily services, culture and sports, parks and squares, an ambulance and
 elderly care within the minutes a policy sets (Wuhan 武政〔2022〕2号 and
 GB 50180-2018 ship as policy packs).
+
+>>> import circles
+>>> result = circles.analyze("guanggu.osm", policy="wuhan-2022",
+...                          population="population_20plus.tif")      # doctest: +SKIP
+>>> result.summary                                                     # doctest: +SKIP
 """
 
+from .analysis import analyze, load_districts
+from .coverage import CoverageResult
 from .engine import minutes_to_nearest, travel_seconds
 from .errors import (
     CirclesError,
@@ -15,12 +22,18 @@ from .errors import (
     NoDataError,
     ValidationError,
 )
+from .facilities import FacilitySet, facilities_from_features, read_facility_file
 from .network import Network, fetch_network, load_features, load_network
+from .policies import list_policies, load_policy
+from .population import demand_from_rasters
+from .units import grid_units, load_units
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CirclesError", "InputError", "InputFileNotFoundError", "NetworkUnavailableError", "NoDataError",
-    "ValidationError", "Network", "fetch_network", "load_features", "load_network", "minutes_to_nearest",
+    "CirclesError", "CoverageResult", "FacilitySet", "InputError", "InputFileNotFoundError", "Network",
+    "NetworkUnavailableError", "NoDataError", "ValidationError", "analyze", "demand_from_rasters",
+    "facilities_from_features", "fetch_network", "grid_units", "list_policies", "load_districts",
+    "load_features", "load_network", "load_policy", "load_units", "minutes_to_nearest", "read_facility_file",
     "travel_seconds",
 ]

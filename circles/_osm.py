@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +75,8 @@ class OsmTables:
     nodes: pd.DataFrame
     segments: pd.DataFrame
     features: "object"  # GeoDataFrame (imported lazily)
-    notes: list[str] = field(default_factory=list)
+    #: (west, south, east, north) the extract declares (XML <bounds>), if any
+    bounds: tuple[float, float, float, float] | None = None
 
 
 def _features_frame(rows: list[dict]):
@@ -86,6 +87,16 @@ def _features_frame(rows: list[dict]):
             {"feature_id": [], "name": [], "tags": []}, geometry=[], crs="EPSG:4326"
         )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+#: Keys of things that are never facilities even when named (stops, roads, places).
+NOT_FEATURE_KEYS = ("highway", "public_transport", "railway", "place", "route", "traffic_sign", "barrier")
+
+
+def _is_named_candidate(tags: dict) -> bool:
+    """A named node with no tags that rule it out: may be a facility by its name
+    (common in China, where 幼儿园 or 卫生服务站 nodes often carry only a name)."""
+    return "name" in tags and not any(k in tags for k in NOT_FEATURE_KEYS)
 
 
 def _is_feature(tags: dict) -> bool:
@@ -107,6 +118,7 @@ def read_xml(path: Path) -> OsmTables:
     ways: list[tuple[int, list[int], dict]] = []
     relations: list[tuple[int, list[int], dict]] = []
     saw_root = False
+    bounds = None
     try:
         context = ET.iterparse(path, events=("start", "end"))
         current_tags: dict = {}
@@ -119,7 +131,9 @@ def read_xml(path: Path) -> OsmTables:
                 elif tag in ("node", "way", "relation"):
                     current_tags, current_refs = {}, []
                 continue
-            if tag == "tag":
+            if tag == "bounds":
+                bounds = tuple(float(elem.get(k)) for k in ("minlon", "minlat", "maxlon", "maxlat"))
+            elif tag == "tag":
                 current_tags[elem.get("k")] = elem.get("v")
             elif tag == "nd":
                 current_refs.append(int(elem.get("ref")))
@@ -176,7 +190,7 @@ def read_xml(path: Path) -> OsmTables:
     # features: tagged nodes, closed ways (polygons) and multipolygon relations
     feature_rows: list[dict] = []
     for nid, tags in tagged_nodes:
-        if _is_feature(tags) or "name" in tags:
+        if _is_feature(tags) or _is_named_candidate(tags):
             lon, lat = coord[nid]
             feature_rows.append({"feature_id": f"n{nid}", "name": tags.get("name"), "tags": tags,
                                  "geometry": Point(lon, lat)})
@@ -204,7 +218,7 @@ def read_xml(path: Path) -> OsmTables:
         else:
             continue  # members outside the extract: nothing to place
         feature_rows.append({"feature_id": f"r{rid}", "name": tags.get("name"), "tags": tags, "geometry": geom})
-    return OsmTables(nodes=nodes, segments=segments, features=_features_frame(feature_rows))
+    return OsmTables(nodes=nodes, segments=segments, features=_features_frame(feature_rows), bounds=bounds)
 
 
 # --------------------------------------------------------------------- PBF

@@ -223,12 +223,14 @@ def write_excel_atomic(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLi
     return dest
 
 
-def write_gpkg_atomic(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike) -> Path:
+def write_gpkg_atomic(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike, *,
+                      tables: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write several GeoDataFrames as layers of one GeoPackage, atomically.
 
     All layers go to a temporary ``.gpkg`` that then replaces ``path`` in one step,
     so the destination never holds only some of the layers.  Every layer must have a
-    CRS (GeoPackage readers need it).
+    CRS (GeoPackage readers need it).  ``tables`` are written as attribute tables
+    (GeoPackage layers without geometry), e.g. summaries.
     """
     dest = Path(path)
     if not layers:
@@ -248,4 +250,10 @@ def write_gpkg_atomic(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.Pat
     with atomic_path(dest, suffix=".gpkg") as tmp:
         for name, gdf in layers.items():
             gdf.to_file(tmp, layer=name, driver="GPKG")
+        if tables:
+            import pandas as pd
+            import pyogrio
+
+            for name, frame in tables.items():
+                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
     return dest

@@ -28,6 +28,7 @@ from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
 from . import _osm, settings
+from .coords import check_lonlat
 from .engine import NodeIndex, build_csr
 from .errors import InputError, NetworkUnavailableError, NoDataError
 
@@ -291,23 +292,6 @@ class Network:
         )
 
 
-def check_lonlat(lon: np.ndarray, lat: np.ndarray, source: str) -> None:
-    """Raise InputError naming rows with NaN or impossible WGS84 coordinates."""
-    bad_nan = np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat)))
-    if bad_nan.size:
-        raise InputError(f"{source}: {bad_nan.size} row(s) have missing coordinates "
-                         f"(rows {bad_nan[:10].tolist()}); fill them in or remove those rows")
-    bad_lat = np.flatnonzero(np.abs(lat) > 90)
-    if bad_lat.size:
-        raise InputError(f"{source}: latitude outside ±90 in {bad_lat.size} row(s) (rows {bad_lat[:10].tolist()}, "
-                         f"e.g. lat={lat[bad_lat[0]]}); longitude and latitude look swapped — "
-                         f"pass them as (lon, lat) / x=longitude, y=latitude")
-    bad_lon = np.flatnonzero(np.abs(lon) > 180)
-    if bad_lon.size:
-        raise InputError(f"{source}: longitude outside ±180 in {bad_lon.size} row(s) (rows {bad_lon[:10].tolist()}); "
-                         f"expected WGS84 degrees — are these projected metres?")
-
-
 def _components(graph: sp.csr_matrix, connection: str) -> np.ndarray:
     """Component labels renumbered by size: 0 is the largest."""
     _, labels = connected_components(graph, directed=True, connection=connection)
@@ -428,6 +412,7 @@ def build_network(
         "segments_missing_nodes": dropped_missing,
         "ways_used": int(seg["way_id"].nunique()),
         "ways_per_class": seg.drop_duplicates("way_id")["highway"].value_counts().to_dict(),
+        "file_bounds": tables.bounds,
     }
     if mode == "drive":
         report["edges_with_maxspeed"] = int(np.isfinite(parse_maxspeed(seg["maxspeed"])).sum())

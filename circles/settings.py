@@ -51,3 +51,11 @@ GRID_CELL_M: float = 250.0
 
 #: Default folder for HTML maps.
 MAPS_DIR: str = "maps"
+
+#: Speed of the last stretch between a drivable road and a resident or an
+#: ambulance station (the access leg on drive networks): 20 km/h in m/min.
+DRIVE_ACCESS_SPEED_M_PER_MIN: float = 20_000.0 / 60.0
+
+#: Minutes beyond which travel times are not tracked (reported as NaN, "beyond
+#: the cap or unreachable").  Keeps runs bounded at city scale.
+MINUTES_CAP: float = 60.0

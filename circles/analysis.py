@@ -1,0 +1,379 @@
+"""``circles.analyze``: from files (or objects) to a :class:`CoverageResult`.
+
+This module resolves what the user gave — paths, GeoDataFrames, ids — into
+networks, facilities, units, demand points and districts, then hands arrays
+to :mod:`circles.coverage`.  The CLI and the notebooks call this same function.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import settings
+from .coverage import CoverageResult, Demand, compute_coverage
+from .errors import InputError
+from .network import Network, load_features, load_network
+
+log = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------ inputs
+
+def _read_geo(path, *, what: str, parameter: str):
+    import geopandas as gpd
+
+    from ._osm import check_file
+
+    path = check_file(path)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:
+        raise InputError(f"{path}: could not read {what} ({type(exc).__name__}: {exc}); "
+                         f"expected GeoJSON, GeoPackage or Shapefile ({parameter})") from None
+    if gdf.crs is None:
+        raise InputError(f"{path}: {what} file has no CRS; set one (e.g. EPSG:4326) with "
+                         f"gdf.set_crs(...) or ogr2ogr -a_srs EPSG:4326 ({parameter})")
+    return gdf.to_crs("EPSG:4326")
+
+
+def load_districts(districts, *, name_column: str | None = None, zone_column: str = "zone"):
+    """Districts as a GeoDataFrame ``district, zone, geometry`` (EPSG:4326).
+
+    ``zone`` picks the zone-dependent thresholds (e.g. ``central`` 10 min and
+    ``new_urban`` 12 min for the emergency circle); without a zone column the
+    circle's default zone applies (and is reported as an assumption).
+    """
+    import geopandas as gpd
+
+    gdf = districts if isinstance(districts, gpd.GeoDataFrame) else _read_geo(
+        districts, what="districts", parameter="--districts")
+    if gdf.crs is None:
+        raise InputError("districts GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326')")
+    gdf = gdf.to_crs("EPSG:4326")
+    name_column = name_column or next((c for c in ("name", "district", "名称", "NAME") if c in gdf.columns), None)
+    out = gpd.GeoDataFrame({
+        "district": gdf[name_column].astype(str) if name_column else [f"district {i}" for i in range(len(gdf))],
+        "zone": gdf[zone_column].astype(str) if zone_column in gdf.columns else None,
+    }, geometry=gdf.geometry.to_numpy(), crs="EPSG:4326")
+    return out
+
+
+def _join_points(lon, lat, polygons, columns: Sequence[str]) -> dict[str, np.ndarray]:
+    """For each point, the columns of the first polygon containing it (None if none)."""
+    import geopandas as gpd
+
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    joined = gpd.sjoin(pts, polygons[list(columns) + ["geometry"]], how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
+    return {c: joined[c].astype(object).where(joined[c].notna(), None).to_numpy(object) for c in columns}
+
+
+def study_area(network: Network, area=None):
+    """The study area polygon (EPSG:4326).
+
+    ``area`` may be a (west, south, east, north) tuple, a shapely geometry
+    (EPSG:4326) or a path to a polygon file.  Default: the bounds the OSM
+    file declares, or else a concave hull around the walk network's nodes.
+    """
+    import shapely
+    from shapely.geometry import box
+
+    if area is None:
+        bounds = network.report.get("file_bounds")
+        if bounds:
+            return box(*bounds)
+        pts = shapely.multipoints(np.column_stack([network.x, network.y]))
+        hull = shapely.concave_hull(pts, ratio=0.3).buffer(50.0)
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs(network.crs, "EPSG:4326", always_xy=True)
+        return shapely.transform(hull, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    if isinstance(area, (tuple, list)) and len(area) == 4:
+        west, south, east, north = map(float, area)
+        if not (west < east and south < north):
+            raise InputError(f"area {area!r} is empty: expected (west, south, east, north) with west < east, south < north")
+        return box(west, south, east, north)
+    if isinstance(area, (str, Path)):
+        return _read_geo(area, what="study area", parameter="--area").geometry.union_all()
+    if hasattr(area, "geom_type"):
+        return area
+    raise InputError(f"area must be a bbox tuple, a shapely polygon or a polygon file, got {type(area).__name__}")
+
+
+def _resolve_networks(network, drive_network, *, needs_drive: bool) -> dict[str, Network]:
+    if network is None:
+        raise InputError("analyze needs a network: a path (.osm, .osm.pbf, .graphml) or a circles.Network; "
+                         "online, circles.fetch_network(place=...) gives one")
+    if isinstance(network, Network):
+        walk = network if network.mode == "walk" else None
+        drive = drive_network or (network if network.mode == "drive" else None)
+        if walk is None:
+            raise InputError("network must be a walk network (mode='walk'); pass the drive one as drive_network=")
+    else:
+        walk = load_network(network, mode="walk")
+        drive = drive_network if drive_network is not None else (
+            load_network(network, mode="drive") if needs_drive else None)
+    out = {"walk": walk}
+    if needs_drive:
+        if drive is None:
+            raise InputError("the policy has a driving circle (emergency medical): pass drive_network=, "
+                             "or give a network file so both modes can be loaded from it")
+        out["drive"] = drive
+    return out
+
+
+def _resolve_facilities(facilities, network_path, *, crs, columns: dict, osm_facilities: bool,
+                        hospital_as_ambulance: bool):
+    """GeoDataFrame of facilities plus the unclassified rows, from OSM and/or a user file."""
+    import geopandas as gpd
+
+    from .facilities import FacilitySet, facilities_from_features, read_facility_file
+
+    sets: list = []
+    if osm_facilities and network_path is not None:
+        sets.append(facilities_from_features(load_features(network_path), source="osm",
+                                             hospital_as_ambulance=hospital_as_ambulance))
+    if facilities is not None:
+        if isinstance(facilities, FacilitySet):
+            sets.append(facilities)
+        elif isinstance(facilities, gpd.GeoDataFrame):
+            missing = {"category", "geometry"} - set(facilities.columns)
+            if missing:
+                raise InputError(f"facilities GeoDataFrame lacks column(s) {sorted(missing)}; expected "
+                                 f"facility_id, category, name, geometry (EPSG:4326)")
+            gdf = facilities.to_crs("EPSG:4326").copy()
+            if "facility_id" not in gdf:
+                gdf["facility_id"] = [f"f{i}" for i in range(len(gdf))]
+            if "feature_id" not in gdf:
+                gdf["feature_id"] = gdf["facility_id"]
+            if "name" not in gdf:
+                gdf["name"] = ""
+            sets.append(FacilitySet(facilities=gdf, unclassified=pd.DataFrame(columns=["name", "label"])))
+        else:
+            if crs is None:
+                raise InputError(f"{facilities}: say which coordinate system the facilities file uses "
+                                 f"(crs='wgs84' | 'gcj02' | 'bd09'; CLI --crs). Chinese web maps (Amap, "
+                                 f"Tencent) publish GCJ-02 and Baidu BD-09; the difference in Wuhan is ~550 m")
+            sets.append(read_facility_file(facilities, crs=crs, **columns))
+    if not sets:
+        empty = gpd.GeoDataFrame({"facility_id": [], "feature_id": [], "category": [], "name": [], "source": []},
+                                 geometry=[], crs="EPSG:4326")
+        return empty, pd.DataFrame(columns=["name", "label"])
+    gdf = pd.concat([s.facilities for s in sets], ignore_index=True)
+    gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs="EPSG:4326")
+    unclassified = pd.concat([s.unclassified for s in sets], ignore_index=True)
+    return gdf, unclassified
+
+
+def coordinate_system_warning(network: Network, lon: np.ndarray, lat: np.ndarray, *, declared: str,
+                              max_snap_m: float = settings.MAX_SNAP_M) -> str | None:
+    """A warning when points declared WGS84 fit the network much better as GCJ-02.
+
+    Chinese web-map coordinates are shifted ~500–600 m in Wuhan; read as WGS84
+    they land in the wrong block.  Compares snap distances as given and after
+    the GCJ-02→WGS84 correction.
+    """
+    from .coords import gcj02_to_wgs84
+
+    if declared.lower() not in ("wgs84", "epsg:4326") or len(lon) < 3:
+        return None
+    as_given = network.snap_lonlat(lon, lat, max_snap_m=max_snap_m, source="facilities")
+    clon, clat = gcj02_to_wgs84(np.asarray(lon, float), np.asarray(lat, float))
+    if np.allclose(clon, lon) and np.allclose(clat, lat):
+        return None  # outside China: GCJ-02 does not apply
+    corrected = network.snap_lonlat(clon, clat, max_snap_m=max_snap_m, source="facilities")
+    off_given, off_corr = as_given.off_network.mean(), corrected.off_network.mean()
+    med_given, med_corr = np.median(as_given.distance_m), np.median(corrected.distance_m)
+    if (off_given >= 0.5 and off_corr <= off_given / 2) or (med_given >= 50 and med_corr * 1.5 <= med_given):
+        return (f"{off_given:.0%} of the facilities fall off the network as WGS84 (median snap {med_given:.0f} m), "
+                f"but only {off_corr:.0%} (median {med_corr:.0f} m) if they are GCJ-02: the file looks like "
+                f"GCJ-02 (Amap/Tencent) coordinates declared as WGS84 — pass crs='gcj02' (CLI --crs gcj02)")
+    return None
+
+
+def _normalise_units(units):
+    """A user's GeoDataFrame of units in the data contract (EPSG:4326, unit_id,
+    name, population, population_65plus), index kept so results stay aligned."""
+    if units.crs is None:
+        raise InputError("units GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326') (or the CRS it is in)")
+    out = units.to_crs("EPSG:4326").copy()
+    if "unit_id" not in out:
+        out["unit_id"] = [f"u{i:06d}" for i in range(1, len(out) + 1)]
+    dup = out["unit_id"][out["unit_id"].duplicated()]
+    if len(dup):
+        raise InputError(f"units: duplicate unit_id values {sorted(map(str, dup.unique()))[:10]}; ids must be unique")
+    for column, default in (("name", ""), ("population", np.nan), ("population_65plus", np.nan)):
+        if column not in out:
+            out[column] = default
+    bad = out.geometry.isna() | out.geometry.is_empty
+    if bad.any():
+        raise InputError(f"units: {int(bad.sum())} unit(s) have no geometry (unit_id {out.loc[bad, 'unit_id'].tolist()[:10]})")
+    return out
+
+
+def _build_demand(units, area, network: Network, *, population, population_65plus, districts):
+    """Demand points and units with population, district and zone."""
+    from .units import assign_population
+
+    n_units = len(units)
+    if population is not None:
+        from .population import demand_from_rasters
+
+        points = demand_from_rasters(population, area, population_65plus_tif=population_65plus)
+        units, unit_index = assign_population(units, points, crs=network.crs)
+        lon, lat = points.lon, points.lat
+        w_all = points.population
+        w_65 = points.population_65plus if population_65plus is not None else np.zeros(len(points))
+        has_population = True
+    else:
+        # no raster: one demand point per unit (its representative point)
+        metric = units.to_crs(network.crs)
+        rep = metric.geometry.representative_point().to_crs("EPSG:4326")
+        lon, lat = rep.x.to_numpy(), rep.y.to_numpy()
+        unit_index = np.arange(n_units)
+        pop = pd.to_numeric(units["population"], errors="coerce").to_numpy(float)
+        has_population = not np.isnan(pop).all()
+        if not has_population:
+            log.warning("no population given: each unit counts as one person-equivalent (shares are of units)")
+            pop = np.ones(n_units)
+            units = units.copy()
+        w_all = np.nan_to_num(pop, nan=0.0)
+        pop65 = pd.to_numeric(units["population_65plus"], errors="coerce").to_numpy(float)
+        w_65 = np.nan_to_num(pop65, nan=0.0) if not np.isnan(pop65).all() else w_all.copy()
+    if districts is not None:
+        joined = _join_points(lon, lat, districts, ["district", "zone"])
+        district, zone = joined["district"], joined["zone"]
+        rep = units.to_crs(network.crs).geometry.representative_point().to_crs("EPSG:4326")
+        ujoin = _join_points(rep.x.to_numpy(), rep.y.to_numpy(), districts, ["district", "zone"])
+        units = units.copy()
+        units["district"], units["zone"] = ujoin["district"], ujoin["zone"]
+    else:
+        district = np.full(len(lon), None, dtype=object)
+        zone = np.full(len(lon), None, dtype=object)
+        units = units.copy()
+        units["district"], units["zone"] = None, None
+    demand = Demand(lon=np.asarray(lon, float), lat=np.asarray(lat, float), weight_all=np.asarray(w_all, float),
+                    weight_65plus=np.asarray(w_65, float), unit=np.asarray(unit_index, np.int64),
+                    district=district, zone=zone, has_population=has_population)
+    return units, demand
+
+
+def analyze(
+    network=None,
+    *,
+    policy="wuhan-2022",
+    drive_network: Network | None = None,
+    facilities=None,
+    crs: str | None = None,
+    facility_columns: dict | None = None,
+    osm_facilities: bool = True,
+    hospital_as_ambulance: bool = False,
+    units=None,
+    units_crs: str | None = None,
+    grid_m: float | None = None,
+    grid_shape: str = "square",
+    area=None,
+    population=None,
+    population_65plus=None,
+    districts=None,
+    walk_speeds: Sequence[float] = (),
+    max_snap_m: float = settings.MAX_SNAP_M,
+    covered_min: float = settings.COVERED_SHARE_MIN,
+    uncovered_max: float = settings.UNCOVERED_SHARE_MAX,
+    progress: bool = False,
+) -> CoverageResult:
+    """Score every neighbourhood unit against every circle of a policy pack.
+
+    Parameters
+    ----------
+    network : path or Network
+        An OSM file (.osm, .osm.pbf, .graphml) — walk and drive networks and
+        the OSM facilities are all read from it — or a walk :class:`Network`.
+    policy : str, path or Policy
+        A packaged id (``"wuhan-2022"``, ``"gb50180-2018"``) or a pack file.
+    drive_network : Network, optional
+        The driving network for the emergency circle when ``network`` is an object.
+    facilities : path, GeoDataFrame or FacilitySet, optional
+        Facilities from a user file (CSV/GeoJSON/GeoPackage) in ``crs``
+        (``wgs84`` | ``gcj02`` | ``bd09``).  Added to the facilities found in
+        the OSM file unless ``osm_facilities=False``.
+    units : path or GeoDataFrame, optional
+        Neighbourhood polygons (or points).  Default: a ``grid_m`` grid
+        (250 m) over the study area.
+    area : bbox tuple, shapely polygon or path, optional
+        Study area; default the OSM file's bounds or a hull of the network.
+    population, population_65plus : path, optional
+        Persons-per-cell rasters (e.g. WorldPop).  Without them the units'
+        ``population`` columns are used, or each unit counts once.
+    districts : path or GeoDataFrame, optional
+        District polygons with a ``zone`` column (``central`` / ``new_urban``).
+    walk_speeds : sequence of float
+        Extra walking speeds (m/min) for the sensitivity table.
+    """
+    import geopandas as gpd
+
+    from .policies import load_policy
+    from .units import grid_units, load_units
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    pol = policy if hasattr(policy, "circles") else load_policy(policy)
+    needs_drive = any(c.mode == "drive" for c in pol.circles)
+    network_path = None if isinstance(network, Network) else network
+    networks = _resolve_networks(network, drive_network, needs_drive=needs_drive)
+    walk = networks["walk"]
+    timings["networks_s"] = time.perf_counter() - t0
+    assumptions: list[str] = []
+
+    t = time.perf_counter()
+    fac, unclassified = _resolve_facilities(
+        facilities, network_path, crs=crs, columns=facility_columns or {}, osm_facilities=osm_facilities,
+        hospital_as_ambulance=hospital_as_ambulance)
+    if facilities is not None and not isinstance(facilities, gpd.GeoDataFrame) and crs is not None:
+        user = fac[fac["source"] != "osm"] if "source" in fac else fac
+        warning = coordinate_system_warning(walk, user.geometry.x.to_numpy(), user.geometry.y.to_numpy(),
+                                            declared=crs, max_snap_m=max_snap_m)
+        if warning:
+            log.warning(warning)
+            assumptions.append("WARNING: " + warning)
+    timings["facilities_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    area_geom = study_area(walk, area if area is not None or units is None else None)
+    if units is None:
+        unit_frame = grid_units(area_geom, crs=walk.crs, cell_m=grid_m or settings.GRID_CELL_M, shape=grid_shape)
+        assumptions.append(f"units: a {grid_m or settings.GRID_CELL_M:g} m {grid_shape} grid over the study area")
+    elif isinstance(units, gpd.GeoDataFrame):
+        unit_frame = _normalise_units(units)
+    else:
+        unit_frame = load_units(units, crs=units_crs)
+    if units is not None and area is None and unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        area_geom = unit_frame.to_crs("EPSG:4326").geometry.union_all()
+    dist_frame = load_districts(districts) if districts is not None else None
+    if dist_frame is None or dist_frame["zone"].isna().all():
+        for c in pol.circles:
+            if c.zone_thresholds_min:
+                assumptions.append(f"{c.id}: no districts layer with a zone column; every unit uses the "
+                                   f"default zone {c.default_zone!r} ({c.effective_threshold(None):g} min)")
+    unit_frame, demand = _build_demand(unit_frame, area_geom, walk, population=population,
+                                       population_65plus=population_65plus, districts=dist_frame)
+    if population is None and not demand.has_population:
+        assumptions.append("no population data: each unit counts once; shares are shares of units")
+    timings["units_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    result = compute_coverage(
+        pol, networks, fac, unit_frame, demand, walk_speeds=walk_speeds, max_snap_m=max_snap_m,
+        covered_min=covered_min, uncovered_max=uncovered_max, progress=progress, assumptions=assumptions,
+        unclassified=unclassified, districts=dist_frame)
+    timings["coverage_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+    result.timings.update(timings)
+    result.area = area_geom
+    return result

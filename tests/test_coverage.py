@@ -1,0 +1,252 @@
+"""Coverage on hand-checkable networks (answers worked out in comments) and on
+the real Optics Valley data."""
+
+import textwrap
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+import circles
+from circles.analysis import analyze
+from circles.coverage import weighted_median
+from circles.errors import InputError, ValidationError
+from circles.network import load_network
+from circles.policies import load_policy
+
+from osm_builder import lonlat, write_osm
+
+ONE_CIRCLE = """
+id = "test"
+name = "test pack"
+[[circles]]
+id = "shop"
+name_en = "shop circle"
+mode = "walk"
+speed_m_per_min = 60
+threshold_min = {threshold}
+clause = "test rule: a grocery within {threshold} minutes"
+  [[circles.requirements]]
+  categories = ["grocery"]
+"""
+
+AMBULANCE = """
+id = "amb"
+name = "ambulance pack"
+[[circles]]
+id = "ems"
+name_en = "emergency"
+mode = "drive"
+threshold_min = 10
+zone_thresholds_min = {{ central = 10, new_urban = 12 }}
+default_zone = "central"
+direction = "{direction}"
+clause = "test rule: ambulance within 10 (central) / 12 (new urban) minutes"
+  [[circles.requirements]]
+  categories = ["ambulance_station"]
+"""
+
+
+def _pack(tmp_path, text, **fmt):
+    p = tmp_path / "pack.toml"
+    p.write_text(textwrap.dedent(text.format(**fmt)), encoding="utf-8")
+    return load_policy(p)
+
+
+def _points(xy_m, **columns):
+    pts = [Point(*lonlat(x, y)) for x, y in xy_m]
+    return gpd.GeoDataFrame(columns, geometry=pts, crs="EPSG:4326")
+
+
+@pytest.fixture
+def street(tmp_path):
+    # One straight residential street, nodes every 100 m from x=0 to x=1000.
+    nodes = {i + 1: (100.0 * i, 0.0) for i in range(11)}
+    return load_network(write_osm(tmp_path / "street.osm", nodes, [(1, list(nodes), {"highway": "residential"})]),
+                        mode="walk")
+
+
+def _facility(x, y, category="grocery", name="shop"):
+    f = _points([(x, y)], facility_id=["f1"], category=[category], name=[name])
+    f["feature_id"] = f["facility_id"]
+    return f
+
+
+@pytest.mark.parametrize("threshold,status", [(15, "covered"), (7, "uncovered")])
+def test_unit_400_m_from_a_grocery(tmp_path, street, threshold, status):
+    # The grocery stands 20 m off the street at x=0; the unit's centre is 30 m off
+    # the street at x=400.  Walking 20 + 400 + 30 m at 60 m/min = 7.5 min
+    # (6.67 min on the street plus 0.33 + 0.5 min of access legs).
+    units = _points([(400, 30)], unit_id=["u1"], name=["楼"], population=[100.0], population_65plus=[10.0])
+    r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=threshold), facilities=_facility(0, 20),
+                units=units, osm_facilities=False)
+    row = r.units.iloc[0]
+    assert row["shop_minutes"] == pytest.approx(7.5, abs=0.01)
+    assert row["shop_status"] == status
+    assert row["shop_covered_share"] == (1.0 if status == "covered" else 0.0)
+    assert row["shop_missing"] == ("" if status == "covered" else "grocery")
+    assert row["shop_rule"].startswith("test rule")
+    # the per-node arrays are kept for scoring: the node at x=400 is 6.67 + 0.33 min away
+    node = int(np.argmin(np.hypot(street.x - street.x.min() - 400, street.y - street.y.min())))
+    assert r.node_minutes["shop"]["grocery"][node] == pytest.approx(420 / 60, abs=0.01)
+
+
+def test_category_with_no_facilities_is_no_data_not_a_crash(tmp_path, street, caplog):
+    units = _points([(400, 30)], unit_id=["u1"], population=[100.0])
+    r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15),
+                facilities=_facility(0, 20, category="pharmacy"), units=units, osm_facilities=False)
+    assert r.units.iloc[0]["shop_missing"] == "grocery (no data)"
+    assert r.units.iloc[0]["shop_status"] == "uncovered"
+    assert r.summary.iloc[0]["no_data"] == "grocery"
+    dq = r.data_quality["facilities"].set_index("category")
+    assert dq.loc["grocery", "status"] == "no data" and dq.loc["pharmacy", "status"] == "ok"
+    assert "no grocery facilities" in caplog.text
+
+
+def test_off_network_unit_is_counted_not_dropped(tmp_path, street):
+    # u2 stands 2 km from the street: beyond the 300 m snap limit.
+    units = _points([(400, 30), (400, 2000)], unit_id=["u1", "u2"], population=[100.0, 50.0])
+    r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15), facilities=_facility(0, 20),
+                units=units, osm_facilities=False)
+    assert r.units["shop_status"].tolist() == ["covered", "off_network"]
+    assert r.units["offnet_population"].tolist() == [0.0, 50.0]
+    s = r.summary.iloc[0]
+    assert s["population"] == 150 and s["covered_population"] == 100 and s["offnet_population"] == 50
+
+
+def test_zero_population_unit_is_empty(tmp_path, street):
+    units = _points([(400, 30), (500, 30)], unit_id=["u1", "u2"], population=[100.0, 0.0])
+    r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15), facilities=_facility(0, 20),
+                units=units, osm_facilities=False)
+    assert r.units["shop_status"].tolist() == ["covered", "empty"]
+    assert np.isnan(r.units["shop_covered_share"].iloc[1])
+
+
+@pytest.fixture
+def one_way(tmp_path):
+    # Station S at x=0.  A one-way primary S -> A (x=0 -> x=1000) at 40 km/h:
+    # 1000 m / (40000/60 m/min) = 1.5 min.  Back from A to S only by a residential
+    # loop 1000 m north, 1000 m west, 1000 m south: 3000 m at 20 km/h = 9 min.
+    nodes = {1: (0, 0), 2: (1000, 0), 3: (1000, 1000), 4: (0, 1000)}
+    ways = [(1, [1, 2], {"highway": "primary", "oneway": "yes"}),
+            (2, [2, 3, 4, 1], {"highway": "residential"})]
+    drive = load_network(write_osm(tmp_path / "oneway.osm", nodes, ways), mode="drive")
+    walk = load_network(tmp_path / "oneway.osm", mode="walk")
+    return walk, drive
+
+
+@pytest.mark.parametrize("direction,expected", [("from", 1.5), ("to", 9.0)])
+def test_ambulance_on_a_one_way_street(tmp_path, one_way, direction, expected):
+    walk, drive = one_way
+    units = _points([(1000, 0)], unit_id=["A"], population=[10.0])
+    r = analyze(walk, drive_network=drive, policy=_pack(tmp_path, AMBULANCE, direction=direction),
+                facilities=_facility(0, 0, category="ambulance_station", name="急救站"), units=units,
+                osm_facilities=False)
+    # from the station: 1.5 min down the one-way; *to* it would be the 9 min loop
+    assert r.units.iloc[0]["ems_minutes"] == pytest.approx(expected, abs=0.01)
+    assert r.units.iloc[0]["ems_status"] == "covered"
+
+
+def test_central_and_new_urban_thresholds(tmp_path):
+    # A two-way residential road from x=-3700 to x=+3700, station at x=0.
+    # Units sit on the road at x=-3667 (central district) and x=+3667 (new urban):
+    # 3667 m at 20 km/h (333.3 m/min) = 11.0 min for both.  Central allows 10 min
+    # (uncovered), new urban 12 min (covered).
+    xs = [-3700, -3667, -2000, 0, 2000, 3667, 3700]
+    nodes = {i + 1: (float(x), 0.0) for i, x in enumerate(xs)}
+    path = write_osm(tmp_path / "road.osm", nodes, [(1, list(nodes), {"highway": "residential"})])
+    units = _points([(-3667, 0), (3667, 0)], unit_id=["west", "east"], population=[100.0, 100.0])
+    w0, s0 = lonlat(-5000, -500)
+    e0, n0 = lonlat(5000, 500)
+    mid, _ = lonlat(0, 0)
+    districts = gpd.GeoDataFrame({"name": ["中心区", "新城区"], "zone": ["central", "new_urban"]},
+                                 geometry=[box(w0, s0, mid, n0), box(mid, s0, e0, n0)], crs="EPSG:4326")
+    r = analyze(path, policy=_pack(tmp_path, AMBULANCE, direction="from"), units=units, districts=districts,
+                facilities=_facility(0, 0, category="ambulance_station"), osm_facilities=False)
+    u = r.units.set_index("unit_id")
+    assert u.loc["west", "ems_minutes"] == pytest.approx(11.0, abs=0.02)
+    assert u.loc["east", "ems_minutes"] == pytest.approx(11.0, abs=0.02)
+    assert (u.loc["west", "zone"], u.loc["east", "zone"]) == ("central", "new_urban")
+    assert (u.loc["west", "ems_threshold_min"], u.loc["east", "ems_threshold_min"]) == (10, 12)
+    assert (u.loc["west", "ems_status"], u.loc["east", "ems_status"]) == ("uncovered", "covered")
+    d = r.district_summary.set_index("district")
+    assert d.loc["中心区", "covered_share"] == 0 and d.loc["新城区", "covered_share"] == 1
+
+
+def test_weighted_median_per_unit():
+    # unit 0: values 1 (weight 1), 5 (weight 3) -> median 5; unit 1: NaN only -> NaN
+    got = weighted_median(np.array([1.0, 5.0, np.nan]), np.array([1.0, 3.0, 2.0]), np.array([0, 0, 1]), 2)
+    assert got[0] == 5.0 and np.isnan(got[1])
+
+
+def test_bad_inputs_are_named(tmp_path, street):
+    with pytest.raises(InputError, match="no-such-pack"):
+        analyze(street, policy="no-such-pack")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "x"\nname = "x"\n[[circles]]\nid = "c"\nmode = "fly"\nthreshold_min = -1\n', encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        analyze(street, policy=bad)
+    assert len(info.value.problems) >= 3  # mode, threshold, requirements/clause all listed at once
+    with pytest.raises(InputError, match="status thresholds"):
+        analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15), facilities=_facility(0, 20),
+                osm_facilities=False, covered_min=0.1, uncovered_max=0.5)
+    with pytest.raises(InputError, match="crs"):
+        analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15), facilities=tmp_path / "f.csv")
+
+
+def test_gcj02_points_declared_wgs84_warn(tmp_path, caplog, wuhan_dir):
+    # Real Optics Valley network; facilities at walk-network nodes, shifted into
+    # GCJ-02 (as Amap would publish them) but declared WGS84.
+    from circles.coords import wgs84_to_gcj02
+
+    net = load_network(wuhan_dir / "guanggu.osm", mode="walk")
+    pick = np.linspace(0, net.n_nodes - 1, 40).astype(int)
+    glon, glat = wgs84_to_gcj02(net.lon[pick], net.lat[pick])
+    csv = tmp_path / "shops.csv"
+    pd.DataFrame({"name": [f"店{i}" for i in range(40)], "lon": glon, "lat": glat, "category": "超市"}).to_csv(csv, index=False)
+    analyze(wuhan_dir / "guanggu.osm", facilities=csv, crs="wgs84", grid_m=500)
+    assert "looks like GCJ-02" in caplog.text
+    caplog.clear()
+    r = analyze(wuhan_dir / "guanggu.osm", facilities=csv, crs="gcj02", grid_m=500)
+    assert "looks like GCJ-02" not in caplog.text
+    on_net = r.facilities.loc[r.facilities["source"] != "osm", "walk_snap_m"]
+    assert on_net.max() < 1.0  # exact inverse: back on their nodes
+
+
+@pytest.mark.wuhan
+def test_all_five_circles_on_optics_valley(wuhan_dir):
+    w = wuhan_dir
+    r = circles.analyze(w / "guanggu.osm", policy="wuhan-2022", facilities=w / "weibo_pois_gcj02.csv", crs="gcj02",
+                        population=w / "population_20plus.tif", population_65plus=w / "population_65plus.tif",
+                        districts=w / "districts.geojson", walk_speeds=[50, 60, 67, 80])
+    ids = ["life_15", "culture_sports_12", "public_activity_10", "emergency_medical", "elderly_care_15"]
+    assert r.summary["circle"].tolist() == ids
+    for cid in ids:
+        for suffix in ("minutes", "covered_share", "status", "missing"):
+            assert f"{cid}_{suffix}" in r.units.columns
+        assert set(r.units[f"{cid}_status"]) <= {"covered", "partial", "uncovered", "empty", "off_network"}
+    # No one is lost: the units hold every person of the raster inside the area.
+    from circles.population import raster_total_in_area
+
+    total = raster_total_in_area(w / "population_20plus.tif", r.area)
+    assert r.units["population"].sum() == pytest.approx(total, rel=1e-3)
+    s = r.summary.set_index("circle")
+    assert s.loc["life_15", "population"] == pytest.approx(total, rel=1e-3)
+    assert s.loc["elderly_care_15", "population"] == pytest.approx(
+        raster_total_in_area(w / "population_65plus.tif", r.area), rel=1e-3)
+    # The data have no ambulance stations or elderly care: "no data", not "too far".
+    assert s.loc["emergency_medical", "no_data"] == "ambulance_station"
+    assert s.loc["elderly_care_15", "no_data"] == "elderly_care"
+    assert (r.units.loc[r.units["population"] > 0, "emergency_medical_missing"] == "ambulance_station (no data)").all()
+    # Parks exist (OSM): the public activity circle is partly met, and walking faster never lowers coverage.
+    assert 0 < s.loc["public_activity_10", "covered_share"] < 1
+    sens = r.sensitivity[r.sensitivity["circle"] == "public_activity_10"].sort_values("walk_speed_m_per_min")
+    assert sens["covered_share"].is_monotonic_increasing
+    # The extract straddles 洪山区 (central, 10 min) and 江夏区 (new urban, 12 min).
+    d = r.district_summary[r.district_summary["circle"] == "emergency_medical"].set_index("district")
+    assert d.loc["洪山区", "threshold_min"] == 10 and d.loc["江夏区", "threshold_min"] == 12
+    # units are index-aligned with the input grid and keep their ids
+    assert r.units["unit_id"].is_unique
+    assert len(r.uncovered("life_15")) > 0
