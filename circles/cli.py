@@ -107,18 +107,19 @@ def print_summary(result) -> None:
     """A rich table of the per-circle summary, plus what the data could not say."""
     table = Table(title=f"{result.policy.name}", show_lines=False)
     for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), ("people", "right"),
-                         ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅", "right"),
-                         ("facilities on network/in input", "left")):
+                         ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅", "right")):
         table.add_column(col, justify=justify)
     for row in result.summary.itertuples():
         units = f"{row.units_covered}/{row.units_partial}/{row.units_uncovered}/{row.units_empty}"
         table.add_row(row.circle, row.name_zh, str(row.threshold_min), f"{row.population:,.0f}",
-                      f"{row.covered_population:,.0f}", _pct(row.covered_share), units, row.facilities)
+                      f"{row.covered_population:,.0f}", _pct(row.covered_share), units)
     console.print(table)
     dq = result.data_quality["facilities"]
     no_data = dq.loc[(dq["status"] == "no data") & (dq["required_by"] != ""), "category"].tolist()
     if no_data:
         console.print(f"[yellow]no data[/] (no facilities in the input, not 'too far'): {', '.join(no_data)}")
+    for row in result.summary.itertuples():
+        console.print(f"[dim]{row.circle} facilities on network/in input:[/] {row.facilities}", highlight=False)
     for note in result.assumptions:
         console.print(f"[dim]assumption:[/] {note}", highlight=False)
 
