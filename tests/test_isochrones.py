@@ -1,0 +1,254 @@
+"""Isochrones built from the network actually reached (circles.isochrones).
+
+Every network here is small enough to work out by hand; the arithmetic is in
+the comments.  Coordinates are metres east/north of the osm_builder origin
+(UTM 50N, which load_network picks for these nodes).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Point
+
+from circles.engine import travel_seconds
+from circles.errors import InputError
+from circles.isochrones import isochrones, reach_polygon
+from circles.network import load_network
+from osm_builder import ORIGIN_X, ORIGIN_Y, lonlat, write_osm
+
+ROAD = {"highway": "residential"}
+
+
+def metric(gdf):
+    """Polygons of an isochrone frame in metres relative to the test origin."""
+    geoms = gdf.to_crs("EPSG:32650").geometry.to_numpy()
+    return shapely.transform(geoms, lambda xy: xy - [ORIGIN_X, ORIGIN_Y])
+
+
+def lonlat_arrays(*points):
+    pts = [lonlat(x, y) for x, y in points]
+    return np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+
+
+# --------------------------------------------------------------------------- river + bridge
+@pytest.fixture(scope="module")
+def river(tmp_path_factory):
+    """Two banks of a 100 m grid (x 0..1000), river between y=300 and y=400,
+    one bridge at x=600.
+
+        y=700  +----+----+----+----+----+----+----+----+----+----+
+               |    (far bank, rows 400..700)                    |
+        y=400  +----+----+----+----+----+----B----+----+----+----+
+                                             |  bridge (100 m)
+        y=300  S----+----+----+----+----+----+----+----+----+----+
+               |    (near bank, rows 0..300)                     |
+        y=0    +----+----+----+----+----+----+----+----+----+----+
+    """
+    nodes, ways = {}, []
+    nid = 1
+
+    def node(x, y):
+        nonlocal nid
+        key = (x, y)
+        for k, v in nodes.items():
+            if v == key:
+                return k
+        nodes[nid] = key
+        nid += 1
+        return nid - 1
+
+    wid = 1
+    for rows in ((0, 100, 200, 300), (400, 500, 600, 700)):
+        for y in rows:  # east-west streets
+            ways.append((wid, [node(x, y) for x in range(0, 1001, 100)], ROAD))
+            wid += 1
+        for x in range(0, 1001, 100):  # north-south streets within the bank
+            ways.append((wid, [node(x, y) for y in rows], ROAD))
+            wid += 1
+    ways.append((wid, [node(600, 300), node(600, 400)], ROAD))  # the bridge
+    path = write_osm(tmp_path_factory.mktemp("river") / "river.osm", nodes, ways)
+    return load_network(path, mode="walk")
+
+
+def test_far_bank_only_via_the_bridge(river):
+    # 15 min at 60 m/min = 900 m.  S=(0,300) -> bridge foot (600,300) 600 m ->
+    # (600,400) 700 m -> (600,500) 800 m; (0,400) across the river is 100 m
+    # away as the crow flies but 600+100+600 = 1300 m by street: not reached.
+    iso = isochrones(river, lonlat_arrays((0, 300)), minutes=15, width_m=25)
+    assert list(iso["minutes"]) == [15.0] and not iso["off_network"].any()
+    poly = metric(iso)[0]
+    assert not poly.contains(Point(0, 400))        # straight across: outside
+    assert not poly.contains(Point(100, 450))      # far bank near the start: outside
+    assert poly.contains(Point(600, 450))          # over the bridge, 750 m: inside
+    assert poly.contains(Point(650, 400))          # 750 m along the far bank: inside
+    assert not poly.contains(Point(600, 650))      # 950 m > 900 m: outside
+    assert poly.contains(Point(600, 350))          # on the bridge
+    assert not poly.contains(Point(300, 350))      # the river itself, away from the bridge
+
+
+def test_area_grows_and_bands_are_nested(river):
+    iso = isochrones(river, lonlat_arrays((0, 300)), minutes=[10, 5, 15])
+    assert list(iso["minutes"]) == [5.0, 10.0, 15.0]
+    polys = metric(iso)
+    areas = [p.area for p in polys]
+    assert areas[0] < areas[1] < areas[2]
+    assert np.allclose(iso["area_m2"], areas, rtol=1e-3)
+    for small, big in zip(polys[:-1], polys[1:]):
+        assert small.difference(big).area < 1.0  # nested (up to float noise)
+
+
+def test_every_reached_node_is_inside(river):
+    limit_s = 12 * 60
+    start = lonlat_arrays((300, 0))
+    iso = isochrones(river, start, minutes=12)
+    poly = metric(iso)[0]
+    snap = river.snap_lonlat(*start)
+    t = travel_seconds(river.graph_s(60), snap.node, limit_s=limit_s)
+    reached = np.flatnonzero(t <= limit_s)
+    assert reached.size > 10
+    pts = shapely.points(river.x[reached] - ORIGIN_X, river.y[reached] - ORIGIN_Y)
+    assert shapely.contains(poly, pts).all()
+    # and no node beyond the limit by more than the corridor width is inside
+    far = np.flatnonzero(~np.isfinite(t) | (t > limit_s + 60))
+    pts_far = shapely.points(river.x[far] - ORIGIN_X, river.y[far] - ORIGIN_Y)
+    assert not shapely.contains(poly, pts_far).any()
+
+
+def test_reach_polygon_from_node_times_matches_isochrones(river):
+    start = lonlat_arrays((0, 0))
+    snap = river.snap_lonlat(*start)
+    t = travel_seconds(river.graph_s(60), snap.node, limit_s=600)
+    direct = reach_polygon(river, t, 600.0)
+    via_api = isochrones(river, start, minutes=10).to_crs(river.crs).geometry.iloc[0]
+    assert abs(direct.area - via_api.area) < 1.0
+
+
+def test_per_category_and_all(river):
+    import geopandas as gpd
+
+    lon, lat = lonlat_arrays((0, 0), (1000, 0), (0, 700), (5000, 5000))
+    fac = gpd.GeoDataFrame({"facility_id": ["a", "b", "c", "far"],
+                            "category": ["park", "park", "school", "school"]},
+                           geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    by_cat = isochrones(river, fac, minutes=5, per="category")
+    assert list(by_cat["category"]) == ["park", "school"]
+    assert list(by_cat["n_facilities"]) == [2, 1] and list(by_cat["n_off_network"]) == [0, 1]
+    parks = metric(by_cat)[0]
+    assert parks.contains(Point(250, 0)) and parks.contains(Point(750, 0))
+    assert not parks.contains(Point(500, 0))  # 500 m from both parks > 300 m
+    everything = isochrones(river, fac, minutes=5, per="all")
+    assert len(everything) == 1 and everything["n_facilities"].iloc[0] == 3
+    assert metric(everything)[0].contains(Point(0, 650))
+
+
+# --------------------------------------------------------------------------- partial edges
+@pytest.fixture(scope="module")
+def lone_street(tmp_path_factory):
+    # one straight 1000 m street with no node in between
+    nodes = {1: (0.0, 0.0), 2: (1000.0, 0.0)}
+    path = write_osm(tmp_path_factory.mktemp("lone") / "lone.osm", nodes, [(1, [1, 2], ROAD)])
+    return load_network(path, mode="walk")
+
+
+def test_partial_edge_ends_where_time_runs_out(lone_street):
+    # 5 min at 60 m/min = 300 m of the 1000 m edge, plus the 25 m corridor
+    iso = isochrones(lone_street, lonlat_arrays((0, 0)), minutes=5, width_m=25)
+    minx, miny, maxx, maxy = metric(iso)[0].bounds
+    assert maxx == pytest.approx(325, abs=1.0)
+    assert minx == pytest.approx(-25, abs=1.0)
+    assert maxy == pytest.approx(25, abs=1.0)
+    # from both ends at once: 300 m from each end, the middle 400 m stays out
+    both = isochrones(lone_street, lonlat_arrays((0, 0), (1000, 0)), minutes=5, per="all")
+    poly = metric(both)[0]
+    assert poly.contains(Point(290, 0)) and poly.contains(Point(710, 0))
+    assert not poly.contains(Point(500, 0))
+    # the access leg counts: 60 m off the street's end, 240 m of street remain
+    leg = isochrones(lone_street, lonlat_arrays((-60, 0)), minutes=5, width_m=10)
+    minx, _, maxx, _ = metric(leg)[0].bounds
+    assert maxx == pytest.approx(250, abs=1.0) and minx == pytest.approx(-70, abs=1.0)
+
+
+def test_slower_speed_reaches_less(lone_street):
+    iso = isochrones(lone_street, lonlat_arrays((0, 0)), minutes=5, speed_m_per_min=50, width_m=25)
+    assert metric(iso)[0].bounds[2] == pytest.approx(275, abs=1.0)  # 250 m + 25 m
+
+
+# --------------------------------------------------------------------------- off-network
+def test_off_network_facility_is_reported_not_dropped(lone_street, caplog):
+    caplog.set_level(logging.WARNING, logger="circles.isochrones")
+    iso = isochrones(lone_street, lonlat_arrays((0, 0), (500, 2000)), minutes=[5, 10])
+    assert len(iso) == 4
+    off = iso[iso["facility_id"] == 1]
+    assert off["off_network"].all() and off.geometry.is_empty.all()
+    assert off["snap_m"].iloc[0] == pytest.approx(np.hypot(500, 2000), abs=1)  # to the nearest node
+    assert not iso.loc[iso["facility_id"] == 0, "off_network"].any()
+    assert "1 of 2 facilities" in caplog.text and "off_network" in caplog.text
+
+
+def test_bad_options_raise(lone_street):
+    pts = lonlat_arrays((0, 0))
+    with pytest.raises(InputError, match="width_m"):
+        isochrones(lone_street, pts, width_m=0)
+    with pytest.raises(InputError, match="minutes"):
+        isochrones(lone_street, pts, minutes=[5, -1])
+    with pytest.raises(InputError, match="per="):
+        isochrones(lone_street, pts, per="district")
+    with pytest.raises(InputError, match="category"):
+        isochrones(lone_street, pts, per="category")
+    with pytest.raises(InputError, match="direction"):
+        isochrones(lone_street, pts, direction="both")
+
+
+# --------------------------------------------------------------------------- directed drive
+@pytest.fixture(scope="module")
+def one_way(tmp_path_factory):
+    # A=(0,0) -> B=(1000,0), one-way, maxspeed 36 km/h = 10 m/s = 600 m/min
+    nodes = {1: (0.0, 0.0), 2: (1000.0, 0.0)}
+    tags = {"highway": "residential", "oneway": "yes", "maxspeed": "36"}
+    path = write_osm(tmp_path_factory.mktemp("oneway") / "oneway.osm", nodes, [(1, [1, 2], tags)])
+    net = load_network(path, mode="drive")
+    assert net.n_edges == 1
+    return net
+
+
+def test_drive_uses_edges_in_their_direction_only(one_way):
+    a, b = lonlat_arrays((0, 0)), lonlat_arrays((1000, 0))
+    # leaving A: 0.5 min at 600 m/min = 300 m towards B
+    from_a = metric(isochrones(one_way, a, minutes=0.5, direction="from", width_m=10))[0]
+    assert from_a.bounds[2] == pytest.approx(310, abs=1.0)
+    # leaving B: the street only leads into B, so only B itself (a lone node)
+    from_b = metric(isochrones(one_way, b, minutes=0.5, direction="from", width_m=10))[0]
+    assert from_b.bounds[0] == pytest.approx(990, abs=1.0)
+    assert from_b.contains(Point(1000, 0))
+    # arriving at B within 0.5 min: the last 300 m before B
+    to_b = metric(isochrones(one_way, b, minutes=0.5, direction="to", width_m=10))[0]
+    assert to_b.bounds[0] == pytest.approx(690, abs=1.0)
+    assert to_b.contains(Point(800, 0)) and not to_b.contains(Point(600, 0))
+    # arriving at A: nobody can drive to A along this street
+    to_a = metric(isochrones(one_way, a, minutes=0.5, direction="to", width_m=10))[0]
+    assert to_a.bounds[2] == pytest.approx(10, abs=1.0)
+    with pytest.raises(InputError, match="speed"):
+        isochrones(one_way, a, minutes=1, speed_m_per_min=60)
+
+
+# --------------------------------------------------------------------------- real network
+def test_helsinki_walk_isochrones(helsinki_pbf):
+    net = load_network(helsinki_pbf, mode="walk")
+    rng = np.random.default_rng(1)
+    idx = rng.choice(net.n_nodes, 5, replace=False)
+    iso = isochrones(net, (net.lon[idx], net.lat[idx]), minutes=[5, 10], n_threads=2)
+    assert len(iso) == 10 and iso.crs.to_epsg() == 4326
+    assert (iso.geometry.is_valid).all()
+    assert not iso.geometry.geom_type.isin(["GeometryCollection"]).any()
+    a5 = iso[iso["minutes"] == 5]["area_m2"].to_numpy()
+    a10 = iso[iso["minutes"] == 10]["area_m2"].to_numpy()
+    assert (a10 >= a5).all() and (a5 > 0).all()
+    # 10 min at 60 m/min is at most 600 m of street: the polygon fits in a 625 m radius
+    pts = net.project(net.lon[idx], net.lat[idx])
+    polys = iso[iso["minutes"] == 10].to_crs(net.crs).geometry.to_numpy()
+    for (x, y), poly in zip(zip(*pts), polys):
+        assert shapely.Point(x, y).buffer(626).contains(poly)

@@ -1,0 +1,246 @@
+"""Coverage maps and figures on the real Optics Valley (光谷) data.
+
+The analysis runs once per module; the map is opened in headless Chromium
+with every non-file request blocked (tests/browser.py).  Counts are checked
+against the data: features in each layer (read from Leaflet's own layer
+objects) and paths actually rendered after toggling each circle on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import struct
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import box
+
+from circles.errors import InputError
+from circles.maps import STATUS_LABELS, category_label, coverage_map, save_coverage_map
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+XSS = "<img src=x onerror=alert(1)>"
+TRAP = "window.__xss = 0; window.alert = function () { window.__xss += 1; };"
+
+pytestmark = pytest.mark.wuhan
+
+
+@pytest.fixture(scope="module")
+def result(wuhan_dir):
+    from circles.analysis import analyze
+
+    res = analyze(
+        wuhan_dir / "guanggu.osm", policy="wuhan-2022",
+        facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
+        population=wuhan_dir / "population_20plus.tif",
+        population_65plus=wuhan_dir / "population_65plus.tif",
+        districts=wuhan_dir / "districts.geojson",
+    )
+    return res
+
+
+def _mapped_facilities(res, margin_m: float = 300.0):
+    """Facilities inside the units' extent plus the margin (what the map draws)."""
+    crs = res.networks["walk"].crs
+    minx, miny, maxx, maxy = res.units.to_crs(crs).total_bounds
+    area = gpd.GeoSeries([box(minx - margin_m, miny - margin_m, maxx + margin_m, maxy + margin_m)],
+                         crs=crs).to_crs(4326).iloc[0]
+    fac = res.facilities.to_crs(4326)
+    return fac[fac.within(area)]
+
+
+@pytest.fixture(scope="module")
+def hostile(result):
+    """The result with a mapped facility and a unit renamed to an XSS payload."""
+    fac = result.facilities.copy()
+    inside = _mapped_facilities(result).index
+    fac.loc[inside[0], "name"] = XSS
+    units = result.units.copy()
+    # the unit furthest from any facility, so no marker sits on top of it
+    crs = result.networks["walk"].crs
+    centres = units.to_crs(crs).geometry.centroid
+    pts = fac.loc[inside].to_crs(crs).geometry
+    far = int(np.argmax([pts.distance(c).min() for c in centres]))
+    units.loc[units.index[far], "name"] = XSS
+    return dataclasses.replace(result, facilities=fac, units=units), far
+
+
+def test_map_arguments_are_checked(result):
+    with pytest.raises(InputError, match="lang"):
+        coverage_map(result, lang="fr")
+    with pytest.raises(InputError, match="unknown circle"):
+        coverage_map(result, circles=["life_99"])
+    with pytest.raises(InputError, match="show_circle"):
+        coverage_map(result, circles=["life_15"], show_circle="culture_sports_12")
+
+
+def test_map_html_escapes_and_is_offline(hostile, tmp_path):
+    res, _ = hostile
+    path = save_coverage_map(res, tmp_path / "map.html", lang="en")
+    html = path.read_text(encoding="utf-8")
+    assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    from circles.webmap import find_online_resources
+
+    assert find_online_resources(html) == []
+    assert "L.tileLayer" not in html
+    for word in STATUS_LABELS["en"].values():
+        assert word in html
+
+
+@pytest.mark.browser
+def test_coverage_map_in_chromium(hostile):
+    from browser import chromium_page, require_chromium
+
+    require_chromium()
+    res, xss_unit = hostile
+    ARTIFACTS.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    path = save_coverage_map(res, ARTIFACTS / "coverage_map.html", lang="zh")
+    build_s = time.perf_counter() - started
+    size = path.stat().st_size
+    circles = list(res.policy.circles)
+    shown = circles[0].id
+    facilities = _mapped_facilities(res)
+    n_units = int((~(res.units.geometry.isna() | res.units.geometry.is_empty)).sum())
+
+    with chromium_page(path, init_script=TRAP, viewport=(1400, 900)) as s:
+        r = s.report
+        load_ms = s.eval("performance.getEntriesByType('navigation')[0].loadEventEnd")
+        # features per overlay, from Leaflet's own layer objects
+        counts = s.eval("""(() => {
+            const key = Object.keys(window).find(k => /^layer_control_.*_layers$/.test(k));
+            const overlays = window[key].overlays;
+            const leaves = (l) => l.getLayers ? l.getLayers().reduce((n, c) => n + leaves(c), 0) : 1;
+            const out = {};
+            for (const [name, layer] of Object.entries(overlays)) out[name] = leaves(layer);
+            return out;
+        })()""")
+        labels = s.eval("Array.from(document.querySelectorAll("
+                        "'.leaflet-control-layers-overlays label span span')).map(e => e.textContent.trim())")
+        # rendered: the default circle's units are on screen, the others appear when toggled on
+        rendered = {}
+        for circle in circles:
+            cls = f"circles-units-{circle.id}"
+            before = s.eval(f"document.querySelectorAll('path.{cls}').length")
+            if circle.id != shown:
+                assert before == 0, f"{circle.id} units visible by default"
+                s.eval(f"""(() => {{
+                    const key = Object.keys(window).find(k => /^map_/.test(k) && window[k] instanceof L.Map);
+                    const ov = window[Object.keys(window).find(k => /^layer_control_.*_layers$/.test(k))].overlays;
+                    const name = Object.keys(ov).find(n => n.startsWith({json.dumps(circle.name_zh)}) && n.endsWith('单元'));
+                    window[key].addLayer(ov[name]);
+                }})()""")
+            rendered[circle.id] = s.eval(f"document.querySelectorAll('path.{cls}').length")
+        markers = s.eval("document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length")
+        s.page.screenshot(path=str(ARTIFACTS / "coverage_map_all_layers.png"))
+        s.page.reload(wait_until="load")
+        s.page.wait_for_timeout(300)
+        s.page.screenshot(path=str(ARTIFACTS / "coverage_map.png"))
+
+        # hostile names: open every marker's tooltip and popup (Leaflet puts them in the DOM)
+        texts = s.eval("""(() => {
+            const ov = window[Object.keys(window).find(k => /^layer_control_.*_layers$/.test(k))].overlays;
+            const out = [];
+            for (const layer of Object.values(ov)) {
+                if (!(layer instanceof L.FeatureGroup) || layer instanceof L.GeoJSON) continue;
+                layer.eachLayer(x => {
+                    if (!(x instanceof L.Marker)) return;
+                    x.openTooltip(); out.push(x.getTooltip().getElement().textContent); x.closeTooltip();
+                    x.openPopup(); out.push(x.getPopup().getElement().textContent); x.closePopup();
+                });
+            }
+            return out;
+        })()""")
+        # and hover the renamed unit with the real mouse (controls hidden so nothing covers it)
+        s.eval("document.querySelectorAll('.leaflet-control-container, .circles-legend')"
+               ".forEach(e => e.style.display = 'none')")
+        s.page.locator(f"path.circles-units-{shown}").nth(xss_unit).hover(force=True)
+        s.page.wait_for_timeout(150)
+        unit_tip = s.eval("Array.from(document.querySelectorAll('.leaflet-tooltip'))"
+                          ".map(e => e.textContent).join('|')")
+        injected = s.eval("document.querySelectorAll('img[src=\"x\"], img[onerror]').length")
+        xss_flag = s.eval("window.__xss")
+
+    summary = (f"coverage map: {size / 1e6:.2f} MB, built in {build_s:.2f} s, load event at {load_ms:.0f} ms "
+               f"in Chromium; {n_units} units x {len(circles)} circles, {len(facilities)} facilities drawn")
+    print("\n" + summary)
+    (ARTIFACTS / "coverage_map.txt").write_text(summary + "\n", encoding="utf-8")
+
+    assert r.leaflet_loaded, r.summary()
+    assert r.console_errors == [] and r.page_errors == [], r.summary()
+    assert r.blocked_requests == [] and r.failed_requests == [], r.summary()
+    assert r.dialogs == [] and xss_flag == 0 and injected == 0
+    assert size < 5_000_000, f"map is {size:,d} bytes"
+
+    # the layer control lists every circle (units), isochrones where facilities exist
+    for circle in circles:
+        assert f"{circle.name_zh} · 单元" in labels
+        assert counts[f"{circle.name_zh} · 单元"] == n_units
+        assert rendered[circle.id] == n_units
+    assert any(label.endswith("等时圈") for label in labels)
+    # facility markers equal the data, per category and in total
+    per_cat = facilities["category"].value_counts()
+    for cat, n in per_cat.items():
+        name = f"设施: {category_label(cat, 'zh')} ({n})"
+        assert counts.get(name) == n, (name, counts)
+    assert markers == len(facilities)
+    # escaped text is shown literally
+    assert len(texts) == 2 * len(facilities)
+    assert sum(XSS in t for t in texts) == 2, texts  # its tooltip and its popup
+    assert XSS in unit_tip
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", head[16:24])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_coverage_figure_png(result, tmp_path, lang):
+    from circles.figures import coverage_figure
+
+    out = coverage_figure(result, "public_activity_10", tmp_path / f"fig_{lang}.png", lang=lang,
+                          figsize=(8, 6), dpi=100)
+    assert out.stat().st_size > 20_000
+    assert _png_size(out) == (800, 600)
+    if lang == "zh":
+        ARTIFACTS.mkdir(exist_ok=True)
+        coverage_figure(result, "public_activity_10", ARTIFACTS / "coverage_figure.png", lang="zh")
+
+
+def test_coverage_figure_pdf_and_bad_suffix(result, tmp_path):
+    from circles.figures import coverage_figure
+
+    pdf = coverage_figure(result, "life_15", tmp_path / "life.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    with pytest.raises(InputError, match=r"\.png"):
+        coverage_figure(result, "life_15", tmp_path / "life.jpg")
+    assert not (tmp_path / "life.jpg").exists()
+
+
+def test_figure_falls_back_to_english_without_cjk_font(result, tmp_path, monkeypatch, caplog):
+    import circles.figures as figures
+
+    monkeypatch.setattr(figures, "find_cjk_font", lambda: None)
+    out = figures.coverage_figure(result, "life_15", tmp_path / "f.png", lang="zh", dpi=50)
+    assert out.stat().st_size > 0
+    assert "no CJK font" in caplog.text
+
+
+def test_circle_isochrones_match_node_minutes(result):
+    from circles.maps import circle_isochrones
+
+    iso = circle_isochrones(result, "public_activity_10")
+    assert list(iso["category"]) == ["public_space"] and list(iso["minutes"]) == [10.0]
+    net = result.networks["walk"]
+    poly = iso.to_crs(net.crs).geometry.iloc[0]
+    minutes = result.node_minutes["public_activity_10"]["public_space"]
+    reached = np.flatnonzero(minutes <= 10)
+    assert reached.size
+    assert shapely.contains(poly, shapely.points(net.x[reached], net.y[reached])).all()
