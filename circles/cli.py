@@ -108,7 +108,8 @@ def _pct(x) -> str:
 def print_summary(result) -> None:
     """A rich table of the per-circle summary, plus what the data could not say."""
     table = Table(title=f"{result.policy.name}", show_lines=False)
-    for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), ("people", "right"),
+    who = "people" if result.demand.has_population else "units (no population data)"
+    for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), (who, "right"),
                          ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅", "right")):
         table.add_column(col, justify=justify, overflow="fold")
     for row in result.summary.itertuples():
@@ -220,37 +221,66 @@ def score(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None,
     candidates: Annotated[Optional[Path], typer.Option(
-        "--candidates", help="Candidate sites (CSV/GeoJSON/GPKG; --crs applies). Default: generated in uncovered areas.")] = None,
+        "--candidates", help="Candidate sites (CSV/GeoJSON/GPKG). Default: generated in uncovered and partial units.")] = None,
+    candidates_crs: Annotated[Optional[str], typer.Option(
+        "--candidates-crs", help="Coordinate system of --candidates (default: --crs).")] = None,
     units: UnitsOpt = None, grid: GridOpt = None, area: AreaOpt = None, population: PopulationOpt = None,
     population_65plus: Population65Opt = None, districts: DistrictsOpt = None, out: OutOpt = Path("out"),
     select: Annotated[Optional[int], typer.Option("--select", help="Choose this many sites per circle.")] = None,
     method: Annotated[str, typer.Option("--method", help="greedy | exact (MCLP with HiGHS).")] = "greedy",
+    circle: Annotated[Optional[str], typer.Option("--circle", help="Only this circle (default: every circle scored).")] = None,
     categories: Annotated[Optional[str], typer.Option(
-        "--categories", help="Comma-separated categories to generate candidates for (default: every category with uncovered people).")] = None,
+        "--categories", help="Comma-separated categories to generate candidates for (default: every category of the policy).")] = None,
+    spacing: Annotated[float, typer.Option("--spacing", help="Spacing of generated candidates, metres.")] = 250.0,
+    threads: Annotated[int, typer.Option("--threads", help="Threads for the scoring kernel.")] = 1,
     quiet: QuietOpt = False,
 ):
     """Score proposed facility sites (people newly brought into each circle) and pick the best K."""
-    from .scoring import run_scoring
+    from .scoring import generate_candidates, load_candidates, score as score_sites, select_sites, write_score_outputs
 
     if method not in ("greedy", "exact"):
         raise InputError(f"--method must be 'greedy' or 'exact', got {method!r}")
+    if select is not None and select < 1:
+        raise InputError(f"--select must be a positive number of sites, got {select}")
     started = time.perf_counter()
     result = _run_analysis(network=network, place=place, policy=policy, facilities=facilities, crs=crs,
                            units=units, grid=grid, area=area, population=population,
                            population_65plus=population_65plus, districts=districts, quiet=quiet)
-    cats = [c.strip() for c in categories.split(",")] if categories else None
-    outcome = run_scoring(result, candidates=candidates, crs=crs, out_dir=out, select=select, method=method,
-                          categories=cats, progress=not quiet)
-    for kind, path in outcome["written"].items():
+    cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
+    if cats is None and circle:  # only what the chosen circle needs
+        cats = sorted({c for r in result.policy.circle(circle).requirements for c in r.categories})
+    if candidates is not None:
+        cands = load_candidates(candidates, crs=candidates_crs or crs)
+    else:
+        cands = generate_candidates(result, categories=cats, spacing_m=spacing)
+    circles_to_score = [circle] if circle else None
+    scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=not quiet)
+    selected = []
+    if select:
+        scored = [circle] if circle else [c.id for c in result.policy.circles
+                                          if c.id in set(scores["circle"].dropna())]
+        for cid in scored:
+            try:
+                selected.append(select_sites(result, cands, circle=cid, k=select, method=method))
+            except InputError as exc:  # e.g. fewer usable candidates than K for this circle
+                err_console.print(f"[yellow]{cid}: not selected:[/] {exc}", highlight=False)
+    written = write_score_outputs(result, scores, selected or None, out)
+    for kind, path in written.items():
         console.print(f"wrote {kind:>12}: {path}", highlight=False)
-    top = outcome.get("top")
-    if top is not None and len(top):
-        table = Table(title="top candidate sites (newly covered people)")
-        for col in top.columns:
-            table.add_column(str(col), overflow="fold")
-        for row in top.itertuples(index=False):
-            table.add_row(*[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row])
-        console.print(table)
+    table = Table(title=f"{len(cands):,} candidate sites scored; best per circle (newly covered people)")
+    for col in ("circle", "candidate", "category", "district", "newly covered", "improved", "minutes saved"):
+        table.add_column(col, overflow="fold")
+    for cid in dict.fromkeys(scores["circle"].dropna()):
+        for row in scores.best(cid, 3).itertuples():
+            table.add_row(cid, str(row.candidate_id), row.category, str(row.district),
+                          f"{row.newly_covered_population:,.0f}", f"{row.improved_population:,.0f}",
+                          f"{row.mean_minutes_saved:.1f}")
+    console.print(table)
+    for sel in selected:
+        t = sel.table
+        console.print(f"selected for {t['circle'].iloc[0] if len(t) else '?'} ({method}): "
+                      + ", ".join(f"{r.rank}. {r.candidate_id} (+{r.newly_covered_population:,.0f})" for r in t.itertuples()),
+                      highlight=False)
     console.print(f"done in {time.perf_counter() - started:.1f} s")
 
 

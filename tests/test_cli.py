@@ -81,3 +81,31 @@ def test_example_pack_in_data_folder_loads(capsys):
     pack = Path(__file__).resolve().parents[1] / "data" / "example_pack.toml"
     assert main(["policies", str(pack)]) == 0
     assert "daily_10" in capsys.readouterr().out
+
+
+@pytest.mark.wuhan
+def test_score_selects_sites_on_wuhan(tmp_path, wuhan_dir, capsys):
+    w = wuhan_dir
+    out = tmp_path / "score"
+    code = main(["score", "--network", str(w / "guanggu.osm"), "--population", str(w / "population_20plus.tif"),
+                 "--population-65plus", str(w / "population_65plus.tif"), "--districts", str(w / "districts.geojson"),
+                 "--circle", "elderly_care_15", "--select", "3", "--method", "greedy", "--out", str(out), "--quiet"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    scores = pd.read_csv(out / "scores.csv", encoding="utf-8-sig")
+    expected = {"candidate_id", "name", "category", "lon", "lat", "circle", "newly_covered_population",
+                "improved_population", "mean_minutes_saved", "district"}
+    assert expected <= set(scores.columns)
+    assert set(scores["circle"]) == {"elderly_care_15"}
+    selected = pd.read_csv(out / "selected.csv", encoding="utf-8-sig")
+    assert selected["rank"].tolist() == [1, 2, 3]
+    assert selected["cumulative_newly_covered"].is_monotonic_increasing
+    # the first pick is the best single site
+    best = scores.sort_values("newly_covered_population", ascending=False).iloc[0]
+    assert selected["newly_covered_population"].iloc[0] == pytest.approx(best["newly_covered_population"])
+    assert (out / "scores.html").stat().st_size > 0 and (out / "scores.xlsx").stat().st_size > 0
+
+
+def test_score_rejects_bad_method(capsys):
+    assert main(["score", "--network", "x.osm", "--method", "best", "--out", "x"]) == 2
+    assert "--method" in capsys.readouterr().err

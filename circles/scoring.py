@@ -1,0 +1,1331 @@
+"""Scoring proposed facility sites and choosing the best set (issue #6).
+
+The flow (one direction):
+
+1. **candidates** — from a user file (:func:`load_candidates`: CSV, GeoJSON,
+   GeoPackage; the same reader as facilities) or generated on the network
+   inside the units a circle leaves uncovered (:func:`generate_candidates`);
+2. **score** (:func:`score`) — for every candidate and every circle its
+   category counts towards: one bounded single-source search from the
+   candidate (the compiled kernel of :mod:`circles._kernels`; its access leg as
+   the start time), then, per demand point it reaches, the category's new
+   minutes ``min(old, node time + resident leg)``.  The circle's per-point
+   result is recomputed with only that requirement group improved (a new
+   clinic covers nobody who still lacks a grocery), with the zone-dependent
+   limits of the coverage run.  Reported per candidate: population newly
+   covered, population whose time to the category falls, and the minutes
+   they save;
+3. **select** (:func:`select_sites`) — the maximal covering problem of
+   :mod:`circles.selection` (greedy, or exact with HiGHS) for one circle,
+   with existing facilities as the baseline;
+4. **write** (:func:`write_score_outputs`) — ``scores.csv``, ``scores.xlsx``,
+   ``selected.csv`` and an offline ``scores.html`` map with coverage before
+   and after the chosen sites (recomputed with the coverage functions).
+
+Everything numeric runs on arrays prepared once per circle
+(:class:`_CircleArrays`): the oriented CSR graph, a node → demand-points CSR,
+the resident access legs, the current minutes per category and, per point,
+the *gate* — the time within which a new facility of the category would make
+the point covered (``-inf`` where it cannot: the point is already covered or
+still lacks another group).  Candidates are scored in chunks by two compiled
+kernels (search, then reduction), optionally on several threads or, with
+:mod:`circles.distributed`, on a dask cluster — all three give identical
+numbers.
+
+Treatment of unreachable points
+-------------------------------
+Current minutes of ``NaN`` (unreachable, or beyond the run's 60-minute cap)
+count as the cap when computing minutes saved, so a point that becomes
+reachable saves *at least* ``cap - new`` minutes; ``mean_minutes_saved`` is
+therefore a lower bound where such points exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import settings
+from ._kernels import _jit, bounded_dijkstra_batch
+from .classify import CATEGORIES, CATEGORY_DESCRIPTIONS
+from .coverage import (
+    _snap_facilities,
+    compute_circle,
+    group_minutes,
+    status_from_share,
+    weighted_share,
+)
+from .errors import InputError, NoDataError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "SCORE_COLUMNS",
+    "ScoreTable",
+    "SiteSelection",
+    "load_candidates",
+    "generate_candidates",
+    "score",
+    "select_sites",
+    "coverage_with_sites",
+    "score_map",
+    "write_score_outputs",
+]
+
+#: Columns of a candidate frame (GeoDataFrame, EPSG:4326, point geometry).
+CANDIDATE_COLUMNS: tuple[str, ...] = ("candidate_id", "category", "name", "capacity", "source", "geometry")
+#: Columns of a score table (one row per candidate and circle).
+SCORE_COLUMNS: tuple[str, ...] = (
+    "candidate_id", "name", "category", "lon", "lat", "circle", "population_group",
+    "newly_covered_population", "improved_population", "improved_points", "mean_minutes_saved",
+    "district", "snap_m", "flag",
+)
+#: Usual names of a capacity column (compared case-insensitively).
+CAPACITY_COLUMNS: tuple[str, ...] = ("capacity", "beds", "places", "容量", "床位", "床位数")
+#: Default number of candidates per chunk (per kernel call).
+CHUNK_SIZE: int = 512
+
+# flags (several are joined with ";")
+FLAG_OFF_NETWORK = "off_network"
+FLAG_OUTSIDE = "outside_area"
+FLAG_NOT_REQUIRED = "category_not_in_policy"
+FLAG_AT_EXISTING = "at_existing_facility"
+#: Flags that make a candidate score zero.
+UNSCORED_FLAGS = frozenset({FLAG_OFF_NETWORK, FLAG_OUTSIDE, FLAG_NOT_REQUIRED})
+
+
+# =========================================================================== #
+# Result types
+# =========================================================================== #
+
+
+class ScoreTable(pd.DataFrame):
+    """A :class:`pandas.DataFrame` of scores, one row per candidate and circle.
+
+    Columns (:data:`SCORE_COLUMNS`): ``candidate_id, name, category, lon, lat``
+    (WGS84), ``circle`` (empty when no circle of the policy needs the
+    category), ``population_group`` (``all`` or ``65plus``: whose weights
+    count), ``newly_covered_population`` (people whose unit would newly meet
+    the circle), ``improved_population`` and ``improved_points`` (people and
+    demand points whose time to the category falls, within the circle's
+    longest limit), ``mean_minutes_saved`` (population-weighted over the
+    improved; NaN when none), ``district`` (of the candidate), ``snap_m``
+    (access leg), ``flag`` (why a row scores zero, or a remark).
+
+    Attributes
+    ----------
+    by_district : DataFrame
+        Long table ``candidate_id, circle, district, newly_covered_population,
+        improved_population``: where the newly covered people live.
+    info : dict
+        Per circle: search horizon (min), baseline covered population, number
+        of candidates scored; timings.
+    """
+
+    _metadata = ["by_district", "info"]
+    by_district = None
+    info = None
+
+    @property
+    def _constructor(self):
+        return ScoreTable
+
+    def best(self, circle: str, n: int = 10) -> pd.DataFrame:
+        """The ``n`` best candidates for ``circle`` by newly covered population (each on its own,
+        not marginal: use :func:`select_sites` for a set), ties by person-minutes saved."""
+        sub = self[self["circle"] == circle]
+        if sub.empty:
+            raise InputError(f"no scored candidates for circle {circle!r}; circles in the table: "
+                             f"{sorted(c for c in self['circle'].unique() if c)}")
+        saved = sub["improved_population"] * sub["mean_minutes_saved"].fillna(0.0)
+        # ties go to the site saving the most person-minutes (as in select_sites), then by id
+        order = np.lexsort((sub["candidate_id"].to_numpy(str), -saved.to_numpy(),
+                            -sub["newly_covered_population"].to_numpy()))
+        return pd.DataFrame(sub.iloc[order].head(n))
+
+
+@dataclass(eq=False)
+class SiteSelection:
+    """The sites chosen for one circle by :func:`select_sites`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per chosen site in pick order: ``rank, candidate_id, name,
+        category, lon, lat, circle, newly_covered_population`` (marginal, given
+        the sites ranked before it), ``cumulative_newly_covered``,
+        ``covered_population_after``, ``covered_share_after``, ``district``.
+    selection : circles.selection.Selection
+        The solver's answer (indices refer to :attr:`candidates`).
+    circle : str
+    method : {"greedy", "exact"}
+    candidates : DataFrame
+        The candidates of this circle the solver saw (row ``j`` = index ``j``),
+        with ``fixed`` (already built: an existing facility of the category at
+        the same node) and ``flag``.
+    baseline_population, total_population : float
+        Covered population with existing facilities only, and all population
+        (the circle's group: all ages or 65+).
+    exact : Selection or None
+        For greedy: the exact optimum when it was affordable (see ``compare_exact``).
+    gap_to_exact : float or None
+        ``exact.covered - greedy.covered`` (people; 0 when greedy is optimal).
+    """
+
+    table: pd.DataFrame
+    selection: object
+    circle: str
+    method: str
+    candidates: pd.DataFrame
+    baseline_population: float
+    total_population: float
+    exact: object = None
+    gap_to_exact: float | None = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def covered_population(self) -> float:
+        return float(self.selection.covered_weight)
+
+    def __repr__(self) -> str:
+        gap = "" if self.gap_to_exact is None else f", gap_to_exact={self.gap_to_exact:.1f}"
+        return (f"SiteSelection(circle={self.circle!r}, method={self.method!r}, sites={len(self.table)}, "
+                f"covered {self.baseline_population:.0f} -> {self.covered_population:.0f} "
+                f"of {self.total_population:.0f}{gap})")
+
+
+# =========================================================================== #
+# Candidates
+# =========================================================================== #
+
+
+def _empty_candidates():
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame({c: [] for c in CANDIDATE_COLUMNS[:-1]}, geometry=[], crs="EPSG:4326")
+
+
+def _valid_categories_text() -> str:
+    return "; ".join(f"{c} ({d})" for c, d in CATEGORY_DESCRIPTIONS.items())
+
+
+def load_candidates(
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    lon_column: str | None = None,
+    lat_column: str | None = None,
+    category_column: str | None = None,
+    name_column: str | None = None,
+    id_column: str | None = None,
+    capacity_column: str | None = None,
+    category: str | None = None,
+):
+    """Read proposed sites from a CSV, GeoJSON or GeoPackage file.
+
+    Uses the facility reader (:func:`circles.facilities.read_facility_file`),
+    so the same columns, encodings and coordinate systems work: a location
+    (lon/lat columns or point geometry), a category (our ids such as
+    ``elderly_care`` or labels such as ``养老院``/``hospital``), and optionally
+    a name, an id and a capacity.
+
+    Parameters
+    ----------
+    path : str or path-like
+    crs : {"wgs84", "gcj02", "bd09"}, optional
+        Coordinate system of the numbers (required for CSV; CLI ``--crs``).
+    lon_column, lat_column, category_column, name_column, id_column : str, optional
+        Column names when not one of the usual ones (see the facility reader).
+    capacity_column : str, optional
+        Population a site can serve (e.g. beds × people per bed); default the
+        first of ``capacity``/``beds``/``places``/``容量``/``床位`` present.
+        Used only by ``select_sites(..., method="exact", capacity_column=...)``.
+    category : str, optional
+        Put every row in this category (a file of one kind of site).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4326, columns :data:`CANDIDATE_COLUMNS`; ``candidate_id`` is the
+        id column's value (or ``<file stem>-0001`` … by row); a label that
+        matches several categories gives one row per category with ids
+        ``<id>:<category>``.
+
+    Raises
+    ------
+    InputError
+        Duplicate ids (listed), rows whose category is unknown (rows named,
+        valid categories listed), bad or missing coordinates, missing ``crs``.
+    """
+    import geopandas as gpd
+
+    from .facilities import (
+        CSV_EXTENSIONS,
+        ID_COLUMNS,
+        _find_column,
+        _read_csv,
+        read_facility_file,
+    )
+
+    path = Path(path).expanduser()
+    fs = read_facility_file(path, crs=crs, lon_column=lon_column, lat_column=lat_column,
+                            category_column=category_column, name_column=name_column,
+                            id_column=id_column, category=category)
+    if len(fs.unclassified):
+        unc = fs.unclassified
+        shown = ", ".join(f"row {r} ({lab!r})" for r, lab in zip(unc["row"].head(10), unc["label"].head(10)))
+        more = f" and {len(unc) - 10} more" if len(unc) > 10 else ""
+        raise InputError(
+            f"{path}: {len(unc)} candidate row(s) have a category circles does not know: {shown}{more}. "
+            f"Use one of the category ids — {_valid_categories_text()} — or a label that maps to one "
+            f"(e.g. 养老院, 急救站, 公园, hospital); or pass category= (CLI --category) to put every row "
+            f"in one category")
+    # raw table again, for the id column and capacities (row order is the reader's)
+    if path.suffix.lower() in CSV_EXTENSIONS:
+        raw = _read_csv(path)
+    else:
+        raw = pd.DataFrame(gpd.read_file(path).drop(columns="geometry", errors="ignore"))
+    columns = [str(c) for c in raw.columns]
+    id_col = _find_column(columns, id_column, ID_COLUMNS, "id", "id_column", str(path))
+    cap_col = _find_column(columns, capacity_column, CAPACITY_COLUMNS, "capacity", "capacity_column", str(path))
+    n = len(raw)
+    row_ids = (["" if pd.isna(v) else str(v).strip() for v in raw[id_col]] if id_col else [""] * n)
+    row_ids = [v or str(i + 1) for i, v in enumerate(row_ids)]  # the reader's feature_id per row
+    capacity = np.full(n, np.nan)
+    if cap_col is not None:
+        values = pd.to_numeric(raw[cap_col], errors="coerce").to_numpy(float)
+        bad = np.flatnonzero((raw[cap_col].notna().to_numpy() & np.isnan(values)) | (values < 0))
+        if bad.size:
+            raise InputError(
+                f"{path}: capacity column {cap_col!r} must hold numbers >= 0 (population a site can serve); "
+                f"rows {', '.join(str(i + 1) for i in bad[:10])} do not; fix them or leave them empty (unlimited)")
+        capacity = values
+    cap_of = dict(zip(row_ids, capacity))
+
+    fac = fs.facilities
+    per_feature = fac.groupby("feature_id")["category"].transform("size").to_numpy()
+    feature = fac["feature_id"].astype(str).to_numpy()
+    if id_col is None:
+        stem = path.stem
+        base = np.array([f"{stem}-{int(f):04d}" for f in feature], dtype=object)
+    else:
+        base = feature.astype(object)
+    cand_id = np.where(per_feature > 1, [f"{b}:{c}" for b, c in zip(base, fac["category"])], base)
+    out = gpd.GeoDataFrame({
+        "candidate_id": cand_id.astype(object),
+        "category": fac["category"].astype(object).to_numpy(),
+        "name": fac["name"].astype(object).to_numpy(),
+        "capacity": np.array([cap_of.get(f, np.nan) for f in feature], dtype=float),
+        "source": fac["source"].astype(object).to_numpy(),
+    }, geometry=fac.geometry.to_numpy(), crs="EPSG:4326")
+    _check_candidates(out, source=str(path))
+    return out
+
+
+def _check_candidates(candidates, *, source: str = "candidates"):
+    """Validate a candidate frame; returns it in EPSG:4326 with every column present."""
+    import geopandas as gpd
+
+    if not isinstance(candidates, gpd.GeoDataFrame):
+        raise InputError(f"{source}: expected a GeoDataFrame of candidate sites (from load_candidates or "
+                         f"generate_candidates), got {type(candidates).__name__}")
+    if candidates.crs is None:
+        raise InputError(f"{source}: the candidate frame has no CRS; set it with .set_crs('EPSG:4326')")
+    missing = [c for c in ("category",) if c not in candidates.columns]
+    if missing:
+        raise InputError(f"{source}: candidate frame lacks column(s) {missing}; expected "
+                         f"{', '.join(CANDIDATE_COLUMNS)}")
+    gdf = candidates.to_crs("EPSG:4326").copy()
+    if "candidate_id" not in gdf:
+        gdf["candidate_id"] = [f"cand-{i + 1:04d}" for i in range(len(gdf))]
+    gdf["candidate_id"] = gdf["candidate_id"].astype(str)
+    for col, default in (("name", ""), ("capacity", np.nan), ("source", "")):
+        if col not in gdf:
+            gdf[col] = default
+    gdf["name"] = gdf["name"].fillna("").astype(str)
+    ids = gdf["candidate_id"]
+    dup = ids[ids.duplicated(keep=False)]
+    if len(dup):
+        rows = ", ".join(f"row {i + 1} ({v!r})" for i, v in list(zip(np.flatnonzero(ids.duplicated(keep=False)),
+                                                                        dup))[:10])
+        raise InputError(f"{source}: candidate ids must be unique; duplicated: {sorted(dup.unique())[:10]} "
+                         f"at {rows}; rename them or drop the id column to number rows instead")
+    bad = ~gdf["category"].isin(CATEGORIES)
+    if bad.any():
+        rows = ", ".join(f"row {i + 1} ({v!r})" for i, v in zip(np.flatnonzero(bad), gdf.loc[bad, "category"]))
+        raise InputError(f"{source}: unknown category in {int(bad.sum())} row(s): {rows[:400]}; "
+                         f"expected one of {', '.join(CATEGORIES)}")
+    geom = gdf.geometry
+    wrong = geom.isna().to_numpy() | geom.is_empty.to_numpy()
+    if not wrong.any():
+        wrong = (geom.geom_type != "Point").to_numpy()
+    if wrong.any():
+        raise InputError(f"{source}: candidates must be points; rows "
+                         f"{', '.join(str(i + 1) for i in np.flatnonzero(wrong)[:10])} are empty or not points")
+    return gdf.reset_index(drop=True)
+
+
+def generate_candidates(
+    result,
+    *,
+    categories: Sequence[str] | None = None,
+    spacing_m: float = 250.0,
+    statuses: Sequence[str] = ("uncovered", "partial"),
+    largest_component: bool = True,
+):
+    """Candidate sites on network nodes where coverage is lacking.
+
+    For each category, the nodes (of the network the category's circles run
+    on: drive for ambulance stations, walk otherwise) that lie inside units
+    whose status is uncovered or partial in any circle needing the category,
+    thinned to one node per ``spacing_m`` grid square (the node nearest the
+    square's centre; deterministic).  Nodes already hosting an existing
+    facility of the category are skipped.
+
+    Parameters
+    ----------
+    result : CoverageResult
+    categories : sequence of str, optional
+        Default: every category the policy's circles require.
+    spacing_m : float, default 250
+        Grid square size for thinning, metres.
+    statuses : sequence of str
+        Unit statuses that ask for a new facility.
+    largest_component : bool, default True
+        Only nodes of the network's largest component (weak for walking,
+        strong for driving: a station must be able to drive out and back).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`CANDIDATE_COLUMNS`, ids ``gen-<category>-0001`` …,
+        numbered south to north then west to east; name ``"node <osm id>"``.
+    """
+    import geopandas as gpd
+    import shapely
+
+    policy = result.policy
+    required = [c for c in CATEGORIES if any(c in r.categories for circ in policy.circles for r in circ.requirements)]
+    if categories is None:
+        categories = required
+    else:
+        categories = [categories] if isinstance(categories, str) else list(categories)
+        unknown = [c for c in categories if c not in CATEGORIES]
+        if unknown:
+            raise InputError(f"generate_candidates: unknown categories {unknown}; expected some of {', '.join(CATEGORIES)}")
+        unused = [c for c in categories if c not in required]
+        if unused:
+            raise InputError(f"generate_candidates: no circle of policy {policy.id!r} needs {unused}; "
+                             f"categories it needs: {', '.join(required)}")
+    if not (isinstance(spacing_m, (int, float)) and spacing_m > 0):
+        raise InputError(f"generate_candidates: spacing_m must be metres > 0, got {spacing_m!r}")
+    units = result.units.to_crs("EPSG:4326")
+    frames = []
+    for cat in categories:
+        circles = [c for c in policy.circles if any(cat in r.categories for r in c.requirements)]
+        net = result.networks["drive" if any(c.mode == "drive" for c in circles) else "walk"]
+        needy = np.zeros(len(units), dtype=bool)
+        for c in circles:
+            col = f"{c.id}_status"
+            if col in units:
+                needy |= units[col].isin(list(statuses)).to_numpy()
+        if not needy.any():
+            continue
+        geoms = units.geometry[needy]
+        if (geoms.geom_type.isin(["Point", "MultiPoint"])).any():
+            metric = geoms.to_crs(net.crs)
+            geoms = metric.where(~metric.geom_type.isin(["Point", "MultiPoint"]),
+                                 metric.buffer(spacing_m)).to_crs("EPSG:4326")
+        area = shapely.union_all(geoms.values)
+        inside = shapely.intersects_xy(area, net.lon, net.lat)
+        if largest_component:
+            inside &= net.component == 0
+        # skip nodes that already host a facility of this category
+        fac = result.facilities
+        fac = fac[fac["category"] == cat]
+        if len(fac):
+            snap = net.snap_lonlat(fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy(), source="facilities")
+            inside[snap.node[~snap.off_network]] = False
+        nodes = np.flatnonzero(inside)
+        if nodes.size == 0:
+            continue
+        x, y = net.x[nodes], net.y[nodes]
+        ix, iy = np.floor(x / spacing_m).astype(np.int64), np.floor(y / spacing_m).astype(np.int64)
+        d2 = (x - (ix + 0.5) * spacing_m) ** 2 + (y - (iy + 0.5) * spacing_m) ** 2
+        order = np.lexsort((nodes, d2, ix, iy))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = (ix[order][1:] != ix[order][:-1]) | (iy[order][1:] != iy[order][:-1])
+        chosen = nodes[order[first]]
+        frames.append(gpd.GeoDataFrame({
+            "candidate_id": [f"gen-{cat}-{i + 1:04d}" for i in range(chosen.size)],
+            "category": cat,
+            "name": [f"node {int(v)}" for v in net.node_id[chosen]],
+            "capacity": np.nan,
+            "source": "generated",
+        }, geometry=gpd.points_from_xy(net.lon[chosen], net.lat[chosen]), crs="EPSG:4326"))
+    if not frames:
+        return _empty_candidates()
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+
+
+# =========================================================================== #
+# Prepared arrays (plain numpy; picklable for dask)
+# =========================================================================== #
+
+
+@dataclass(eq=False)
+class _CircleArrays:
+    """Everything a worker needs to score candidates for one circle."""
+
+    circle_id: str
+    mode: str
+    indptr: np.ndarray  # oriented graph: forward for "from", transposed for "to"
+    indices: np.ndarray
+    data: np.ndarray
+    pt_ptr: np.ndarray  # node -> demand points (on the network, in a unit, weight > 0)
+    pt_idx: np.ndarray
+    leg_min: np.ndarray  # resident access leg per demand point
+    weight: np.ndarray  # per demand point (0 outside units)
+    district_code: np.ndarray  # int64 per demand point
+    n_districts: int
+    horizon_min: float
+    cap_min: float
+    old_min: dict  # category -> current minutes per point (inf for NaN)
+    gate: dict  # category -> minutes within which a new facility newly covers the point (-inf: cannot)
+    group_of: dict  # category -> tuple of requirement-group indices containing it
+    limits: list  # per group: per-point limit
+    met_groups: np.ndarray  # (n_points, n_groups) bool: group already met
+    access_speed_m_per_min: float
+
+
+@dataclass(eq=False)
+class _Task:
+    """One chunk of score rows of one circle (any of its categories)."""
+
+    circle_id: str
+    categories: np.ndarray  # object, category per row
+    rows: np.ndarray  # row indices into the score rows
+    sources: np.ndarray
+    offsets_s: np.ndarray
+
+
+@dataclass(eq=False)
+class _Prepared:
+    rows: pd.DataFrame
+    arrays: dict
+    tasks: list
+    districts: list
+    baseline: dict
+    chunk_size: int
+
+
+def _circle_arrays(result, circle, *, horizon_min: float | None, cap_min: float, districts: list) -> _CircleArrays:
+    demand = result.demand
+    net = result.networks["walk" if circle.mode == "walk" else "drive"]
+    snap = demand.snaps[net.mode]
+    speed = circle.speed_m_per_min if circle.mode == "walk" else None
+    access_speed = speed if circle.mode == "walk" else settings.DRIVE_ACCESS_SPEED_M_PER_MIN
+    graph = net.graph_s(speed) if net.mode == "walk" else net.graph_s()
+    if circle.direction == "to":
+        graph = graph.T.tocsr()
+    graph.sort_indices()
+
+    weight = demand.weights(circle.population).astype(np.float64) * (demand.unit >= 0)
+    eligible = (~snap.off_network) & (weight > 0)
+    idx = np.flatnonzero(eligible)
+    order = np.argsort(snap.node[idx], kind="stable")
+    pt_idx = idx[order].astype(np.int64)
+    pt_ptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(snap.node[idx], minlength=net.n_nodes), out=pt_ptr[1:])
+    leg_min = snap.distance_m / access_speed
+
+    pm = result.point_minutes[circle.id]
+    limits = [np.asarray(lim, dtype=np.float64) for lim in result.point_limits[circle.id]]
+    gms = [group_minutes([pm[c] for c in req.categories]) for req in circle.requirements]
+    met_groups = np.column_stack([np.nan_to_num(g, nan=np.inf) <= lim for g, lim in zip(gms, limits)])
+    met_all = met_groups.all(axis=1)
+    old_min, gate, group_of = {}, {}, {}
+    for cat in circle.categories:
+        groups = tuple(g for g, req in enumerate(circle.requirements) if cat in req.categories)
+        others = [g for g in range(len(limits)) if g not in groups]
+        needs_only = ~met_all & (met_groups[:, others].all(axis=1) if others else True)
+        need_limit = np.full(len(demand), np.inf)
+        for g in groups:
+            need_limit = np.where(~met_groups[:, g], np.minimum(need_limit, limits[g]), need_limit)
+        gate[cat] = np.where(needs_only, need_limit, -np.inf)
+        old_min[cat] = np.nan_to_num(pm[cat], nan=np.inf).astype(np.float64)
+        group_of[cat] = groups
+    longest = max((float(np.max(lim)) for lim in limits if lim.size), default=circle.effective_threshold(None))
+    horizon = longest if horizon_min is None else float(horizon_min)
+    horizon = min(horizon, cap_min)
+    dmap = {d: i for i, d in enumerate(districts)}
+    dcode = np.array([dmap[d if d is not None else "(none)"] for d in demand.district], dtype=np.int64)
+    return _CircleArrays(
+        circle_id=circle.id, mode=net.mode,
+        indptr=np.ascontiguousarray(graph.indptr, dtype=np.int64),
+        indices=np.ascontiguousarray(graph.indices, dtype=np.int32),
+        data=np.ascontiguousarray(graph.data, dtype=np.float64),
+        pt_ptr=pt_ptr, pt_idx=pt_idx, leg_min=np.ascontiguousarray(leg_min, dtype=np.float64),
+        weight=weight, district_code=dcode, n_districts=len(districts), horizon_min=horizon, cap_min=cap_min,
+        old_min=old_min, gate=gate, group_of=group_of, limits=limits, met_groups=met_groups,
+        access_speed_m_per_min=float(access_speed),
+    )
+
+
+def _candidate_districts(result, lon, lat) -> np.ndarray:
+    import geopandas as gpd
+
+    out = np.full(len(lon), None, dtype=object)
+    d = result.districts
+    if d is None or len(lon) == 0 or "district" not in d:
+        return out
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    joined = gpd.sjoin(pts, d[["district", "geometry"]].to_crs("EPSG:4326"), how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
+    vals = joined["district"].to_numpy(object)
+    return np.array([v if isinstance(v, str) else None for v in vals], dtype=object)
+
+
+def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=settings.MAX_SNAP_M,
+             cap_min=settings.MINUTES_CAP, chunk_size=CHUNK_SIZE) -> _Prepared:
+    import shapely
+
+    cands = _check_candidates(candidates)
+    policy = result.policy
+    wanted = list(policy.circles)
+    if circles is not None:
+        circles = [circles] if isinstance(circles, str) else list(circles)
+        ids = [c.id for c in policy.circles]
+        unknown = [c for c in circles if c not in ids]
+        if unknown:
+            raise InputError(f"circles={unknown}: policy {policy.id!r} has no such circle; its circles are: "
+                             f"{', '.join(ids)}")
+        wanted = [c for c in policy.circles if c.id in circles]
+    if horizon_min is not None and not (isinstance(horizon_min, (int, float)) and horizon_min > 0):
+        raise InputError(f"horizon_min must be minutes > 0 (or None for the circle's longest limit), "
+                         f"got {horizon_min!r}")
+    if not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
+        raise InputError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
+
+    lon = cands.geometry.x.to_numpy(float)
+    lat = cands.geometry.y.to_numpy(float)
+    outside = np.zeros(len(cands), dtype=bool)
+    if result.area is not None and len(cands):
+        outside = ~shapely.intersects_xy(result.area, lon, lat)
+    cand_district = _candidate_districts(result, lon, lat)
+    districts = sorted({d if d is not None else "(none)" for d in result.demand.district}) or ["(none)"]
+
+    rows = []  # dicts: cand index, circle id
+    cats = cands["category"].to_numpy(object)
+    for j, cat in enumerate(cats):
+        serving = [c for c in wanted if cat in c.categories]
+        if not serving:
+            rows.append((j, "", ""))
+        for c in serving:
+            rows.append((j, c.id, c.population))
+    rows = pd.DataFrame(rows, columns=["cand", "circle", "population_group"])
+    rows["node"] = -1
+    rows["snap_m"] = np.nan
+    rows["offset_s"] = np.nan
+    rows["flag"] = ""
+
+    def add_flag(mask, text):
+        rows.loc[mask, "flag"] = [f"{f};{text}" if f else text for f in rows.loc[mask, "flag"]]
+
+    add_flag((rows["circle"] == "").to_numpy(), FLAG_NOT_REQUIRED)
+    add_flag(outside[rows["cand"].to_numpy()], FLAG_OUTSIDE)
+
+    arrays, tasks, baseline = {}, [], {}
+    fac = result.facilities
+    for circle in wanted:
+        sel = np.flatnonzero((rows["circle"] == circle.id).to_numpy())
+        arrays[circle.id] = arr = _circle_arrays(result, circle, horizon_min=horizon_min, cap_min=cap_min,
+                                                 districts=districts)
+        w = arr.weight
+        baseline[circle.id] = float(w[arr.met_groups.all(axis=1)].sum())
+        if sel.size == 0:
+            continue
+        net = result.networks[arr.mode]
+        j = rows["cand"].to_numpy()[sel]
+        snap = net.snap_lonlat(lon[j], lat[j], max_snap_m=max_snap_m, source="candidates")
+        rows.loc[sel, "node"] = snap.node
+        rows.loc[sel, "snap_m"] = snap.distance_m
+        rows.loc[sel, "offset_s"] = (snap.distance_m / arr.access_speed_m_per_min) * 60.0
+        add_flag(sel[snap.off_network], FLAG_OFF_NETWORK)
+        # coincides with an existing on-network facility of the same category (same node)
+        for cat in circle.categories:
+            f = fac[(fac["category"] == cat)]
+            if not len(f):
+                continue
+            fsnap = net.snap_lonlat(f.geometry.x.to_numpy(), f.geometry.y.to_numpy(), max_snap_m=max_snap_m,
+                                    source="facilities")
+            existing_nodes = np.unique(fsnap.node[~fsnap.off_network])
+            hit = (cats[j] == cat) & np.isin(snap.node, existing_nodes) & ~snap.off_network
+            add_flag(sel[hit], FLAG_AT_EXISTING)
+        flags = rows["flag"].to_numpy(object)[sel]
+        scorable = np.array([not (set(f.split(";")) & UNSCORED_FLAGS) for f in flags], dtype=bool)
+        # one task per chunk; rows sorted by node so candidates of several categories at
+        # the same node (and offset) share one search
+        pick = sel[scorable]
+        pick = pick[np.lexsort((rows["offset_s"].to_numpy()[pick], rows["node"].to_numpy()[pick]))]
+        for a in range(0, pick.size, int(chunk_size)):
+            part = pick[a:a + int(chunk_size)]
+            tasks.append(_Task(circle.id, cats[rows["cand"].to_numpy()[part]], part,
+                               rows["node"].to_numpy()[part].astype(np.int64),
+                               rows["offset_s"].to_numpy()[part].astype(np.float64)))
+    rows["candidate_id"] = cands["candidate_id"].to_numpy(object)[rows["cand"]]
+    rows["name"] = cands["name"].to_numpy(object)[rows["cand"]]
+    rows["category"] = cats[rows["cand"]]
+    rows["lon"] = lon[rows["cand"]]
+    rows["lat"] = lat[rows["cand"]]
+    rows["district"] = cand_district[rows["cand"]]
+    rows["capacity"] = pd.to_numeric(cands["capacity"], errors="coerce").to_numpy(float)[rows["cand"]]
+    return _Prepared(rows=rows, arrays=arrays, tasks=tasks, districts=districts, baseline=baseline,
+                     chunk_size=int(chunk_size))
+
+
+# =========================================================================== #
+# Compiled reductions
+# =========================================================================== #
+
+
+@_jit(nogil=True)
+def _reduce_kernel(ptr, nodes, times_s, which, pt_ptr, pt_idx, leg_min, old_min, gate, weight, dcode, n_d,
+                   horizon_min, cap_min):
+    """For each ``k``, over the nodes reached by search ``which[k]``: [newly
+    covered weight, improved weight, improved points, sum of weight x minutes
+    saved, newly covered points] and per district [newly covered, improved] weight."""
+    n = which.shape[0]
+    out = np.zeros((n, 5))
+    by_d = np.zeros((n, n_d, 2))
+    for k in range(n):
+        s = which[k]
+        for e in range(ptr[s], ptr[s + 1]):
+            v = nodes[e]
+            tm = times_s[e] / 60.0
+            for q in range(pt_ptr[v], pt_ptr[v + 1]):
+                i = pt_idx[q]
+                t = tm + leg_min[i]
+                if t > horizon_min:
+                    continue
+                w = weight[i]
+                if t <= gate[i]:
+                    out[k, 0] += w
+                    out[k, 4] += 1.0
+                    by_d[k, dcode[i], 0] += w
+                old = old_min[i]
+                if t < old:
+                    base = old if old < cap_min else cap_min
+                    out[k, 1] += w
+                    out[k, 2] += 1.0
+                    out[k, 3] += w * (base - t)
+                    by_d[k, dcode[i], 1] += w
+    return out, by_d
+
+
+@_jit(nogil=True)
+def _reach_kernel(ptr, nodes, times_s, pt_ptr, pt_idx, leg_min, limit, horizon_min):
+    """Per source, the demand points whose new time is within their limit: (rptr, points)."""
+    n = ptr.shape[0] - 1
+    rptr = np.zeros(n + 1, dtype=np.int64)
+    count = 0
+    for k in range(n):
+        for e in range(ptr[k], ptr[k + 1]):
+            v = nodes[e]
+            tm = times_s[e] / 60.0
+            for q in range(pt_ptr[v], pt_ptr[v + 1]):
+                i = pt_idx[q]
+                t = tm + leg_min[i]
+                if t <= horizon_min and t <= limit[i]:
+                    count += 1
+        rptr[k + 1] = count
+    out = np.empty(count, dtype=np.int64)
+    c = 0
+    for k in range(n):
+        for e in range(ptr[k], ptr[k + 1]):
+            v = nodes[e]
+            tm = times_s[e] / 60.0
+            for q in range(pt_ptr[v], pt_ptr[v + 1]):
+                i = pt_idx[q]
+                t = tm + leg_min[i]
+                if t <= horizon_min and t <= limit[i]:
+                    out[c] = i
+                    c += 1
+    return rptr, out
+
+
+def _search(arr: _CircleArrays, sources: np.ndarray, offsets_s: np.ndarray):
+    return bounded_dijkstra_batch(arr.indptr, arr.indices, arr.data, sources, offsets_s,
+                                  arr.horizon_min * 60.0, n_threads=1, validate=False)
+
+
+def _score_task(arr: _CircleArrays, categories: np.ndarray, sources: np.ndarray, offsets_s: np.ndarray):
+    """Score one chunk of rows of one circle: (stats (n, 5), by_district (n, d, 2)).
+
+    Each distinct (node, offset) is searched once; the reduction runs per category."""
+    key = np.column_stack([sources.astype(np.float64), offsets_s])
+    uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    ptr, nodes, times = _search(arr, uniq[:, 0].astype(np.int64), uniq[:, 1].copy())
+    n = sources.size
+    stats = np.zeros((n, 5))
+    by_d = np.zeros((n, arr.n_districts, 2))
+    for cat in np.unique(categories):
+        mine = np.flatnonzero(categories == cat)
+        s, b = _reduce_kernel(ptr, nodes, times, inverse[mine].astype(np.int64), arr.pt_ptr, arr.pt_idx,
+                              arr.leg_min, arr.old_min[cat], arr.gate[cat], arr.weight, arr.district_code,
+                              arr.n_districts, arr.horizon_min, arr.cap_min)
+        stats[mine] = s
+        by_d[mine] = b
+    return stats, by_d
+
+
+def _assemble(prep: _Prepared, outputs: list, *, timings: dict) -> ScoreTable:
+    rows = prep.rows
+    n = len(rows)
+    stats = np.zeros((n, 5))
+    by_d = np.zeros((n, len(prep.districts), 2))
+    for task, (s, b) in zip(prep.tasks, outputs):
+        stats[task.rows] = s
+        by_d[task.rows] = b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_saved = np.where(stats[:, 1] > 0, stats[:, 3] / stats[:, 1], np.nan)
+    table = ScoreTable({
+        "candidate_id": rows["candidate_id"].to_numpy(object),
+        "name": rows["name"].to_numpy(object),
+        "category": rows["category"].to_numpy(object),
+        "lon": rows["lon"].to_numpy(float),
+        "lat": rows["lat"].to_numpy(float),
+        "circle": rows["circle"].to_numpy(object),
+        "population_group": rows["population_group"].to_numpy(object),
+        "newly_covered_population": stats[:, 0],
+        "improved_population": stats[:, 1],
+        "improved_points": stats[:, 2].astype(np.int64),
+        "mean_minutes_saved": mean_saved,
+        "district": rows["district"].to_numpy(object),
+        "snap_m": rows["snap_m"].to_numpy(float),
+        "flag": rows["flag"].to_numpy(object),
+    })
+    nz = np.argwhere((by_d[:, :, 0] > 0) | (by_d[:, :, 1] > 0))
+    table.by_district = pd.DataFrame({
+        "candidate_id": rows["candidate_id"].to_numpy(object)[nz[:, 0]],
+        "circle": rows["circle"].to_numpy(object)[nz[:, 0]],
+        "district": np.asarray(prep.districts, dtype=object)[nz[:, 1]],
+        "newly_covered_population": by_d[nz[:, 0], nz[:, 1], 0],
+        "improved_population": by_d[nz[:, 0], nz[:, 1], 1],
+    })
+    table.info = {
+        "circles": {cid: {"horizon_min": a.horizon_min, "baseline_covered_population": prep.baseline[cid],
+                          "population": float(a.weight.sum()),
+                          "candidates_scored": int(sum(t.rows.size for t in prep.tasks if t.circle_id == cid))}
+                    for cid, a in prep.arrays.items()},
+        "timings": timings,
+        "minutes_saved_note": "unreachable (or beyond the cap) counts as the cap: a lower bound",
+    }
+    return table
+
+
+def score(
+    result,
+    candidates,
+    *,
+    circles: Sequence[str] | str | None = None,
+    horizon_min: float | None = None,
+    max_snap_m: float = settings.MAX_SNAP_M,
+    n_threads: int = 1,
+    chunk_size: int = CHUNK_SIZE,
+    progress: bool = False,
+) -> ScoreTable:
+    """Score every candidate site for every circle its category counts towards.
+
+    Parameters
+    ----------
+    result : CoverageResult
+        From :func:`circles.analyze` (the current situation: existing
+        facilities, demand points, limits per zone).
+    candidates : GeoDataFrame
+        From :func:`load_candidates` or :func:`generate_candidates` (columns
+        ``candidate_id, category, name, geometry`` at least).
+    circles : str or list of str, optional
+        Only these circles (default: all of the policy).
+    horizon_min : float, optional
+        How far (minutes, resident leg included) a candidate's reach is
+        searched; default the circle's longest limit over zones (e.g. 12 for
+        the emergency circle), at most the 60-minute cap.  Newly covered
+        population never depends on it (as long as it is at least the
+        limits); ``improved_population`` counts improvements within it.
+    max_snap_m : float, default 300
+        Candidates further than this from the circle's network are flagged
+        ``off_network`` and score zero.
+    n_threads : int, default 1
+        Threads scoring chunks in parallel (the kernels release the GIL).
+    chunk_size : int, default 512
+        Candidates per kernel call.
+    progress : bool, default False
+        Show a progress bar over chunks.
+
+    Returns
+    -------
+    ScoreTable
+        One row per (candidate, circle) in candidate order; see
+        :class:`ScoreTable`.  Flags: ``off_network``, ``outside_area`` (not in
+        the study area), ``category_not_in_policy`` (these score zero and are
+        kept) and ``at_existing_facility`` (same node as an existing facility
+        of the category; scored normally, treated as already built by
+        :func:`select_sites`).
+
+    Notes
+    -----
+    Per candidate: one bounded Dijkstra from its snapped node (start time =
+    its access leg; on the forward drive graph for ambulance stations, on the
+    reversed graph for walking-to circles), then for each reached demand
+    point ``new = node minutes + resident leg``.  The point is *newly covered*
+    when it was not covered, every requirement group other than the
+    candidate's was already met, and ``new`` is within the point's limit for
+    the candidate's group (zone-dependent for the emergency circle).  It is
+    *improved* when ``new`` is below its current minutes to the category.
+    """
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    prep = _prepare(result, candidates, circles=circles, horizon_min=horizon_min, max_snap_m=max_snap_m,
+                    chunk_size=chunk_size)
+    t_prep = time.perf_counter() - t0
+    if not (isinstance(n_threads, (int, np.integer)) and n_threads >= 1):
+        raise InputError(f"n_threads must be a whole number >= 1, got {n_threads!r}")
+    t1 = time.perf_counter()
+    outputs: list = [None] * len(prep.tasks)
+    bar = tqdm(total=len(prep.tasks), desc="scoring chunks", disable=not progress, leave=False)
+    if n_threads == 1 or len(prep.tasks) <= 1:
+        for i, task in enumerate(prep.tasks):
+            outputs[i] = _score_task(prep.arrays[task.circle_id], task.categories, task.sources, task.offsets_s)
+            bar.update(1)
+    else:
+        with ThreadPoolExecutor(max_workers=int(n_threads)) as pool:
+            futures = {pool.submit(_score_task, prep.arrays[t.circle_id], t.categories, t.sources, t.offsets_s): i
+                       for i, t in enumerate(prep.tasks)}
+            from concurrent.futures import as_completed
+
+            for fut in as_completed(futures):
+                outputs[futures[fut]] = fut.result()
+                bar.update(1)
+    bar.close()
+    timings = {"prepare_s": t_prep, "score_s": time.perf_counter() - t1}
+    table = _assemble(prep, outputs, timings=timings)
+    timings["total_s"] = time.perf_counter() - t0
+    return table
+
+
+# =========================================================================== #
+# Selection
+# =========================================================================== #
+
+
+def _reach_matrix(prep: _Prepared, arr: _CircleArrays, rows: np.ndarray, group_index: int, n_points: int):
+    import scipy.sparse as sp
+
+    nodes = prep.rows["node"].to_numpy()[rows].astype(np.int64)
+    offsets = prep.rows["offset_s"].to_numpy()[rows].astype(np.float64)
+    flags = prep.rows["flag"].to_numpy(object)[rows]
+    ok = np.array([not (set(f.split(";")) & UNSCORED_FLAGS) for f in flags], dtype=bool)
+    indptr = np.zeros(rows.size + 1, dtype=np.int64)
+    idx_parts = []
+    good = np.flatnonzero(ok)
+    counts = np.zeros(rows.size, dtype=np.int64)
+    limit = arr.limits[group_index]
+    for a in range(0, good.size, prep.chunk_size):
+        part = good[a:a + prep.chunk_size]
+        ptr, rn, rt = _search(arr, nodes[part], offsets[part])
+        rptr, pts = _reach_kernel(ptr, rn, rt, arr.pt_ptr, arr.pt_idx, arr.leg_min, limit, arr.horizon_min)
+        counts[part] = np.diff(rptr)
+        idx_parts.append(pts)
+    np.cumsum(counts, out=indptr[1:])
+    # pieces are in ``good`` order, which is increasing, so concatenation matches indptr
+    idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, dtype=np.int64)
+    return sp.csr_array((np.ones(idx.size), idx, indptr), shape=(rows.size, n_points))
+
+
+def select_sites(
+    result,
+    candidates,
+    *,
+    circle: str,
+    k: int,
+    method: str = "greedy",
+    capacity_column: str | None = None,
+    compare_exact: bool | None = None,
+    time_limit_s: float = 60.0,
+    max_snap_m: float = settings.MAX_SNAP_M,
+    rule: str = "gain",
+) -> SiteSelection:
+    """Choose up to ``k`` candidate sites maximising the population newly covered for ``circle``.
+
+    Parameters
+    ----------
+    result : CoverageResult
+    candidates : GeoDataFrame
+        As for :func:`score`; only candidates whose category the circle needs
+        are considered.
+    circle : str
+        Circle id (e.g. ``"emergency_medical"``).
+    k : int
+        Number of new sites, at most the number of usable candidates (not
+        off the network, not outside the area, not already built).
+    method : {"greedy", "exact"}
+        Greedy marginal gains (:func:`circles.selection.greedy_select`) or the
+        MILP optimum (:func:`circles.selection.exact_select`, HiGHS).
+    capacity_column : str, optional
+        Candidate column with the population each site can serve (exact
+        only, single-group circles; empty = unlimited).
+    compare_exact : bool, optional
+        For greedy, also solve exactly and report the gap.  Default: when
+        affordable (at most 5,000 candidates and 5 million reach pairs).
+    time_limit_s : float
+        Time limit of the exact solver.
+    rule : {"gain", "progress"}
+        Greedy tie-breaking (see :func:`circles.selection.greedy_select`).
+
+    Returns
+    -------
+    SiteSelection
+
+    Raises
+    ------
+    InputError
+        Unknown circle or method, ``k`` larger than the usable candidates,
+        a capacity column that is missing or used with greedy.
+    NoDataError
+        No candidate of a category the circle needs.
+    """
+    from .selection import exact_select, greedy_select
+
+    if method not in ("greedy", "exact"):
+        raise InputError(f"method must be 'greedy' or 'exact', got {method!r}")
+    circ = result.circle(circle)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(f"k must be a whole number of sites >= 1, got {k!r}")
+    cands = _check_candidates(candidates)
+    mine = cands[cands["category"].isin(circ.categories)].reset_index(drop=True)
+    if mine.empty:
+        raise NoDataError(f"no candidate of a category circle {circle!r} needs ({', '.join(circ.categories)}); "
+                          f"candidate categories: {sorted(cands['category'].unique())}")
+    multi = [c for c in circ.categories if sum(c in r.categories for r in circ.requirements) > 1]
+    if multi:
+        raise InputError(f"circle {circle!r}: categories {multi} appear in several requirement groups; "
+                         "site selection needs each candidate to fill one group")
+    # order candidates by their own score, so ties in marginal gain (the solvers pick the
+    # lowest index) go to the site that saves the most person-minutes, then by id
+    prep = _prepare(result, mine, circles=[circle], max_snap_m=max_snap_m)
+    own = _assemble(prep, [_score_task(prep.arrays[t.circle_id], t.categories, t.sources, t.offsets_s)
+                           for t in prep.tasks], timings={})
+    saved = (own["improved_population"] * own["mean_minutes_saved"].fillna(0.0)).to_numpy()
+    order = np.lexsort((own["candidate_id"].to_numpy(str), -saved, -own["newly_covered_population"].to_numpy()))
+    mine = mine.iloc[order].reset_index(drop=True)
+    prep = _prepare(result, mine, circles=[circle], max_snap_m=max_snap_m)
+    arr = prep.arrays[circle]
+    rows = prep.rows
+    n_points = arr.weight.size
+    flags = rows["flag"].to_numpy(object)
+    unusable = np.array([bool(set(f.split(";")) & UNSCORED_FLAGS) for f in flags], dtype=bool)
+    fixed = np.array([FLAG_AT_EXISTING in f.split(";") for f in flags], dtype=bool)
+    usable = int((~unusable & ~fixed).sum())
+    if k > usable:
+        raise InputError(
+            f"select_sites: k={k} but circle {circle!r} has only {usable} usable candidate site(s) "
+            f"({len(rows)} of its categories, {int(unusable.sum())} off the network or outside the area, "
+            f"{int((fixed & ~unusable).sum())} already built at an existing facility's node); "
+            f"lower k (CLI --select) or add candidates")
+    group = np.array([arr.group_of[c][0] for c in rows["category"]], dtype=np.int64)
+    import scipy.sparse as sp
+
+    all_rows = np.arange(len(rows))
+    parts = [(all_rows[group == g], _reach_matrix(prep, arr, all_rows[group == g], int(g), n_points))
+             for g in np.unique(group)]
+    perm = np.concatenate([r for r, _ in parts])
+    inverse = np.empty_like(perm)
+    inverse[perm] = np.arange(perm.size)
+    reach = sp.csr_array(sp.vstack([m for _, m in parts]).tocsr()[inverse])
+    existing = arr.met_groups
+    w = arr.weight
+
+    notes: list[str] = []
+    capacity = None
+    if capacity_column is not None:
+        if method != "exact":
+            raise InputError("capacity_column needs method='exact' (greedy ignores capacities); "
+                             "pass method='exact' (CLI --method exact)")
+        if capacity_column not in mine.columns and capacity_column != "capacity":
+            raise InputError(f"capacity_column={capacity_column!r} is not a candidate column; columns: "
+                             f"{', '.join(map(str, mine.columns))}")
+        capacity = pd.to_numeric(mine[capacity_column], errors="coerce").to_numpy(float)
+        capacity = np.where(np.isnan(capacity), np.inf, capacity)
+        capacity = capacity[rows["cand"].to_numpy()]
+        notes.append(f"capacities from column {capacity_column!r} (empty = unlimited)")
+
+    if method == "greedy":
+        sel = greedy_select(w, existing, reach, group, int(k), fixed=fixed, rule=rule)
+    else:
+        sel = exact_select(w, existing, reach, group, int(k), fixed=fixed, capacity=capacity,
+                           time_limit_s=time_limit_s)
+    exact = gap = None
+    if method == "greedy":
+        affordable = len(rows) <= 5000 and reach.nnz <= 5_000_000
+        if compare_exact or (compare_exact is None and affordable):
+            exact = exact_select(w, existing, reach, group, int(k), fixed=fixed, time_limit_s=time_limit_s)
+            gap = float(exact.covered_weight - sel.covered_weight)
+            notes.append(f"exact optimum {exact.covered_weight:.1f} ({exact.status}); greedy "
+                         f"{sel.covered_weight:.1f}; gap {gap:.1f}")
+
+    chosen = sel.chosen
+    cum = np.cumsum(sel.gains)
+    total = float(w.sum())
+    table = pd.DataFrame({
+        "rank": np.arange(1, chosen.size + 1),
+        "candidate_id": rows["candidate_id"].to_numpy(object)[chosen],
+        "name": rows["name"].to_numpy(object)[chosen],
+        "category": rows["category"].to_numpy(object)[chosen],
+        "lon": rows["lon"].to_numpy(float)[chosen],
+        "lat": rows["lat"].to_numpy(float)[chosen],
+        "circle": circle,
+        "newly_covered_population": sel.gains,
+        "cumulative_newly_covered": cum,
+        "covered_population_after": sel.baseline_weight + cum,
+        "covered_share_after": (sel.baseline_weight + cum) / total if total > 0 else np.nan,
+        "district": rows["district"].to_numpy(object)[chosen],
+        "method": method,
+    })
+    if chosen.size < k:
+        notes.append(f"only {chosen.size} of k={k} sites add coverage; the others would add nobody")
+    cand_view = pd.DataFrame(rows[["candidate_id", "name", "category", "lon", "lat", "district", "node",
+                                   "snap_m", "flag"]]).reset_index(drop=True)
+    cand_view["fixed"] = fixed
+    return SiteSelection(table=table, selection=sel, circle=circle, method=method, candidates=cand_view,
+                         baseline_population=float(sel.baseline_weight), total_population=total,
+                         exact=exact, gap_to_exact=gap, notes=notes)
+
+
+# =========================================================================== #
+# Coverage after adding sites (the coverage functions, not a re-derivation)
+# =========================================================================== #
+
+
+def coverage_with_sites(result, sites, *, circle: str, max_snap_m: float = settings.MAX_SNAP_M,
+                        cap_min: float = settings.MINUTES_CAP):
+    """Units' coverage of ``circle`` with ``sites`` added to the existing facilities.
+
+    Parameters
+    ----------
+    sites : DataFrame
+        ``category, lon, lat`` per site (a :attr:`SiteSelection.table`, or
+        rows of a score table), or a GeoDataFrame with ``category``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``result.units`` (EPSG:4326) with ``<circle>_covered_share_after`` and
+        ``<circle>_status_after``, and ``.attrs["covered_population_after"]``.
+    """
+    import geopandas as gpd
+
+    circ = result.circle(circle)
+    if isinstance(sites, gpd.GeoDataFrame):
+        geom = sites.to_crs("EPSG:4326").geometry
+        lon, lat = geom.x.to_numpy(float), geom.y.to_numpy(float)
+    else:
+        lon, lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
+    added = gpd.GeoDataFrame({"facility_id": [f"site-{i}" for i in range(len(lon))],
+                              "category": np.asarray(sites["category"], dtype=object)},
+                             geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    fac = pd.concat([result.facilities[["facility_id", "category", "geometry"]], added], ignore_index=True)
+    fac = gpd.GeoDataFrame(fac, geometry="geometry", crs="EPSG:4326")
+    demand = result.demand
+    net = result.networks["walk" if circ.mode == "walk" else "drive"]
+    speed = circ.speed_m_per_min if circ.mode == "walk" else None
+    access = speed if circ.mode == "walk" else settings.DRIVE_ACCESS_SPEED_M_PER_MIN
+    fac_nodes, _ = _snap_facilities(fac, net, access, max_snap_m)
+    *_, met = compute_circle(circ, net, demand.snaps[net.mode], fac_nodes, speed_m_per_min=speed,
+                             cap_min=cap_min, zone=demand.zone)
+    weight = demand.weights(circ.population)
+    n_units = len(result.units)
+    cov, tot = weighted_share(met, weight, demand.unit, n_units)
+    offnet, _ = weighted_share(demand.snaps[net.mode].off_network, weight, demand.unit, n_units)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(tot > 0, cov / tot, np.nan)
+    status = status_from_share(np.nan_to_num(share, nan=0.0), tot, offnet,
+                               covered_min=settings.COVERED_SHARE_MIN, uncovered_max=settings.UNCOVERED_SHARE_MAX)
+    units = result.units.to_crs("EPSG:4326").copy()
+    units[f"{circle}_covered_share_after"] = np.round(share, 4)
+    units[f"{circle}_status_after"] = status
+    units.attrs["covered_population_after"] = float(cov.sum())
+    return units
+
+
+# =========================================================================== #
+# Outputs
+# =========================================================================== #
+
+_STATUS_COLOURS = {"covered": "#1a9850", "partial": "#fdae61", "uncovered": "#d73027", "empty": "#dddddd",
+                   "off_network": "#7f7f7f"}
+_STATUS_ZH = {"covered": "已覆盖 covered", "partial": "部分覆盖 partial", "uncovered": "未覆盖 uncovered",
+              "empty": "无人口 empty", "off_network": "路网外 off network"}
+_SCORE_COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+MAP_MAX_CANDIDATES = 3000
+
+
+def _as_selections(selected) -> list:
+    if selected is None:
+        return []
+    if isinstance(selected, SiteSelection):
+        return [selected]
+    out = list(selected)
+    for s in out:
+        if not isinstance(s, SiteSelection):
+            raise InputError(f"selected: expected SiteSelection objects (from select_sites), got {type(s).__name__}")
+    return out
+
+
+def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[str] | None = None,
+              roads: bool = True, max_candidates: int = MAP_MAX_CANDIDATES):
+    """An offline folium map: unit coverage before (and after the chosen
+    sites), candidates sized and coloured by newly covered population, chosen
+    sites highlighted.  Save it with :func:`circles.webmap.save_map` or show it
+    inline with ``IPython.display.HTML`` of :func:`circles.webmap.to_offline_html`.
+    """
+    import folium
+
+    from . import webmap
+
+    selections = _as_selections(selected)
+    if circles is None:
+        circles = [s.circle for s in selections] or sorted(c for c in scores["circle"].unique() if c)
+    units = result.units.to_crs("EPSG:4326")
+    m = webmap.offline_map(units.total_bounds)
+    if roads and "walk" in result.networks:
+        webmap.add_backdrop(m, result.networks["walk"].edges_gdf(), name="道路 roads")
+
+    def status_style(col):
+        return lambda feat: {"color": "#555555", "weight": 0.5, "fillOpacity": 0.45,
+                             "fillColor": _STATUS_COLOURS.get(feat["properties"].get(col), "#dddddd")}
+
+    by_circle = {s.circle: s for s in selections}
+    for i, cid in enumerate(circles):
+        col = f"{cid}_status"
+        if col not in units:
+            continue
+        circ = result.circle(cid)
+        layer = units[["unit_id", col, f"{cid}_covered_share", f"{cid}_missing", "geometry"]].copy()
+        webmap.add_polygons(m, layer, name=f"{circ.name_zh} 现状 before: {cid}", label="unit_id",
+                            fields=[col, f"{cid}_covered_share", f"{cid}_missing"],
+                            aliases=["状态 status", "覆盖率 share", "缺少 missing"], style=status_style(col),
+                            show=(i == 0 and cid not in by_circle))
+        if cid in by_circle:
+            after = coverage_with_sites(result, by_circle[cid].table, circle=cid)
+            acol = f"{cid}_status_after"
+            webmap.add_polygons(m, after[["unit_id", acol, f"{cid}_covered_share_after", "geometry"]],
+                                name=f"{circ.name_zh} 新增后 after: {cid}", label="unit_id",
+                                fields=[acol, f"{cid}_covered_share_after"],
+                                aliases=["状态 status", "覆盖率 share"], style=status_style(acol), show=(i == 0))
+
+    # candidates
+    sub = scores[scores["circle"].isin(circles)] if len(circles) else scores
+    sub = sub.sort_values("newly_covered_population", ascending=False).head(int(max_candidates))
+    vmax = float(sub["newly_covered_population"].max()) if len(sub) else 0.0
+    for cid in circles:
+        rows = sub[sub["circle"] == cid]
+        if rows.empty:
+            continue
+        group = folium.FeatureGroup(name=webmap.escape_html(f"候选 candidates: {cid}"), show=True)
+        for r in rows.itertuples(index=False):
+            v = float(r.newly_covered_population)
+            frac = v / vmax if vmax > 0 else 0.0
+            colour = _SCORE_COLOURS[min(int(frac * len(_SCORE_COLOURS)), len(_SCORE_COLOURS) - 1)]
+            if r.flag and set(str(r.flag).split(";")) & UNSCORED_FLAGS:
+                colour = "#969696"
+            info = {"类别 category": r.category, "新增覆盖 newly covered": f"{v:,.0f}",
+                    "改善 improved": f"{float(r.improved_population):,.0f}",
+                    "平均节省(分钟) minutes saved": "" if pd.isna(r.mean_minutes_saved)
+                    else f"{float(r.mean_minutes_saved):.1f}",
+                    "标记 flag": r.flag}
+            folium.CircleMarker([r.lat, r.lon], radius=3 + 9 * np.sqrt(frac), color="#333333", weight=0.6,
+                                fill=True, fill_color=colour, fill_opacity=0.85,
+                                tooltip=webmap.make_tooltip(f"{r.candidate_id} {r.name}".strip(), info)).add_to(group)
+        group.add_to(m)
+    for s in selections:
+        chosen = s.table
+        if chosen.empty:
+            continue
+        import geopandas as gpd
+
+        pts = gpd.GeoDataFrame(chosen.assign(label=[f"#{r} {c}" for r, c in zip(chosen["rank"], chosen["candidate_id"])]),
+                               geometry=gpd.points_from_xy(chosen["lon"], chosen["lat"]), crs="EPSG:4326")
+        pts["newly"] = [f"{v:,.0f}" for v in pts["newly_covered_population"]]
+        pts["cum"] = [f"{v:,.0f}" for v in pts["cumulative_newly_covered"]]
+        webmap.add_points(m, pts, name=f"选址 chosen: {s.circle} ({s.method})", label="label",
+                          fields=["name", "category", "newly", "cum"],
+                          aliases=["名称 name", "类别 category", "新增覆盖 newly covered",
+                                   "累计 cumulative"],
+                          icon=lambda row: folium.Icon(color="darkred", icon="star", prefix="fa"))
+    webmap.add_legend(m, [(_STATUS_COLOURS[s], _STATUS_ZH[s]) for s in ("covered", "partial", "uncovered", "empty")]
+                      + [(_SCORE_COLOURS[-1], "候选: 新增覆盖多 high score"), (_SCORE_COLOURS[0], "候选: 少 low score"),
+                         ("#969696", "候选: 不计分 flagged")], title="覆盖 coverage / 候选 candidates")
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: str | Path = ".", *,
+                        map_html: bool = True) -> dict[str, Path]:
+    """Write ``scores.csv``, ``scores_by_district.csv``, ``scores.xlsx``,
+    ``selected.csv`` (when sites were selected) and ``scores.html`` (offline map)
+    into ``out_dir``, atomically; returns their paths.
+
+    ``selected`` is a :class:`SiteSelection`, a list of them (one per circle),
+    or None.
+    """
+    from .io import write_csv_atomic, write_excel_atomic
+    from .webmap import save_map
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder; pass a folder for the outputs (--out)")
+    out.mkdir(parents=True, exist_ok=True)
+    selections = _as_selections(selected)
+    plain = pd.DataFrame(scores)
+    written: dict[str, Path] = {}
+    written["scores_csv"] = write_csv_atomic(plain, out / "scores.csv")
+    by_d = getattr(scores, "by_district", None)
+    if by_d is not None:
+        written["by_district_csv"] = write_csv_atomic(by_d, out / "scores_by_district.csv")
+    sel_table = pd.concat([s.table for s in selections], ignore_index=True) if selections else None
+    if sel_table is not None:
+        written["selected_csv"] = write_csv_atomic(sel_table, out / "selected.csv")
+    summary = []
+    info = getattr(scores, "info", None) or {}
+    for cid, d in (info.get("circles") or {}).items():
+        row = {"circle": cid, "population": d["population"], "baseline_covered_population":
+               d["baseline_covered_population"], "horizon_min": d["horizon_min"],
+               "candidates_scored": d["candidates_scored"]}
+        for s in selections:
+            if s.circle == cid:
+                row.update({"method": s.method, "sites_chosen": len(s.table),
+                            "covered_population_after": s.covered_population,
+                            "gap_to_exact": s.gap_to_exact})
+        summary.append(row)
+    sheets = {"scores": plain, "summary": pd.DataFrame(summary)}
+    if by_d is not None:
+        sheets["by_district"] = by_d
+    if sel_table is not None:
+        sheets["selected"] = sel_table
+    sheets["notes"] = pd.DataFrame({"note": [info.get("minutes_saved_note", "")] +
+                                    [n for s in selections for n in s.notes] + list(result.assumptions or [])})
+    written["xlsx"] = write_excel_atomic(sheets, out / "scores.xlsx")
+    if map_html:
+        written["map"] = save_map(score_map(result, scores, selections), out / "scores.html")
+    return written
