@@ -229,7 +229,8 @@ def _build_demand(units, area, network: Network, *, population, population_65plu
         units, unit_index = assign_population(units, points, crs=network.crs)
         lon, lat = points.lon, points.lat
         w_all = points.population
-        w_65 = points.population_65plus if population_65plus is not None else np.zeros(len(points))
+        # without a 65+ layer the elderly circle is weighted by everyone (said in the assumptions)
+        w_65 = points.population_65plus if population_65plus is not None else points.population.copy()
         has_population = True
     else:
         # no raster: one demand point per unit (its representative point)
@@ -303,9 +304,10 @@ def analyze(
         Facilities from a user file (CSV/GeoJSON/GeoPackage) in ``crs``
         (``wgs84`` | ``gcj02`` | ``bd09``).  Added to the facilities found in
         the OSM file unless ``osm_facilities=False``.
-    units : path or GeoDataFrame, optional
-        Neighbourhood polygons (or points).  Default: a ``grid_m`` grid
-        (250 m) over the study area.
+    units : path, GeoDataFrame or "osm", optional
+        Neighbourhood polygons (or points); ``"osm"``: the ``landuse=residential``
+        polygons of the network file.  Default: a ``grid_m`` grid (250 m,
+        ``grid_shape`` square or hexagon) over the study area.
     area : bbox tuple, shapely polygon or path, optional
         Study area; default the OSM file's bounds or a hull of the network.
     population, population_65plus : path, optional
@@ -351,6 +353,14 @@ def analyze(
         assumptions.append(f"units: a {grid_m or settings.GRID_CELL_M:g} m {grid_shape} grid over the study area")
     elif isinstance(units, gpd.GeoDataFrame):
         unit_frame = _normalise_units(units)
+    elif isinstance(units, str) and units == "osm":
+        if network_path is None:
+            raise InputError("units='osm' reads landuse=residential polygons from the network file; "
+                             "pass the network as a path, or pass units as a GeoDataFrame")
+        from .units import units_from_osm_residential
+
+        unit_frame = units_from_osm_residential(load_features(network_path))
+        assumptions.append("units: OSM landuse=residential polygons (people outside them are reported)")
     else:
         unit_frame = load_units(units, crs=units_crs)
     if units is not None and area is None and unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():
@@ -363,6 +373,9 @@ def analyze(
                                    f"default zone {c.default_zone!r} ({c.effective_threshold(None):g} min)")
     unit_frame, demand = _build_demand(unit_frame, area_geom, walk, population=population,
                                        population_65plus=population_65plus, districts=dist_frame)
+    if population is not None and population_65plus is None and any(c.population == "65plus" for c in pol.circles):
+        assumptions.append("no 65+ population raster: circles for residents 65+ are weighted by the whole "
+                           "population (give --population-65plus)")
     if population is None and not demand.has_population:
         assumptions.append("no population data: each unit counts once; shares are shares of units")
     timings["units_s"] = time.perf_counter() - t

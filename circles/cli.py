@@ -39,10 +39,12 @@ FacilitiesOpt = Annotated[Optional[Path], typer.Option(
     "--facilities", help="Facilities file (CSV, GeoJSON, GeoPackage) added to the OSM ones.")]
 CrsOpt = Annotated[Optional[str], typer.Option(
     "--crs", help="Coordinate system of --facilities (and --candidates, CSV --units): wgs84 | gcj02 | bd09.")]
-UnitsOpt = Annotated[Optional[Path], typer.Option(
-    "--units", help="Neighbourhood units (polygons, or a CSV of points with --crs).")]
+UnitsOpt = Annotated[Optional[str], typer.Option(
+    "--units", help="Neighbourhood units: a polygon file, a CSV of points (with --crs), or 'osm' for the "
+                    "network file's landuse=residential polygons.")]
 GridOpt = Annotated[Optional[float], typer.Option(
-    "--grid", help="Generate a square grid of this cell size in metres when no --units (default 250).")]
+    "--grid", help="Generate a grid of this cell size in metres when no --units (default 250).")]
+GridShapeOpt = Annotated[str, typer.Option("--grid-shape", help="square | hexagon.")]
 AreaOpt = Annotated[Optional[Path], typer.Option("--area", help="Study area polygon file (default: the OSM file's bounds).")]
 PopulationOpt = Annotated[Optional[Path], typer.Option("--population", help="Population raster (persons per cell).")]
 Population65Opt = Annotated[Optional[Path], typer.Option(
@@ -72,7 +74,7 @@ def _walk_speeds(text: Optional[str]) -> list[float]:
 
 
 def _run_analysis(*, network, place, policy, facilities, crs, units, grid, area, population,
-                  population_65plus, districts, walk_speeds=None, quiet=False):
+                  population_65plus, districts, walk_speeds=None, grid_shape="square", quiet=False):
     from .analysis import analyze
     from .network import fetch_network
 
@@ -88,7 +90,8 @@ def _run_analysis(*, network, place, policy, facilities, crs, units, grid, area,
             else _null():
         return analyze(
             network, policy=policy, drive_network=drive, facilities=facilities, crs=crs, units=units,
-            units_crs=crs, grid_m=grid, area=area, population=population, population_65plus=population_65plus,
+            units_crs=crs, grid_m=grid, grid_shape=grid_shape, area=area, population=population,
+            population_65plus=population_65plus,
             districts=districts, walk_speeds=_walk_speeds(walk_speeds), progress=False,
         )
 
@@ -131,6 +134,7 @@ def print_summary(result) -> None:
 def analyze(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, units: UnitsOpt = None, grid: GridOpt = None,
+    grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: OutOpt = Path("out"), lang: LangOpt = "zh",
     walk_speeds: Annotated[Optional[str], typer.Option(
@@ -140,7 +144,7 @@ def analyze(
     """Score every neighbourhood against every circle of a policy; write GeoPackage, CSV, Excel and an offline map."""
     started = time.perf_counter()
     result = _run_analysis(network=network, place=place, policy=policy, facilities=facilities, crs=crs,
-                           units=units, grid=grid, area=area, population=population,
+                           units=units, grid=grid, grid_shape=grid_shape, area=area, population=population,
                            population_65plus=population_65plus, districts=districts, walk_speeds=walk_speeds,
                            quiet=quiet)
     with console.status("writing outputs…", spinner="dots") if not quiet else _null():
@@ -155,6 +159,7 @@ def analyze(
 def map_command(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, units: UnitsOpt = None, grid: GridOpt = None,
+    grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("maps/coverage.html"),
     lang: LangOpt = "zh",
@@ -165,7 +170,7 @@ def map_command(
     from .maps import save_coverage_map
 
     result = _run_analysis(network=network, place=place, policy=policy, facilities=facilities, crs=crs,
-                           units=units, grid=grid, area=area, population=population,
+                           units=units, grid=grid, grid_shape=grid_shape, area=area, population=population,
                            population_65plus=population_65plus, districts=districts, quiet=quiet)
     path = save_coverage_map(result, out, lang=lang)
     console.print(f"wrote map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -224,7 +229,8 @@ def score(
         "--candidates", help="Candidate sites (CSV/GeoJSON/GPKG). Default: generated in uncovered and partial units.")] = None,
     candidates_crs: Annotated[Optional[str], typer.Option(
         "--candidates-crs", help="Coordinate system of --candidates (default: --crs).")] = None,
-    units: UnitsOpt = None, grid: GridOpt = None, area: AreaOpt = None, population: PopulationOpt = None,
+    units: UnitsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square", area: AreaOpt = None,
+    population: PopulationOpt = None,
     population_65plus: Population65Opt = None, districts: DistrictsOpt = None, out: OutOpt = Path("out"),
     select: Annotated[Optional[int], typer.Option("--select", help="Choose this many sites per circle.")] = None,
     method: Annotated[str, typer.Option("--method", help="greedy | exact (MCLP with HiGHS).")] = "greedy",
@@ -244,7 +250,7 @@ def score(
         raise InputError(f"--select must be a positive number of sites, got {select}")
     started = time.perf_counter()
     result = _run_analysis(network=network, place=place, policy=policy, facilities=facilities, crs=crs,
-                           units=units, grid=grid, area=area, population=population,
+                           units=units, grid=grid, grid_shape=grid_shape, area=area, population=population,
                            population_65plus=population_65plus, districts=districts, quiet=quiet)
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     if cats is None and circle:  # only what the chosen circle needs

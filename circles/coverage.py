@@ -195,6 +195,20 @@ class CoverageResult:
         out = pd.DataFrame(u.loc[mask, [c for c in cols if c in u.columns]])
         return out.sort_values([f"{circle_id}_covered_share", "population"], ascending=[True, False])
 
+    def isochrones(self, circle_ids=None):
+        """Reached-network polygons per circle and required category at the
+        circle's limit(s), from this analysis' own per-node minutes (EPSG:4326)."""
+        import geopandas as gpd
+
+        from .maps import circle_isochrones  # TODO(lead): move into isochrones.py
+
+        ids = circle_ids or [c.id for c in self.policy.circles]
+        frames = [circle_isochrones(self, cid) for cid in ids]
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return gpd.GeoDataFrame({"circle": [], "category": [], "minutes": []}, geometry=[], crs="EPSG:4326")
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+
     def to_files(self, out_dir: str | Path, *, lang: str = "zh", map_html: bool = True) -> dict[str, Path]:
         """Write coverage.gpkg, coverage.csv, summary.csv, coverage.xlsx and map.html."""
         from .outputs import write_outputs

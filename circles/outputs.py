@@ -1,6 +1,6 @@
 """Writing a :class:`~circles.coverage.CoverageResult` to files (atomically).
 
-``coverage.gpkg`` (layers units, facilities, summary, district_summary),
+``coverage.gpkg`` (layers units, facilities, isochrones, summary, district_summary),
 ``coverage.csv`` (units without geometry), ``summary.csv``,
 ``coverage.xlsx`` (one sheet each for units, summary, districts,
 sensitivity and data quality; headers in Chinese and English) and
@@ -54,8 +54,12 @@ def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = T
     units = result.units.to_crs("EPSG:4326")
     facilities = result.facilities.to_crs("EPSG:4326")
     written: dict[str, Path] = {}
+    layers = {"units": units, "facilities": facilities}
+    iso = result.isochrones()
+    if len(iso):
+        layers["isochrones"] = iso
     written["gpkg"] = write_gpkg_atomic(
-        {"units": units, "facilities": facilities}, out_dir / "coverage.gpkg",
+        layers, out_dir / "coverage.gpkg",
         tables={"summary": result.summary, "district_summary": result.district_summary},
     )
     written["coverage_csv"] = write_csv_atomic(_plain(units), out_dir / "coverage.csv")

@@ -236,3 +236,20 @@ def test_graphml_roundtrip(tmp_path, tiny_osm):
     b = travel_seconds(again.graph_s(), [int(np.flatnonzero(again.node_id == net.node_id[0])[0])])
     order = np.argsort(again.node_id)
     assert np.allclose(np.sort(a[np.isfinite(a)]), np.sort(b[order][np.isfinite(b[order])]))
+
+
+def test_place_that_cannot_be_geocoded(monkeypatch, tmp_path):
+    # Pretend the servers answer (no real request is made) and Nominatim finds nothing.
+    import osmnx as ox
+
+    import circles.network as network
+
+    monkeypatch.setattr(network, "_check_reachable", lambda url, timeout: None)
+
+    def not_found(query, *args, **kwargs):
+        raise ValueError(f"Nominatim could not geocode query {query!r}")
+
+    monkeypatch.setattr(ox, "geocode_to_gdf", not_found)
+    with pytest.raises(InputError, match="could not be geocoded") as info:
+        fetch_network(place="Atlantis, 武汉市", cache_dir=tmp_path)
+    assert "bbox=" in str(info.value)
