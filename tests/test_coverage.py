@@ -250,3 +250,22 @@ def test_all_five_circles_on_optics_valley(wuhan_dir):
     # units are index-aligned with the input grid and keep their ids
     assert r.units["unit_id"].is_unique
     assert len(r.uncovered("life_15")) > 0
+
+
+@pytest.mark.wuhan
+def test_without_65plus_raster_elderly_circle_uses_everyone_and_says_so(wuhan_dir):
+    r = analyze(wuhan_dir / "guanggu.osm", population=wuhan_dir / "population_20plus.tif")
+    s = r.summary.set_index("circle")
+    assert s.loc["elderly_care_15", "population"] == pytest.approx(s.loc["life_15", "population"])
+    assert any("65+" in a for a in r.assumptions)
+
+
+@pytest.mark.wuhan
+def test_osm_residential_units_keep_people_outside_them_visible(wuhan_dir):
+    r = analyze(wuhan_dir / "guanggu.osm", units="osm", population=wuhan_dir / "population_20plus.tif")
+    assert len(r.units) == 4  # the four landuse=residential polygons (two named 桃花源北区/南区)
+    outside = r.data_quality["off_network"].set_index("network").loc["walk", "population_outside_units"]
+    inside = r.units["population"].sum()
+    from circles.population import raster_total_in_area
+
+    assert inside + outside == pytest.approx(raster_total_in_area(wuhan_dir / "population_20plus.tif", r.area), rel=1e-3)
