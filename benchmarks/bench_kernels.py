@@ -170,7 +170,7 @@ def bench_selection(rows: int, n_cand: int, k: int, limit_min: float) -> list[tu
         if n_groups > 1:
             t_p, pr = _timed(lambda: greedy_select(pop, existing, reach, group, k, rule="progress"), repeat=1)
             share_p = pr.added_weight / max(ex.added_weight, 1e-12)
-            out.append((f"greedy rule='progress', same instance", f"{t_p:.3f} s",
+            out.append(("greedy rule='progress', same instance", f"{t_p:.3f} s",
                         f"{100 * share_p:.2f}% of optimal added weight, "
                         f"{100 * pr.covered_weight / ex.covered_weight:.2f}% of optimal total"))
         out.append(("exact (HiGHS), same instance", f"{t_e:.3f} s",

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -41,28 +39,14 @@ import numba  # noqa: E402
 import scipy  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
+from _machine import machine  # noqa: E402
 from circles.analysis import analyze  # noqa: E402
 from circles.policies import load_policy  # noqa: E402
 from circles.scoring import generate_candidates, score  # noqa: E402
 
 
 def machine_info() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
-        mem = f", {kb / 1024 ** 2:.0f} GB RAM"
-    except (OSError, StopIteration):
-        pass
-    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs{mem}; Python "
-            f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}")
+    return (f"{machine()}; numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}")
 
 
 def timed(fn, repeat: int = 3) -> float:

@@ -318,7 +318,6 @@ def compute_coverage(
     counts = facilities.groupby("category")["feature_id"].nunique().to_dict()
 
     # snap demand and facilities once per network
-    fac_nodes: dict[tuple, dict] = {}
     for mode, net in networks.items():
         started = time.perf_counter()
         demand.snaps[mode] = net.snap_lonlat(demand.lon, demand.lat, max_snap_m=max_snap_m, source="demand points")

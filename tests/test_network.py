@@ -1,7 +1,6 @@
 """Road networks from files: filters, one-way streets, speeds, parts, bad input,
 and agreement with NetworkX on the real Helsinki and Optics Valley extracts."""
 
-import gzip
 import time
 
 import networkx as nx
