@@ -200,7 +200,7 @@ class CoverageResult:
         circle's limit(s), from this analysis' own per-node minutes (EPSG:4326)."""
         import geopandas as gpd
 
-        from .maps import circle_isochrones  # TODO(lead): move into isochrones.py
+        from .isochrones import circle_isochrones
 
         ids = circle_ids or [c.id for c in self.policy.circles]
         frames = [circle_isochrones(self, cid) for cid in ids]

@@ -36,6 +36,7 @@ import pandas as pd
 
 from . import webmap
 from .errors import InputError
+from .isochrones import circle_isochrones
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -45,7 +46,6 @@ __all__ = [
     "STATUS_LABELS",
     "CATEGORY_LABELS",
     "CATEGORY_ICONS",
-    "circle_isochrones",
     "coverage_map",
     "save_coverage_map",
 ]
@@ -218,74 +218,6 @@ def _translate_missing(text: Any, lang: str) -> str:
             cats.append(f"{word} ({_TEXT[lang]['no_data']})" if no_data else word)
         out.append(" / ".join(cats))
     return "; ".join(out)
-
-
-def circle_isochrones(result, circle_id: str, *, minutes: float | Sequence[float] | None = None,
-                      width_m: float = 25.0):
-    """Reached-network polygons of one circle, one per required category (and limit).
-
-    Drawn from the analysis' own per-node minutes (``result.node_minutes``),
-    so they match the coverage figures exactly.
-
-    Parameters
-    ----------
-    result : CoverageResult
-    circle_id : str
-    minutes : float or sequence of float, optional
-        Limits to draw; default: the circle's limit for each category (per
-        requirement ``max_minutes`` and per zone present among the units).
-    width_m : float
-        Corridor half-width, metres.
-
-    Returns
-    -------
-    GeoDataFrame (EPSG:4326)
-        ``circle``, ``category``, ``minutes``, ``area_m2``, geometry; categories
-        with no reachable facility are left out.
-    """
-    import geopandas as gpd
-
-    from .isochrones import reach_polygon
-
-    circle = result.circle(circle_id)
-    net = result.networks["walk" if circle.mode == "walk" else "drive"]
-    per_cat = result.node_minutes.get(circle_id, {})
-    zones = [None]
-    col = f"{circle_id}_threshold_min"
-    if "zone" in result.units:
-        zones = list(pd.unique(result.units["zone"].astype(object).where(result.units["zone"].notna(), None)))
-    rows, geoms = [], []
-    for category in circle.categories:
-        node_min = per_cat.get(category)
-        if node_min is None or not np.isfinite(node_min).any():
-            continue
-        if minutes is not None:
-            limits = sorted({float(m) for m in np.atleast_1d(minutes)})
-        else:
-            limits = set()
-            for req in circle.requirements:
-                if category in req.categories:
-                    for z in zones:
-                        try:
-                            limits.add(circle.requirement_limit(req, z))
-                        except InputError:
-                            limits.add(circle.requirement_limit(req, None))
-            if not limits and col in result.units:
-                limits = set(result.units[col].dropna().astype(float))
-            limits = sorted(limits)
-        for lim in limits:
-            if lim <= 0:
-                continue
-            poly = reach_polygon(net, node_min * 60.0, lim * 60.0,
-                                 speed_m_per_min=circle.speed_m_per_min if net.mode == "walk" else None,
-                                 direction=circle.direction, width_m=width_m)
-            if poly.is_empty:
-                continue
-            rows.append({"circle": circle_id, "category": category, "minutes": lim, "area_m2": poly.area})
-            geoms.append(poly)
-    frame = gpd.GeoDataFrame(rows or {"circle": [], "category": [], "minutes": [], "area_m2": []},
-                             geometry=geoms, crs=net.crs)
-    return frame.to_crs(4326)
 
 
 # --------------------------------------------------------------------------- the map

@@ -16,11 +16,15 @@ from shapely.geometry import Point
 
 from circles.engine import travel_seconds
 from circles.errors import InputError
+import circles.isochrones as iso_module
 from circles.isochrones import isochrones, reach_polygon
 from circles.network import load_network
 from osm_builder import ORIGIN_X, ORIGIN_Y, lonlat, write_osm
 
 ROAD = {"highway": "residential"}
+#: Every hand-computed geometry test runs through both polygon routes ("auto"
+#: picks the vector route for these small reaches).
+METHODS = pytest.mark.parametrize("method", ["auto", "raster"])
 
 
 def metric(gdf):
@@ -74,11 +78,12 @@ def river(tmp_path_factory):
     return load_network(path, mode="walk")
 
 
-def test_far_bank_only_via_the_bridge(river):
+@METHODS
+def test_far_bank_only_via_the_bridge(river, method):
     # 15 min at 60 m/min = 900 m.  S=(0,300) -> bridge foot (600,300) 600 m ->
     # (600,400) 700 m -> (600,500) 800 m; (0,400) across the river is 100 m
     # away as the crow flies but 600+100+600 = 1300 m by street: not reached.
-    iso = isochrones(river, lonlat_arrays((0, 300)), minutes=15, width_m=25)
+    iso = isochrones(river, lonlat_arrays((0, 300)), minutes=15, width_m=25, method=method)
     assert list(iso["minutes"]) == [15.0] and not iso["off_network"].any()
     poly = metric(iso)[0]
     assert not poly.contains(Point(0, 400))        # straight across: outside
@@ -90,8 +95,9 @@ def test_far_bank_only_via_the_bridge(river):
     assert not poly.contains(Point(300, 350))      # the river itself, away from the bridge
 
 
-def test_area_grows_and_bands_are_nested(river):
-    iso = isochrones(river, lonlat_arrays((0, 300)), minutes=[10, 5, 15])
+@METHODS
+def test_area_grows_and_bands_are_nested(river, method):
+    iso = isochrones(river, lonlat_arrays((0, 300)), minutes=[10, 5, 15], method=method)
     assert list(iso["minutes"]) == [5.0, 10.0, 15.0]
     polys = metric(iso)
     areas = [p.area for p in polys]
@@ -101,10 +107,11 @@ def test_area_grows_and_bands_are_nested(river):
         assert small.difference(big).area < 1.0  # nested (up to float noise)
 
 
-def test_every_reached_node_is_inside(river):
+@METHODS
+def test_every_reached_node_is_inside(river, method):
     limit_s = 12 * 60
     start = lonlat_arrays((300, 0))
-    iso = isochrones(river, start, minutes=12)
+    iso = isochrones(river, start, minutes=12, method=method)
     poly = metric(iso)[0]
     snap = river.snap_lonlat(*start)
     t = travel_seconds(river.graph_s(60), snap.node, limit_s=limit_s)
@@ -118,29 +125,31 @@ def test_every_reached_node_is_inside(river):
     assert not shapely.contains(poly, pts_far).any()
 
 
-def test_reach_polygon_from_node_times_matches_isochrones(river):
+@METHODS
+def test_reach_polygon_from_node_times_matches_isochrones(river, method):
     start = lonlat_arrays((0, 0))
     snap = river.snap_lonlat(*start)
     t = travel_seconds(river.graph_s(60), snap.node, limit_s=600)
-    direct = reach_polygon(river, t, 600.0)
-    via_api = isochrones(river, start, minutes=10).to_crs(river.crs).geometry.iloc[0]
+    direct = reach_polygon(river, t, 600.0, method=method)
+    via_api = isochrones(river, start, minutes=10, method=method).to_crs(river.crs).geometry.iloc[0]
     assert abs(direct.area - via_api.area) < 1.0
 
 
-def test_per_category_and_all(river):
+@METHODS
+def test_per_category_and_all(river, method):
     import geopandas as gpd
 
     lon, lat = lonlat_arrays((0, 0), (1000, 0), (0, 700), (5000, 5000))
     fac = gpd.GeoDataFrame({"facility_id": ["a", "b", "c", "far"],
                             "category": ["park", "park", "school", "school"]},
                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    by_cat = isochrones(river, fac, minutes=5, per="category")
+    by_cat = isochrones(river, fac, minutes=5, per="category", method=method)
     assert list(by_cat["category"]) == ["park", "school"]
     assert list(by_cat["n_facilities"]) == [2, 1] and list(by_cat["n_off_network"]) == [0, 1]
     parks = metric(by_cat)[0]
     assert parks.contains(Point(250, 0)) and parks.contains(Point(750, 0))
     assert not parks.contains(Point(500, 0))  # 500 m from both parks > 300 m
-    everything = isochrones(river, fac, minutes=5, per="all")
+    everything = isochrones(river, fac, minutes=5, per="all", method=method)
     assert len(everything) == 1 and everything["n_facilities"].iloc[0] == 3
     assert metric(everything)[0].contains(Point(0, 650))
 
@@ -154,26 +163,30 @@ def lone_street(tmp_path_factory):
     return load_network(path, mode="walk")
 
 
-def test_partial_edge_ends_where_time_runs_out(lone_street):
+@METHODS
+def test_partial_edge_ends_where_time_runs_out(lone_street, method):
     # 5 min at 60 m/min = 300 m of the 1000 m edge, plus the 25 m corridor
-    iso = isochrones(lone_street, lonlat_arrays((0, 0)), minutes=5, width_m=25)
+    iso = isochrones(lone_street, lonlat_arrays((0, 0)), minutes=5, width_m=25, method=method)
     minx, miny, maxx, maxy = metric(iso)[0].bounds
     assert maxx == pytest.approx(325, abs=1.0)
     assert minx == pytest.approx(-25, abs=1.0)
     assert maxy == pytest.approx(25, abs=1.0)
     # from both ends at once: 300 m from each end, the middle 400 m stays out
-    both = isochrones(lone_street, lonlat_arrays((0, 0), (1000, 0)), minutes=5, per="all")
+    both = isochrones(lone_street, lonlat_arrays((0, 0), (1000, 0)), minutes=5, per="all",
+                      method=method)
     poly = metric(both)[0]
     assert poly.contains(Point(290, 0)) and poly.contains(Point(710, 0))
     assert not poly.contains(Point(500, 0))
     # the access leg counts: 60 m off the street's end, 240 m of street remain
-    leg = isochrones(lone_street, lonlat_arrays((-60, 0)), minutes=5, width_m=10)
+    leg = isochrones(lone_street, lonlat_arrays((-60, 0)), minutes=5, width_m=10, method=method)
     minx, _, maxx, _ = metric(leg)[0].bounds
     assert maxx == pytest.approx(250, abs=1.0) and minx == pytest.approx(-70, abs=1.0)
 
 
-def test_slower_speed_reaches_less(lone_street):
-    iso = isochrones(lone_street, lonlat_arrays((0, 0)), minutes=5, speed_m_per_min=50, width_m=25)
+@METHODS
+def test_slower_speed_reaches_less(lone_street, method):
+    iso = isochrones(lone_street, lonlat_arrays((0, 0)), minutes=5, speed_m_per_min=50, width_m=25,
+                     method=method)
     assert metric(iso)[0].bounds[2] == pytest.approx(275, abs=1.0)  # 250 m + 25 m
 
 
@@ -201,6 +214,8 @@ def test_bad_options_raise(lone_street):
         isochrones(lone_street, pts, per="category")
     with pytest.raises(InputError, match="direction"):
         isochrones(lone_street, pts, direction="both")
+    with pytest.raises(InputError, match="method"):
+        isochrones(lone_street, pts, method="hull")
 
 
 # --------------------------------------------------------------------------- directed drive
@@ -215,21 +230,22 @@ def one_way(tmp_path_factory):
     return net
 
 
-def test_drive_uses_edges_in_their_direction_only(one_way):
+@METHODS
+def test_drive_uses_edges_in_their_direction_only(one_way, method):
     a, b = lonlat_arrays((0, 0)), lonlat_arrays((1000, 0))
     # leaving A: 0.5 min at 600 m/min = 300 m towards B
-    from_a = metric(isochrones(one_way, a, minutes=0.5, direction="from", width_m=10))[0]
+    from_a = metric(isochrones(one_way, a, minutes=0.5, direction="from", width_m=10, method=method))[0]
     assert from_a.bounds[2] == pytest.approx(310, abs=1.0)
     # leaving B: the street only leads into B, so only B itself (a lone node)
-    from_b = metric(isochrones(one_way, b, minutes=0.5, direction="from", width_m=10))[0]
+    from_b = metric(isochrones(one_way, b, minutes=0.5, direction="from", width_m=10, method=method))[0]
     assert from_b.bounds[0] == pytest.approx(990, abs=1.0)
     assert from_b.contains(Point(1000, 0))
     # arriving at B within 0.5 min: the last 300 m before B
-    to_b = metric(isochrones(one_way, b, minutes=0.5, direction="to", width_m=10))[0]
+    to_b = metric(isochrones(one_way, b, minutes=0.5, direction="to", width_m=10, method=method))[0]
     assert to_b.bounds[0] == pytest.approx(690, abs=1.0)
     assert to_b.contains(Point(800, 0)) and not to_b.contains(Point(600, 0))
     # arriving at A: nobody can drive to A along this street
-    to_a = metric(isochrones(one_way, a, minutes=0.5, direction="to", width_m=10))[0]
+    to_a = metric(isochrones(one_way, a, minutes=0.5, direction="to", width_m=10, method=method))[0]
     assert to_a.bounds[2] == pytest.approx(10, abs=1.0)
     with pytest.raises(InputError, match="speed"):
         isochrones(one_way, a, minutes=1, speed_m_per_min=60)
@@ -252,3 +268,78 @@ def test_helsinki_walk_isochrones(helsinki_pbf):
     polys = iso[iso["minutes"] == 10].to_crs(net.crs).geometry.to_numpy()
     for (x, y), poly in zip(zip(*pts), polys):
         assert shapely.Point(x, y).buffer(626).contains(poly)
+
+
+# --------------------------------------------------------------------------- raster route
+@pytest.fixture(scope="module")
+def helsinki_walk(helsinki_pbf):
+    return load_network(helsinki_pbf, mode="walk")
+
+
+def _reach(net, node, limit_s):
+    t = travel_seconds(net.graph_s(60), np.array([node]), limit_s=limit_s)
+    return t, np.flatnonzero(t <= limit_s)
+
+
+def test_raster_route_matches_the_exact_buffer(helsinki_walk):
+    net = helsinki_walk
+    rng = np.random.default_rng(7)
+    for node in rng.choice(net.n_nodes, 3, replace=False):
+        t, reached = _reach(net, node, 600.0)
+        raster = reach_polygon(net, t, 600.0, method="raster")
+        vector = reach_polygon(net, t, 600.0, method="vector")
+        exact = reach_polygon(net, t, 600.0, method="vector", quad_segs=16)  # ~0.1 m from circles
+        assert raster.is_valid and raster.area > 0
+        # every reached node is inside, with room to spare (the corridor is 25 m)
+        pts = shapely.points(net.x[reached], net.y[reached])
+        assert shapely.contains(raster.buffer(-20), pts).all()
+        # the boundary follows the exact buffer to within a fraction of the 5 m cell:
+        # never more than ~half a cell outside it (marching squares rounds the
+        # sharp inner corners where corridors meet and fills slits narrower than
+        # that between them), and never noticeably inside it
+        out_m = shapely.distance(shapely.points(shapely.get_coordinates(raster)), exact).max()
+        in_m = shapely.distance(shapely.points(shapely.get_coordinates(exact)), raster).max()
+        assert out_m < 3.0 and in_m < 1.0
+        assert raster.difference(exact).area < 0.005 * exact.area
+        assert exact.buffer(-0.5).difference(raster).area < 1.0
+        assert abs(raster.area - vector.area) / vector.area < 0.02
+        # and "auto" takes the raster route for a reach this large
+        auto = reach_polygon(net, t, 600.0)
+        assert shapely.equals_exact(auto, raster, tolerance=1e-9)
+
+
+def test_raster_bands_are_nested_and_hold_their_nodes(helsinki_walk):
+    net = helsinki_walk
+    rng = np.random.default_rng(3)
+    idx = rng.choice(net.n_nodes, 4, replace=False)
+    iso = isochrones(net, (net.lon[idx], net.lat[idx]), minutes=[5, 10, 15], method="raster",
+                     n_threads=2).to_crs(net.crs)
+    assert iso.geometry.is_valid.all()
+    polys = iso.geometry.to_numpy().reshape(len(idx), 3)
+    snap = net.snap_lonlat(net.lon[idx], net.lat[idx])
+    for k, node in enumerate(snap.node):
+        for small, big in zip(polys[k, :-1], polys[k, 1:]):
+            assert small.difference(big).area < 1.0
+        for b, minutes in enumerate([5, 10, 15]):
+            limit_s = minutes * 60.0
+            t = travel_seconds(net.graph_s(60), np.array([node]), limit_s=limit_s,
+                               source_offsets_s=snap.distance_m[k:k + 1])
+            reached = np.flatnonzero(t <= limit_s)
+            assert shapely.contains(polys[k, b], shapely.points(net.x[reached], net.y[reached])).all()
+
+
+def test_raster_route_coarsens_then_falls_back_on_huge_extents(helsinki_walk, monkeypatch):
+    net = helsinki_walk
+    t, reached = _reach(net, 100, 600.0)
+    fine = reach_polygon(net, t, 600.0, method="raster")
+    vector = reach_polygon(net, t, 600.0, method="vector")
+    pts = shapely.points(net.x[reached], net.y[reached])
+    # few grid points allowed: a coarser cell (still < width/2), same region within a metre or so
+    monkeypatch.setattr(iso_module, "MAX_RASTER_CELLS", 20_000)
+    coarse = reach_polygon(net, t, 600.0, method="raster")
+    assert coarse.is_valid and shapely.contains(coarse, pts).all()
+    assert abs(coarse.area - fine.area) / fine.area < 0.02
+    # far too few: the vector route draws it
+    monkeypatch.setattr(iso_module, "MAX_RASTER_CELLS", 100)
+    fallback = reach_polygon(net, t, 600.0, method="raster")
+    assert shapely.equals_exact(fallback, vector, tolerance=1e-9)

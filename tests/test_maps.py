@@ -237,7 +237,7 @@ def test_figure_falls_back_to_english_without_cjk_font(result, tmp_path, monkeyp
 
 
 def test_circle_isochrones_match_node_minutes(result):
-    from circles.maps import circle_isochrones
+    from circles.isochrones import circle_isochrones
 
     iso = circle_isochrones(result, "public_activity_10")
     assert list(iso["category"]) == ["public_space"] and list(iso["minutes"]) == [10.0]
