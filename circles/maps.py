@@ -246,8 +246,8 @@ def coverage_map(
         Circle ids to draw (default: every circle of the policy).
     show_circle : str, optional
         The circle whose units (and isochrones) are visible when the page
-        opens; default the first one drawn whose categories all have data
-        (not "no data").  The others are in the layer
+        opens; default: of the circles whose categories all have data (none
+        "no data"), the one with the highest covered share.  The others are in the layer
         control, switched off, to keep the map readable.
     isochrone_minutes : bool, float or sequence of float
         ``True``: per circle, the reached network at the circle's limit for
@@ -282,9 +282,12 @@ def coverage_map(
         raise InputError("coverage_map: no circle to draw (circles=[])")
     ids = [c.id for c in chosen]
     if show_circle is None:
-        # open on the first circle the data can speak to (no "no data" category)
-        no_data = dict(zip(result.summary["circle"], result.summary["no_data"].fillna("")))
-        show_circle = next((cid for cid in ids if not no_data.get(cid)), ids[0])
+        # open on the circle the data say most about: among circles with no "no data"
+        # category, the one with the highest covered share (ties: policy order)
+        summary = result.summary.set_index("circle")
+        scored = [(float(np.nan_to_num(summary.loc[cid, "covered_share"], nan=-1.0)), -k, cid)
+                  for k, cid in enumerate(ids) if cid in summary.index and not summary.loc[cid, "no_data"]]
+        show_circle = max(scored)[2] if scored else ids[0]
     elif show_circle not in ids:
         raise InputError(f"show_circle={show_circle!r} is not among the circles drawn: {ids}")
     metric = _metric_crs(result)

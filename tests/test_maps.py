@@ -104,10 +104,12 @@ def test_coverage_map_in_chromium(hostile):
     build_s = time.perf_counter() - started
     size = path.stat().st_size
     circles = list(res.policy.circles)
-    # the map opens on the first circle whose categories all have data: life_15
-    # lacks kindergartens ("no data") in the Wuhan inputs, so culture & sports is shown
-    shown = "culture_sports_12"
-    assert res.summary.set_index("circle").loc["life_15", "no_data"] == "kindergarten"
+    # the map opens on the best-covered circle with no "no data" category: life_15 lacks
+    # kindergartens in the Wuhan inputs; parks give the public activity circle its 24 %
+    shown = "public_activity_10"
+    summary = res.summary.set_index("circle")
+    assert summary.loc["life_15", "no_data"] == "kindergarten"
+    assert summary["covered_share"].idxmax() == shown
     facilities = _mapped_facilities(res)
     n_units = int((~(res.units.geometry.isna() | res.units.geometry.is_empty)).sum())
 
