@@ -59,7 +59,9 @@ def load_districts(districts, *, name_column: str | None = None, zone_column: st
     name_column = name_column or next((c for c in ("name", "district", "名称", "NAME") if c in gdf.columns), None)
     out = gpd.GeoDataFrame({
         "district": gdf[name_column].astype(str) if name_column else [f"district {i}" for i in range(len(gdf))],
-        "zone": gdf[zone_column].astype(str) if zone_column in gdf.columns else None,
+        "zone": (gdf[zone_column].astype(object).where(gdf[zone_column].notna(), None).map(
+            lambda z: z.strip() if isinstance(z, str) and z.strip() else (None if isinstance(z, str) else z))
+            if zone_column in gdf.columns else None),
     }, geometry=gdf.geometry.to_numpy(), crs="EPSG:4326")
     return out
 
@@ -217,7 +219,7 @@ def _normalise_units(units):
     return out
 
 
-def _build_demand(units, area, network: Network, *, population, population_65plus, districts):
+def _build_demand(units, area, network: Network, *, population, population_65plus, districts, assumptions):
     """Demand points and units with population, district and zone."""
     from .units import assign_population
 
@@ -226,7 +228,12 @@ def _build_demand(units, area, network: Network, *, population, population_65plu
         from .population import demand_from_rasters
 
         points = demand_from_rasters(population, area, population_65plus_tif=population_65plus)
-        units, unit_index = assign_population(units, points, crs=network.crs)
+        given = pd.to_numeric(units["population"], errors="coerce")
+        if given.notna().any():
+            # coverage is computed from the raster's people, so the table must show the same people
+            assumptions.append("the units' own population column was replaced by the raster's people "
+                               "(coverage is computed from the raster); omit the raster to use your column")
+        units, unit_index = assign_population(units, points, crs=network.crs, overwrite=True)
         lon, lat = points.lon, points.lat
         w_all = points.population
         # without a 65+ layer the elderly circle is weighted by everyone (said in the assumptions)
@@ -240,13 +247,23 @@ def _build_demand(units, area, network: Network, *, population, population_65plu
         unit_index = np.arange(n_units)
         pop = pd.to_numeric(units["population"], errors="coerce").to_numpy(float)
         has_population = not np.isnan(pop).all()
+        if has_population and np.isnan(pop).any():
+            missing = units["unit_id"].to_numpy()[np.isnan(pop)]
+            raise InputError(f"units: {missing.size} unit(s) have no population (unit_id {missing[:10].tolist()}"
+                             f"{'…' if missing.size > 10 else ''}) while the others do; fill them in (0 is allowed) "
+                             f"or give a population raster (--population)")
         if not has_population:
             log.warning("no population given: each unit counts as one person-equivalent (shares are of units)")
             pop = np.ones(n_units)
-            units = units.copy()
-        w_all = np.nan_to_num(pop, nan=0.0)
+        w_all = pop
         pop65 = pd.to_numeric(units["population_65plus"], errors="coerce").to_numpy(float)
-        w_65 = np.nan_to_num(pop65, nan=0.0) if not np.isnan(pop65).all() else w_all.copy()
+        if np.isnan(pop65).all():
+            w_65 = w_all.copy()
+            if has_population:
+                assumptions.append("no 65+ population: circles for residents 65+ are weighted by the whole "
+                                   "population (add a population_65plus column or --population-65plus)")
+        else:
+            w_65 = np.nan_to_num(pop65, nan=0.0)
     if districts is not None:
         joined = _join_points(lon, lat, districts, ["district", "zone"])
         district, zone = joined["district"], joined["zone"]
@@ -263,6 +280,29 @@ def _build_demand(units, area, network: Network, *, population, population_65plu
                     weight_65plus=np.asarray(w_65, float), unit=np.asarray(unit_index, np.int64),
                     district=district, zone=zone, has_population=has_population)
     return units, demand
+
+
+def _check_zones(policy, districts, assumptions: list) -> None:
+    """Zones in the districts layer must be ones the policy knows; missing ones are stated."""
+    zoned = [c for c in policy.circles if c.zone_thresholds_min]
+    if not zoned:
+        return
+    if districts is None or districts["zone"].isna().all():
+        for c in zoned:
+            assumptions.append(f"{c.id}: no districts layer with a zone column; every unit uses the "
+                               f"default zone {c.default_zone!r} ({c.effective_threshold(None):g} min)")
+        return
+    known = set().union(*(c.zone_thresholds_min for c in zoned))
+    zones = districts["zone"]
+    unknown = sorted({z for z in zones.dropna() if str(z).strip() and z not in known})
+    if unknown:
+        raise InputError(f"districts: zone value(s) {unknown} are not in the policy's zone thresholds "
+                         f"{sorted(known)}; rename them in the zone column (e.g. 中心城区 → central)")
+    empty = districts.loc[zones.isna() | (zones.astype(str).str.strip() == ""), "district"].tolist()
+    if empty:
+        for c in zoned:
+            assumptions.append(f"{c.id}: districts {empty} have no zone; they use the default zone "
+                               f"{c.default_zone!r} ({c.effective_threshold(None):g} min)")
 
 
 def analyze(
@@ -325,6 +365,16 @@ def analyze(
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    if population_65plus is not None and population is None:
+        raise InputError("population_65plus (--population-65plus) needs population (--population) too: the 65+ "
+                         "raster weights the elderly circle, the main raster everyone else")
+    if grid_m is not None and not (np.isfinite(grid_m) and grid_m > 0):
+        raise InputError(f"grid cell size (grid_m, CLI --grid) must be a positive number of metres, got {grid_m!r}")
+    if grid_shape not in ("square", "hexagon"):
+        raise InputError(f"grid_shape (CLI --grid-shape) must be 'square' or 'hexagon', got {grid_shape!r}")
+    speeds = [float(v) for v in walk_speeds]
+    if any(not (np.isfinite(v) and v > 0) for v in speeds):
+        raise InputError(f"walk speeds (CLI --walk-speeds) must be finite and > 0 m/min, got {list(walk_speeds)}")
     pol = policy if hasattr(policy, "circles") else load_policy(policy)
     needs_drive = any(c.mode == "drive" for c in pol.circles)
     network_path = None if isinstance(network, Network) else network
@@ -347,10 +397,15 @@ def analyze(
     timings["facilities_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    area_geom = study_area(walk, area if area is not None or units is None else None)
+    area_geom = study_area(walk, area)
+    if area is None and not walk.report.get("file_bounds") and not isinstance(units, (gpd.GeoDataFrame, Path)) \
+            and not (isinstance(units, str) and units != "osm"):
+        assumptions.append("study area: a hull around the walk network (the network file declares no bounds); "
+                           "pass area= (CLI --area) to set it")
     if units is None:
-        unit_frame = grid_units(area_geom, crs=walk.crs, cell_m=grid_m or settings.GRID_CELL_M, shape=grid_shape)
-        assumptions.append(f"units: a {grid_m or settings.GRID_CELL_M:g} m {grid_shape} grid over the study area")
+        cell_m = settings.GRID_CELL_M if grid_m is None else float(grid_m)
+        unit_frame = grid_units(area_geom, crs=walk.crs, cell_m=cell_m, shape=grid_shape)
+        assumptions.append(f"units: a {cell_m:g} m {grid_shape} grid over the study area")
     elif isinstance(units, gpd.GeoDataFrame):
         unit_frame = _normalise_units(units)
     elif isinstance(units, str) and units == "osm":
@@ -363,16 +418,16 @@ def analyze(
         assumptions.append("units: OSM landuse=residential polygons (people outside them are reported)")
     else:
         unit_frame = load_units(units, crs=units_crs)
-    if units is not None and area is None and unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+    user_polygons = units is not None and not (isinstance(units, str) and units == "osm")
+    if user_polygons and area is None and unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        # the user's neighbourhoods are the study area (OSM residential polygons are not:
+        # people outside them must stay visible as "outside units")
         area_geom = unit_frame.to_crs("EPSG:4326").geometry.union_all()
     dist_frame = load_districts(districts) if districts is not None else None
-    if dist_frame is None or dist_frame["zone"].isna().all():
-        for c in pol.circles:
-            if c.zone_thresholds_min:
-                assumptions.append(f"{c.id}: no districts layer with a zone column; every unit uses the "
-                                   f"default zone {c.default_zone!r} ({c.effective_threshold(None):g} min)")
+    _check_zones(pol, dist_frame, assumptions)
     unit_frame, demand = _build_demand(unit_frame, area_geom, walk, population=population,
-                                       population_65plus=population_65plus, districts=dist_frame)
+                                       population_65plus=population_65plus, districts=dist_frame,
+                                       assumptions=assumptions)
     if population is not None and population_65plus is None and any(c.population == "65plus" for c in pol.circles):
         assumptions.append("no 65+ population raster: circles for residents 65+ are weighted by the whole "
                            "population (give --population-65plus)")
@@ -382,7 +437,7 @@ def analyze(
 
     t = time.perf_counter()
     result = compute_coverage(
-        pol, networks, fac, unit_frame, demand, walk_speeds=walk_speeds, max_snap_m=max_snap_m,
+        pol, networks, fac, unit_frame, demand, walk_speeds=speeds, max_snap_m=max_snap_m,
         covered_min=covered_min, uncovered_max=uncovered_max, progress=progress, assumptions=assumptions,
         unclassified=unclassified, districts=dist_frame)
     timings["coverage_s"] = time.perf_counter() - t

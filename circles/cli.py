@@ -8,6 +8,7 @@ as one clear message with exit code 2, never as a stack trace.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from pathlib import Path
@@ -38,7 +39,14 @@ PolicyOpt = Annotated[str, typer.Option("--policy", help="Policy pack id (see `c
 FacilitiesOpt = Annotated[Optional[Path], typer.Option(
     "--facilities", help="Facilities file (CSV, GeoJSON, GeoPackage) added to the OSM ones.")]
 CrsOpt = Annotated[Optional[str], typer.Option(
-    "--crs", help="Coordinate system of --facilities (and --candidates, CSV --units): wgs84 | gcj02 | bd09.")]
+    "--crs", help="Coordinate system of --facilities: wgs84 | gcj02 (Amap, Tencent) | bd09 (Baidu).")]
+LonColOpt = Annotated[Optional[str], typer.Option("--lon-column", help="Longitude column of --facilities (default: found by name).")]
+LatColOpt = Annotated[Optional[str], typer.Option("--lat-column", help="Latitude column of --facilities (default: found by name).")]
+CategoryColOpt = Annotated[Optional[str], typer.Option(
+    "--category-column", help="Category column of --facilities (our ids or labels such as 医院, 公园).")]
+NameColOpt = Annotated[Optional[str], typer.Option("--name-column", help="Name column of --facilities.")]
+UnitsCrsOpt = Annotated[Optional[str], typer.Option(
+    "--units-crs", help="Coordinate system of a CSV of unit points or a units file without CRS: wgs84 | gcj02 | bd09.")]
 UnitsOpt = Annotated[Optional[str], typer.Option(
     "--units", help="Neighbourhood units: a polygon file, a CSV of points (with --crs), or 'osm' for the "
                     "network file's landuse=residential polygons.")]
@@ -65,34 +73,43 @@ def _walk_speeds(text: Optional[str]) -> list[float]:
     if not text:
         return []
     try:
-        speeds = [float(s) for s in text.split(",") if s.strip()]
+        speeds = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise InputError(f"--walk-speeds must be comma-separated numbers in m/min, e.g. 50,60,67,80; got {text!r}") from None
-    if any(s <= 0 for s in speeds):
-        raise InputError(f"--walk-speeds must be > 0 m/min, got {text!r}")
+    if any(not (math.isfinite(v) and v > 0) for v in speeds):
+        raise InputError(f"--walk-speeds must be finite and > 0 m/min, got {text!r}")
     return speeds
 
 
-def _run_analysis(*, network, place, policy, facilities, crs, units, grid, area, population,
-                  population_65plus, districts, walk_speeds=None, grid_shape="square", quiet=False):
+def _check_lang(lang: str) -> None:
+    if lang not in ("zh", "en"):
+        raise InputError(f"--lang must be 'zh' or 'en', got {lang!r}")
+
+
+def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None):
+    """Run :func:`circles.analyze` with the options a command received (its ``locals()``)."""
     from .analysis import analyze
     from .network import fetch_network
 
+    network, place = options["network"], options["place"]
     if (network is None) == (place is None):
         raise InputError("give exactly one of --network PATH (offline) or --place NAME (online)")
     drive = None
     if place is not None:
         with console.status(f"downloading the walk and drive networks of {place}…", spinner="dots"):
-            walk_net = fetch_network(place=place, mode="walk")
+            network = fetch_network(place=place, mode="walk")
             drive = fetch_network(place=place, mode="drive")
-        network = walk_net
-    with console.status("analysing (networks, facilities, units, coverage)…", spinner="dots") if not quiet \
-            else _null():
+    columns = {"lon_column": options["lon_column"], "lat_column": options["lat_column"],
+               "category_column": options["category_column"], "name_column": options["name_column"]}
+    with console.status("analysing (networks, facilities, units, coverage)…", spinner="dots") \
+            if not options["quiet"] else _null():
         return analyze(
-            network, policy=policy, drive_network=drive, facilities=facilities, crs=crs, units=units,
-            units_crs=crs, grid_m=grid, grid_shape=grid_shape, area=area, population=population,
-            population_65plus=population_65plus,
-            districts=districts, walk_speeds=_walk_speeds(walk_speeds), progress=False,
+            network, policy=options["policy"], drive_network=drive, facilities=options["facilities"],
+            crs=options["crs"], facility_columns={k: v for k, v in columns.items() if v},
+            units=options["units"], units_crs=options["units_crs"], grid_m=options["grid"],
+            grid_shape=options["grid_shape"], area=options["area"], population=options["population"],
+            population_65plus=options["population_65plus"], districts=options["districts"],
+            walk_speeds=_walk_speeds(walk_speeds), progress=False,
         )
 
 
@@ -113,10 +130,11 @@ def print_summary(result) -> None:
     table = Table(title=f"{result.policy.name}", show_lines=False)
     who = "people" if result.demand.has_population else "units (no population data)"
     for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), (who, "right"),
-                         ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅", "right")):
+                         ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅/off", "right")):
         table.add_column(col, justify=justify, overflow="fold")
     for row in result.summary.itertuples():
-        units = f"{row.units_covered}/{row.units_partial}/{row.units_uncovered}/{row.units_empty}"
+        units = (f"{row.units_covered}/{row.units_partial}/{row.units_uncovered}/{row.units_empty}/"
+                 f"{row.units_off_network}")
         table.add_row(row.circle, row.name_zh, str(row.threshold_min), f"{row.population:,.0f}",
                       f"{row.covered_population:,.0f}", _pct(row.covered_share), units)
     console.print(table)
@@ -133,8 +151,9 @@ def print_summary(result) -> None:
 @app.command()
 def analyze(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
-    facilities: FacilitiesOpt = None, crs: CrsOpt = None, units: UnitsOpt = None, grid: GridOpt = None,
-    grid_shape: GridShapeOpt = "square",
+    facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
+    lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: OutOpt = Path("out"), lang: LangOpt = "zh",
     walk_speeds: Annotated[Optional[str], typer.Option(
@@ -143,10 +162,8 @@ def analyze(
 ):
     """Score every neighbourhood against every circle of a policy; write GeoPackage, CSV, Excel and an offline map."""
     started = time.perf_counter()
-    result = _run_analysis(network=network, place=place, policy=policy, facilities=facilities, crs=crs,
-                           units=units, grid=grid, grid_shape=grid_shape, area=area, population=population,
-                           population_65plus=population_65plus, districts=districts, walk_speeds=walk_speeds,
-                           quiet=quiet)
+    _check_lang(lang)
+    result = _run_analysis(locals(), walk_speeds=walk_speeds)
     with console.status("writing outputs…", spinner="dots") if not quiet else _null():
         written = result.to_files(out, lang=lang)
     print_summary(result)
@@ -158,8 +175,9 @@ def analyze(
 @app.command("map")
 def map_command(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
-    facilities: FacilitiesOpt = None, crs: CrsOpt = None, units: UnitsOpt = None, grid: GridOpt = None,
-    grid_shape: GridShapeOpt = "square",
+    facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
+    lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("maps/coverage.html"),
     lang: LangOpt = "zh",
@@ -169,9 +187,10 @@ def map_command(
     """Write only the offline HTML coverage map (and, with --figures, a PNG per circle)."""
     from .maps import save_coverage_map
 
-    result = _run_analysis(network=network, place=place, policy=policy, facilities=facilities, crs=crs,
-                           units=units, grid=grid, grid_shape=grid_shape, area=area, population=population,
-                           population_65plus=population_65plus, districts=districts, quiet=quiet)
+    _check_lang(lang)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"--out must be an .html file for `circles map`, got {out}")
+    result = _run_analysis(locals())
     path = save_coverage_map(result, out, lang=lang)
     console.print(f"wrote map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     if figures:
@@ -224,13 +243,16 @@ def demo(
 @app.command()
 def score(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
-    facilities: FacilitiesOpt = None, crs: CrsOpt = None,
+    facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
+    lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     candidates: Annotated[Optional[Path], typer.Option(
         "--candidates", help="Candidate sites (CSV/GeoJSON/GPKG). Default: generated in uncovered and partial units.")] = None,
     candidates_crs: Annotated[Optional[str], typer.Option(
         "--candidates-crs", help="Coordinate system of --candidates (default: --crs).")] = None,
-    units: UnitsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square", area: AreaOpt = None,
-    population: PopulationOpt = None,
+    candidates_category: Annotated[Optional[str], typer.Option(
+        "--candidates-category", help="Put every candidate in this category (a file of one kind of site).")] = None,
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None,
+    grid_shape: GridShapeOpt = "square", area: AreaOpt = None, population: PopulationOpt = None,
     population_65plus: Population65Opt = None, districts: DistrictsOpt = None, out: OutOpt = Path("out"),
     select: Annotated[Optional[int], typer.Option("--select", help="Choose this many sites per circle.")] = None,
     method: Annotated[str, typer.Option("--method", help="greedy | exact (MCLP with HiGHS).")] = "greedy",
@@ -248,20 +270,28 @@ def score(
         raise InputError(f"--method must be 'greedy' or 'exact', got {method!r}")
     if select is not None and select < 1:
         raise InputError(f"--select must be a positive number of sites, got {select}")
+    if threads < 1:
+        raise InputError(f"--threads must be at least 1, got {threads}")
+    if not (math.isfinite(spacing) and spacing > 0):
+        raise InputError(f"--spacing must be a positive number of metres, got {spacing}")
+    if circle is not None:
+        from .policies import load_policy
+
+        pack = load_policy(policy)
+        pack.circle(circle)  # unknown --circle: fail now, not after the analysis
+        policy = pack
     started = time.perf_counter()
-    result = _run_analysis(network=network, place=place, policy=policy, facilities=facilities, crs=crs,
-                           units=units, grid=grid, grid_shape=grid_shape, area=area, population=population,
-                           population_65plus=population_65plus, districts=districts, quiet=quiet)
+    result = _run_analysis(locals())
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     if cats is None and circle:  # only what the chosen circle needs
         cats = sorted({c for r in result.policy.circle(circle).requirements for c in r.categories})
     if candidates is not None:
-        cands = load_candidates(candidates, crs=candidates_crs or crs)
+        cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category)
     else:
         cands = generate_candidates(result, categories=cats, spacing_m=spacing)
     circles_to_score = [circle] if circle else None
     scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=not quiet)
-    selected = []
+    selected, failures = [], []
     if select:
         scored = [circle] if circle else [c.id for c in result.policy.circles
                                           if c.id in set(scores["circle"].dropna())]
@@ -269,6 +299,7 @@ def score(
             try:
                 selected.append(select_sites(result, cands, circle=cid, k=select, method=method))
             except InputError as exc:  # e.g. fewer usable candidates than K for this circle
+                failures.append(f"{cid}: {exc}")
                 err_console.print(f"[yellow]{cid}: not selected:[/] {exc}", highlight=False)
     written = write_score_outputs(result, scores, selected or None, out)
     for kind, path in written.items():
@@ -288,6 +319,8 @@ def score(
                       + ", ".join(f"{r.rank}. {r.candidate_id} (+{r.newly_covered_population:,.0f})" for r in t.itertuples()),
                       highlight=False)
     console.print(f"done in {time.perf_counter() - started:.1f} s")
+    if select and not selected:
+        raise InputError("no sites could be selected (scores were written): " + "; ".join(failures))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,15 +333,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as exc:
         return exc.exit_code
-    except SystemExit as exc:  # click usage errors in non-standalone mode
+    except SystemExit as exc:
         return int(exc.code or 0)
-    except Exception as exc:  # click.exceptions.UsageError and friends
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:
+        # usage errors: typer may bundle its own copy of click, so match by behaviour, not class
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             return 1
         raise
     return 0

@@ -356,20 +356,27 @@ def compute_coverage(
             share = np.where(total_w > 0, covered_w / total_w, np.nan)
         status = status_from_share(np.nan_to_num(share, nan=0.0), total_w, offnet_w,
                                    covered_min=covered_min, uncovered_max=uncovered_max)
-        missing = [[] for _ in range(n_units)]
+        # missing: the groups that fail for the unit (share below the covered threshold); a unit
+        # can also fail on the combination (each group reaches 90 %, not the same 90 %): then
+        # every group that is short anywhere in the unit is listed
+        group_shares, labels = [], []
         for req, gm, lim in zip(circle.requirements, groups, limits):
             g_met = np.nan_to_num(gm, nan=np.inf) <= lim
             g_cov, g_tot = weighted_share(g_met, weight, demand.unit, n_units)
             with np.errstate(invalid="ignore", divide="ignore"):
-                g_share = np.where(g_tot > 0, g_cov / g_tot, 1.0)
-            label = _group_label(req, counts)
-            for k in np.flatnonzero((g_share < covered_min) & (total_w > 0)):
-                missing[k].append(label)
+                group_shares.append(np.where(g_tot > 0, g_cov / g_tot, 1.0))
+            labels.append(_group_label(req, counts))
+        g_shares = np.column_stack(group_shares) if group_shares else np.ones((n_units, 0))
+        failing = g_shares < covered_min
+        combination = ~failing.any(axis=1) & np.isin(status, ("partial", "uncovered"))
+        failing[combination] = g_shares[combination] < 1.0
+        failing[total_w <= 0] = False
+        missing = ["; ".join(labels[g] for g in np.flatnonzero(row)) for row in failing]
         cid = circle.id
         units_out[f"{cid}_minutes"] = np.round(weighted_median(minutes, weight, demand.unit, n_units), 2)
         units_out[f"{cid}_covered_share"] = np.round(share, 4)
         units_out[f"{cid}_status"] = status
-        units_out[f"{cid}_missing"] = ["; ".join(m) for m in missing]
+        units_out[f"{cid}_missing"] = missing
         units_out[f"{cid}_threshold_min"] = [circle.effective_threshold(z) for z in unit_zone]
         units_out[f"{cid}_rule"] = circle.clause
         timings[f"{cid}_s"] = time.perf_counter() - started

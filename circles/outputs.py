@@ -49,7 +49,16 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = True) -> dict[str, Path]:
     """Write every output file of an analysis into ``out_dir``; returns their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from .errors import InputError
+
+    if lang not in ("zh", "en"):
+        raise InputError(f"lang (CLI --lang) must be 'zh' or 'en', got {lang!r}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"output folder {out_dir} (--out) is a file; pass a folder path")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder {out_dir} (--out): {exc}") from None
     circles = {c.id: c.name_zh for c in result.policy.circles}
     units = result.units.to_crs("EPSG:4326")
     facilities = result.facilities.to_crs("EPSG:4326")

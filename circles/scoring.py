@@ -286,7 +286,7 @@ def load_candidates(
         raise InputError(
             f"{path}: {len(unc)} candidate row(s) have a category circles does not know: {shown}{more}. "
             f"Use one of the category ids — {_valid_categories_text()} — or a label that maps to one "
-            f"(e.g. 养老院, 急救站, 公园, hospital); or pass category= (CLI --category) to put every row "
+            f"(e.g. 养老院, 急救站, 公园, hospital); or pass category= (CLI --candidates-category) to put every row "
             f"in one category")
     # raw table again, for the id column and capacities (row order is the reader's)
     if path.suffix.lower() in CSV_EXTENSIONS:
@@ -1306,6 +1306,8 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     sel_table = pd.concat([s.table for s in selections], ignore_index=True) if selections else None
     if sel_table is not None:
         written["selected_csv"] = write_csv_atomic(sel_table, out / "selected.csv")
+    elif (out / "selected.csv").exists():
+        (out / "selected.csv").unlink()  # from an earlier run: it would name candidates not in these scores
     summary = []
     info = getattr(scores, "info", None) or {}
     for cid, d in (info.get("circles") or {}).items():

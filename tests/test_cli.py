@@ -1,6 +1,7 @@
 """The command line through ``main([...])``: real runs and clear errors."""
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -109,3 +110,58 @@ def test_score_selects_sites_on_wuhan(tmp_path, wuhan_dir, capsys):
 def test_score_rejects_bad_method(capsys):
     assert main(["score", "--network", "x.osm", "--method", "best", "--out", "x"]) == 2
     assert "--method" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["analyze", "--bogus"], "No such option"),
+    (["analyze", "--grid", "abc", "--out", "x"], "Invalid value for '--grid'"),
+    (["nosuchcmd"], "No such command"),
+])
+def test_usage_errors_are_messages_not_tracebacks(args, message, capsys):
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert message in captured.err and "Traceback" not in captured.err
+
+
+@pytest.mark.wuhan
+@pytest.mark.parametrize("extra,message", [
+    (["--grid", "0"], "--grid"),
+    (["--walk-speeds", "inf"], "--walk-speeds"),
+    (["--lang", "fr"], "--lang"),
+    (["--population-65plus", "P65"], "--population"),
+])
+def test_bad_options_fail_before_any_output(extra, message, tmp_path, wuhan_dir, capsys):
+    extra = [str(wuhan_dir / "population_65plus.tif") if e == "P65" else e for e in extra]
+    out = tmp_path / "out"
+    assert main(["analyze", "--network", str(wuhan_dir / "guanggu.osm"), "--out", str(out), "--quiet", *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.wuhan
+def test_output_folder_that_is_a_file(tmp_path, wuhan_dir, capsys):
+    f = tmp_path / "taken"
+    f.write_text("x")
+    assert main(["analyze", "--network", str(wuhan_dir / "guanggu.osm"), "--out", str(f), "--quiet"]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+@pytest.mark.wuhan
+def test_units_keep_their_crs_when_facilities_are_gcj02(tmp_path, wuhan_dir):
+    # --crs describes the facilities file only: WGS84 units must not be shifted by it.
+    import shapely
+
+    from circles.cli import main as cli_main
+
+    cells = gpd.GeoDataFrame({"unit_id": ["a", "b"], "population": [10.0, 20.0]},
+                             geometry=[shapely.box(114.51, 30.48, 114.515, 30.485),
+                                       shapely.box(114.52, 30.48, 114.525, 30.485)], crs="EPSG:4326")
+    units = tmp_path / "units.geojson"
+    cells.to_file(units)
+    out = tmp_path / "out"
+    assert cli_main(["analyze", "--network", str(wuhan_dir / "guanggu.osm"), "--facilities",
+                     str(wuhan_dir / "weibo_pois_gcj02.csv"), "--crs", "gcj02", "--units", str(units),
+                     "--out", str(out), "--quiet"]) == 0
+    got = gpd.read_file(out / "coverage.gpkg", layer="units")
+    assert np.allclose(got.geometry.bounds.to_numpy(), cells.geometry.bounds.to_numpy())
