@@ -285,6 +285,7 @@ def _json_get(text, key):
 
 def _pbf_features(osm, path: Path):
     custom = {k: True for k in FEATURE_KEYS}
+    custom["highway"] = ["pedestrian"]  # pedestrian squares (area=yes) are public spaces
     try:
         gdf = osm.get_pois(custom_filter=custom)
     except Exception as exc:
@@ -300,7 +301,8 @@ def _pbf_features(osm, path: Path):
         rows.append({"feature_id": f"{prefix.get(rec.get('osm_type'), 'x')}{int(rec['id'])}",
                      "name": tags.get("name"), "tags": tags, "geometry": rec["geometry"]})
     out = _features_frame(rows)
-    return out[out.geometry.notna() & ~out.geometry.is_empty].reset_index(drop=True)
+    keep = out.geometry.notna() & ~out.geometry.is_empty & out["tags"].map(_is_feature).astype(bool)
+    return out[keep].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------- GraphML

@@ -335,6 +335,41 @@ def _subset(net: Network, keep: np.ndarray) -> Network:
     return out
 
 
+def _all_two_way(u: np.ndarray, v: np.ndarray) -> bool:
+    """True when every directed edge u→v has its reverse v→u."""
+    forward = np.unique(np.column_stack([u, v]), axis=0)
+    backward = np.unique(np.column_stack([v, u]), axis=0)
+    return forward.shape == backward.shape and bool(np.array_equal(forward, backward))
+
+
+def densify(u: np.ndarray, v: np.ndarray, length: np.ndarray, x: np.ndarray, y: np.ndarray, max_len_m: float):
+    """Split segments longer than ``max_len_m`` into equal pieces (vectorised).
+
+    Returns ``(piece_u, piece_v, piece_length, piece_segment, new_x, new_y)``:
+    the pieces as node indices (new nodes numbered from ``x.size`` on), the
+    segment each piece comes from, and the new nodes' coordinates, evenly
+    spaced on the straight line between the segment's ends.
+    """
+    n_pieces = np.maximum(1, np.ceil(length / max_len_m - 1e-3)).astype(np.int64)  # 0.1 % slack
+    extra = n_pieces - 1
+    n_segments = u.size
+    seg_of_new = np.repeat(np.arange(n_segments), extra)
+    first_new = np.concatenate([[0], np.cumsum(extra)[:-1]]) if n_segments else np.zeros(0, np.int64)
+    j = np.arange(seg_of_new.size) - first_new[seg_of_new] + 1  # 1 … extra within a segment
+    frac = j / n_pieces[seg_of_new]
+    su, sv = u[seg_of_new], v[seg_of_new]
+    new_x = x[su] + frac * (x[sv] - x[su])
+    new_y = y[su] + frac * (y[sv] - y[su])
+    piece_seg = np.repeat(np.arange(n_segments), n_pieces)
+    first_piece = np.concatenate([[0], np.cumsum(n_pieces)[:-1]]) if n_segments else np.zeros(0, np.int64)
+    k = np.arange(piece_seg.size) - first_piece[piece_seg]  # 0 … n_pieces-1 within a segment
+    base = x.size + first_new[piece_seg]  # index of the segment's first new node
+    last = n_pieces[piece_seg] - 1
+    piece_u = np.where(k == 0, u[piece_seg], base + k - 1)
+    piece_v = np.where(k == last, v[piece_seg], base + k)
+    return piece_u, piece_v, length[piece_seg] / n_pieces[piece_seg], piece_seg, new_x, new_y
+
+
 def build_network(
     tables: _osm.OsmTables,
     *,
@@ -378,6 +413,11 @@ def build_network(
     bad = ~(np.isfinite(lon) & np.isfinite(lat))
     if bad.any():
         raise InputError(f"{source}: {int(bad.sum())} node(s) have no coordinates (e.g. OSM id {ids[bad][0]})")
+    impossible = (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    if impossible.any():
+        raise InputError(f"{source}: {int(impossible.sum())} node(s) have impossible coordinates (e.g. OSM node "
+                         f"{ids[impossible][0]} at lon={lon[impossible][0]}, lat={lat[impossible][0]}); "
+                         f"the file is corrupt or has lat/lon swapped — export it again")
     crs = utm_crs(float(np.median(lon)), float(np.median(lat)))
     x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -385,24 +425,39 @@ def build_network(
     if "length_m" in seg and seg["length_m"].notna().all():
         length = seg["length_m"].to_numpy(float)  # osmnx lengths follow curved geometry
     highway = seg["highway"].fillna("").astype(str).to_numpy(object)
-
     if mode == "drive":
         speed = parse_maxspeed(seg["maxspeed"])
         speed = np.where(np.isfinite(speed), speed, class_speed_kph(seg["highway"]))
+        direction = np.zeros(len(seg), np.int8) if already_directed else oneway_direction(seg)
     else:
         speed = np.full(len(seg), np.nan)
+        direction = np.zeros(len(seg), np.int8)
+
+    # long segments get intermediate nodes (negative ids); pieces inherit their segment's tags
+    n_osm_nodes = ids.size
+    u, v, length, piece_seg, new_x, new_y = densify(u, v, length, x, y, settings.MAX_SEGMENT_M)
+    if new_x.size:
+        new_lon, new_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(new_x, new_y)
+        x, y = np.concatenate([x, new_x]), np.concatenate([y, new_y])
+        lon, lat = np.concatenate([lon, new_lon]), np.concatenate([lat, new_lat])
+        ids = np.concatenate([ids, -np.arange(1, new_x.size + 1, dtype=np.int64)])
+    highway, speed, direction = highway[piece_seg], speed[piece_seg], direction[piece_seg]
+    n_pieces = u.size
 
     if already_directed and mode == "drive":
-        eu, ev, keep_idx = u, v, np.arange(len(seg))
+        eu, ev, keep_idx = u, v, np.arange(n_pieces)
+        if n_pieces >= 20 and _all_two_way(u, v):
+            log.warning("%s: every street is two-way in this graph, so one-way rules are probably lost (was it "
+                        "saved from a walk graph?); ambulance times may be too short — use a drive graph, or "
+                        "the .osm / .osm.pbf file", source)
     elif mode == "drive":
-        direction = oneway_direction(seg)
         fwd = np.flatnonzero(direction >= 0)
         bwd = np.flatnonzero(direction <= 0)
         eu = np.concatenate([u[fwd], v[bwd]])
         ev = np.concatenate([v[fwd], u[bwd]])
         keep_idx = np.concatenate([fwd, bwd])
     else:  # walking: both directions whatever the oneway tag says
-        idx = np.arange(len(seg))
+        idx = np.arange(n_pieces)
         eu, ev, keep_idx = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([idx, idx])
 
     report = {
@@ -413,6 +468,7 @@ def build_network(
         "ways_used": int(seg["way_id"].nunique()),
         "ways_per_class": seg.drop_duplicates("way_id")["highway"].value_counts().to_dict(),
         "file_bounds": tables.bounds,
+        "nodes_added_on_long_segments": int(ids.size - n_osm_nodes),
     }
     if mode == "drive":
         report["edges_with_maxspeed"] = int(np.isfinite(parse_maxspeed(seg["maxspeed"])).sum())

@@ -59,3 +59,8 @@ DRIVE_ACCESS_SPEED_M_PER_MIN: float = 20_000.0 / 60.0
 #: Minutes beyond which travel times are not tracked (reported as NaN, "beyond
 #: the cap or unreachable").  Keeps runs bounded at city scale.
 MINUTES_CAP: float = 60.0
+
+#: Street segments longer than this get evenly spaced intermediate nodes, so a
+#: resident beside a long road is never more than half of it from a node (and
+#: is not flagged off-network just because the road has few OSM nodes).
+MAX_SEGMENT_M: float = 100.0

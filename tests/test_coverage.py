@@ -310,3 +310,16 @@ def test_partial_on_the_combination_lists_what_is_short(tmp_path, street):
     assert row["daily_covered_share"] == pytest.approx(0.84)
     assert row["daily_status"] == "partial"
     assert row["daily_missing"] == "grocery; pharmacy"
+
+
+@pytest.mark.wuhan
+def test_osm_xml_and_pbf_give_the_same_answer(wuhan_dir):
+    # Same extract, two formats: same facilities (pedestrian squares included) and the
+    # same coverage once the study area is the same (PBF files declare no bounds).
+    area = (114.49986, 30.47688, 114.5379, 30.49247)
+    results = [analyze(wuhan_dir / name, area=area, population=wuhan_dir / "population_20plus.tif")
+               for name in ("guanggu.osm", "guanggu.osm.pbf")]
+    a, b = (r.summary.set_index("circle") for r in results)
+    assert a["facilities"].equals(b["facilities"])
+    assert np.allclose(a["covered_population"], b["covered_population"])
+    assert sorted(results[0].facilities["feature_id"]) == sorted(results[1].facilities["feature_id"])

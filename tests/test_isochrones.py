@@ -197,7 +197,8 @@ def test_off_network_facility_is_reported_not_dropped(lone_street, caplog):
     assert len(iso) == 4
     off = iso[iso["facility_id"] == 1]
     assert off["off_network"].all() and off.geometry.is_empty.all()
-    assert off["snap_m"].iloc[0] == pytest.approx(np.hypot(500, 2000), abs=1)  # to the nearest node
+    # to the nearest node: the 1000 m street has a node every 100 m, so (500, 0) is one
+    assert off["snap_m"].iloc[0] == pytest.approx(2000, abs=1)
     assert not iso.loc[iso["facility_id"] == 0, "off_network"].any()
     assert "1 of 2 facilities" in caplog.text and "off_network" in caplog.text
 
@@ -226,7 +227,7 @@ def one_way(tmp_path_factory):
     tags = {"highway": "residential", "oneway": "yes", "maxspeed": "36"}
     path = write_osm(tmp_path_factory.mktemp("oneway") / "oneway.osm", nodes, [(1, [1, 2], tags)])
     net = load_network(path, mode="drive")
-    assert net.n_edges == 1
+    assert net.n_edges == 10  # ten 100 m pieces, each in the one-way direction only
     return net
 
 

@@ -44,7 +44,7 @@ def idx(net, osm_id):
 
 def test_walk_network_filters_and_is_undirected(tiny_osm):
     net = load_network(tiny_osm, mode="walk")
-    assert set(net.node_id.tolist()) == {1, 2, 3, 4, 5, 6}  # no building nodes
+    assert set(net.node_id.tolist()) == {1, 2, 3, 4, 5, 6}  # no building nodes; no segment > 100 m
     assert "motorway" not in set(net.edge_highway)
     assert net.crs.to_epsg() == 32650
     # walking 1 -> 4 is 300 m at 60 m/min = 300 s, and the same back against the one-way.
@@ -59,7 +59,8 @@ def test_walk_network_filters_and_is_undirected(tiny_osm):
 
 def test_drive_network_honours_oneway_and_maxspeed(tiny_osm):
     net = load_network(tiny_osm, mode="drive")
-    assert set(net.node_id.tolist()) == {1, 2, 3, 4}  # footways are not drivable
+    # footways are not drivable; the 200 m motorway 2 -> 4 gets one intermediate node (id < 0)
+    assert set(net.node_id.tolist()) == {1, 2, 3, 4, -1}
     g = net.graph_s()
     # 3 -> 4 is the one-way primary: 100 m at maxspeed 36 km/h (10 m/s) = 10 s.
     from_3 = travel_seconds(g, [idx(net, 3)], direction="from")
@@ -80,7 +81,9 @@ def test_parallel_edges_cheapest_used(tmp_path):
     ways = [(1, [1, 2], {"highway": "residential"}), (2, [1, 2], {"highway": "residential"}),
             (3, [1, 3, 2], {"highway": "residential"})]
     net = load_network(write_osm(tmp_path / "p.osm", nodes, ways), mode="walk")
-    assert net.n_edges == 8  # 2 parallel + 2 detour segments, both directions
+    # 2 parallel segments + 2 detour segments of 150 m, each split into two 75 m pieces
+    # (segments > 100 m get intermediate nodes), all in both directions: (2 + 4) * 2
+    assert net.n_edges == 12
     t = travel_seconds(net.graph_s(), [idx(net, 1)])[idx(net, 2)]
     assert t == pytest.approx(100.0, rel=1e-3)  # never the 200 s sum of the parallel pair
 
@@ -252,3 +255,51 @@ def test_place_that_cannot_be_geocoded(monkeypatch, tmp_path):
     with pytest.raises(InputError, match="could not be geocoded") as info:
         fetch_network(place="Atlantis, 武汉市", cache_dir=tmp_path)
     assert "bbox=" in str(info.value)
+
+
+def test_long_segments_get_intermediate_nodes(tmp_path):
+    # A 1,200 m road with only two OSM nodes.  A resident at its middle, 20 m off
+    # the road, is 600 m from either OSM node (off-network at 300 m) but 20 m from
+    # the road: the road gets 11 intermediate nodes every 100 m, so the resident
+    # snaps 20 m away, and walking end to end still takes 1,200 m / 60 = 20 min.
+    net = load_network(write_osm(tmp_path / "long.osm", {1: (0, 0), 2: (1200, 0)},
+                                 [(1, [1, 2], {"highway": "residential"})]), mode="walk")
+    assert net.n_nodes == 13 and (net.node_id < 0).sum() == 11
+    assert net.edge_length_m.max() == pytest.approx(100.0, rel=1e-3)
+    assert net.report["nodes_added_on_long_segments"] == 11
+    from osm_builder import lonlat
+
+    lon, lat = lonlat(600, 20)
+    snap = net.snap_lonlat([lon], [lat])
+    assert not snap.off_network[0] and snap.distance_m[0] == pytest.approx(20.0, abs=0.5)
+    a, b = idx(net, 1), idx(net, 2)
+    assert travel_seconds(net.graph_s(), [a])[b] == pytest.approx(1200.0, rel=1e-3)
+
+
+def test_impossible_node_coordinates_name_the_file(tmp_path):
+    p = tmp_path / "bad.osm"
+    p.write_text('<?xml version="1.0"?><osm version="0.6"><node id="1" lat="95.0" lon="114.5"/>'
+                 '<node id="2" lat="30.5" lon="114.5"/><way id="3"><nd ref="1"/><nd ref="2"/>'
+                 '<tag k="highway" v="residential"/></way></osm>', encoding="utf-8")
+    with pytest.raises(InputError, match="bad.osm.*impossible coordinates.*OSM node 1"):
+        load_network(p)
+
+
+def test_graphml_drive_graph_without_one_ways_warns(tmp_path, caplog):
+    # A graph saved from a walk network has every edge both ways: for ambulances that
+    # silently opens every one-way street, so loading it as drive must say so.
+    import osmnx as ox
+
+    g = nx.MultiDiGraph(crs="EPSG:4326")
+    from osm_builder import lonlat
+
+    for i in range(12):
+        lon, lat = lonlat(50.0 * i, 0.0)
+        g.add_node(i + 1, x=lon, y=lat)
+    for i in range(1, 12):
+        for a, b in ((i, i + 1), (i + 1, i)):
+            g.add_edge(a, b, length=50.0, highway="primary", osmid=i)
+    path = tmp_path / "walk.graphml"
+    ox.save_graphml(g, path)
+    load_network(path, mode="drive")
+    assert "one-way rules are probably lost" in caplog.text
