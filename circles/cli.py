@@ -309,7 +309,8 @@ def score(
         table.add_column(col, overflow="fold")
     for cid in dict.fromkeys(scores["circle"].dropna()):
         for row in scores.best(cid, 3).itertuples():
-            table.add_row(cid, str(row.candidate_id), row.category, str(row.district),
+            district = row.district if isinstance(row.district, str) and row.district else "–"
+            table.add_row(cid, str(row.candidate_id), row.category, district,
                           f"{row.newly_covered_population:,.0f}", f"{row.improved_population:,.0f}",
                           f"{row.mean_minutes_saved:.1f}")
     console.print(table)
