@@ -23,9 +23,11 @@ from .errors import (
     ValidationError,
 )
 from .facilities import FacilitySet, facilities_from_features, read_facility_file
+from .isochrones import isochrones
 from .network import Network, fetch_network, load_features, load_network
 from .policies import list_policies, load_policy
 from .population import demand_from_rasters
+from .scoring import generate_candidates, load_candidates, score, select_sites
 from .units import grid_units, load_units
 
 __version__ = "0.1.0"
@@ -33,7 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CirclesError", "CoverageResult", "FacilitySet", "InputError", "InputFileNotFoundError", "Network",
     "NetworkUnavailableError", "NoDataError", "ValidationError", "analyze", "demand_from_rasters",
-    "facilities_from_features", "fetch_network", "grid_units", "list_policies", "load_districts",
-    "load_features", "load_network", "load_policy", "load_units", "minutes_to_nearest", "read_facility_file",
-    "travel_seconds",
+    "facilities_from_features", "fetch_network", "generate_candidates", "grid_units", "isochrones",
+    "list_policies", "load_candidates", "load_districts", "load_features", "load_network", "load_policy",
+    "load_units", "minutes_to_nearest", "read_facility_file", "score", "select_sites", "travel_seconds",
 ]
