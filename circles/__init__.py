@@ -9,6 +9,9 @@ GB 50180-2018 ship as policy packs).
 >>> result = circles.analyze("guanggu.osm", policy="wuhan-2022",
 ...                          population="population_20plus.tif")      # doctest: +SKIP
 >>> result.summary                                                     # doctest: +SKIP
+
+Isochrone polygons: ``circles.isochrones.isochrones(network, facilities, minutes=[5, 10, 15])``
+(the module keeps its name; it is not re-exported as a function here).
 """
 
 from .analysis import analyze, load_districts
@@ -23,7 +26,6 @@ from .errors import (
     ValidationError,
 )
 from .facilities import FacilitySet, facilities_from_features, read_facility_file
-from .isochrones import isochrones
 from .network import Network, fetch_network, load_features, load_network
 from .policies import list_policies, load_policy
 from .population import demand_from_rasters
@@ -35,7 +37,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CirclesError", "CoverageResult", "FacilitySet", "InputError", "InputFileNotFoundError", "Network",
     "NetworkUnavailableError", "NoDataError", "ValidationError", "analyze", "demand_from_rasters",
-    "facilities_from_features", "fetch_network", "generate_candidates", "grid_units", "isochrones",
+    "facilities_from_features", "fetch_network", "generate_candidates", "grid_units",
     "list_policies", "load_candidates", "load_districts", "load_features", "load_network", "load_policy",
     "load_units", "minutes_to_nearest", "read_facility_file", "score", "select_sites", "travel_seconds",
 ]

@@ -26,6 +26,9 @@ def test_readme_python_example_runs(wuhan_dir, tmp_path, monkeypatch):
 def test_public_api_names():
     import circles
 
-    for name in ("analyze", "load_network", "fetch_network", "isochrones", "score", "select_sites",
+    for name in ("analyze", "load_network", "fetch_network", "score", "select_sites",
                  "generate_candidates", "load_candidates", "load_policy", "minutes_to_nearest"):
         assert callable(getattr(circles, name)), name
+    import circles.isochrones as module  # a module, not shadowed by a function of the same name
+
+    assert callable(module.isochrones)
