@@ -218,20 +218,47 @@ class CoverageResult:
 
 # --------------------------------------------------------------- the run
 
-def _thresholds_per_point(circle, zone: np.ndarray) -> np.ndarray:
-    """Circle threshold per demand point from its zone, minus dispatch allowance."""
-    values = np.array([circle.effective_threshold(z) for z in zone], dtype=float) if zone.size else np.zeros(0)
-    return values
+def thresholds_by_zone(circle, zone: np.ndarray) -> np.ndarray:
+    """The circle's effective threshold (minus dispatch allowance) for each zone
+    value; ``None``/NaN takes the default zone.  One policy lookup per distinct
+    zone, not per point (there are hundreds of thousands of points city-wide)."""
+    codes, uniques = pd.factorize(pd.Series(zone, dtype=object))
+    out = np.full(codes.size, circle.effective_threshold(None), dtype=float)
+    if uniques.size:
+        per_zone = np.array([circle.effective_threshold(z) for z in uniques], dtype=float)
+        known = codes >= 0
+        out[known] = per_zone[codes[known]]
+    return out
 
 
-def compute_circle(circle, net: Network, snap: Snap, facilities_xy: dict, *, speed_m_per_min: float | None,
-                   cap_min: float, zone: np.ndarray):
+def snap_facilities(facilities, net: Network, max_snap_m: float) -> Snap:
+    """Snap facility points (EPSG:4326 GeoDataFrame) to ``net``: once per network."""
+    if len(facilities) == 0:
+        return Snap(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
+    return net.snap_lonlat(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy(),
+                           max_snap_m=max_snap_m, source="facilities")
+
+
+def _facility_sources(categories: np.ndarray, snap: Snap, speed_m_per_min: float) -> dict:
+    """category -> (node indices, access-leg minutes) of the on-network facilities."""
+    out = {}
+    for category in np.unique(categories):
+        keep = (categories == category) & ~snap.off_network
+        out[category] = (snap.node[keep], snap.distance_m[keep] / speed_m_per_min)
+    return out
+
+
+def compute_circle(circle, net: Network, snap: Snap, facility_categories: np.ndarray, facility_snap: Snap, *,
+                   speed_m_per_min: float | None, cap_min: float, zone: np.ndarray):
     """Per-category node and point minutes and per-point circle result for one circle.
 
-    ``facilities_xy`` maps category -> (node index array, access-leg minutes array).
+    ``snap`` places the demand points on ``net``; ``facility_categories`` and
+    ``facility_snap`` (from :func:`snap_facilities`) the facilities.  Access legs
+    on both sides are walked (or, on drive networks, driven) at the same speed.
     """
     graph = net.graph_s(speed_m_per_min) if net.mode == "walk" else net.graph_s()
-    access_speed = speed_m_per_min if net.mode == "walk" else settings.DRIVE_ACCESS_SPEED_M_PER_MIN
+    access_speed = net.access_speed_m_per_min(speed_m_per_min)
+    facilities_xy = _facility_sources(np.asarray(facility_categories, dtype=object), facility_snap, access_speed)
     direction = circle.direction
     node_minutes: dict[str, np.ndarray] = {}
     point_minutes: dict[str, np.ndarray] = {}
@@ -244,7 +271,7 @@ def compute_circle(circle, net: Network, snap: Snap, facilities_xy: dict, *, spe
         pm[snap.off_network] = np.nan
         pm[pm > cap_min] = np.nan
         point_minutes[category] = pm
-    base_limit = _thresholds_per_point(circle, zone)
+    base_limit = thresholds_by_zone(circle, zone)
     groups, limits = [], []
     for req in circle.requirements:
         groups.append(group_minutes([point_minutes[c] for c in req.categories]))
@@ -262,21 +289,6 @@ def _category_label(category: str, counts: dict[str, int]) -> str:
 
 def _group_label(req, counts: dict[str, int]) -> str:
     return "/".join(_category_label(c, counts) for c in req.categories)
-
-
-def _snap_facilities(facilities, net: Network, speed_m_per_min: float, max_snap_m: float):
-    """category -> (node indices, access-leg minutes) of on-network facilities, and the Snap."""
-    if len(facilities) == 0:
-        empty = Snap(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
-        return {}, empty
-    snap = net.snap_lonlat(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy(),
-                           max_snap_m=max_snap_m, source="facilities")
-    cats = facilities["category"].to_numpy(object)
-    out = {}
-    for category in np.unique(cats):
-        keep = (cats == category) & ~snap.off_network
-        out[category] = (snap.node[keep], snap.distance_m[keep] / speed_m_per_min)
-    return out, snap
 
 
 def compute_coverage(
@@ -318,12 +330,15 @@ def compute_coverage(
     counts = facilities.groupby("category")["feature_id"].nunique().to_dict()
 
     # snap demand and facilities once per network
+    fac_snaps: dict[str, Snap] = {}
+    fac_categories = facilities["category"].to_numpy(object)
     for mode, net in networks.items():
         started = time.perf_counter()
         demand.snaps[mode] = net.snap_lonlat(demand.lon, demand.lat, max_snap_m=max_snap_m, source="demand points")
-        _, fsnap = _snap_facilities(facilities, net, 1.0, max_snap_m)
-        facilities[f"{mode}_snap_m"] = fsnap.distance_m if len(facilities) else np.zeros(0)
-        facilities[f"{mode}_off_network"] = fsnap.off_network if len(facilities) else np.zeros(0, bool)
+        fac_snaps[mode] = snap_facilities(facilities, net, max_snap_m)
+        facilities[f"{mode}_node"] = fac_snaps[mode].node
+        facilities[f"{mode}_snap_m"] = fac_snaps[mode].distance_m
+        facilities[f"{mode}_off_network"] = fac_snaps[mode].off_network
         timings[f"snap_{mode}_s"] = time.perf_counter() - started
 
     walk_off = demand.snaps["walk"].off_network if "walk" in demand.snaps else np.zeros(len(demand), bool)
@@ -341,11 +356,10 @@ def compute_coverage(
         started = time.perf_counter()
         net = networks["walk" if circle.mode == "walk" else "drive"]
         speed = circle.speed_m_per_min if circle.mode == "walk" else None
-        access_speed = speed if circle.mode == "walk" else settings.DRIVE_ACCESS_SPEED_M_PER_MIN
-        fac, _ = _snap_facilities(facilities, net, access_speed, max_snap_m)
         snap = demand.snaps[net.mode]
         nm, pm, groups, limits, minutes, met = compute_circle(
-            circle, net, snap, fac, speed_m_per_min=speed, cap_min=cap_min, zone=zone)
+            circle, net, snap, fac_categories, fac_snaps[net.mode], speed_m_per_min=speed, cap_min=cap_min,
+            zone=zone)
         node_minutes[circle.id] = nm
         point_minutes[circle.id] = pm
         point_limits[circle.id] = limits
@@ -377,14 +391,14 @@ def compute_coverage(
         units_out[f"{cid}_covered_share"] = np.round(share, 4)
         units_out[f"{cid}_status"] = status
         units_out[f"{cid}_missing"] = missing
-        units_out[f"{cid}_threshold_min"] = [circle.effective_threshold(z) for z in unit_zone]
+        units_out[f"{cid}_threshold_min"] = thresholds_by_zone(circle, unit_zone)
         units_out[f"{cid}_rule"] = circle.clause
         timings[f"{cid}_s"] = time.perf_counter() - started
 
         # sensitivity to walking speed
         for s in (walk_speeds if circle.mode == "walk" else ()):
-            fac_s, _ = _snap_facilities(facilities, net, float(s), max_snap_m)
-            *_, met_s = compute_circle(circle, net, snap, fac_s, speed_m_per_min=float(s), cap_min=cap_min, zone=zone)
+            *_, met_s = compute_circle(circle, net, snap, fac_categories, fac_snaps[net.mode],
+                                       speed_m_per_min=float(s), cap_min=cap_min, zone=zone)
             cov_s, tot_s = weighted_share(met_s, weight, demand.unit, n_units)
             with np.errstate(invalid="ignore", divide="ignore"):
                 units_out[f"{cid}_covered_share_{s:g}mpm"] = np.round(np.where(tot_s > 0, cov_s / tot_s, np.nan), 4)

@@ -667,9 +667,7 @@ def isochrones(
     bands = _bands(minutes)
     limit_s = bands[-1] * 60.0
     seconds = edge_seconds(network, speed_m_per_min)
-    access_speed = (settings.DRIVE_ACCESS_SPEED_M_PER_MIN if network.mode == "drive"
-                    else settings.WALK_SPEED_M_PER_MIN if speed_m_per_min is None
-                    else float(speed_m_per_min))
+    access_speed = network.access_speed_m_per_min(speed_m_per_min)
     threads = max(1, int(n_threads or os.cpu_count() or 1))
 
     lon, lat, ids, cats, names = _facility_frame(facilities, category_column, per)

@@ -200,6 +200,14 @@ class Network:
             raise InputError(f"speed_m_per_min must be > 0, got {speed_m_per_min!r}")
         return self.edge_length_m / (speed / 60.0)
 
+    def access_speed_m_per_min(self, walk_speed_m_per_min: float | None = None) -> float:
+        """Speed of the straight legs between a point and its snapped node: the
+        walking speed (default 60 m/min) on walk networks, and
+        ``settings.DRIVE_ACCESS_SPEED_M_PER_MIN`` on drive networks."""
+        if self.mode == "drive":
+            return settings.DRIVE_ACCESS_SPEED_M_PER_MIN
+        return settings.WALK_SPEED_M_PER_MIN if walk_speed_m_per_min is None else float(walk_speed_m_per_min)
+
     @cached_property
     def graph_m(self) -> sp.csr_matrix:
         """CSR of edge lengths in metres (minimum over parallel edges)."""

@@ -56,8 +56,8 @@ from . import settings
 from ._kernels import _jit, bounded_dijkstra_batch
 from .classify import CATEGORIES, CATEGORY_DESCRIPTIONS
 from .coverage import (
-    _snap_facilities,
     compute_circle,
+    snap_facilities,
     group_minutes,
     status_from_share,
     weighted_share,
@@ -451,9 +451,8 @@ def generate_candidates(
         # skip nodes that already host a facility of this category
         fac = result.facilities
         fac = fac[fac["category"] == cat]
-        if len(fac):
-            snap = net.snap_lonlat(fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy(), source="facilities")
-            inside[snap.node[~snap.off_network]] = False
+        if len(fac):  # snapped once by the analysis
+            inside[fac.loc[~fac[f"{net.mode}_off_network"], f"{net.mode}_node"].to_numpy(np.int64)] = False
         nodes = np.flatnonzero(inside)
         if nodes.size == 0:
             continue
@@ -532,7 +531,7 @@ def _circle_arrays(result, circle, *, horizon_min: float | None, cap_min: float,
     net = result.networks["walk" if circle.mode == "walk" else "drive"]
     snap = demand.snaps[net.mode]
     speed = circle.speed_m_per_min if circle.mode == "walk" else None
-    access_speed = speed if circle.mode == "walk" else settings.DRIVE_ACCESS_SPEED_M_PER_MIN
+    access_speed = net.access_speed_m_per_min(speed)
     graph = net.graph_s(speed) if net.mode == "walk" else net.graph_s()
     if circle.direction == "to":
         graph = graph.T.tocsr()
@@ -665,9 +664,7 @@ def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=s
             f = fac[(fac["category"] == cat)]
             if not len(f):
                 continue
-            fsnap = net.snap_lonlat(f.geometry.x.to_numpy(), f.geometry.y.to_numpy(), max_snap_m=max_snap_m,
-                                    source="facilities")
-            existing_nodes = np.unique(fsnap.node[~fsnap.off_network])
+            existing_nodes = np.unique(f.loc[~f[f"{net.mode}_off_network"], f"{net.mode}_node"].to_numpy(np.int64))
             hit = (cats[j] == cat) & np.isin(snap.node, existing_nodes) & ~snap.off_network
             add_flag(sel[hit], FLAG_AT_EXISTING)
         flags = rows["flag"].to_numpy(object)[sel]
@@ -1149,9 +1146,8 @@ def coverage_with_sites(result, sites, *, circle: str, max_snap_m: float = setti
     demand = result.demand
     net = result.networks["walk" if circ.mode == "walk" else "drive"]
     speed = circ.speed_m_per_min if circ.mode == "walk" else None
-    access = speed if circ.mode == "walk" else settings.DRIVE_ACCESS_SPEED_M_PER_MIN
-    fac_nodes, _ = _snap_facilities(fac, net, access, max_snap_m)
-    *_, met = compute_circle(circ, net, demand.snaps[net.mode], fac_nodes, speed_m_per_min=speed,
+    *_, met = compute_circle(circ, net, demand.snaps[net.mode], fac["category"].to_numpy(object),
+                             snap_facilities(fac, net, max_snap_m), speed_m_per_min=speed,
                              cap_min=cap_min, zone=demand.zone)
     weight = demand.weights(circ.population)
     n_units = len(result.units)
