@@ -595,14 +595,16 @@ def classification_counts(facilities, unclassified=None):
 
     columns = ["source", "rule", "category", "count", "assumed"]
     n = len(facilities)
-    frame = pd.DataFrame({
-        "source": facilities["source"].fillna("").astype(str).to_numpy() if "source" in facilities else [""] * n,
-        "rule": facilities["basis"].fillna("").astype(str).to_numpy() if "basis" in facilities else [""] * n,
-        "category": facilities["category"].astype(str).to_numpy() if n else [],
-    })
+    def text(column: str) -> list[str]:
+        if column not in facilities:
+            return [""] * n
+        return ["" if v is None or v != v else str(v) for v in facilities[column]]
+
+    frame = pd.DataFrame({"source": text("source"), "rule": text("basis"), "category": text("category")},
+                         dtype=object)
     frame["rule"] = frame["rule"].replace("", "(given)")
     counts = frame.groupby(["source", "rule", "category"], sort=False).size().rename("count").reset_index()
-    assumed = counts["rule"].str.contains("assumed") | (counts["rule"] == "hospital_as_ambulance")
+    assumed = counts["rule"].map(lambda r: "assumed" in r or r == "hospital_as_ambulance").astype(bool)
     counts["assumed"] = np.where(assumed, "yes", "no")
     if unclassified is not None and len(unclassified):
         source = (unclassified["source"].fillna("").astype(str) if "source" in unclassified

@@ -117,6 +117,8 @@ def area_polygon(ox, place, bbox, polygon):
 
 
 FEATURE_COLUMNS = ("feature_id", "name", "tags", "geometry")
+#: Element metadata that osmnx may return among the tags (not tags).
+META_KEYS = ("visible", "version", "changeset", "timestamp", "user", "uid")
 
 
 def _features_cache_path(cache_dir: Path, key: str) -> Path:
@@ -133,7 +135,8 @@ def _to_features(gdf):
     if gdf is None or len(gdf) == 0:
         return _features_frame([])
     prefix = {"node": "n", "way": "w", "relation": "r"}
-    tag_columns = [c for c in gdf.columns if c not in ("geometry", "element", "id", "nodes", "members", "ways")]
+    not_tags = {"geometry", "element", "id", "nodes", "members", "ways", *META_KEYS}
+    tag_columns = [c for c in gdf.columns if c not in not_tags]
     records = gdf[tag_columns].to_dict("records")
     rows = []
     for (element, osm_id), values, geom in zip(gdf.index, records, gdf.geometry.to_numpy()):
@@ -164,7 +167,9 @@ def _read_cache(path: Path):
     frame = gpd.read_file(path)
     if len(frame) == 0:
         return _features_frame([])
-    frame["tags"] = [json.loads(t) if isinstance(t, str) else {} for t in frame["tags"]]
+    # GDAL may hand the JSON column back already parsed
+    frame["tags"] = [dict(t) if isinstance(t, dict) else json.loads(t) if isinstance(t, str) else {}
+                     for t in frame["tags"]]
     frame["name"] = frame["name"].astype(object).where(frame["name"].notna(), None)
     return frame[list(FEATURE_COLUMNS)].set_crs("EPSG:4326", allow_override=True)
 

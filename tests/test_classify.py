@@ -61,8 +61,9 @@ def test_schools_need_a_level():
     assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校小学部"}) == ["primary_school"]
     assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校中学部"}) == ["middle_school"]
     assert categories_from_tags({"amenity": "school", "name:en": "No. 3 Middle School"}) == ["middle_school"]
-    # a school that says nothing about its level is left unclassified, not guessed
-    assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校"}) == []
+    # a school that says nothing about its level counts as primary, and says it was assumed
+    assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校"}) == ["primary_school"]
+    assert [m.basis for m in match_tags({"amenity": "school"})] == ["tag amenity=school (no level: assumed primary)"]
 
 
 def test_hospital_as_ambulance_only_when_asked_and_reported():
