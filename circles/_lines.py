@@ -115,12 +115,38 @@ def _pick_layer(path: Path, layer: str | None) -> str | None:
                      f"layer= (CLI --network-layer NAME)")
 
 
+def _shapefile_encoding(path: Path, gdf) -> str | None:
+    """The encoding of a Shapefile's text when it has no ``.cpg`` and GDAL fell back to
+    Latin-1 (Chinese GBK or UTF-8 text then reads as ``µÀÂ·``); None when it reads fine."""
+    if path.suffix.lower() != ".shp" or any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+        return None
+    texts = [str(c) for c in gdf.columns] + [v for c in gdf.columns if gdf[c].dtype == object or
+                                             str(gdf[c].dtype) in ("str", "string")
+                                             for v in gdf[c].dropna().astype(str).head(200)]
+    suspect = [t for t in texts if any("\x80" <= ch <= "\xff" for ch in t) and all(ch <= "\xff" for ch in t)]
+    if not suspect:
+        return None
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            for t in suspect:
+                t.encode("latin-1").decode(encoding)
+            return encoding
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return None
+
+
 def _read_layer(path: Path, layer: str | None, crs):
     import geopandas as gpd
 
     layer = _pick_layer(path, layer)
+    options = {"layer": layer} if layer is not None else {}
     try:
-        gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+        gdf = gpd.read_file(path, **options)
+        encoding = _shapefile_encoding(path, gdf)
+        if encoding:
+            log.info("%s: no .cpg file; its text is read as %s", path, encoding)
+            gdf = gpd.read_file(path, encoding=encoding, **options)
     except Exception as exc:
         raise InputError(f"{path}: could not read the road layer ({type(exc).__name__}: {exc})") from None
     what = f"{path}" + (f" (layer {layer!r})" if layer is not None and path.suffix.lower() == ".gpkg" else "")

@@ -273,3 +273,14 @@ def test_unknown_classes_are_ordinary_roads_and_reported(tmp_path):
     assert set(walk.edge_highway) == {"road"}  # the motorway is not walkable
     drive = load_network(path, mode="drive")
     assert set(drive.edge_highway) == {"road", "motorway"}
+
+
+def test_gbk_shapefile_without_cpg(tmp_path):
+    # Chinese GIS software often writes GBK text and no .cpg: the class column must still read as 主干路.
+    path = tmp_path / "gbk.shp"
+    gpd.GeoDataFrame({"道路等级": ["主干路", "支路"]}, geometry=[_line((0, 0), (100, 0)), _line((100, 0), (200, 0))],
+                     crs="EPSG:4326").to_file(path, encoding="gbk")
+    path.with_suffix(".cpg").unlink()
+    net = load_network(path, mode="drive")
+    assert net.report["columns_used"]["class"] == "道路等级"
+    assert set(net.edge_highway) == {"primary", "tertiary"} and "classes_unrecognised" not in net.report
