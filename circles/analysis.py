@@ -424,6 +424,13 @@ def analyze(
     fac, unclassified = _resolve_facilities(
         facilities, network, crs=crs, columns=facility_columns or {}, osm_facilities=osm_facilities,
         hospital_as_ambulance=hospital_as_ambulance, categories=wanted)
+    if "basis" in fac:
+        from .classify import ASSUMED_PRIMARY_BASIS
+
+        n_assumed = int((fac["basis"] == ASSUMED_PRIMARY_BASIS).sum())
+        if n_assumed:
+            assumptions.append(f"{n_assumed} OSM school(s) with no level in their tags or names counted as primary "
+                               f"schools (see the classification sheet)")
     if facilities is not None and not isinstance(facilities, gpd.GeoDataFrame) and crs is not None:
         user = fac[fac["source"] != "osm"] if "source" in fac else fac
         warning = coordinate_system_warning(walk, user.geometry.x.to_numpy(), user.geometry.y.to_numpy(),

@@ -336,3 +336,25 @@ def test_helsinki_schools_and_the_data_quality_sheet(helsinki_pbf, tmp_path):
     xlsx = next(p for p in written.values() if str(p).endswith(".xlsx"))
     sheet = pd.read_excel(xlsx, sheet_name=None)
     assert any("classification" in name for name in sheet)
+
+
+def test_assumed_primary_schools_are_counted_in_the_run(tmp_path):
+    import circles
+    from circles.facilities import facilities_from_features
+    from circles.network import load_features
+    from osm_builder import write_osm
+
+    nodes = {1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (50, 10), 5: (150, 10), 6: (120, 10)}
+    path = write_osm(tmp_path / "town.osm", nodes, [(1, [1, 2, 3], {"highway": "residential"})], tagged_nodes={
+        4: {"amenity": "school", "name": "Schulhaus Kern"},
+        5: {"amenity": "school", "name": "Kantonsschule Enge"},
+        6: {"amenity": "school", "isced:level": "1", "name": "Primary"},
+    })
+    fs = facilities_from_features(load_features(path))
+    assert fs.counts()["primary_school"] == 2
+    assert any("1 school(s) tagged amenity=school with no level" in n for n in fs.notes)
+    result = circles.analyze(path, policy="gb50180-2018", grid_m=100)
+    assert any(a.startswith("1 OSM school(s) with no level") for a in result.assumptions)
+    table = result.data_quality["classification"].set_index("rule")
+    assert table.loc["tag amenity=school (no level: assumed primary)", "assumed"] == "yes"
+    assert table.loc["tag amenity=school+isced:level=1", "assumed"] == "no"
