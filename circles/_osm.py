@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +38,17 @@ FEATURE_KEYS = (
     "emergency", "place", "landuse", "sport", "office",
 )
 
-SUFFIXES = (".osm", ".xml", ".osm.pbf", ".pbf", ".graphml")
+SUFFIXES = (".osm", ".xml", ".osm.pbf", ".pbf", ".graphml", ".shp", ".gpkg", ".geojson")
 
 
 def file_kind(path: Path) -> str:
-    """``"xml"``, ``"pbf"`` or ``"graphml"`` from a file name; InputError otherwise."""
+    """``"xml"``, ``"pbf"``, ``"graphml"`` or ``"lines"`` (a road line layer) from a file name;
+    InputError otherwise."""
+    from ._lines import LINE_SUFFIXES
+
     name = path.name.lower()
+    if name.endswith(LINE_SUFFIXES):
+        return "lines"
     if name.endswith((".osm.pbf", ".pbf")):
         return "pbf"
     if name.endswith((".osm", ".xml", ".osm.xml")):
@@ -52,7 +57,8 @@ def file_kind(path: Path) -> str:
         return "graphml"
     raise InputError(
         f"{path}: unknown network file type {path.suffix!r}; expected one of "
-        f"{', '.join(SUFFIXES)} (OSM XML, OSM PBF or osmnx GraphML)"
+        f"{', '.join(SUFFIXES)} (OSM XML, OSM PBF, osmnx GraphML, or a road line layer as "
+        f"Shapefile, GeoPackage or GeoJSON)"
     )
 
 
@@ -77,6 +83,8 @@ class OsmTables:
     features: "object"  # GeoDataFrame (imported lazily)
     #: (west, south, east, north) the extract declares (XML <bounds>), if any
     bounds: tuple[float, float, float, float] | None = None
+    #: reader's counts worth reporting (copied into ``Network.report``)
+    report: dict = field(default_factory=dict)
 
 
 def _features_frame(rows: list[dict]):
@@ -342,10 +350,24 @@ def read_graphml(path: Path) -> tuple[OsmTables, bool]:
     return OsmTables(nodes=nodes, segments=segments, features=_features_frame([])), graph.is_directed()
 
 
-def read(path: str | Path) -> tuple[OsmTables, bool]:
-    """Read any supported file; the bool says if edges are already directed (GraphML)."""
+def read(path: str | Path, **line_options) -> tuple[OsmTables, bool]:
+    """Read any supported file; the bool says if edges are already directed (GraphML).
+
+    ``line_options`` (``layer``, ``crs``, ``oneway_column``, ``speed_column``,
+    ``class_column``) apply to road line layers only; None values are ignored.
+    """
     path = check_file(path)
     kind = file_kind(path)
+    given = {k: v for k, v in line_options.items() if v is not None}
+    if kind == "lines":
+        from ._lines import read_lines
+
+        return read_lines(path, **given), False
+    if given:
+        flags = ", ".join(f"{k}= (CLI --{'network-' + k if k in ('layer', 'crs') else k.replace('_', '-')})"
+                          for k in given)
+        raise InputError(f"{path}: {flags} apply to road line layers (.shp, .gpkg, .geojson) only; "
+                         f"an OSM file has its own tags — leave them out")
     if kind == "graphml":
         return read_graphml(path)
     if kind == "pbf":

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import settings
+from .classify import classification_counts
 from .coverage import CoverageResult, Demand, compute_coverage
 from .errors import InputError
 from .network import Network, load_features, load_network
@@ -108,19 +109,23 @@ def study_area(network: Network, area=None):
     raise InputError(f"area must be a bbox tuple, a shapely polygon or a polygon file, got {type(area).__name__}")
 
 
-def _resolve_networks(network, drive_network, *, needs_drive: bool) -> dict[str, Network]:
+def _resolve_networks(network, drive_network, *, needs_drive: bool, options: dict | None = None) -> dict[str, Network]:
     if network is None:
-        raise InputError("analyze needs a network: a path (.osm, .osm.pbf, .graphml) or a circles.Network; "
-                         "online, circles.fetch_network(place=...) gives one")
+        raise InputError("analyze needs a network: a path (.osm, .osm.pbf, .graphml, or a road line layer .shp/"
+                         ".gpkg/.geojson) or a circles.Network; online, circles.fetch_network(place=...) gives one")
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    if options and isinstance(network, Network):
+        raise InputError(f"network_options {sorted(options)} apply when the network is a file; this network "
+                         f"is already loaded (pass them to circles.load_network instead)")
     if isinstance(network, Network):
         walk = network if network.mode == "walk" else None
         drive = drive_network or (network if network.mode == "drive" else None)
         if walk is None:
             raise InputError("network must be a walk network (mode='walk'); pass the drive one as drive_network=")
     else:
-        walk = load_network(network, mode="walk")
+        walk = load_network(network, mode="walk", **options)
         drive = drive_network if drive_network is not None else (
-            load_network(network, mode="drive") if needs_drive else None)
+            load_network(network, mode="drive", **options) if needs_drive else None)
     out = {"walk": walk}
     if needs_drive:
         if drive is None:
@@ -130,17 +135,39 @@ def _resolve_networks(network, drive_network, *, needs_drive: bool) -> dict[str,
     return out
 
 
-def _resolve_facilities(facilities, network_path, *, crs, columns: dict, osm_facilities: bool,
-                        hospital_as_ambulance: bool):
-    """GeoDataFrame of facilities plus the unclassified rows, from OSM and/or a user file."""
+def _osm_features(network, categories):
+    """OSM features for the facilities: from the network file, or — for a network
+    downloaded with :func:`circles.fetch_network` — from OpenStreetMap for the
+    same area (cached beside the network; offline this fails fast)."""
+    if isinstance(network, Network):
+        query = network.report.get("online_query")
+        if not query:
+            return None
+        from .online import fetch_features
+
+        return fetch_features(place=query.get("place"), bbox=query.get("bbox"), polygon=query.get("polygon"),
+                              categories=categories, cache_dir=query.get("cache_dir"))
+    if network is None:
+        return None
+    features = load_features(network)
+    if len(features) == 0:
+        log.warning("%s: the network file holds no facilities (a road line layer has none); give them with "
+                    "facilities= (CLI --facilities)", network)
+    return features
+
+
+def _resolve_facilities(facilities, network, *, crs, columns: dict, osm_facilities: bool,
+                        hospital_as_ambulance: bool, categories=None):
+    """GeoDataFrame of facilities plus the unclassified rows (with their ``source``), from
+    OSM (the network file, or OpenStreetMap for a downloaded network) and/or a user file."""
     import geopandas as gpd
 
     from .facilities import FacilitySet, facilities_from_features, read_facility_file
 
     sets: list = []
-    if osm_facilities and network_path is not None:
-        sets.append(facilities_from_features(load_features(network_path), source="osm",
-                                             hospital_as_ambulance=hospital_as_ambulance))
+    features = _osm_features(network, categories) if osm_facilities else None
+    if features is not None:
+        sets.append(facilities_from_features(features, source="osm", hospital_as_ambulance=hospital_as_ambulance))
     if facilities is not None:
         if isinstance(facilities, FacilitySet):
             sets.append(facilities)
@@ -169,7 +196,7 @@ def _resolve_facilities(facilities, network_path, *, crs, columns: dict, osm_fac
         return empty, pd.DataFrame(columns=["name", "label"])
     gdf = pd.concat([s.facilities for s in sets], ignore_index=True)
     gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs="EPSG:4326")
-    unclassified = pd.concat([s.unclassified for s in sets], ignore_index=True)
+    unclassified = pd.concat([s.unclassified.assign(source=s.source) for s in sets], ignore_index=True)
     return gdf, unclassified
 
 
@@ -313,6 +340,7 @@ def analyze(
     facilities=None,
     crs: str | None = None,
     facility_columns: dict | None = None,
+    network_options: dict | None = None,
     osm_facilities: bool = True,
     hospital_as_ambulance: bool = False,
     units=None,
@@ -335,7 +363,15 @@ def analyze(
     ----------
     network : path or Network
         An OSM file (.osm, .osm.pbf, .graphml) — walk and drive networks and
-        the OSM facilities are all read from it — or a walk :class:`Network`.
+        the OSM facilities are all read from it —, a road line layer (.shp,
+        .gpkg, .geojson in any CRS; no facilities), or a walk :class:`Network`
+        (one from :func:`circles.fetch_network` also gets the OSM facilities
+        of its area, downloaded and cached).
+    network_options : dict, optional
+        For a road line layer: ``layer``, ``crs``, ``oneway_column``,
+        ``speed_column``, ``class_column`` (see :func:`circles.load_network`;
+        CLI ``--network-layer``, ``--network-crs``, ``--oneway-column``,
+        ``--speed-column``, ``--class-column``).
     policy : str, path or Policy
         A packaged id (``"wuhan-2022"``, ``"gb50180-2018"``) or a pack file.
     drive_network : Network, optional
@@ -378,15 +414,23 @@ def analyze(
     pol = policy if hasattr(policy, "circles") else load_policy(policy)
     needs_drive = any(c.mode == "drive" for c in pol.circles)
     network_path = None if isinstance(network, Network) else network
-    networks = _resolve_networks(network, drive_network, needs_drive=needs_drive)
+    networks = _resolve_networks(network, drive_network, needs_drive=needs_drive, options=network_options)
     walk = networks["walk"]
     timings["networks_s"] = time.perf_counter() - t0
     assumptions: list[str] = []
 
     t = time.perf_counter()
+    wanted = sorted({c for circle in pol.circles for r in circle.requirements for c in r.categories})
     fac, unclassified = _resolve_facilities(
-        facilities, network_path, crs=crs, columns=facility_columns or {}, osm_facilities=osm_facilities,
-        hospital_as_ambulance=hospital_as_ambulance)
+        facilities, network, crs=crs, columns=facility_columns or {}, osm_facilities=osm_facilities,
+        hospital_as_ambulance=hospital_as_ambulance, categories=wanted)
+    if "basis" in fac:
+        from .classify import ASSUMED_PRIMARY_BASIS
+
+        n_assumed = int((fac["basis"] == ASSUMED_PRIMARY_BASIS).sum())
+        if n_assumed:
+            assumptions.append(f"{n_assumed} OSM school(s) with no level in their tags or names counted as primary "
+                               f"schools (see the classification sheet)")
     if facilities is not None and not isinstance(facilities, gpd.GeoDataFrame) and crs is not None:
         user = fac[fac["source"] != "osm"] if "source" in fac else fac
         warning = coordinate_system_warning(walk, user.geometry.x.to_numpy(), user.geometry.y.to_numpy(),
@@ -440,6 +484,7 @@ def analyze(
         pol, networks, fac, unit_frame, demand, walk_speeds=speeds, max_snap_m=max_snap_m,
         covered_min=covered_min, uncovered_max=uncovered_max, progress=progress, assumptions=assumptions,
         unclassified=unclassified, districts=dist_frame)
+    result.data_quality["classification"] = classification_counts(fac, unclassified)
     timings["coverage_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     result.timings.update(timings)

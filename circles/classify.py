@@ -27,9 +27,19 @@ Known noise, accepted and documented rather than hidden
   ``体育局`` (an office) is not a sports venue.
 * ``中学``: a senior-only ``高级中学``/``高中`` is not a ``middle_school`` (the
   15-minute circle needs a junior middle school, 初中); ``中小学`` and
-  ``九年一贯制`` schools are both primary and middle schools.  An OSM
-  ``amenity=school`` with neither ``isced:level`` nor a telling name stays
-  unclassified (reported) rather than guessed.
+  ``九年一贯制`` schools are both primary and middle schools.
+* OSM ``amenity=school``: the level comes from ``isced:level``, ``school`` /
+  ``school:level``, ``grades`` or the name (Chinese, English and common
+  European terms: Grundschule, Primarschule, école primaire, ala-aste …).  A
+  school whose tags and names say nothing counts as a **primary school**, the
+  most common kind — with basis ``"tag amenity=school (no level: assumed
+  primary)"`` so every such assumption is counted and reported — unless a
+  name or tag says it is something else (中学/高中/大学, secondary, high
+  school, Gymnasium, lukio, lycée, Sekundarschule, a music or language school …);
+  those stay unclassified (reported).
+* ``social_facility``: nursing homes and assisted living are elderly care
+  unless ``social_facility:for`` names another group only (``disabled``);
+  any social facility ``for=senior`` is elderly care.
 * ``120`` marks an ambulance station only as a whole number (not ``1200``,
   not ``120号``).
 * ``hospital_as_ambulance``: a hospital tagged ``emergency=yes`` counts as an
@@ -42,6 +52,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import NamedTuple
+
+import numpy as np
 
 #: The facility categories (STANDARDS §4), in canonical order, with a short description.
 CATEGORY_DESCRIPTIONS: dict[str, str] = {
@@ -95,6 +107,29 @@ SOCIAL_FACILITY_ELDERLY_WITHOUT_FOR: frozenset[str] = frozenset({"nursing_home",
 SENIOR_FOR_VALUES: frozenset[str] = frozenset({"senior", "seniors", "elderly", "aged"})
 #: ``isced:level`` values → school categories.
 ISCED_LEVELS: dict[str, tuple[str, ...]] = {"1": ("primary_school",), "2": ("middle_school",)}
+#: ``school`` / ``school:level`` tag values → school categories (other values
+#: are read like names).
+SCHOOL_LEVEL_VALUES: dict[str, tuple[str, ...]] = {
+    "primary": ("primary_school",), "elementary": ("primary_school",),
+    "lower_secondary": ("middle_school",), "middle": ("middle_school",), "junior_high": ("middle_school",),
+    "secondary": ("middle_school",), "primary;secondary": ("primary_school", "middle_school"),
+    "upper_secondary": (), "high": (), "senior_high": (), "sixth_form": (), "vocational": (), "tertiary": (),
+    "kindergarten": (), "preschool": (), "special": (), "music": (), "language": (),
+}
+#: Names (or ``school`` values) saying a school is NOT a primary school: they
+#: block the primary-school assumption for an ``amenity=school`` of no level.
+NOT_PRIMARY_SCHOOL = re.compile(
+    r"中学|高中|大学|学院|职业|职校|技校|技工|中专|高级|培训|补习|驾校|艺术学校|体校|特殊教育|"
+    r"\bsecondary\b|high school|\bcolleges?\b|universit|polytechnic|vocational|\badult\b|"
+    r"(music|language|dance|driving|art|ballet|sports?|business|nursing|sunday) school|"
+    r"gymnasi|lukio|lyc[ée]e|coll[èe]ge|sekundarschule|realschule|hauptschule|mittelschule|oberschule|"
+    r"gesamtschule|berufs|kantonsschule|fachschule|hochschule|musikschule|sprachschule|"
+    r"yl[äa]-?aste|yl[äa]koulu|h[öo]gstadie|ammatti|opisto|aikuis|kansalais|esikoulu|p[äa]iv[äa]koti|"
+    r"folkh[öo]gskola|yrkes",
+    re.IGNORECASE,
+)
+#: The basis of a school counted as primary by assumption.
+ASSUMED_PRIMARY_BASIS = "tag amenity=school (no level: assumed primary)"
 #: Public spaces with these ``access`` values are skipped (private gardens of compounds).
 PRIVATE_ACCESS: frozenset[str] = frozenset({"private", "no", "customers"})
 #: Name hints are not used for features carrying these keys (a shop called
@@ -131,12 +166,17 @@ TEXT_RULES: dict[str, tuple[str, str | None]] = {
     "pharmacy": (r"药房|药店|大药房|\bpharmac(y|ies)\b|\bdrug ?stores?\b|\bchemists?\b", r"宠物|\bpet\b"),
     "kindergarten": (r"幼儿园|托儿所|托育|\bkindergartens?\b|\bpre-?schools?\b|\bnursery schools?\b|\bchild ?care\b", None),
     "primary_school": (
-        r"小学|中小学|九年一贯|一贯制|\bprimary schools?\b|\belementary schools?\b",
+        r"小学|中小学|九年一贯|一贯制|\bprimary schools?\b|\belementary schools?\b|"
+        r"grundschule|primarschule|volksschule|[ée]cole (primaire|[ée]l[ée]mentaire)|ala-?aste|alakoulu|"
+        r"peruskoulu|grundskola|l[åa]gstadie|scuola (primaria|elementare)|escuela primaria|basisschool",
         r"小学生用品|文具",
     ),
     "middle_school": (
-        r"(?<!高级)中学|初中|初级中学|中小学|九年一贯|一贯制|\bmiddle schools?\b|\bjunior high\b",
-        r"中学路|中学街",
+        r"(?<!高级)中学|初中|初级中学|中小学|九年一贯|一贯制|\bmiddle schools?\b|\bjunior high\b|"
+        r"\b(lower )?secondary schools?\b|yl[äa]-?aste|yl[äa]koulu|peruskoulu|grundskola|h[öo]gstadie|"
+        r"sekundarschule|realschule|hauptschule|mittelschule|coll[èe]ge (public|priv[ée]|d'enseignement)|"
+        r"scuola (media|secondaria di primo grado)",
+        r"中学路|中学街|\b(upper|senior) secondary\b",
     ),
     "culture": (
         r"图书馆|文化中心|文化站|文化馆|文化宫|文化活动|群众艺术馆|群艺馆|博物馆|纪念馆|美术馆|展览馆|科技馆|"
@@ -361,6 +401,74 @@ def _names(tags: Mapping[str, object]) -> list[str]:
     return [str(tags[k]) for k in NAME_TAGS if isinstance(tags.get(k), str) and tags[k].strip()]
 
 
+def _social_facility_matches(tags: Mapping[str, object]) -> list[Match]:
+    """Elderly care from ``social_facility`` (nursing homes, assisted living; anything for seniors)."""
+    sf = _values(tags, "social_facility")
+    sf_for = _values(tags, "social_facility:for")
+    out = []
+    for v in sorted(sf & SOCIAL_FACILITY_ELDERLY):
+        if sf_for & SENIOR_FOR_VALUES or (not sf_for and v in SOCIAL_FACILITY_ELDERLY_WITHOUT_FOR):
+            out.append(Match("elderly_care", f"tag social_facility={v}"))
+    if not out and sf_for & SENIOR_FOR_VALUES and (sf or "social_facility" in _values(tags, "amenity")):
+        out.append(Match("elderly_care", "tag social_facility:for=senior"))
+    return out
+
+
+def _levels(text: str) -> set[int]:
+    """Numbers in ``"1"``, ``"1;2"``, ``"1-3"``, ``"7-9"`` (ranges expanded); empty if none."""
+    out: set[int] = set()
+    for part in re.split(r"[;,]", text):
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", part)
+        if m:
+            a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+            out.update(range(min(a, b), min(max(a, b), a + 20) + 1))
+    return out
+
+
+def _school_matches(tags: Mapping[str, object]) -> list[Match]:
+    """The level of an ``amenity=school``: from its tags, its names, or assumed primary.
+
+    Returns an empty list when tags or names say it is not a primary or
+    middle school (a high school, a music school …).
+    """
+    said_otherwise = False
+    isced = _tag(tags, "isced:level")
+    if isced:
+        levels = _levels(isced)
+        cats = [c for lvl in sorted(levels) for c in ISCED_LEVELS.get(str(lvl), ())]
+        if cats:
+            return [Match(c, f"tag amenity=school+isced:level={isced}") for c in cats]
+        said_otherwise = bool(levels)
+    for key in ("school:level", "school"):
+        value = _tag(tags, key)
+        if not value:
+            continue
+        cats = SCHOOL_LEVEL_VALUES.get(value)
+        if cats is None:  # a free value such as "grundschule" or "gymnasium": read like a name
+            cats = tuple(m.category for m in match_name(value) if m.category.endswith("_school"))
+            said_otherwise |= not cats and bool(NOT_PRIMARY_SCHOOL.search(value))
+        else:
+            said_otherwise |= not cats
+        if cats:
+            return [Match(c, f"tag amenity=school+{key}={value}") for c in cats]
+    grades = _levels(_tag(tags, "grades"))
+    if grades:
+        cats = [c for c, rng in (("primary_school", range(1, 7)), ("middle_school", range(7, 10)))
+                if grades & set(rng)]
+        if cats:
+            return [Match(c, f"tag amenity=school+grades={_tag(tags, 'grades')}") for c in cats]
+        said_otherwise = True
+    names = [str(v) for k, v in tags.items() if isinstance(v, str) and v.strip() and (
+        k in NAME_TAGS or k.startswith("name:") or k in ("official_name", "alt_name", "short_name"))]
+    cats = sorted({m.category for n in names for m in match_name(n) if m.category.endswith("_school")},
+                  key=CATEGORIES.index)
+    if cats:
+        return [Match(c, "tag amenity=school+name") for c in cats]
+    if said_otherwise or any(NOT_PRIMARY_SCHOOL.search(n) for n in names):
+        return []
+    return [Match("primary_school", ASSUMED_PRIMARY_BASIS)]
+
+
 def match_tags(tags: Mapping[str, object], *, hospital_as_ambulance: bool = False) -> list[Match]:
     """Like :func:`categories_from_tags` but also says why (see :class:`Match`)."""
     out: list[Match] = []
@@ -374,28 +482,12 @@ def match_tags(tags: Mapping[str, object], *, hospital_as_ambulance: bool = Fals
     # pedestrian areas are squares
     if _tag(tags, "highway") == "pedestrian" and _tag(tags, "area") == "yes":
         out.append(Match("public_space", "tag highway=pedestrian+area=yes"))
-    # social facilities for seniors
-    sf = _values(tags, "social_facility")
-    sf_for = _values(tags, "social_facility:for")
-    for v in sorted(sf & SOCIAL_FACILITY_ELDERLY):
-        if sf_for & SENIOR_FOR_VALUES or (not sf_for and v in SOCIAL_FACILITY_ELDERLY_WITHOUT_FOR):
-            out.append(Match("elderly_care", f"tag social_facility={v}"))
-    # schools: level from isced:level, else from the name
+    out.extend(_social_facility_matches(tags))
     school_unresolved = False
     if "school" in _values(tags, "amenity"):
-        levels = _values(tags, "isced:level")
-        cats = [c for lvl in sorted(levels) for c in ISCED_LEVELS.get(lvl, ())]
-        if cats:
-            out.extend(Match(c, f"tag amenity=school+isced:level={_tag(tags, 'isced:level')}") for c in cats)
-        else:
-            school_cats = {
-                m.category
-                for n in _names(tags)
-                for m in match_name(n)
-                if m.category in ("primary_school", "middle_school")
-            }
-            out.extend(Match(c, "tag amenity=school+name") for c in school_cats)
-            school_unresolved = not school_cats
+        school = _school_matches(tags)
+        out.extend(school)
+        school_unresolved = not school
     # hospital with an emergency department, only on request
     if hospital_as_ambulance and (
         "hospital" in _values(tags, "amenity") | _values(tags, "healthcare")
@@ -422,8 +514,10 @@ def categories_from_tags(tags: Mapping[str, object], *, hospital_as_ambulance: b
     ``name:en``) are used only when no tag rule matched and the feature
     carries no tag saying it is something else (``shop``, ``office``, a
     restaurant, a road …).  ``amenity=school`` takes its level from
-    ``isced:level`` (1 → primary, 2 → middle) or else from the name; a
-    school with neither stays unclassified.
+    ``isced:level`` (1 → primary, 2 → middle), ``school``/``school:level``,
+    ``grades`` or its names; a school that says nothing counts as primary
+    (assumed, see the module notes) unless a name says otherwise
+    (中学, Gymnasium, lukio, high school …).
 
     Parameters
     ----------
@@ -445,3 +539,78 @@ def categories_from_tags(tags: Mapping[str, object], *, hospital_as_ambulance: b
     ['primary_school']
     """
     return [m.category for m in match_tags(tags, hospital_as_ambulance=hospital_as_ambulance)]
+
+
+def osm_query_tags(categories=None) -> dict[str, list[str]]:
+    """The OSM tags to download for ``categories`` (default all), for osmnx
+    ``features_from_polygon(tags=...)``: every tag the rules above read.
+
+    Features recognised by their name only (untagged named nodes, common in
+    China) cannot be selected by tag and are not included.
+
+    Examples
+    --------
+    >>> osm_query_tags(["pharmacy"])
+    {'amenity': ['pharmacy'], 'healthcare': ['pharmacy']}
+    """
+    wanted = set(CATEGORIES if categories is None else categories)
+    unknown = wanted - set(CATEGORIES)
+    if unknown:
+        raise ValueError(f"unknown categories {sorted(unknown)}; expected some of {', '.join(CATEGORIES)}")
+    tags: dict[str, set[str]] = {}
+    for key, values, cat in TAG_RULES:
+        if cat in wanted and values is not None:
+            tags.setdefault(key, set()).update(values)
+    if wanted & {"primary_school", "middle_school"}:
+        tags.setdefault("amenity", set()).add("school")
+    if "elderly_care" in wanted:
+        tags.setdefault("amenity", set()).add("social_facility")
+        tags.setdefault("social_facility", set()).update(SOCIAL_FACILITY_ELDERLY)
+    if "public_space" in wanted:
+        tags.setdefault("highway", set()).add("pedestrian")
+    if "ambulance_station" in wanted:  # hospitals with emergency=yes (the reported fallback)
+        tags.setdefault("amenity", set()).add("hospital")
+    return {k: sorted(v) for k, v in sorted(tags.items())}
+
+
+def classification_counts(facilities, unclassified=None):
+    """How many facilities each rule classified: the ``classification`` data-quality table.
+
+    Parameters
+    ----------
+    facilities : DataFrame
+        One row per (feature, category) with ``category``, ``basis`` and
+        (optionally) ``source`` columns, as in :class:`circles.facilities.FacilitySet`.
+    unclassified : DataFrame, optional
+        Rows no rule matched (counted as rule ``"(no rule matched)"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source, rule, category, count, assumed`` (``"yes"`` for guesses such
+        as schools of no level counted as primary, and hospitals counted as
+        ambulance stations), most frequent first within each source.
+    """
+    import pandas as pd
+
+    columns = ["source", "rule", "category", "count", "assumed"]
+    n = len(facilities)
+    def text(column: str) -> list[str]:
+        if column not in facilities:
+            return [""] * n
+        return ["" if v is None or v != v else str(v) for v in facilities[column]]
+
+    frame = pd.DataFrame({"source": text("source"), "rule": text("basis"), "category": text("category")},
+                         dtype=object)
+    frame["rule"] = frame["rule"].replace("", "(given)")
+    counts = frame.groupby(["source", "rule", "category"], sort=False).size().rename("count").reset_index()
+    assumed = counts["rule"].map(lambda r: "assumed" in r or r == "hospital_as_ambulance").astype(bool)
+    counts["assumed"] = np.where(assumed, "yes", "no")
+    if unclassified is not None and len(unclassified):
+        source = (unclassified["source"].fillna("").astype(str) if "source" in unclassified
+                  else pd.Series([""] * len(unclassified)))
+        extra = source.value_counts(sort=False).rename("count").rename_axis("source").reset_index()
+        extra["rule"], extra["category"], extra["assumed"] = "(no rule matched)", "", "no"
+        counts = pd.concat([counts, extra[columns]], ignore_index=True)
+    counts = counts.sort_values(["source", "count"], ascending=[True, False], kind="stable")
+    return counts[columns].reset_index(drop=True).astype({"count": int})

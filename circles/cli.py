@@ -32,9 +32,21 @@ err_console = Console(stderr=True, width=_WIDTH)
 
 # Options shared by analyze / map / score (declared once).
 NetworkOpt = Annotated[Optional[Path], typer.Option(
-    "--network", help="OSM file: .osm, .osm.pbf or .graphml (walk and drive networks and OSM facilities are read from it).")]
+    "--network", help="OSM file: .osm, .osm.pbf or .graphml (walk and drive networks and OSM facilities are read "
+                      "from it), or your own road line layer: .shp, .gpkg, .geojson in any CRS (roads only).")]
 PlaceOpt = Annotated[Optional[str], typer.Option(
-    "--place", help="Place name to download from OpenStreetMap (needs the internet; cached).")]
+    "--place", help="Place name to download from OpenStreetMap: streets and facilities (needs the internet; cached).")]
+NetworkLayerOpt = Annotated[Optional[str], typer.Option(
+    "--network-layer", help="Layer of a multi-layer GeoPackage given as --network.")]
+NetworkCrsOpt = Annotated[Optional[str], typer.Option(
+    "--network-crs", help="CRS of a --network line layer that declares none, e.g. EPSG:4490 or EPSG:4547.")]
+OnewayColOpt = Annotated[Optional[str], typer.Option(
+    "--oneway-column", help="One-way column of a --network line layer (yes/1/-1/no/是/否; default: oneway/单行/单向).")]
+SpeedColOpt = Annotated[Optional[str], typer.Option(
+    "--speed-column", help="Speed column (km/h) of a --network line layer (default: maxspeed/speed/限速/速度).")]
+ClassColOpt = Annotated[Optional[str], typer.Option(
+    "--class-column", help="Road class column of a --network line layer: OSM highway values or 快速路/主干路/次干路/支路 "
+                           "(default: highway/class/fclass/道路等级).")]
 PolicyOpt = Annotated[str, typer.Option("--policy", help="Policy pack id (see `circles policies`) or a .toml file.")]
 FacilitiesOpt = Annotated[Optional[Path], typer.Option(
     "--facilities", help="Facilities file (CSV, GeoJSON, GeoPackage) added to the OSM ones.")]
@@ -95,7 +107,14 @@ def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None):
     if (network is None) == (place is None):
         raise InputError("give exactly one of --network PATH (offline) or --place NAME (online)")
     drive = None
+    network_options = {"layer": options.get("network_layer"), "crs": options.get("network_crs"),
+                       "oneway_column": options.get("oneway_column"), "speed_column": options.get("speed_column"),
+                       "class_column": options.get("class_column")}
+    network_options = {k: v for k, v in network_options.items() if v is not None}
     if place is not None:
+        if network_options:
+            raise InputError(f"--network-layer/--network-crs/--oneway-column/--speed-column/--class-column apply to "
+                             f"a --network line layer, not to --place (got {sorted(network_options)})")
         with console.status(f"downloading the walk and drive networks of {place}…", spinner="dots"):
             network = fetch_network(place=place, mode="walk")
             drive = fetch_network(place=place, mode="drive")
@@ -106,6 +125,7 @@ def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None):
         return analyze(
             network, policy=options["policy"], drive_network=drive, facilities=options["facilities"],
             crs=options["crs"], facility_columns={k: v for k, v in columns.items() if v},
+            network_options=network_options or None,
             units=options["units"], units_crs=options["units_crs"], grid_m=options["grid"],
             grid_shape=options["grid_shape"], area=options["area"], population=options["population"],
             population_65plus=options["population_65plus"], districts=options["districts"],
@@ -150,7 +170,9 @@ def print_summary(result) -> None:
 
 @app.command()
 def analyze(
-    network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
+    network: NetworkOpt = None, place: PlaceOpt = None, network_layer: NetworkLayerOpt = None,
+    network_crs: NetworkCrsOpt = None, oneway_column: OnewayColOpt = None, speed_column: SpeedColOpt = None,
+    class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
@@ -174,7 +196,9 @@ def analyze(
 
 @app.command("map")
 def map_command(
-    network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
+    network: NetworkOpt = None, place: PlaceOpt = None, network_layer: NetworkLayerOpt = None,
+    network_crs: NetworkCrsOpt = None, oneway_column: OnewayColOpt = None, speed_column: SpeedColOpt = None,
+    class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
@@ -242,7 +266,9 @@ def demo(
 
 @app.command()
 def score(
-    network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
+    network: NetworkOpt = None, place: PlaceOpt = None, network_layer: NetworkLayerOpt = None,
+    network_crs: NetworkCrsOpt = None, oneway_column: OnewayColOpt = None, speed_column: SpeedColOpt = None,
+    class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     candidates: Annotated[Optional[Path], typer.Option(

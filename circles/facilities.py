@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .classify import CATEGORIES, Match, match_label, match_name, match_tags
+from .classify import ASSUMED_PRIMARY_BASIS, CATEGORIES, Match, match_label, match_name, match_tags
 from .coords import check_lonlat, normalize_crs, to_wgs84
 from .errors import InputError, InputFileNotFoundError, NoDataError
 
@@ -451,6 +451,10 @@ def facilities_from_features(
             f"{n_hosp} hospital(s) tagged emergency=yes counted as ambulance stations (hospital_as_ambulance=True); "
             "this is a fallback, not a list of 120 stations"
         )
+    n_assumed = sum(1 for ms in matches if any(m.basis == ASSUMED_PRIMARY_BASIS for m in ms))
+    if n_assumed:
+        notes.append(f"{n_assumed} school(s) tagged amenity=school with no level in their tags or names counted "
+                     f"as primary schools (assumed)")
     n_name = sum(1 for ms in matches if ms and all(m.basis == "name" for m in ms))
     if n_name:
         notes.append(f"{n_name} feature(s) classified from their name only (no telling tag)")

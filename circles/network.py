@@ -1,8 +1,9 @@
 """Road networks: one :class:`Network` type for walking and driving.
 
-``load_network`` reads files (.osm XML, .osm.pbf, osmnx .graphml) and works
-offline; ``fetch_network`` downloads from OpenStreetMap through osmnx and is
-the only function in circles that talks to the internet.  Both end in
+``load_network`` reads files (.osm XML, .osm.pbf, osmnx .graphml, or a road
+line layer as .shp/.gpkg/.geojson in any CRS) and works offline;
+``fetch_network`` downloads from OpenStreetMap through osmnx (and
+:mod:`circles.online` the facilities).  Both end in
 :func:`build_network`, which filters ways by mode, projects nodes to a local
 UTM zone and builds CSR arrays straight from edge arrays.
 """
@@ -12,14 +13,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
@@ -27,7 +25,8 @@ import scipy.sparse as sp
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
-from . import _osm, settings
+from . import _osm, online, settings
+from .online import _check_reachable, _offline_message  # noqa: F401  (kept importable from here)
 from .coords import check_lonlat
 from .engine import NodeIndex, build_csr
 from .errors import InputError, NetworkUnavailableError, NoDataError
@@ -477,6 +476,7 @@ def build_network(
         "ways_per_class": seg.drop_duplicates("way_id")["highway"].value_counts().to_dict(),
         "file_bounds": tables.bounds,
         "nodes_added_on_long_segments": int(ids.size - n_osm_nodes),
+        **tables.report,
     }
     if mode == "drive":
         report["edges_with_maxspeed"] = int(np.isfinite(parse_maxspeed(seg["maxspeed"])).sum())
@@ -493,14 +493,19 @@ def build_network(
     return net.largest_component() if largest_only else net
 
 
-def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = False) -> Network:
+def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = False, layer: str | None = None,
+                 crs=None, oneway_column: str | None = None, speed_column: str | None = None,
+                 class_column: str | None = None) -> Network:
     """Load a street network from a file, offline.
 
     Parameters
     ----------
     path : str or Path
-        ``.osm`` / ``.osm.xml`` (OSM XML), ``.osm.pbf`` (read with pyrosm) or
-        ``.graphml`` (osmnx).
+        ``.osm`` / ``.osm.xml`` (OSM XML), ``.osm.pbf`` (read with pyrosm),
+        ``.graphml`` (osmnx), or a road line layer: ``.shp``, ``.gpkg``,
+        ``.geojson`` in any CRS (CGCS2000 EPSG:4490, EPSG:4547, UTM, WGS84 …).
+        A line layer is split into segments at every vertex; lines sharing a
+        vertex (within 1 cm) are joined there.
     mode : {"walk", "drive"}
         Walk: ways a pedestrian may use, both directions.  Drive: directed,
         honouring ``oneway``, speeds from ``maxspeed`` or the class table.
@@ -508,10 +513,22 @@ def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = 
         Keep only the largest connected part (weakly connected for walk,
         strongly for drive).  Otherwise every part is kept and reported in
         ``network.report``.
+    layer : str, optional
+        Line layers only: the layer of a multi-layer GeoPackage (CLI ``--network-layer``).
+    crs : str or pyproj.CRS, optional
+        Line layers only: the layer's CRS when the file declares none (CLI ``--network-crs``).
+    oneway_column, speed_column, class_column : str, optional
+        Line layers only: the columns holding one-way (``yes``/``1``/``-1``/``no``/是/否),
+        speed (km/h) and road class (OSM ``highway`` values or 快速路/主干路/次干路/支路 …);
+        by default found by their usual names (``oneway``/``单行``/``单向``,
+        ``maxspeed``/``speed``/``限速``, ``highway``/``class``/``fclass``/``道路等级``).
+        Without a class every line is walkable and drivable; without one-way
+        every line is two-way.
     """
     if mode not in MODES:
         raise InputError(f"mode must be one of {MODES}, got {mode!r}")
-    tables, directed = _osm.read(path)
+    tables, directed = _osm.read(path, layer=layer, crs=crs, oneway_column=oneway_column,
+                                 speed_column=speed_column, class_column=class_column)
     return build_network(tables, mode=mode, source=str(path), already_directed=directed,
                          largest_only=largest_only)
 
@@ -519,52 +536,16 @@ def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = 
 def load_features(path: str | Path):
     """Tagged OSM objects (candidate facilities, residential areas) from an OSM file.
 
-    Returns a GeoDataFrame ``feature_id, name, tags, geometry`` (EPSG:4326).
+    Returns a GeoDataFrame ``feature_id, name, tags, geometry`` (EPSG:4326);
+    empty for a road line layer (it holds roads only).
     """
+    if _osm.file_kind(_osm.check_file(path)) == "lines":
+        return _osm._features_frame([])
     tables, _ = _osm.read(path)
     return tables.features
 
 
 # ------------------------------------------------------------------ online
-
-def _configure_osmnx():
-    import osmnx as ox
-
-    ox.settings.requests_timeout = settings.REQUESTS_TIMEOUT_S
-    ox.settings.overpass_rate_limit = False  # the rate-limit probe alone waits ~60 s offline
-    ox.settings.log_console = False
-    return ox
-
-
-def _offline_message(what: str, detail: str) -> str:
-    return (
-        f"No internet connection: could not reach {what} ({detail}). circles needs the internet only "
-        f"to download OpenStreetMap data. Offline, load a file instead: "
-        f"circles.load_network('area.osm.pbf', mode='walk') or `circles analyze --network area.osm.pbf` "
-        f"(.osm, .osm.pbf and .graphml files work)."
-    )
-
-
-def _check_reachable(url: str, timeout_s: float) -> None:
-    """Fail fast if ``url``'s host does not answer within ``timeout_s`` (DNS included)."""
-    parsed = urlparse(url)
-    host, port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
-    outcome: dict = {}
-
-    def probe():
-        try:
-            socket.create_connection((host, port), timeout=timeout_s).close()
-            outcome["ok"] = True
-        except OSError as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=probe, daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    if not outcome.get("ok"):
-        detail = outcome.get("error") or f"no answer within {timeout_s:.0f} s"
-        raise NetworkUnavailableError(_offline_message(host, str(detail)))
-
 
 def _cache_path(cache_dir: Path, key: str) -> Path:
     digest = hashlib.sha1(key.encode()).hexdigest()[:16]
@@ -586,63 +567,51 @@ def fetch_network(
     (west, south, east, north in WGS84 degrees) or ``polygon`` (shapely, WGS84).
     Offline this fails within ~``settings.REQUESTS_TIMEOUT_S`` seconds with
     :class:`~circles.errors.NetworkUnavailableError` saying how to load a file.
+    The query is kept in ``network.report["online_query"]``, so
+    :func:`circles.analyze` fetches the facilities of the same area
+    (:func:`circles.online.fetch_features`, cached beside the network).
     """
     if mode not in MODES:
         raise InputError(f"mode must be one of {MODES}, got {mode!r}")
-    given = [name for name, value in (("place", place), ("bbox", bbox), ("polygon", polygon)) if value is not None]
-    if len(given) != 1:
-        raise InputError(f"fetch_network needs exactly one of place=, bbox=, polygon= (got {given or 'none'})")
-    if bbox is not None:
-        try:
-            west, south, east, north = (float(b) for b in bbox)
-        except (TypeError, ValueError):
-            raise InputError(f"bbox must be (west, south, east, north) in degrees, got {bbox!r}") from None
-        if not (west < east and south < north):
-            raise InputError(f"bbox {bbox!r} is empty: expected west < east and south < north "
-                             f"(order is west, south, east, north)")
-        if max(abs(south), abs(north)) > 90 or max(abs(west), abs(east)) > 180:
-            raise InputError(f"bbox {bbox!r} is outside WGS84 degrees (lat ±90, lon ±180); lon/lat swapped?")
-    if polygon is not None and (getattr(polygon, "is_empty", True) or polygon.area == 0):
-        raise InputError("polygon is empty or has no area; pass a shapely Polygon in WGS84 degrees")
-    if place is not None and not str(place).strip():
-        raise InputError("place is an empty string; pass a name such as '洪山区, 武汉市' or use bbox=")
-
+    online.check_area(place, bbox, polygon)
     key = f"{mode}|{place}|{bbox}|{getattr(polygon, 'wkt', None)}"
     cache_dir = Path(cache_dir) if cache_dir is not None else Path.home() / ".cache" / "circles"
     cached = _cache_path(cache_dir, key)
+    query = {"place": place, "bbox": None if bbox is None else tuple(map(float, bbox)), "polygon": polygon,
+             "cache_dir": str(cache_dir)}
     if cached.exists():
         log.info("using cached network %s", cached)
-        return load_network(cached, mode=mode, largest_only=largest_only)
+        net = load_network(cached, mode=mode, largest_only=largest_only)
+        net.report["online_query"] = query
+        return net
+    with online.osmnx_settings() as ox:
+        _download_graph(ox, cached, place=place, bbox=bbox, polygon=polygon, mode=mode)
+    net = load_network(cached, mode=mode, largest_only=largest_only)
+    net.report["online_query"] = query
+    return net
 
-    ox = _configure_osmnx()
-    timeout = settings.REQUESTS_TIMEOUT_S
+
+def _download_graph(ox, cached: Path, *, place, bbox, polygon, mode: str) -> None:
     started = time.monotonic()
     network_type = "walk" if mode == "walk" else "drive_service"
     try:
         if place is not None:
-            _check_reachable(ox.settings.nominatim_url, timeout)
-            try:
-                polygon = ox.geocode_to_gdf(place).geometry.iloc[0]
-            except (ValueError, TypeError) as exc:
-                raise InputError(f"place {place!r} could not be geocoded by Nominatim ({exc}); check the "
-                                 f"spelling, add the city ('洪山区, 武汉市'), or pass bbox=/polygon=") from None
-        _check_reachable(ox.settings.overpass_url, timeout)
+            polygon = online.area_polygon(ox, place, bbox, polygon)
+        online._check_reachable(ox.settings.overpass_url, settings.REQUESTS_TIMEOUT_S)
         if bbox is not None:
             graph = ox.graph_from_bbox(bbox, network_type=network_type, simplify=False, retain_all=True)
         else:
             graph = ox.graph_from_polygon(polygon, network_type=network_type, simplify=False, retain_all=True)
-    except NetworkUnavailableError:
-        raise
-    except InputError:
+    except (NetworkUnavailableError, InputError):
         raise
     except Exception as exc:  # requests/osmnx errors: connection, timeout, empty response
         name = type(exc).__name__
         if "Insufficient" in name or "EmptyOverpass" in name:
             raise NoDataError(f"OpenStreetMap has no {mode} streets in the requested area ({exc}); "
                               f"enlarge the area or check its coordinates") from None
-        raise NetworkUnavailableError(_offline_message("OpenStreetMap servers", f"{name}: {exc}")) from None
+        raise NetworkUnavailableError(online._offline_message("OpenStreetMap servers", f"{name}: {exc}")) from None
     log.info("downloaded network in %.1f s", time.monotonic() - started)
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    cached.parent.mkdir(parents=True, exist_ok=True)
     for _, _, data in graph.edges(data=True):  # keep only what circles reads: small, fast GraphML
         for k in list(data):
             if k not in _osm.SEGMENT_TAGS and k not in ("osmid", "length"):
@@ -650,4 +619,3 @@ def fetch_network(
     tmp = cached.with_suffix(".tmp.graphml")
     ox.save_graphml(graph, tmp)
     tmp.replace(cached)
-    return load_network(cached, mode=mode, largest_only=largest_only)

@@ -61,8 +61,9 @@ def test_schools_need_a_level():
     assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校小学部"}) == ["primary_school"]
     assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校中学部"}) == ["middle_school"]
     assert categories_from_tags({"amenity": "school", "name:en": "No. 3 Middle School"}) == ["middle_school"]
-    # a school that says nothing about its level is left unclassified, not guessed
-    assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校"}) == []
+    # a school that says nothing about its level counts as primary, and says it was assumed
+    assert categories_from_tags({"amenity": "school", "name": "武汉光谷外国语学校"}) == ["primary_school"]
+    assert [m.basis for m in match_tags({"amenity": "school"})] == ["tag amenity=school (no level: assumed primary)"]
 
 
 def test_hospital_as_ambulance_only_when_asked_and_reported():
@@ -221,3 +222,139 @@ def test_category_ids_as_labels():
 )
 def test_names(name, expected):
     assert categories_from_name(name) == expected
+
+
+# --------------------------------------------------------------- beyond China
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        # names that tell the level, in the languages of real extracts
+        ({"amenity": "school", "name": "Primarschule Hirschengraben"}, ["primary_school"]),
+        ({"amenity": "school", "name": "Grundschule am Park"}, ["primary_school"]),
+        ({"amenity": "school", "name": "École élémentaire Jean Jaurès"}, ["primary_school"]),
+        ({"amenity": "school", "name": "Kaisaniemen ala-aste"}, ["primary_school"]),
+        ({"amenity": "school", "name": "Kruununhaan yläasteen koulu"}, ["middle_school"]),
+        ({"amenity": "school", "name": "Sekundarschule Letzi"}, ["middle_school"]),
+        ({"amenity": "school", "name": "Riverside Secondary School"}, ["middle_school"]),
+        # names that say "not a primary school" (and not a junior middle school either)
+        ({"amenity": "school", "name": "Gymnasium Rämibühl"}, []),
+        ({"amenity": "school", "name": "Ressun lukio"}, []),
+        ({"amenity": "school", "name": "Lycée Henri-IV"}, []),
+        ({"amenity": "school", "name": "Springfield High School"}, []),
+        ({"amenity": "school", "name": "Kantonsschule Enge"}, []),
+        ({"amenity": "school", "name": "City Music School"}, []),
+        ({"amenity": "school", "name": "武汉市第一高级中学"}, []),
+        ({"amenity": "school", "name": "华中科技大学附属学校高中部"}, []),
+        ({"amenity": "school", "name:sv": "Gymnasiet Ressu", "name": "Ressu"}, []),
+        # tags that tell the level
+        ({"amenity": "school", "isced:level": "3"}, []),
+        ({"amenity": "school", "isced:level": "1-2"}, ["primary_school", "middle_school"]),
+        ({"amenity": "school", "school": "primary"}, ["primary_school"]),
+        ({"amenity": "school", "school:level": "upper_secondary"}, []),
+        ({"amenity": "school", "school": "gymnasium"}, []),
+        ({"amenity": "school", "grades": "1-6"}, ["primary_school"]),
+        ({"amenity": "school", "grades": "10-12"}, []),
+        # nothing said: assumed primary
+        ({"amenity": "school", "name": "Schulhaus Kern"}, ["primary_school"]),
+        ({"amenity": "school"}, ["primary_school"]),
+        # social facilities, health care, ambulances
+        ({"amenity": "social_facility", "social_facility": "assisted_living"}, ["elderly_care"]),
+        ({"amenity": "social_facility", "social_facility": "nursing_home", "social_facility:for": "senior"},
+         ["elderly_care"]),
+        ({"amenity": "social_facility", "social_facility": "outreach", "social_facility:for": "senior"},
+         ["elderly_care"]),
+        ({"amenity": "social_facility", "social_facility:for": "senior"}, ["elderly_care"]),
+        ({"amenity": "social_facility", "social_facility": "outreach", "social_facility:for": "diseased"}, []),
+        ({"amenity": "social_facility", "social_facility": "nursing_home", "social_facility:for": "disabled"}, []),
+        ({"healthcare": "doctor"}, ["primary_care"]),
+        ({"healthcare": "hospital"}, ["primary_care"]),
+        ({"healthcare": "clinic"}, ["primary_care"]),
+        ({"healthcare": "pharmacy"}, ["pharmacy"]),
+        ({"healthcare": "blood_donation", "emergency": "no"}, []),
+        ({"emergency": "ambulance_station", "name": "Helsingin ambulanssiasema"}, ["ambulance_station"]),
+    ],
+)
+def test_osm_beyond_china(tags, expected):
+    assert categories_from_tags(tags) == expected
+
+
+def test_assumed_schools_are_marked():
+    assert [m.basis for m in match_tags({"amenity": "school", "name": "Schulhaus Kern"})] == [
+        "tag amenity=school (no level: assumed primary)"]
+    assert [m.basis for m in match_tags({"amenity": "school", "name": "Primarschule Kern"})] == [
+        "tag amenity=school+name"]
+
+
+def test_classification_counts_per_rule():
+    import pandas as pd
+
+    from circles.classify import classification_counts
+
+    fac = pd.DataFrame({
+        "source": ["osm"] * 4 + ["pois.csv"],
+        "category": ["primary_school", "primary_school", "primary_school", "ambulance_station", "grocery"],
+        "basis": ["tag amenity=school (no level: assumed primary)"] * 2 + ["tag amenity=school+name",
+                                                                          "hospital_as_ambulance", "label"],
+    })
+    unclassified = pd.DataFrame({"source": ["osm", "osm"], "name": ["a", "b"]})
+    table = classification_counts(fac, unclassified)
+    assert list(table.columns) == ["source", "rule", "category", "count", "assumed"]
+    rows = {(r.source, r.rule): (r.category, r.count, r.assumed) for r in table.itertuples()}
+    assert rows[("osm", "tag amenity=school (no level: assumed primary)")] == ("primary_school", 2, "yes")
+    assert rows[("osm", "tag amenity=school+name")] == ("primary_school", 1, "no")
+    assert rows[("osm", "hospital_as_ambulance")] == ("ambulance_station", 1, "yes")
+    assert rows[("pois.csv", "label")] == ("grocery", 1, "no")
+    assert rows[("osm", "(no rule matched)")] == ("", 2, "no")
+
+
+def test_helsinki_schools_and_the_data_quality_sheet(helsinki_pbf, tmp_path):
+    """The Helsinki demo's 3 schools gave 0 primary schools; now its ala-aste is primary,
+    its yläaste a (junior) middle school and its lukio (upper secondary) neither; and the
+    analysis reports how many facilities each rule classified."""
+    import circles
+    from circles.facilities import facilities_from_features
+    from circles.network import load_features
+
+    fs = facilities_from_features(load_features(helsinki_pbf))
+    schools = fs.facilities[fs.facilities["basis"].str.startswith("tag amenity=school")]
+    assert dict(zip(schools["name"], schools["category"])) == {
+        "Kaisaniemen ala-aste": "primary_school", "Kruununhaan yläasteen koulu": "middle_school"}
+    assert "Ressun lukio" in set(fs.unclassified["name"])
+
+    result = circles.analyze(helsinki_pbf, grid_m=500)
+    table = result.data_quality["classification"]
+    school_rows = table[table["rule"].str.startswith("tag amenity=school")]
+    assert school_rows.groupby("category")["count"].sum().to_dict() == {"middle_school": 1, "primary_school": 1}
+    assert set(table["assumed"]) <= {"yes", "no"}
+    osm = table[table["source"] == "osm"]
+    assert osm.loc[osm["rule"] != "(no rule matched)", "count"].sum() == len(fs.facilities)
+    assert osm.loc[osm["rule"] == "(no rule matched)", "count"].sum() == len(fs.unclassified)
+    import pandas as pd
+
+    written = result.to_files(tmp_path)
+    xlsx = next(p for p in written.values() if str(p).endswith(".xlsx"))
+    sheet = pd.read_excel(xlsx, sheet_name=None)
+    assert any("classification" in name for name in sheet)
+
+
+def test_assumed_primary_schools_are_counted_in_the_run(tmp_path):
+    import circles
+    from circles.facilities import facilities_from_features
+    from circles.network import load_features
+    from osm_builder import write_osm
+
+    nodes = {1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (50, 10), 5: (150, 10), 6: (120, 10)}
+    path = write_osm(tmp_path / "town.osm", nodes, [(1, [1, 2, 3], {"highway": "residential"})], tagged_nodes={
+        4: {"amenity": "school", "name": "Schulhaus Kern"},
+        5: {"amenity": "school", "name": "Kantonsschule Enge"},
+        6: {"amenity": "school", "isced:level": "1", "name": "Primary"},
+    })
+    fs = facilities_from_features(load_features(path))
+    assert fs.counts()["primary_school"] == 2
+    assert any("1 school(s) tagged amenity=school with no level" in n for n in fs.notes)
+    result = circles.analyze(path, policy="gb50180-2018", grid_m=100)
+    assert any(a.startswith("1 OSM school(s) with no level") for a in result.assumptions)
+    table = result.data_quality["classification"].set_index("rule")
+    assert table.loc["tag amenity=school (no level: assumed primary)", "assumed"] == "yes"
+    assert table.loc["tag amenity=school+isced:level=1", "assumed"] == "no"

@@ -117,12 +117,16 @@ def test_corrupt_pbf_named(tmp_path, helsinki_pbf):
 def test_missing_file_and_unknown_extension(tmp_path):
     with pytest.raises(InputFileNotFoundError, match="nowhere.osm"):
         load_network(tmp_path / "nowhere.osm")
-    p = tmp_path / "roads.shp"
+    p = tmp_path / "roads.csv"
     p.write_text("x")
-    with pytest.raises(InputError, match=r"unknown network file type '\.shp'"):
+    with pytest.raises(InputError, match=r"unknown network file type '\.csv'.*Shapefile, GeoPackage or GeoJSON"):
         load_network(p)
     with pytest.raises(InputError, match="mode must be one of"):
         load_network(p, mode="bike")
+    broken = tmp_path / "roads.shp"
+    broken.write_text("x")
+    with pytest.raises(InputError, match="roads.shp: could not open the road layer"):
+        load_network(broken)
 
 
 def test_file_without_usable_ways(tmp_path):
@@ -244,9 +248,9 @@ def test_place_that_cannot_be_geocoded(monkeypatch, tmp_path):
     # Pretend the servers answer (no real request is made) and Nominatim finds nothing.
     import osmnx as ox
 
-    import circles.network as network
+    import circles.online as online
 
-    monkeypatch.setattr(network, "_check_reachable", lambda url, timeout: None)
+    monkeypatch.setattr(online, "_check_reachable", lambda url, timeout: None)
 
     def not_found(query, *args, **kwargs):
         raise ValueError(f"Nominatim could not geocode query {query!r}")
