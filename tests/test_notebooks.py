@@ -119,3 +119,35 @@ def test_notebook_runs_offline(name, wuhan_dir):
         assert "NOT MEASURABLE" in streams  # the conclusion is printed
     last = nb.cells[-1]
     assert last.cell_type == "markdown" and "next" in last.source.lower()  # ends with what to do next
+
+
+@pytest.mark.browser
+def test_show_map_renders_offline_in_chromium(tmp_path):
+    """What a notebook shows: the map draws inside its iframe with every request off the network blocked."""
+    import sys
+
+    import folium
+
+    from circles.notebook import show_map
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from browser import chromium_page, require_chromium
+
+    require_chromium()
+    m = folium.Map(location=[30.485, 114.52], tiles=None, zoom_start=15)
+    folium.Marker([30.485, 114.52], tooltip="光谷").add_to(m)  # a Font Awesome / awesome-markers icon
+    folium.PolyLine([[30.48, 114.51], [30.49, 114.53]], color="red").add_to(m)
+    page = tmp_path / "notebook_output.html"
+    page.write_text("<!doctype html><html><head><meta charset='utf-8'></head><body>"
+                    + show_map(m, height=400)._repr_html_() + "</body></html>", encoding="utf-8")
+    with chromium_page(page, settle_ms=800) as session:
+        inner = "document.querySelector('iframe').contentWindow"
+        leaflet = session.eval(f"typeof {inner}.L !== 'undefined'")
+        containers = session.eval(f"{inner}.document.querySelectorAll('.leaflet-container').length")
+        lines = session.eval(f"{inner}.document.querySelectorAll('path.leaflet-interactive').length")
+        markers = session.eval(f"{inner}.document.querySelectorAll('.leaflet-marker-icon').length")
+        session.page.screenshot(path=str(tmp_path / "notebook_map.png"))
+    report = session.report
+    assert report.blocked_requests == [] and report.failed_requests == [], report.summary()
+    assert report.page_errors == [] and report.console_errors == [], report.summary()
+    assert leaflet and containers == 1 and lines >= 1 and markers == 1
