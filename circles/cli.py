@@ -60,7 +60,7 @@ NameColOpt = Annotated[Optional[str], typer.Option("--name-column", help="Name c
 UnitsCrsOpt = Annotated[Optional[str], typer.Option(
     "--units-crs", help="Coordinate system of a CSV of unit points or a units file without CRS: wgs84 | gcj02 | bd09.")]
 UnitsOpt = Annotated[Optional[str], typer.Option(
-    "--units", help="Neighbourhood units: a polygon file, a CSV of points (with --crs), or 'osm' for the "
+    "--units", help="Neighbourhood units: a polygon file, a CSV of points (with --units-crs), or 'osm' for the "
                     "network file's landuse=residential polygons.")]
 GridOpt = Annotated[Optional[float], typer.Option(
     "--grid", help="Generate a grid of this cell size in metres when no --units (default 250).")]

@@ -1,15 +1,94 @@
-"""The notebooks run end to end on the real Wuhan data (so they cannot rot)."""
+"""The notebooks run end to end on the real Wuhan data (so they cannot rot), and what
+they show works offline: no output links a CDN, the maps are the inlined offline
+pages, the figures are inline images, and the closing conclusion is printed."""
 
+import html
+import re
 from pathlib import Path
 
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+
+#: Hosts folium (and Bootstrap/Font Awesome) load their assets from.
+CDN_HOSTS = ("cdn.jsdelivr.net", "code.jquery.com", "cdnjs.cloudflare.com", "netdna.bootstrapcdn.com",
+             "maxcdn.bootstrapcdn.com", "stackpath.bootstrapcdn.com", "unpkg.com", "ajax.googleapis.com",
+             "use.fontawesome.com", "rawcdn.githack.com")
+_SRCDOC = re.compile(r'<iframe\b[^>]*\bsrcdoc="([^"]*)"', re.S)
+
+
+def cdn_hosts() -> set[str]:
+    """The fixed list plus the host of every URL circles vendors (in case folium adds one)."""
+    from circles import _vendor
+
+    urls = list(_vendor.assets_by_url()) + list(_vendor.generated_by_url())
+    return set(CDN_HOSTS) | {re.sub(r"^(?:https?:)?//([^/]+)/.*$", r"\1", u) for u in urls}
+
+
+def output_texts(nb) -> list[str]:
+    """Every text an executed notebook holds in its outputs (streams, errors, every MIME type but images)."""
+    texts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                texts.append(out["text"])
+            texts += list(out.get("traceback", []))
+            for mime, value in out.get("data", {}).items():
+                if not mime.startswith("image/"):
+                    texts.append(value if isinstance(value, str) else str(value))
+    return texts
+
+
+def offline_problems(texts: list[str]) -> list[str]:
+    """CDN hosts mentioned anywhere, and resources a browser would fetch from the
+    internet in any HTML output or embedded page (``srcdoc`` unescaped)."""
+    from circles.webmap import find_online_resources
+
+    hosts = cdn_hosts()
+    problems = []
+    for text in texts:
+        pages = [text] + [html.unescape(doc) for doc in _SRCDOC.findall(text)]
+        for page in pages:
+            problems += [f"CDN host {h}" for h in hosts if h in page]
+            problems += [f"fetches {u}" for u in find_online_resources(page)]
+    return sorted(set(problems))
+
+
+def test_offline_check_catches_folium_default_display():
+    """The check fails on what the notebooks showed before: folium's own display of a map."""
+    import folium
+
+    assert offline_problems([folium.Map(location=[30.48, 114.52], tiles=None)._repr_html_()])
+
+
+def test_show_map_is_offline_and_inlined():
+    import folium
+
+    from circles.notebook import map_html, show_map
+
+    m = folium.Map(location=[30.48, 114.52], tiles=None, zoom_start=14)
+    folium.Marker([30.48, 114.52], tooltip="光谷").add_to(m)
+    shown = show_map(m, height=400)._repr_html_()
+    assert offline_problems([shown]) == []
+    (doc,) = _SRCDOC.findall(shown)
+    page = html.unescape(doc)
+    assert page == map_html(m)
+    assert "<script>/* leaflet" in page and "L.map(" in page  # Leaflet itself is inside the page
+    assert "height:400px" in shown and "光谷" in page
+
+
+def test_show_map_rejects_other_objects():
+    from circles.errors import InputError
+    from circles.notebook import map_html
+
+    with pytest.raises(InputError, match="folium map or a CoverageResult"):
+        map_html("map.html")
 
 
 @pytest.mark.wuhan
-@pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
-def test_notebook_runs(name, wuhan_dir):
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_offline(name, wuhan_dir):
     import nbclient
     import nbformat
 
@@ -20,3 +99,55 @@ def test_notebook_runs(name, wuhan_dir):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+
+    texts = output_texts(nb)
+    assert offline_problems(texts) == []
+    maps = [html.unescape(doc) for t in texts if "data-circles-offline-map" in t for doc in _SRCDOC.findall(t)]
+    assert maps, "no offline map embedded"
+    for page in maps:
+        assert "<script>/* leaflet" in page and "L.map(" in page  # the map's assets are inlined
+
+    if name.startswith("01_"):
+        images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert images, "no static figure shown inline"
+        streams = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+                          if o.get("output_type") == "stream" and o.get("name") == "stdout")
+        # the elderly-care circle is counted in residents 65+, never in all adults
+        assert "residents 65+" in streams
+        assert not re.search(r"elderly_care_15 .*adults 20\+", streams)
+        assert "strongly connected pieces" in streams  # the network's components are explained
+        assert "NOT MEASURABLE" in streams  # the conclusion is printed
+    last = nb.cells[-1]
+    assert last.cell_type == "markdown" and "next" in last.source.lower()  # ends with what to do next
+
+
+@pytest.mark.browser
+def test_show_map_renders_offline_in_chromium(tmp_path):
+    """What a notebook shows: the map draws inside its iframe with every request off the network blocked."""
+    import sys
+
+    import folium
+
+    from circles.notebook import show_map
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from browser import chromium_page, require_chromium
+
+    require_chromium()
+    m = folium.Map(location=[30.485, 114.52], tiles=None, zoom_start=15)
+    folium.Marker([30.485, 114.52], tooltip="光谷").add_to(m)  # a Font Awesome / awesome-markers icon
+    folium.PolyLine([[30.48, 114.51], [30.49, 114.53]], color="red").add_to(m)
+    page = tmp_path / "notebook_output.html"
+    page.write_text("<!doctype html><html><head><meta charset='utf-8'></head><body>"
+                    + show_map(m, height=400)._repr_html_() + "</body></html>", encoding="utf-8")
+    with chromium_page(page, settle_ms=800) as session:
+        inner = "document.querySelector('iframe').contentWindow"
+        leaflet = session.eval(f"typeof {inner}.L !== 'undefined'")
+        containers = session.eval(f"{inner}.document.querySelectorAll('.leaflet-container').length")
+        lines = session.eval(f"{inner}.document.querySelectorAll('path.leaflet-interactive').length")
+        markers = session.eval(f"{inner}.document.querySelectorAll('.leaflet-marker-icon').length")
+        session.page.screenshot(path=str(tmp_path / "notebook_map.png"))
+    report = session.report
+    assert report.blocked_requests == [] and report.failed_requests == [], report.summary()
+    assert report.page_errors == [] and report.console_errors == [], report.summary()
+    assert leaflet and containers == 1 and lines >= 1 and markers == 1
