@@ -328,6 +328,11 @@ def score(
         cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category)
     else:
         cands = generate_candidates(result, categories=cats, spacing_m=spacing)
+    from .inputs import candidates_against_area
+
+    print_inputs(candidates_against_area(result, cands, declared_crs=(candidates_crs or crs or "wgs84")
+                                         if candidates is not None else None),
+                 title="candidate sites against the study area")
     circles_to_score = [circle] if circle else None
     scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=not quiet)
     selected, failures = [], []

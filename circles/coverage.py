@@ -328,8 +328,11 @@ def usable_counts(facilities, mode: str) -> dict[str, int]:
     if not len(facilities) or col not in facilities:
         return {}
     on = facilities.loc[~facilities[col].astype(bool)]
-    key = "feature_id" if "feature_id" in on else "facility_id"
-    return on.groupby("category")[key].nunique().to_dict() if len(on) else {}
+    if not len(on):
+        return {}
+    key = on["facility_id"] if "feature_id" not in on else on["feature_id"].where(on["feature_id"].notna(),
+                                                                                    on["facility_id"])
+    return key.groupby(on["category"].to_numpy()).nunique().to_dict()
 
 
 def no_data_categories(circle, usable: dict[str, int]) -> list[str]:
@@ -485,6 +488,9 @@ def compute_coverage(
     facilities = facilities.copy()
     if "feature_id" not in facilities:
         facilities["feature_id"] = facilities["facility_id"]
+    # rows without a feature id (e.g. a GeoDataFrame concatenated from two sources) are features of their own
+    facilities["feature_id"] = facilities["feature_id"].where(facilities["feature_id"].notna(),
+                                                              facilities["facility_id"])
     counts = facilities.groupby("category")["feature_id"].nunique().to_dict()
 
     # snap demand and facilities once per network

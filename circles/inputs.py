@@ -250,7 +250,8 @@ def category_modes(policy) -> dict[str, str]:
 def candidates_against_area(result, candidates, *, declared_crs: str | None = None) -> pd.DataFrame:
     """The inputs table of candidate sites (``input="candidates"``), per category and ``"all"``.
 
-    Candidates are snapped to the network their category's circles run on,
+    ``declared_crs`` is the system the candidates file was declared in (``None``
+    for generated candidates: no coordinate-system test).  Candidates are snapped to the network their category's circles run on,
     with the analysis' own ``max_snap_m`` (``result.options``).
     """
     lon = candidates.geometry.x.to_numpy(float)
@@ -267,7 +268,7 @@ def candidates_against_area(result, candidates, *, declared_crs: str | None = No
             off[pick], snap_m[pick] = s.off_network, s.distance_m
     net0 = result.networks.get("walk")
     return inputs_against_area(lon, lat, result.area, input="candidates", categories=cats, off_network=off,
-                               snap_m=snap_m, declared_crs=declared_crs or "wgs84", max_snap_m=max_snap,
+                               snap_m=snap_m, declared_crs=declared_crs, max_snap_m=max_snap,
                                metric_crs=getattr(net0, "crs", None), all_row=True,
                                ids=candidates["candidate_id"].to_numpy(object)
                                if "candidate_id" in candidates else None)

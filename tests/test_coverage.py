@@ -98,11 +98,15 @@ def test_category_with_no_facilities_is_no_data_not_a_crash(tmp_path, street, ca
     r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15),
                 facilities=_facility(0, 20, category="pharmacy"), units=units, osm_facilities=False)
     assert r.units.iloc[0]["shop_missing"] == "grocery (no data)"
-    assert r.units.iloc[0]["shop_status"] == "uncovered"
-    assert r.summary.iloc[0]["no_data"] == "grocery"
+    # contract 1: no data is not "uncovered" and not 0 %
+    assert r.units.iloc[0]["shop_status"] == "no_data"
+    assert np.isnan(r.units.iloc[0]["shop_covered_share"]) and np.isnan(r.units.iloc[0]["shop_minutes"])
+    s = r.summary.iloc[0]
+    assert s["no_data"] == "grocery" and s["status"] == "no_data" and s["units_no_data"] == 1
+    assert np.isnan(s["covered_share"]) and np.isnan(s["covered_population"]) and s["population"] == 100
     dq = r.data_quality["facilities"].set_index("category")
     assert dq.loc["grocery", "status"] == "no data" and dq.loc["pharmacy", "status"] == "ok"
-    assert "no grocery facilities" in caplog.text
+    assert "grocery: no facilities in the input" in caplog.text
 
 
 def test_off_network_unit_is_counted_not_dropped(tmp_path, street):
@@ -226,7 +230,8 @@ def test_all_five_circles_on_optics_valley(wuhan_dir):
     for cid in ids:
         for suffix in ("minutes", "covered_share", "status", "missing"):
             assert f"{cid}_{suffix}" in r.units.columns
-        assert set(r.units[f"{cid}_status"]) <= {"covered", "partial", "uncovered", "empty", "off_network"}
+        assert set(r.units[f"{cid}_status"]) <= {"covered", "partial", "uncovered", "empty", "off_network",
+                                                  "no_data"}
     # No one is lost: the units hold every person of the raster inside the area.
     from circles.population import raster_total_in_area
 
@@ -240,6 +245,8 @@ def test_all_five_circles_on_optics_valley(wuhan_dir):
     assert s.loc["emergency_medical", "no_data"] == "ambulance_station"
     assert s.loc["elderly_care_15", "no_data"] == "elderly_care"
     assert (r.units.loc[r.units["population"] > 0, "emergency_medical_missing"] == "ambulance_station (no data)").all()
+    assert (s.loc[["emergency_medical", "elderly_care_15"], "status"] == "no_data").all()
+    assert s.loc[["emergency_medical", "elderly_care_15"], "covered_share"].isna().all()
     # Parks exist (OSM): the public activity circle is partly met, and walking faster never lowers coverage.
     assert 0 < s.loc["public_activity_10", "covered_share"] < 1
     sens = r.sensitivity[r.sensitivity["circle"] == "public_activity_10"].sort_values("walk_speed_m_per_min")
@@ -321,5 +328,6 @@ def test_osm_xml_and_pbf_give_the_same_answer(wuhan_dir):
                for name in ("guanggu.osm", "guanggu.osm.pbf")]
     a, b = (r.summary.set_index("circle") for r in results)
     assert a["facilities"].equals(b["facilities"])
-    assert np.allclose(a["covered_population"], b["covered_population"])
+    assert np.allclose(a["covered_population"], b["covered_population"], equal_nan=True)
+    assert a["status"].equals(b["status"])
     assert sorted(results[0].facilities["feature_id"]) == sorted(results[1].facilities["feature_id"])
