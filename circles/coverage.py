@@ -175,8 +175,11 @@ class CoverageResult:
     ----------
     units : GeoDataFrame
         Index-aligned with the input units (EPSG:4326), with per circle
-        ``<circle>_minutes``, ``<circle>_covered_share``, ``<circle>_status``,
-        ``<circle>_missing``, ``<circle>_threshold_min``, ``<circle>_rule``.
+        ``<circle>_minutes``, ``<circle>_covered_share``, ``<circle>_status``
+        (covered | partial | uncovered | empty | off_network | no_data),
+        ``<circle>_missing``, ``<circle>_threshold_min``, ``<circle>_rule`` and
+        per required category ``<circle>_<category>_minutes`` (population-
+        weighted median minutes to the nearest facility of the category).
     facilities : GeoDataFrame
         Facilities used, with snap distance and off-network flag per network.
     summary : DataFrame
@@ -186,9 +189,19 @@ class CoverageResult:
         The same per circle and district.
     sensitivity : DataFrame
         Covered share per walking speed for the walking circles.
+    summary : DataFrame (see above)
+        ``status`` is ``no_data`` for a circle one of whose requirement groups
+        has no usable facility (none in the input or none on the network): its
+        ``covered_population`` and ``covered_share`` are NaN, never 0.
     data_quality : dict of DataFrame
-        ``facilities`` per category (found, off-network, "no data"),
-        ``unclassified`` POIs, ``off_network`` units and people, ``network`` parts.
+        ``facilities`` per category (found, off-network, status "no data" /
+        "all outside area" / "none on network" / "ok"), ``inputs`` (facilities
+        per category and units against the study area: inside, outside,
+        off-network, nearest outside, likely cause; :mod:`circles.inputs`),
+        ``inputs_by_source`` (the same per facility source), ``unclassified``
+        POIs, ``off_network`` units and people, ``network`` parts.
+    options : AnalysisOptions
+        The thresholds, snap limit, horizon and speeds the analysis ran with.
     node_minutes : dict
         ``node_minutes[circle][category]``: minutes from every node of the
         circle's network to the nearest facility of that category (NaN beyond
@@ -439,6 +452,65 @@ def _sensitivity(circle, net, snap, fac_categories, fac_snap, demand, weight, un
     return rows
 
 
+def _with_feature_ids(facilities):
+    """A copy with a ``feature_id`` on every row: rows without one (e.g. a GeoDataFrame
+    concatenated from two sources) are features of their own."""
+    facilities = facilities.copy()
+    if "feature_id" not in facilities:
+        facilities["feature_id"] = facilities["facility_id"]
+    facilities["feature_id"] = facilities["feature_id"].where(facilities["feature_id"].notna(),
+                                                              facilities["facility_id"])
+    return facilities
+
+
+def _warn_no_data(circle_id: str, no_data: list, counts: dict, mode: str) -> None:
+    for c in no_data:
+        why = "no facilities in the input" if counts.get(c, 0) == 0 else \
+            f"none of the {counts[c]} in the input reaches the {mode} network"
+        log.warning("circle %s: %s: %s; the circle is reported as no data, not as uncovered", circle_id, c, why)
+
+
+def _category_minutes(units_out, circle_id: str, point_minutes: dict, weight, unit) -> None:
+    """Contract 2: ``<circle>_<category>_minutes`` per unit (population-weighted median; NaN
+    when none is reachable or there is no data), so the categories that exist still show."""
+    for category in sorted(point_minutes):
+        units_out[f"{circle_id}_{category}_minutes"] = np.round(
+            weighted_median(point_minutes[category], weight, unit, len(units_out)), 2)
+
+
+def _snap_inputs(networks: dict, demand: Demand, facilities, max_snap_m: float, timings: dict) -> dict:
+    """Snap demand points and facilities once per network (facility columns
+    ``<mode>_node``, ``<mode>_snap_m``, ``<mode>_off_network`` are added in place)."""
+    fac_snaps: dict[str, Snap] = {}
+    for mode, net in networks.items():
+        started = time.perf_counter()
+        demand.snaps[mode] = net.snap_lonlat(demand.lon, demand.lat, max_snap_m=max_snap_m, source="demand points")
+        fac_snaps[mode] = snap_facilities(facilities, net, max_snap_m)
+        facilities[f"{mode}_node"] = fac_snaps[mode].node
+        facilities[f"{mode}_snap_m"] = fac_snaps[mode].distance_m
+        facilities[f"{mode}_off_network"] = fac_snaps[mode].off_network
+        timings[f"snap_{mode}_s"] = time.perf_counter() - started
+    return fac_snaps
+
+
+def _summary_row(base: dict, circle, covered_w, total_w, offnet_w, status, no_data: list, on_counts: dict,
+                 counts: dict) -> dict:
+    """One summary row; a no-data circle's covered population and share are NaN (contract 1)."""
+    required = sorted({c for r in circle.requirements for c in r.categories})
+    # "on the circle's network / in the input": facilities far outside the area do not help
+    facilities_text = "; ".join(f"{c}: {on_counts.get(c, 0)}/{counts.get(c, 0)}" for c in required)
+    population = float(total_w.sum())
+    covered = np.nan if no_data else float(covered_w.sum())
+    return {
+        **base, "status": "no_data" if no_data else "ok",
+        "population": population, "covered_population": covered,
+        "covered_share": covered / population if population > 0 and not no_data else np.nan,
+        "offnet_population": float(offnet_w.sum()),
+        **{f"units_{s}": int((status == s).sum()) for s in STATUSES},
+        "facilities": facilities_text, "no_data": ", ".join(no_data), "rule": circle.clause,
+    }
+
+
 def compute_coverage(
     policy,
     networks: dict[str, Network],
@@ -485,25 +557,11 @@ def compute_coverage(
     timings: dict[str, float] = {}
     n_units = len(units)
     units_out = units.copy()
-    facilities = facilities.copy()
-    if "feature_id" not in facilities:
-        facilities["feature_id"] = facilities["facility_id"]
-    # rows without a feature id (e.g. a GeoDataFrame concatenated from two sources) are features of their own
-    facilities["feature_id"] = facilities["feature_id"].where(facilities["feature_id"].notna(),
-                                                              facilities["facility_id"])
+    facilities = _with_feature_ids(facilities)
     counts = facilities.groupby("category")["feature_id"].nunique().to_dict()
 
-    # snap demand and facilities once per network
-    fac_snaps: dict[str, Snap] = {}
+    fac_snaps = _snap_inputs(networks, demand, facilities, max_snap_m, timings)
     fac_categories = facilities["category"].to_numpy(object)
-    for mode, net in networks.items():
-        started = time.perf_counter()
-        demand.snaps[mode] = net.snap_lonlat(demand.lon, demand.lat, max_snap_m=max_snap_m, source="demand points")
-        fac_snaps[mode] = snap_facilities(facilities, net, max_snap_m)
-        facilities[f"{mode}_node"] = fac_snaps[mode].node
-        facilities[f"{mode}_snap_m"] = fac_snaps[mode].distance_m
-        facilities[f"{mode}_off_network"] = fac_snaps[mode].off_network
-        timings[f"snap_{mode}_s"] = time.perf_counter() - started
     usable = {mode: usable_counts(facilities, mode) for mode in networks}
 
     walk_off = demand.snaps["walk"].off_network if "walk" in demand.snaps else np.zeros(len(demand), bool)
@@ -540,50 +598,26 @@ def compute_coverage(
                                                       total_w, usable[net.mode], covered_min)
         units_out[f"{cid}_threshold_min"] = thresholds_by_zone(circle, unit_zone)
         units_out[f"{cid}_rule"] = circle.clause
-        for category in sorted(pm):  # contract 2: the categories that do exist still show
-            units_out[f"{cid}_{category}_minutes"] = np.round(
-                weighted_median(pm[category], weight, demand.unit, n_units), 2)
+        _category_minutes(units_out, cid, pm, weight, demand.unit)
         timings[f"{cid}_s"] = time.perf_counter() - started
         sens_rows += _sensitivity(circle, net, snap, fac_categories, fac_snaps[net.mode], demand, weight,
                                   units_out, options, bool(no_data))
 
-        required = sorted({c for r in circle.requirements for c in r.categories})
         base = {
             "circle": cid, "name_zh": circle.name_zh, "name_en": circle.name_en,
             "threshold_min": threshold_text(circle, demand.zone),
             "mode": circle.mode, "population_group": circle.population,
         }
-        # "on the circle's network / in the input": facilities far outside the area do not help
-        on_counts = usable[net.mode]
-        facilities_text = "; ".join(f"{c}: {on_counts.get(c, 0)}/{counts.get(c, 0)}" for c in required)
-        covered = np.nan if no_data else float(covered_w.sum())
-        summary_rows.append({
-            **base, "status": "no_data" if no_data else "ok",
-            "population": float(total_w.sum()), "covered_population": covered,
-            "covered_share": covered / float(total_w.sum()) if total_w.sum() > 0 and not no_data else np.nan,
-            "offnet_population": float(offnet_w.sum()),
-            **{f"units_{s}": int((status == s).sum()) for s in STATUSES},
-            "facilities": facilities_text, "no_data": ", ".join(no_data), "rule": circle.clause,
-        })
+        summary_rows.append(_summary_row(base, circle, covered_w, total_w, offnet_w, status, no_data,
+                                         usable[net.mode], counts))
         district_rows += _district_rows(base, circle, demand, weight, met, status, units_out, bool(no_data))
-        for c in no_data:
-            why = "no facilities in the input" if counts.get(c, 0) == 0 else \
-                f"none of the {counts[c]} in the input reaches the {net.mode} network"
-            log.warning("circle %s: %s: %s; the circle is reported as no data, not as uncovered", cid, c, why)
+        _warn_no_data(cid, no_data, counts, net.mode)
 
-    summary = pd.DataFrame(summary_rows)
-    district_summary = pd.DataFrame(district_rows)
-    sensitivity = pd.DataFrame(sens_rows)
-    from .inputs import facilities_by_source, facility_and_unit_inputs
-
-    data_quality = _data_quality(policy, facilities, counts, units_out, demand, networks, unclassified, area)
-    data_quality["inputs"] = facility_and_unit_inputs(policy, facilities, units_out, demand, networks, area,
-                                                      options)
-    data_quality["inputs_by_source"] = facilities_by_source(facilities, area, options,
-                                                            getattr(networks.get("walk"), "crs", None))
+    data_quality = _data_quality(policy, facilities, counts, units_out, demand, networks, unclassified, area,
+                                 options)
     return CoverageResult(
-        policy=policy, units=units_out, facilities=facilities, summary=summary,
-        district_summary=district_summary, sensitivity=sensitivity, data_quality=data_quality,
+        policy=policy, units=units_out, facilities=facilities, summary=pd.DataFrame(summary_rows),
+        district_summary=pd.DataFrame(district_rows), sensitivity=pd.DataFrame(sens_rows), data_quality=data_quality,
         networks=networks, demand=demand, node_minutes=node_minutes, point_minutes=point_minutes,
         point_limits=point_limits, districts=districts, area=area, assumptions=assumptions, timings=timings,
         options=options,
@@ -598,8 +632,11 @@ def _facility_status(total: int, inside: int, on_network: int) -> str:
     return "ok"
 
 
-def _data_quality(policy, facilities, counts, units, demand: Demand, networks, unclassified, area=None) -> dict:
-    from .inputs import category_modes, inside_area
+def _data_quality(policy, facilities, counts, units, demand: Demand, networks, unclassified, area=None,
+                  options: AnalysisOptions | None = None) -> dict:
+    from .inputs import category_modes, facilities_by_source, facility_and_unit_inputs, inside_area
+
+    options = options or AnalysisOptions()
 
     required = sorted({c for circle in policy.circles for r in circle.requirements for c in r.categories})
     modes = category_modes(policy)
@@ -639,4 +676,7 @@ def _data_quality(policy, facilities, counts, units, demand: Demand, networks, u
                     "units_all_off_network": int(((off_w >= tot_w) & (tot_w > 0)).sum())})
     unclassified_df = unclassified if unclassified is not None else pd.DataFrame(columns=["name", "label"])
     return {"facilities": pd.DataFrame(rows), "network": pd.DataFrame(net_rows),
-            "off_network": pd.DataFrame(off), "unclassified": pd.DataFrame(unclassified_df)}
+            "off_network": pd.DataFrame(off), "unclassified": pd.DataFrame(unclassified_df),
+            "inputs": facility_and_unit_inputs(policy, facilities, units, demand, networks, area, options),
+            "inputs_by_source": facilities_by_source(facilities, area, options,
+                                                     getattr(networks.get("walk"), "crs", None))}
