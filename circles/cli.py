@@ -146,7 +146,8 @@ def print_inputs(inputs, *, by_source=None, title: str = "inputs against the stu
                   highlight=False)
     if by_source is not None:
         for row in by_source.itertuples():
-            console.print(f"  facilities from {row.source}: {describe_row(row)}", highlight=False)
+            console.print(f"  facilities from {row.source} (classified places; the others are in "
+                          f"dq_unclassified): {describe_row(row)}", highlight=False)
     for row in inputs.itertuples():
         label = row.input if row.category == "all" else f"{row.input} · {row.category}"
         colour = "yellow" if row.likely_cause else "dim"

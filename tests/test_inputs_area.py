@@ -192,7 +192,8 @@ def test_readme_run_reports_inputs_per_category(wuhan_dir, tmp_path, capsys):
     assert culture["likely_cause"] == "the input covers a larger area than the network"
     # the console: per category, inside / outside, and the cause; the user's file on its own line
     assert "facilities · culture: 0 of 65 inside the study area, 65 outside" in printed
-    assert "facilities from weibo_pois_gcj02.csv: 0 of" in printed
+    own = next(ln for ln in printed.splitlines() if "facilities from weibo_pois_gcj02.csv" in ln)
+    assert "0 of 231 inside the study area, 231 outside" in own
     assert "likely cause: the input covers a larger area than the network" in printed
 
 
