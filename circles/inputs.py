@@ -31,6 +31,7 @@ ELSEWHERE_M: float = 20_000.0
 _CRS_NAMES = {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09"}
 CAUSE_ELSEWHERE = "another city or area"
 CAUSE_LARGER = "the input covers a larger area than the network"
+NONE_IN_INPUT = "none in the input (no data)"
 
 
 def metric_crs_for(area) -> str:
@@ -326,6 +327,13 @@ def facility_and_unit_inputs(policy, facilities, units, demand, networks, area, 
         categories=cats, off_network=off, snap_m=snap_m, declared_crs=declared, metric_crs=metric,
         max_snap_m=options.max_snap_m, all_row=True, ids=key.to_numpy(object))
 
+    # categories the policy needs that the input lacks: a row each, so no category goes unmentioned
+    absent = sorted(set(modes) - set(fac_rows["category"]))
+    if absent:
+        fac_rows = pd.concat([fac_rows.iloc[:-1], pd.DataFrame(
+            [{"input": "facilities", "category": c, "total": 0, "inside": 0, "outside": 0, "off_network": 0,
+              "nearest_outside_m": np.nan, "nearest_network_m": np.nan, "likely_cause": NONE_IN_INPUT}
+             for c in absent], columns=list(INPUT_COLUMNS)), fac_rows.iloc[-1:]], ignore_index=True)
     n_units = len(units)
     if n_units and metric is not None:
         rep = units.to_crs(metric).geometry.representative_point().to_crs("EPSG:4326")

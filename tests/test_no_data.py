@@ -109,6 +109,11 @@ def test_missing_category_is_no_data_with_nan_shares_everywhere(tmp_path, street
     # sensitivity: the same circle, the same answer
     assert r.sensitivity["covered_share"].isna().all() and (r.sensitivity["status"] == "no_data").all()
     assert u["daily_covered_share_50mpm"].isna().all()
+    # the inputs table names the missing category too
+    inputs = r.data_quality["inputs"].set_index(["input", "category"])
+    assert inputs.loc[("facilities", "pharmacy"), "total"] == 0
+    assert inputs.loc[("facilities", "pharmacy"), "likely_cause"] == "none in the input (no data)"
+    assert inputs.loc[("facilities", "grocery"), ["total", "inside", "outside"]].tolist() == [1, 1, 0]
     # the unit list of "not covered" still shows them (nothing is known to cover them)
     assert set(r.uncovered("daily")["unit_id"]) == {"u1", "u2"}
 
