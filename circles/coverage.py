@@ -381,10 +381,11 @@ def threshold_text(circle, zone: np.ndarray) -> str:
     if not circle.zone_thresholds_min:
         return circle.describe_threshold()
     text = " / ".join(f"{z} {v:g}" for z, v in circle.zone_thresholds_min.items()) + " min"
-    has_zone = np.array([z is not None and z == z and str(z).strip() != "" for z in zone], dtype=bool)
-    if circle.default_zone and not has_zone.any():
+    values = pd.unique(pd.Series(zone, dtype=object).fillna(""))  # one check per distinct zone, not per point
+    named = [isinstance(z, str) and z.strip() != "" or not isinstance(z, str) for z in values]
+    if circle.default_zone and not any(named):
         text += f" (default {circle.default_zone}: no zones given)"
-    elif circle.default_zone and not has_zone.all():
+    elif circle.default_zone and not all(named):
         text += f" (default {circle.default_zone} outside the districts)"
     if circle.dispatch_allowance_min:
         text += f", minus {circle.dispatch_allowance_min:g} min dispatch"
