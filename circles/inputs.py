@@ -142,10 +142,11 @@ def likely_cause(lon, lat, inside: np.ndarray, off_network: np.ndarray, area, *,
         return CAUSE_LARGER
     n_off = int(np.sum(np.asarray(off_network, bool) & np.asarray(inside, bool)))
     if n_in and n_off > n_in * MOST_SHARE:
-        cause = crs_hypothesis(lon, lat, declared, area) if n_off == n_in else ""
+        # (a coordinate-system shift that keeps points inside the area is detected from snap
+        # distances by circles.analysis.coordinate_system_warning, reported in the assumptions)
         limit = f"{max_snap_m:g} m" if max_snap_m is not None else "the snap limit"
-        return cause or (f"most points inside the area lie more than {limit} from the streets: the network may "
-                         f"lack streets there, or the coordinates are shifted")
+        return (f"most points inside the area lie more than {limit} from the streets: the network may "
+                f"lack streets there, or the coordinates are shifted")
     return ""
 
 
