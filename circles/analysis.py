@@ -483,10 +483,12 @@ def analyze(
     result = compute_coverage(
         pol, networks, fac, unit_frame, demand, walk_speeds=speeds, max_snap_m=max_snap_m,
         covered_min=covered_min, uncovered_max=uncovered_max, progress=progress, assumptions=assumptions,
-        unclassified=unclassified, districts=dist_frame)
+        unclassified=unclassified, districts=dist_frame, area=area_geom,
+        facilities_crs=crs if facilities is not None and not isinstance(facilities, gpd.GeoDataFrame) else None,
+        units_crs=units_crs if units is not None and not isinstance(units, gpd.GeoDataFrame)
+        and not (isinstance(units, str) and units == "osm") else None)
     result.data_quality["classification"] = classification_counts(fac, unclassified)
     timings["coverage_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     result.timings.update(timings)
-    result.area = area_geom
     return result

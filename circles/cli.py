@@ -145,24 +145,64 @@ def _pct(x) -> str:
     return "–" if x != x else f"{100 * x:.1f}%"
 
 
+def _no_data_reason(category: str, inputs) -> str:
+    """Why a category gives a circle no data: none in the input, all outside, none on the network."""
+    rows = inputs[(inputs["input"] == "facilities") & (inputs["category"] == category)] if inputs is not None else []
+    if not len(rows) or int(rows["total"].iloc[0]) == 0:
+        return f"{category}: none in the input"
+    r = rows.iloc[0]
+    if int(r["inside"]) == 0:
+        return f"{category}: {int(r['total']):,} in the input, all outside the study area"
+    return f"{category}: {int(r['total']):,} in the input, none within reach of the network"
+
+
+def print_inputs(inputs, *, by_source=None, title: str = "inputs against the study area") -> None:
+    """Per input and category: inside / outside the study area, off the network, and the likely cause."""
+    from .inputs import describe_row
+
+    if inputs is None or not len(inputs):
+        return
+    console.print(f"[bold]{title}[/] (inside / outside, off the network = inside but > max snap from the streets):",
+                  highlight=False)
+    if by_source is not None:
+        for row in by_source.itertuples():
+            console.print(f"  facilities from {row.source} (classified places; the others are in "
+                          f"dq_unclassified): {describe_row(row)}", highlight=False)
+    for row in inputs.itertuples():
+        label = row.input if row.category == "all" else f"{row.input} · {row.category}"
+        colour = "yellow" if row.likely_cause else "dim"
+        console.print(f"  [{colour}]{label}:[/] {describe_row(row)}", highlight=False)
+
+
 def print_summary(result) -> None:
-    """A rich table of the per-circle summary, plus what the data could not say."""
+    """A rich table of the per-circle summary, plus what the data could not say.
+
+    A circle without data (contract 1: a required category has no facility in
+    the input or none that reaches the network) shows "无数据 no data", never 0 %,
+    and the lines below say why and where the inputs lie against the study area.
+    """
     table = Table(title=f"{result.policy.name}", show_lines=False)
     who = "people" if result.demand.has_population else "units (no population data)"
     for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), (who, "right"),
-                         ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅/off", "right")):
+                         ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅/off/?", "right")):
         table.add_column(col, justify=justify, overflow="fold")
-    for row in result.summary.itertuples():
+    summary = result.summary
+    for row in summary.itertuples():
+        no_data = getattr(row, "status", "ok") == "no_data"
         units = (f"{row.units_covered}/{row.units_partial}/{row.units_uncovered}/{row.units_empty}/"
-                 f"{row.units_off_network}")
+                 f"{row.units_off_network}/{getattr(row, 'units_no_data', 0)}")
         table.add_row(row.circle, row.name_zh, str(row.threshold_min), f"{row.population:,.0f}",
-                      f"{row.covered_population:,.0f}", _pct(row.covered_share), units)
+                      "–" if no_data else f"{row.covered_population:,.0f}",
+                      "[yellow]无数据 no data[/]" if no_data else _pct(row.covered_share), units)
     console.print(table)
-    dq = result.data_quality["facilities"]
-    no_data = dq.loc[(dq["status"] == "no data") & (dq["required_by"] != ""), "category"].tolist()
-    if no_data:
-        console.print(f"[yellow]no data[/] (no facilities in the input, not 'too far'): {', '.join(no_data)}")
-    for row in result.summary.itertuples():
+    inputs = result.data_quality.get("inputs")
+    for row in summary.itertuples():
+        if getattr(row, "status", "ok") == "no_data":
+            reasons = "; ".join(_no_data_reason(c.strip(), inputs) for c in str(row.no_data).split(",") if c.strip())
+            console.print(f"[yellow]{row.circle}: 无数据 no data[/] (not 'uncovered': nothing to measure) — {reasons}",
+                          highlight=False)
+    print_inputs(inputs, by_source=result.data_quality.get("inputs_by_source"))
+    for row in summary.itertuples():
         console.print(f"[dim]{row.circle} facilities on network/in input:[/] {row.facilities}", highlight=False)
     for note in result.assumptions:
         console.print(f"[dim]assumption:[/] {note}", highlight=False)
@@ -315,6 +355,11 @@ def score(
         cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category)
     else:
         cands = generate_candidates(result, categories=cats, spacing_m=spacing)
+    from .inputs import candidates_against_area
+
+    print_inputs(candidates_against_area(result, cands, declared_crs=(candidates_crs or crs or "wgs84")
+                                         if candidates is not None else None),
+                 title="candidate sites against the study area")
     circles_to_score = [circle] if circle else None
     scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=not quiet)
     selected, failures = [], []

@@ -35,7 +35,36 @@ from .network import Network
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("covered", "partial", "uncovered", "empty", "off_network")
+STATUSES = ("covered", "partial", "uncovered", "empty", "off_network", "no_data")
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """The options an analysis ran with; later steps (scoring, coverage after
+    new sites) read them instead of re-defaulting.
+
+    Attributes
+    ----------
+    covered_min, uncovered_max : float
+        Unit status thresholds on the covered share (``covered`` at or above
+        ``covered_min``, ``uncovered`` below ``uncovered_max``).
+    max_snap_m : float
+        Points farther than this from the network are off the network.
+    cap_min : float
+        Horizon: travel times are tracked up to this many minutes.
+    walk_speeds : tuple of float
+        Extra walking speeds (m/min) of the sensitivity table.
+    facilities_crs, units_crs : str or None
+        The coordinate systems the facilities and units files were declared in.
+    """
+
+    covered_min: float = settings.COVERED_SHARE_MIN
+    uncovered_max: float = settings.UNCOVERED_SHARE_MAX
+    max_snap_m: float = settings.MAX_SNAP_M
+    cap_min: float = settings.MINUTES_CAP
+    walk_speeds: tuple = ()
+    facilities_crs: str | None = None
+    units_crs: str | None = None
 
 
 # --------------------------------------------------------------- demand
@@ -98,7 +127,9 @@ def weighted_share(mask: np.ndarray, weight: np.ndarray, unit: np.ndarray, n_uni
 
 def weighted_median(values: np.ndarray, weight: np.ndarray, unit: np.ndarray, n_units: int) -> np.ndarray:
     """Population-weighted median of ``values`` per unit (NaN counts as +inf;
-    a median that falls on +inf is reported as NaN)."""
+    a median that falls on +inf is reported as NaN).  Vectorised: the first
+    point, in increasing order within its unit, at which the unit's cumulative
+    weight reaches half its total."""
     out = np.full(n_units, np.nan)
     ok = (unit >= 0) & (weight > 0)
     if not ok.any():
@@ -111,13 +142,18 @@ def weighted_median(values: np.ndarray, weight: np.ndarray, unit: np.ndarray, n_
     cum = np.cumsum(w)
     starts = np.searchsorted(u, np.arange(n_units), side="left")
     ends = np.searchsorted(u, np.arange(n_units), side="right")
-    for k in np.flatnonzero(ends > starts):  # loop over units, not nodes or edges
-        s, e = starts[k], ends[k]
-        base = cum[s - 1] if s > 0 else 0.0
-        half = (cum[e - 1] - base) / 2.0
-        pos = s + int(np.searchsorted(cum[s:e] - base, half, side="left"))
-        val = v[min(pos, e - 1)]
-        out[k] = val if np.isfinite(val) else np.nan
+    has = ends > starts
+    base = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
+    half = np.where(has, (cum[np.maximum(ends - 1, 0)] - base) / 2.0, np.inf)
+    reached = (cum - base[u]) >= half[u]
+    first = np.full(n_units, -1, dtype=np.int64)
+    hit = np.flatnonzero(reached)
+    uu, pos = np.unique(u[hit], return_index=True)
+    first[uu] = hit[pos]
+    missing = has & (first < 0)  # rounding: fall back to the unit's last point
+    first[missing] = ends[missing] - 1
+    val = np.where(has, v[np.maximum(first, 0)], np.nan)
+    out[has] = np.where(np.isfinite(val[has]), val[has], np.nan)
     return out
 
 
@@ -139,8 +175,11 @@ class CoverageResult:
     ----------
     units : GeoDataFrame
         Index-aligned with the input units (EPSG:4326), with per circle
-        ``<circle>_minutes``, ``<circle>_covered_share``, ``<circle>_status``,
-        ``<circle>_missing``, ``<circle>_threshold_min``, ``<circle>_rule``.
+        ``<circle>_minutes``, ``<circle>_covered_share``, ``<circle>_status``
+        (covered | partial | uncovered | empty | off_network | no_data),
+        ``<circle>_missing``, ``<circle>_threshold_min``, ``<circle>_rule`` and
+        per required category ``<circle>_<category>_minutes`` (population-
+        weighted median minutes to the nearest facility of the category).
     facilities : GeoDataFrame
         Facilities used, with snap distance and off-network flag per network.
     summary : DataFrame
@@ -150,9 +189,19 @@ class CoverageResult:
         The same per circle and district.
     sensitivity : DataFrame
         Covered share per walking speed for the walking circles.
+    summary : DataFrame (see above)
+        ``status`` is ``no_data`` for a circle one of whose requirement groups
+        has no usable facility (none in the input or none on the network): its
+        ``covered_population`` and ``covered_share`` are NaN, never 0.
     data_quality : dict of DataFrame
-        ``facilities`` per category (found, off-network, "no data"),
-        ``unclassified`` POIs, ``off_network`` units and people, ``network`` parts.
+        ``facilities`` per category (found, off-network, status "no data" /
+        "all outside area" / "none on network" / "ok"), ``inputs`` (facilities
+        per category and units against the study area: inside, outside,
+        off-network, nearest outside, likely cause; :mod:`circles.inputs`),
+        ``inputs_by_source`` (the same per facility source), ``unclassified``
+        POIs, ``off_network`` units and people, ``network`` parts.
+    options : AnalysisOptions
+        The thresholds, snap limit, horizon and speeds the analysis ran with.
     node_minutes : dict
         ``node_minutes[circle][category]``: minutes from every node of the
         circle's network to the nearest facility of that category (NaN beyond
@@ -177,6 +226,7 @@ class CoverageResult:
     area: object = None
     assumptions: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    options: AnalysisOptions = field(default_factory=AnalysisOptions)
 
     def circle(self, circle_id: str):
         for c in self.policy.circles:
@@ -191,9 +241,11 @@ class CoverageResult:
         cols = ["unit_id", "name", "district", "population", f"{circle_id}_covered_share",
                 f"{circle_id}_status", f"{circle_id}_minutes", f"{circle_id}_missing", f"{circle_id}_rule"]
         u = self.units
-        mask = u[f"{circle_id}_status"].isin(["uncovered", "partial", "off_network"])
+        # no_data units are listed too: nothing is known to cover them (the status says why)
+        mask = u[f"{circle_id}_status"].isin(["uncovered", "partial", "off_network", "no_data"])
         out = pd.DataFrame(u.loc[mask, [c for c in cols if c in u.columns]])
-        return out.sort_values([f"{circle_id}_covered_share", "population"], ascending=[True, False])
+        return out.sort_values([f"{circle_id}_covered_share", "population"], ascending=[True, False],
+                               na_position="last")
 
     def isochrones(self, circle_ids=None):
         """Reached-network polygons per circle and required category at the
@@ -283,12 +335,181 @@ def compute_circle(circle, net: Network, snap: Snap, facility_categories: np.nda
     return node_minutes, point_minutes, groups, limits, minutes, met
 
 
-def _category_label(category: str, counts: dict[str, int]) -> str:
-    return category if counts.get(category, 0) > 0 else f"{category} (no data)"
+def usable_counts(facilities, mode: str) -> dict[str, int]:
+    """Distinct facilities per category that snap onto the ``mode`` network."""
+    col = f"{mode}_off_network"
+    if not len(facilities) or col not in facilities:
+        return {}
+    on = facilities.loc[~facilities[col].astype(bool)]
+    if not len(on):
+        return {}
+    key = on["facility_id"] if "feature_id" not in on else on["feature_id"].where(on["feature_id"].notna(),
+                                                                                    on["facility_id"])
+    return key.groupby(on["category"].to_numpy()).nunique().to_dict()
 
 
-def _group_label(req, counts: dict[str, int]) -> str:
-    return "/".join(_category_label(c, counts) for c in req.categories)
+def no_data_categories(circle, usable: dict[str, int]) -> list[str]:
+    """The categories of the circle's requirement groups in which no category has a usable
+    facility (none in the input, or none on the circle's network): the circle cannot be
+    measured (contract 1: ``no_data``)."""
+    out: list[str] = []
+    for req in circle.requirements:
+        if all(usable.get(c, 0) == 0 for c in req.categories):
+            out += [c for c in req.categories if c not in out]
+    return out
+
+
+def unit_coverage(met: np.ndarray, weight: np.ndarray, unit: np.ndarray, offnet: np.ndarray, n_units: int, *,
+                  no_data: bool, covered_min: float, uncovered_max: float):
+    """Per unit: (covered weight, total weight, off-network weight, covered share, status).
+
+    With ``no_data`` every unit's share is NaN and its status ``no_data``."""
+    covered_w, total_w = weighted_share(met, weight, unit, n_units)
+    offnet_w, _ = weighted_share(offnet, weight, unit, n_units)
+    if no_data:
+        return covered_w, total_w, offnet_w, np.full(n_units, np.nan), np.full(n_units, "no_data", dtype=object)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total_w > 0, covered_w / total_w, np.nan)
+    status = status_from_share(np.nan_to_num(share, nan=0.0), total_w, offnet_w,
+                               covered_min=covered_min, uncovered_max=uncovered_max)
+    return covered_w, total_w, offnet_w, share, status
+
+
+def threshold_text(circle, zone: np.ndarray) -> str:
+    """The circle's threshold in words; "(default <zone>)" only when some people have no zone
+    (no districts or zones given, or people outside every district)."""
+    if not circle.zone_thresholds_min:
+        return circle.describe_threshold()
+    text = " / ".join(f"{z} {v:g}" for z, v in circle.zone_thresholds_min.items()) + " min"
+    values = pd.unique(pd.Series(zone, dtype=object).fillna(""))  # one check per distinct zone, not per point
+    named = [isinstance(z, str) and z.strip() != "" or not isinstance(z, str) for z in values]
+    if circle.default_zone and not any(named):
+        text += f" (default {circle.default_zone}: no zones given)"
+    elif circle.default_zone and not all(named):
+        text += f" (default {circle.default_zone} outside the districts)"
+    if circle.dispatch_allowance_min:
+        text += f", minus {circle.dispatch_allowance_min:g} min dispatch"
+    return text
+
+
+def _missing_labels(circle, groups, limits, weight, demand: Demand, n_units, status, total_w, usable,
+                    covered_min: float) -> list[str]:
+    """Per unit, the requirement groups that fail (share below the covered threshold); a unit
+    can also fail on the combination (each group reaches 90 %, not the same 90 %): then every
+    group that is short anywhere in the unit is listed.  Categories without a usable facility
+    are labelled "(no data)"."""
+    group_shares, labels = [], []
+    for req, gm, lim in zip(circle.requirements, groups, limits):
+        g_met = np.nan_to_num(gm, nan=np.inf) <= lim
+        g_cov, g_tot = weighted_share(g_met, weight, demand.unit, n_units)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            group_shares.append(np.where(g_tot > 0, g_cov / g_tot, 1.0))
+        labels.append("/".join(c if usable.get(c, 0) > 0 else f"{c} (no data)" for c in req.categories))
+    g_shares = np.column_stack(group_shares) if group_shares else np.ones((n_units, 0))
+    failing = g_shares < covered_min
+    combination = ~failing.any(axis=1) & np.isin(status, ("partial", "uncovered"))
+    failing[combination] = g_shares[combination] < 1.0
+    failing[total_w <= 0] = False
+    return ["; ".join(labels[g] for g in np.flatnonzero(row)) for row in failing]
+
+
+def _district_rows(base: dict, circle, demand: Demand, weight, met, status, units_out, no_data: bool) -> list[dict]:
+    n_units = len(units_out)
+    inside = demand.unit >= 0
+    dist = pd.DataFrame({"district": pd.Series(demand.district[inside], dtype=object).fillna("(none)"),
+                         "zone": pd.Series(demand.zone[inside], dtype=object).fillna("(none)"),
+                         "population": weight[inside], "covered": weight[inside] * met[inside]})
+    unit_district = units_out["district"].fillna("(none)") if "district" in units_out else pd.Series(["(none)"] * n_units)
+    unc_by_d = pd.Series(status == "uncovered").groupby(unit_district.to_numpy()).sum()
+    rows = []
+    for (dname, dzone), g in dist.groupby(["district", "zone"], sort=True):
+        pop = float(g["population"].sum())
+        covered = np.nan if no_data else float(g["covered"].sum())
+        rows.append({**base, "district": dname, "zone": dzone, "population": pop, "covered_population": covered,
+                     "covered_share": covered / pop if pop > 0 and not no_data else np.nan,
+                     "units_uncovered": int(unc_by_d.get(dname, 0)),
+                     "threshold_min": circle.effective_threshold(None if dzone == "(none)" else dzone),
+                     "status": "no_data" if no_data else "ok"})
+    return rows
+
+
+def _sensitivity(circle, net, snap, fac_categories, fac_snap, demand, weight, units_out, options: AnalysisOptions,
+                 no_data: bool) -> list[dict]:
+    """Covered share per extra walking speed (NaN for a no-data circle)."""
+    rows = []
+    n_units = len(units_out)
+    for s in (options.walk_speeds if circle.mode == "walk" else ()):
+        *_, met_s = compute_circle(circle, net, snap, fac_categories, fac_snap, speed_m_per_min=float(s),
+                                   cap_min=options.cap_min, zone=demand.zone)
+        cov_s, tot_s = weighted_share(met_s, weight, demand.unit, n_units)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit_share = np.where(tot_s > 0, cov_s / tot_s, np.nan)
+        units_out[f"{circle.id}_covered_share_{s:g}mpm"] = np.nan if no_data else np.round(unit_share, 4)
+        covered = np.nan if no_data else cov_s.sum()
+        rows.append({"circle": circle.id, "walk_speed_m_per_min": float(s), "population": tot_s.sum(),
+                     "covered_population": covered,
+                     "covered_share": covered / tot_s.sum() if tot_s.sum() > 0 and not no_data else np.nan,
+                     "status": "no_data" if no_data else "ok"})
+    return rows
+
+
+def _with_feature_ids(facilities):
+    """A copy with a ``feature_id`` on every row: rows without one (e.g. a GeoDataFrame
+    concatenated from two sources) are features of their own."""
+    facilities = facilities.copy()
+    if "feature_id" not in facilities:
+        facilities["feature_id"] = facilities["facility_id"]
+    facilities["feature_id"] = facilities["feature_id"].where(facilities["feature_id"].notna(),
+                                                              facilities["facility_id"])
+    return facilities
+
+
+def _warn_no_data(circle_id: str, no_data: list, counts: dict, mode: str) -> None:
+    for c in no_data:
+        why = "no facilities in the input" if counts.get(c, 0) == 0 else \
+            f"none of the {counts[c]} in the input reaches the {mode} network"
+        log.warning("circle %s: %s: %s; the circle is reported as no data, not as uncovered", circle_id, c, why)
+
+
+def _category_minutes(units_out, circle_id: str, point_minutes: dict, weight, unit) -> None:
+    """Contract 2: ``<circle>_<category>_minutes`` per unit (population-weighted median; NaN
+    when none is reachable or there is no data), so the categories that exist still show."""
+    for category in sorted(point_minutes):
+        units_out[f"{circle_id}_{category}_minutes"] = np.round(
+            weighted_median(point_minutes[category], weight, unit, len(units_out)), 2)
+
+
+def _snap_inputs(networks: dict, demand: Demand, facilities, max_snap_m: float, timings: dict) -> dict:
+    """Snap demand points and facilities once per network (facility columns
+    ``<mode>_node``, ``<mode>_snap_m``, ``<mode>_off_network`` are added in place)."""
+    fac_snaps: dict[str, Snap] = {}
+    for mode, net in networks.items():
+        started = time.perf_counter()
+        demand.snaps[mode] = net.snap_lonlat(demand.lon, demand.lat, max_snap_m=max_snap_m, source="demand points")
+        fac_snaps[mode] = snap_facilities(facilities, net, max_snap_m)
+        facilities[f"{mode}_node"] = fac_snaps[mode].node
+        facilities[f"{mode}_snap_m"] = fac_snaps[mode].distance_m
+        facilities[f"{mode}_off_network"] = fac_snaps[mode].off_network
+        timings[f"snap_{mode}_s"] = time.perf_counter() - started
+    return fac_snaps
+
+
+def _summary_row(base: dict, circle, covered_w, total_w, offnet_w, status, no_data: list, on_counts: dict,
+                 counts: dict) -> dict:
+    """One summary row; a no-data circle's covered population and share are NaN (contract 1)."""
+    required = sorted({c for r in circle.requirements for c in r.categories})
+    # "on the circle's network / in the input": facilities far outside the area do not help
+    facilities_text = "; ".join(f"{c}: {on_counts.get(c, 0)}/{counts.get(c, 0)}" for c in required)
+    population = float(total_w.sum())
+    covered = np.nan if no_data else float(covered_w.sum())
+    return {
+        **base, "status": "no_data" if no_data else "ok",
+        "population": population, "covered_population": covered,
+        "covered_share": covered / population if population > 0 and not no_data else np.nan,
+        "offnet_population": float(offnet_w.sum()),
+        **{f"units_{s}": int((status == s).sum()) for s in STATUSES},
+        "facilities": facilities_text, "no_data": ", ".join(no_data), "rule": circle.clause,
+    }
 
 
 def compute_coverage(
@@ -307,39 +528,42 @@ def compute_coverage(
     assumptions: list | None = None,
     unclassified=None,
     districts=None,
+    area=None,
+    facilities_crs: str | None = None,
+    units_crs: str | None = None,
 ) -> CoverageResult:
     """Coverage of every unit for every circle of ``policy`` (see module doc).
 
     ``networks`` maps ``"walk"``/``"drive"`` to networks; ``facilities`` is a
     GeoDataFrame (EPSG:4326) with ``facility_id, category, name``; ``units`` a
     GeoDataFrame with ``unit_id, name, population, population_65plus``;
-    ``demand`` the demand points already joined to units and districts.
+    ``demand`` the demand points already joined to units and districts;
+    ``area`` the study area (EPSG:4326) the inputs are checked against;
+    ``facilities_crs`` the system the facilities file was declared in.
+
+    A circle one of whose requirement groups has no usable facility (none in
+    the input, or none on the circle's network) is ``no_data``: its shares and
+    minutes are NaN, not 0 % (shared contract 1).
     """
     from tqdm.auto import tqdm
 
     if not 0 <= uncovered_max < covered_min <= 1:
         raise InputError(f"status thresholds must satisfy 0 <= uncovered_max < covered_min <= 1, "
                          f"got uncovered_max={uncovered_max}, covered_min={covered_min}")
+    options = AnalysisOptions(covered_min=float(covered_min), uncovered_max=float(uncovered_max),
+                              max_snap_m=float(max_snap_m), cap_min=float(cap_min),
+                              walk_speeds=tuple(float(v) for v in walk_speeds), facilities_crs=facilities_crs,
+                              units_crs=units_crs)
     assumptions = list(assumptions or [])
     timings: dict[str, float] = {}
     n_units = len(units)
     units_out = units.copy()
-    facilities = facilities.copy()
-    if "feature_id" not in facilities:
-        facilities["feature_id"] = facilities["facility_id"]
+    facilities = _with_feature_ids(facilities)
     counts = facilities.groupby("category")["feature_id"].nunique().to_dict()
 
-    # snap demand and facilities once per network
-    fac_snaps: dict[str, Snap] = {}
+    fac_snaps = _snap_inputs(networks, demand, facilities, max_snap_m, timings)
     fac_categories = facilities["category"].to_numpy(object)
-    for mode, net in networks.items():
-        started = time.perf_counter()
-        demand.snaps[mode] = net.snap_lonlat(demand.lon, demand.lat, max_snap_m=max_snap_m, source="demand points")
-        fac_snaps[mode] = snap_facilities(facilities, net, max_snap_m)
-        facilities[f"{mode}_node"] = fac_snaps[mode].node
-        facilities[f"{mode}_snap_m"] = fac_snaps[mode].distance_m
-        facilities[f"{mode}_off_network"] = fac_snaps[mode].off_network
-        timings[f"snap_{mode}_s"] = time.perf_counter() - started
+    usable = {mode: usable_counts(facilities, mode) for mode in networks}
 
     walk_off = demand.snaps["walk"].off_network if "walk" in demand.snaps else np.zeros(len(demand), bool)
     units_out["offnet_population"] = np.bincount(
@@ -349,112 +573,74 @@ def compute_coverage(
     point_minutes: dict = {}
     point_limits: dict = {}
     summary_rows, district_rows, sens_rows = [], [], []
-    zone = demand.zone
     unit_zone = units_out["zone"].to_numpy(object) if "zone" in units_out else np.array([None] * n_units, dtype=object)
-    circles_iter = tqdm(policy.circles, desc="circles", disable=not progress, leave=False)
-    for circle in circles_iter:
+    for circle in tqdm(policy.circles, desc="circles", disable=not progress, leave=False):
         started = time.perf_counter()
         net = networks["walk" if circle.mode == "walk" else "drive"]
         speed = circle.speed_m_per_min if circle.mode == "walk" else None
         snap = demand.snaps[net.mode]
         nm, pm, groups, limits, minutes, met = compute_circle(
             circle, net, snap, fac_categories, fac_snaps[net.mode], speed_m_per_min=speed, cap_min=cap_min,
-            zone=zone)
+            zone=demand.zone)
         node_minutes[circle.id] = nm
         point_minutes[circle.id] = pm
         point_limits[circle.id] = limits
         weight = demand.weights(circle.population)
-        covered_w, total_w = weighted_share(met, weight, demand.unit, n_units)
-        offnet_w, _ = weighted_share(snap.off_network, weight, demand.unit, n_units)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(total_w > 0, covered_w / total_w, np.nan)
-        status = status_from_share(np.nan_to_num(share, nan=0.0), total_w, offnet_w,
-                                   covered_min=covered_min, uncovered_max=uncovered_max)
-        # missing: the groups that fail for the unit (share below the covered threshold); a unit
-        # can also fail on the combination (each group reaches 90 %, not the same 90 %): then
-        # every group that is short anywhere in the unit is listed
-        group_shares, labels = [], []
-        for req, gm, lim in zip(circle.requirements, groups, limits):
-            g_met = np.nan_to_num(gm, nan=np.inf) <= lim
-            g_cov, g_tot = weighted_share(g_met, weight, demand.unit, n_units)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                group_shares.append(np.where(g_tot > 0, g_cov / g_tot, 1.0))
-            labels.append(_group_label(req, counts))
-        g_shares = np.column_stack(group_shares) if group_shares else np.ones((n_units, 0))
-        failing = g_shares < covered_min
-        combination = ~failing.any(axis=1) & np.isin(status, ("partial", "uncovered"))
-        failing[combination] = g_shares[combination] < 1.0
-        failing[total_w <= 0] = False
-        missing = ["; ".join(labels[g] for g in np.flatnonzero(row)) for row in failing]
+        no_data = no_data_categories(circle, usable[net.mode])
+        covered_w, total_w, offnet_w, share, status = unit_coverage(
+            met, weight, demand.unit, snap.off_network, n_units, no_data=bool(no_data), covered_min=covered_min,
+            uncovered_max=uncovered_max)
         cid = circle.id
-        units_out[f"{cid}_minutes"] = np.round(weighted_median(minutes, weight, demand.unit, n_units), 2)
+        units_out[f"{cid}_minutes"] = np.nan if no_data else np.round(
+            weighted_median(minutes, weight, demand.unit, n_units), 2)
         units_out[f"{cid}_covered_share"] = np.round(share, 4)
         units_out[f"{cid}_status"] = status
-        units_out[f"{cid}_missing"] = missing
+        units_out[f"{cid}_missing"] = _missing_labels(circle, groups, limits, weight, demand, n_units, status,
+                                                      total_w, usable[net.mode], covered_min)
         units_out[f"{cid}_threshold_min"] = thresholds_by_zone(circle, unit_zone)
         units_out[f"{cid}_rule"] = circle.clause
+        _category_minutes(units_out, cid, pm, weight, demand.unit)
         timings[f"{cid}_s"] = time.perf_counter() - started
+        sens_rows += _sensitivity(circle, net, snap, fac_categories, fac_snaps[net.mode], demand, weight,
+                                  units_out, options, bool(no_data))
 
-        # sensitivity to walking speed
-        for s in (walk_speeds if circle.mode == "walk" else ()):
-            *_, met_s = compute_circle(circle, net, snap, fac_categories, fac_snaps[net.mode],
-                                       speed_m_per_min=float(s), cap_min=cap_min, zone=zone)
-            cov_s, tot_s = weighted_share(met_s, weight, demand.unit, n_units)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                units_out[f"{cid}_covered_share_{s:g}mpm"] = np.round(np.where(tot_s > 0, cov_s / tot_s, np.nan), 4)
-            sens_rows.append({"circle": cid, "walk_speed_m_per_min": float(s), "population": tot_s.sum(),
-                              "covered_population": cov_s.sum(),
-                              "covered_share": cov_s.sum() / tot_s.sum() if tot_s.sum() > 0 else np.nan})
-
-        required = sorted({c for r in circle.requirements for c in r.categories})
         base = {
             "circle": cid, "name_zh": circle.name_zh, "name_en": circle.name_en,
-            "threshold_min": circle.describe_threshold() if hasattr(circle, "describe_threshold") else circle.threshold_min,
+            "threshold_min": threshold_text(circle, demand.zone),
             "mode": circle.mode, "population_group": circle.population,
         }
-        on_net = facilities.loc[~facilities[f"{net.mode}_off_network"].astype(bool)]
-        on_counts = on_net.groupby("category")["feature_id"].nunique().to_dict() if len(on_net) else {}
-        # "on the circle's network / in the input": facilities far outside the area do not help
-        facilities_text = "; ".join(f"{c}: {on_counts.get(c, 0)}/{counts.get(c, 0)}" for c in required)
-        no_data = [c for c in required if counts.get(c, 0) == 0]
-        summary_rows.append({
-            **base,
-            "population": float(total_w.sum()), "covered_population": float(covered_w.sum()),
-            "covered_share": float(covered_w.sum() / total_w.sum()) if total_w.sum() > 0 else np.nan,
-            "offnet_population": float(offnet_w.sum()),
-            **{f"units_{s}": int((status == s).sum()) for s in STATUSES},
-            "facilities": facilities_text, "no_data": ", ".join(no_data), "rule": circle.clause,
-        })
-        inside = demand.unit >= 0
-        dist = pd.DataFrame({"district": pd.Series(demand.district[inside], dtype=object).fillna("(none)"),
-                             "zone": pd.Series(demand.zone[inside], dtype=object).fillna("(none)"),
-                             "population": weight[inside], "covered": weight[inside] * met[inside]})
-        unit_district = units_out["district"].fillna("(none)") if "district" in units_out else pd.Series(["(none)"] * n_units)
-        unc_by_d = pd.Series(status == "uncovered").groupby(unit_district.to_numpy()).sum()
-        for (dname, dzone), g in dist.groupby(["district", "zone"], sort=True):
-            pop = float(g["population"].sum())
-            district_rows.append({**base, "district": dname, "zone": dzone, "population": pop,
-                                  "covered_population": float(g["covered"].sum()),
-                                  "covered_share": float(g["covered"].sum() / pop) if pop > 0 else np.nan,
-                                  "units_uncovered": int(unc_by_d.get(dname, 0)),
-                                  "threshold_min": circle.effective_threshold(None if dzone == "(none)" else dzone)})
-        for c in no_data:
-            log.warning("circle %s: no %s facilities in the input; every unit reports it missing (no data)", cid, c)
+        summary_rows.append(_summary_row(base, circle, covered_w, total_w, offnet_w, status, no_data,
+                                         usable[net.mode], counts))
+        district_rows += _district_rows(base, circle, demand, weight, met, status, units_out, bool(no_data))
+        _warn_no_data(cid, no_data, counts, net.mode)
 
-    summary = pd.DataFrame(summary_rows)
-    district_summary = pd.DataFrame(district_rows)
-    sensitivity = pd.DataFrame(sens_rows)
-    data_quality = _data_quality(policy, facilities, counts, units_out, demand, networks, unclassified)
+    data_quality = _data_quality(policy, facilities, counts, units_out, demand, networks, unclassified, area,
+                                 options)
     return CoverageResult(
-        policy=policy, units=units_out, facilities=facilities, summary=summary,
-        district_summary=district_summary, sensitivity=sensitivity, data_quality=data_quality,
+        policy=policy, units=units_out, facilities=facilities, summary=pd.DataFrame(summary_rows),
+        district_summary=pd.DataFrame(district_rows), sensitivity=pd.DataFrame(sens_rows), data_quality=data_quality,
         networks=networks, demand=demand, node_minutes=node_minutes, point_minutes=point_minutes,
-        point_limits=point_limits, districts=districts, assumptions=assumptions, timings=timings,
+        point_limits=point_limits, districts=districts, area=area, assumptions=assumptions, timings=timings,
+        options=options,
     )
 
 
-def _data_quality(policy, facilities, counts, units, demand: Demand, networks, unclassified) -> dict:
+def _facility_status(total: int, inside: int, on_network: int) -> str:
+    if total == 0:
+        return "no data"
+    if on_network == 0:
+        return "all outside area" if inside == 0 else "none on network"
+    return "ok"
+
+
+def _data_quality(policy, facilities, counts, units, demand: Demand, networks, unclassified, area=None,
+                  options: AnalysisOptions | None = None) -> dict:
+    from .inputs import category_modes, facilities_by_source, facility_and_unit_inputs, inside_area
+
+    options = options or AnalysisOptions()
+
     required = sorted({c for circle in policy.circles for r in circle.requirements for c in r.categories})
+    modes = category_modes(policy)
     rows = []
     for c in sorted(set(required) | set(counts)):
         sub = facilities[facilities["category"] == c]
@@ -462,7 +648,11 @@ def _data_quality(policy, facilities, counts, units, demand: Demand, networks, u
             circle.id for circle in policy.circles if any(c in r.categories for r in circle.requirements))}
         for mode in networks:
             row[f"off_{mode}_network"] = int(sub[f"{mode}_off_network"].sum()) if len(sub) else 0
-        row["status"] = "no data" if counts.get(c, 0) == 0 else "ok"
+        mode = modes.get(c, "walk") if modes.get(c, "walk") in networks else "walk"
+        on_net = int((~sub[f"{mode}_off_network"].astype(bool)).sum()) if len(sub) and mode in networks else 0
+        inside = int(inside_area(area, sub.geometry.x.to_numpy(),
+                                 sub.geometry.y.to_numpy()).sum()) if len(sub) else 0
+        row["status"] = _facility_status(int(counts.get(c, 0)), inside, on_net)
         rows.append(row)
     net_rows = [{"mode": mode, "nodes": n.n_nodes, "edges": n.n_edges,
                  "components": n.report.get("components"),
@@ -470,13 +660,24 @@ def _data_quality(policy, facilities, counts, units, demand: Demand, networks, u
                  "share_outside_largest": round(n.report.get("share_outside_largest", 0.0), 4),
                  "source": n.source} for mode, n in networks.items()]
     off = []
+    n_units = len(units)
+    inside_units = demand.unit >= 0
     for mode, snap in demand.snaps.items():
+        # units all of whose people (or, without population data, whose one point) are off the network:
+        # counted from the demand weights, which are 1 per unit without population data
+        off_w = np.bincount(demand.unit[inside_units], weights=(demand.weight_all * snap.off_network)[inside_units],
+                            minlength=n_units)
+        tot_w = np.bincount(demand.unit[inside_units], weights=demand.weight_all[inside_units], minlength=n_units)
         off.append({"network": mode, "demand_points": len(demand), "off_network_points": int(snap.off_network.sum()),
-                    "off_network_population": float((demand.weight_all * snap.off_network).sum()),
-                    "off_network_population_65plus": float((demand.weight_65plus * snap.off_network).sum()),
+                    "off_network_population": float((demand.weight_all * snap.off_network).sum())
+                    if demand.has_population else np.nan,
+                    "off_network_population_65plus": float((demand.weight_65plus * snap.off_network).sum())
+                    if demand.has_population else np.nan,
                     "population_outside_units": float(demand.weight_all[demand.unit < 0].sum()),
-                    "units_all_off_network": int(((units["offnet_population"] >= units["population"]) &
-                                                  (units["population"] > 0)).sum()) if mode == "walk" else None})
+                    "units_all_off_network": int(((off_w >= tot_w) & (tot_w > 0)).sum())})
     unclassified_df = unclassified if unclassified is not None else pd.DataFrame(columns=["name", "label"])
     return {"facilities": pd.DataFrame(rows), "network": pd.DataFrame(net_rows),
-            "off_network": pd.DataFrame(off), "unclassified": pd.DataFrame(unclassified_df)}
+            "off_network": pd.DataFrame(off), "unclassified": pd.DataFrame(unclassified_df),
+            "inputs": facility_and_unit_inputs(policy, facilities, units, demand, networks, area, options),
+            "inputs_by_source": facilities_by_source(facilities, area, options,
+                                                     getattr(networks.get("walk"), "crs", None))}

@@ -16,7 +16,6 @@ from typing import Sequence
 
 import numpy as np
 
-from . import settings
 from .errors import InputError
 
 __all__ = ["score_dask"]
@@ -49,7 +48,7 @@ def score_dask(
     n_chunks: int | None = None,
     circles: Sequence[str] | str | None = None,
     horizon_min: float | None = None,
-    max_snap_m: float = settings.MAX_SNAP_M,
+    max_snap_m: float | None = None,
     n_workers: int = 2,
     processes: bool = False,
     progress: bool = False,

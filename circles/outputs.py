@@ -26,6 +26,11 @@ _ZH = {
     "units_covered": "覆盖单元数", "units_partial": "部分覆盖单元数", "units_uncovered": "未覆盖单元数",
     "units_empty": "无人口单元数", "units_off_network": "路网外单元数",
     "minutes": "时间(分钟)", "missing": "缺少类别",
+    "units_no_data": "无数据单元数",
+    # data quality: inputs against the study area (dq_inputs, dq_inputs_by_source)
+    "input": "输入", "source": "来源", "total": "总数", "inside": "研究区内", "outside": "研究区外",
+    "off_network": "区内但离路网过远", "nearest_outside_m": "区外最近距离(米)",
+    "nearest_network_m": "距路网最近(米)", "likely_cause": "可能原因",
 }
 
 

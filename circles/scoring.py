@@ -378,7 +378,7 @@ def generate_candidates(
     *,
     categories: Sequence[str] | None = None,
     spacing_m: float = 250.0,
-    statuses: Sequence[str] = ("uncovered", "partial"),
+    statuses: Sequence[str] = ("uncovered", "partial", "no_data"),
     largest_component: bool = True,
 ):
     """Candidate sites on network nodes where coverage is lacking.
@@ -398,7 +398,8 @@ def generate_candidates(
     spacing_m : float, default 250
         Grid square size for thinning, metres.
     statuses : sequence of str
-        Unit statuses that ask for a new facility.
+        Unit statuses that ask for a new facility (``no_data``: the circle has
+        no usable facility of some category yet).
     largest_component : bool, default True
         Only nodes of the network's largest component (weak for walking,
         strong for driving: a station must be able to drive out and back).
@@ -593,10 +594,8 @@ def _candidate_districts(result, lon, lat) -> np.ndarray:
     return np.array([v if isinstance(v, str) else None for v in vals], dtype=object)
 
 
-def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=settings.MAX_SNAP_M,
-             cap_min=settings.MINUTES_CAP, chunk_size=CHUNK_SIZE) -> _Prepared:
-    import shapely
-
+def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=None,
+             cap_min=None, chunk_size=CHUNK_SIZE) -> _Prepared:
     cands = _check_candidates(candidates)
     policy = result.policy
     wanted = list(policy.circles)
@@ -616,9 +615,15 @@ def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=s
 
     lon = cands.geometry.x.to_numpy(float)
     lat = cands.geometry.y.to_numpy(float)
-    outside = np.zeros(len(cands), dtype=bool)
-    if result.area is not None and len(cands):
-        outside = ~shapely.intersects_xy(result.area, lon, lat)
+    # the same test as the analysis' inputs table (circles.inputs), with the analysis' own snap limit
+    from .inputs import inside_area
+
+    options = getattr(result, "options", None)
+    if max_snap_m is None:
+        max_snap_m = options.max_snap_m if options is not None else settings.MAX_SNAP_M
+    if cap_min is None:
+        cap_min = options.cap_min if options is not None else settings.MINUTES_CAP
+    outside = ~inside_area(result.area, lon, lat) if len(cands) else np.zeros(0, dtype=bool)
     cand_district = _candidate_districts(result, lon, lat)
     districts = sorted({d if d is not None else "(none)" for d in result.demand.district}) or ["(none)"]
 
@@ -836,7 +841,7 @@ def score(
     *,
     circles: Sequence[str] | str | None = None,
     horizon_min: float | None = None,
-    max_snap_m: float = settings.MAX_SNAP_M,
+    max_snap_m: float | None = None,
     n_threads: int = 1,
     chunk_size: int = CHUNK_SIZE,
     progress: bool = False,
@@ -859,9 +864,10 @@ def score(
         the emergency circle), at most the 60-minute cap.  Newly covered
         population never depends on it (as long as it is at least the
         limits); ``improved_population`` counts improvements within it.
-    max_snap_m : float, default 300
+    max_snap_m : float, optional
         Candidates further than this from the circle's network are flagged
-        ``off_network`` and score zero.
+        ``off_network`` and score zero (default: the analysis' own,
+        ``result.options.max_snap_m``).
     n_threads : int, default 1
         Threads scoring chunks in parallel (the kernels release the GIL).
     chunk_size : int, default 512
@@ -960,7 +966,7 @@ def select_sites(
     capacity_column: str | None = None,
     compare_exact: bool | None = None,
     time_limit_s: float = 60.0,
-    max_snap_m: float = settings.MAX_SNAP_M,
+    max_snap_m: float | None = None,
     rule: str = "gain",
 ) -> SiteSelection:
     """Choose up to ``k`` candidate sites maximising the population newly covered for ``circle``.
@@ -1114,24 +1120,37 @@ def select_sites(
 # =========================================================================== #
 
 
-def coverage_with_sites(result, sites, *, circle: str, max_snap_m: float = settings.MAX_SNAP_M,
-                        cap_min: float = settings.MINUTES_CAP):
+def coverage_with_sites(result, sites, *, circle: str, max_snap_m: float | None = None,
+                        cap_min: float | None = None):
     """Units' coverage of ``circle`` with ``sites`` added to the existing facilities.
+
+    The analysis' own options (``result.options``: status thresholds, maximum
+    snap distance, horizon) apply, so adding no site changes nothing; a
+    circle that had no data becomes measurable once a site of its missing
+    category is added (and stays ``no_data`` otherwise).
 
     Parameters
     ----------
     sites : DataFrame
         ``category, lon, lat`` per site (a :attr:`SiteSelection.table`, or
         rows of a score table), or a GeoDataFrame with ``category``.
+    max_snap_m, cap_min : float, optional
+        Override the analysis' values (default: ``result.options``).
 
     Returns
     -------
     geopandas.GeoDataFrame
         ``result.units`` (EPSG:4326) with ``<circle>_covered_share_after`` and
-        ``<circle>_status_after``, and ``.attrs["covered_population_after"]``.
+        ``<circle>_status_after``, and ``.attrs["covered_population_after"]``
+        (NaN while the circle has no data).
     """
     import geopandas as gpd
 
+    from .coverage import AnalysisOptions, no_data_categories, unit_coverage, usable_counts
+
+    options = getattr(result, "options", None) or AnalysisOptions()
+    max_snap_m = options.max_snap_m if max_snap_m is None else float(max_snap_m)
+    cap_min = options.cap_min if cap_min is None else float(cap_min)
     circ = result.circle(circle)
     if isinstance(sites, gpd.GeoDataFrame):
         geom = sites.to_crs("EPSG:4326").geometry
@@ -1146,21 +1165,20 @@ def coverage_with_sites(result, sites, *, circle: str, max_snap_m: float = setti
     demand = result.demand
     net = result.networks["walk" if circ.mode == "walk" else "drive"]
     speed = circ.speed_m_per_min if circ.mode == "walk" else None
+    fac_snap = snap_facilities(fac, net, max_snap_m)
     *_, met = compute_circle(circ, net, demand.snaps[net.mode], fac["category"].to_numpy(object),
-                             snap_facilities(fac, net, max_snap_m), speed_m_per_min=speed,
-                             cap_min=cap_min, zone=demand.zone)
+                             fac_snap, speed_m_per_min=speed, cap_min=cap_min, zone=demand.zone)
+    fac[f"{net.mode}_off_network"] = fac_snap.off_network
+    no_data = bool(no_data_categories(circ, usable_counts(fac, net.mode)))
     weight = demand.weights(circ.population)
     n_units = len(result.units)
-    cov, tot = weighted_share(met, weight, demand.unit, n_units)
-    offnet, _ = weighted_share(demand.snaps[net.mode].off_network, weight, demand.unit, n_units)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(tot > 0, cov / tot, np.nan)
-    status = status_from_share(np.nan_to_num(share, nan=0.0), tot, offnet,
-                               covered_min=settings.COVERED_SHARE_MIN, uncovered_max=settings.UNCOVERED_SHARE_MAX)
+    cov, _, _, share, status = unit_coverage(
+        met, weight, demand.unit, demand.snaps[net.mode].off_network, n_units, no_data=no_data,
+        covered_min=options.covered_min, uncovered_max=options.uncovered_max)
     units = result.units.to_crs("EPSG:4326").copy()
     units[f"{circle}_covered_share_after"] = np.round(share, 4)
     units[f"{circle}_status_after"] = status
-    units.attrs["covered_population_after"] = float(cov.sum())
+    units.attrs["covered_population_after"] = np.nan if no_data else float(cov.sum())
     return units
 
 

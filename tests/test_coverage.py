@@ -98,11 +98,15 @@ def test_category_with_no_facilities_is_no_data_not_a_crash(tmp_path, street, ca
     r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15),
                 facilities=_facility(0, 20, category="pharmacy"), units=units, osm_facilities=False)
     assert r.units.iloc[0]["shop_missing"] == "grocery (no data)"
-    assert r.units.iloc[0]["shop_status"] == "uncovered"
-    assert r.summary.iloc[0]["no_data"] == "grocery"
+    # contract 1: no data is not "uncovered" and not 0 %
+    assert r.units.iloc[0]["shop_status"] == "no_data"
+    assert np.isnan(r.units.iloc[0]["shop_covered_share"]) and np.isnan(r.units.iloc[0]["shop_minutes"])
+    s = r.summary.iloc[0]
+    assert s["no_data"] == "grocery" and s["status"] == "no_data" and s["units_no_data"] == 1
+    assert np.isnan(s["covered_share"]) and np.isnan(s["covered_population"]) and s["population"] == 100
     dq = r.data_quality["facilities"].set_index("category")
     assert dq.loc["grocery", "status"] == "no data" and dq.loc["pharmacy", "status"] == "ok"
-    assert "no grocery facilities" in caplog.text
+    assert "grocery: no facilities in the input" in caplog.text
 
 
 def test_off_network_unit_is_counted_not_dropped(tmp_path, street):
@@ -226,7 +230,8 @@ def test_all_five_circles_on_optics_valley(wuhan_dir):
     for cid in ids:
         for suffix in ("minutes", "covered_share", "status", "missing"):
             assert f"{cid}_{suffix}" in r.units.columns
-        assert set(r.units[f"{cid}_status"]) <= {"covered", "partial", "uncovered", "empty", "off_network"}
+        assert set(r.units[f"{cid}_status"]) <= {"covered", "partial", "uncovered", "empty", "off_network",
+                                                  "no_data"}
     # No one is lost: the units hold every person of the raster inside the area.
     from circles.population import raster_total_in_area
 
@@ -240,6 +245,8 @@ def test_all_five_circles_on_optics_valley(wuhan_dir):
     assert s.loc["emergency_medical", "no_data"] == "ambulance_station"
     assert s.loc["elderly_care_15", "no_data"] == "elderly_care"
     assert (r.units.loc[r.units["population"] > 0, "emergency_medical_missing"] == "ambulance_station (no data)").all()
+    assert (s.loc[["emergency_medical", "elderly_care_15"], "status"] == "no_data").all()
+    assert s.loc[["emergency_medical", "elderly_care_15"], "covered_share"].isna().all()
     # Parks exist (OSM): the public activity circle is partly met, and walking faster never lowers coverage.
     assert 0 < s.loc["public_activity_10", "covered_share"] < 1
     sens = r.sensitivity[r.sensitivity["circle"] == "public_activity_10"].sort_values("walk_speed_m_per_min")
@@ -321,5 +328,74 @@ def test_osm_xml_and_pbf_give_the_same_answer(wuhan_dir):
                for name in ("guanggu.osm", "guanggu.osm.pbf")]
     a, b = (r.summary.set_index("circle") for r in results)
     assert a["facilities"].equals(b["facilities"])
-    assert np.allclose(a["covered_population"], b["covered_population"])
+    assert np.allclose(a["covered_population"], b["covered_population"], equal_nan=True)
+    assert a["status"].equals(b["status"])
     assert sorted(results[0].facilities["feature_id"]) == sorted(results[1].facilities["feature_id"])
+
+
+# --------------------------------------------------------------------------- issue #9 item 15
+
+
+def _two_group_result(tmp_path, street, **options):
+    """The 84 % unit of test_partial_on_the_combination, through compute_coverage with ``options``."""
+    from circles.coverage import Demand, compute_coverage
+
+    fac = pd.concat([_facility(0, 0, "grocery"), _facility(1000, 0, "pharmacy")], ignore_index=True)
+    fac["facility_id"] = ["g", "p"]
+    fac["feature_id"] = fac["facility_id"]
+    pts = [lonlat(x, 0) for x in (100, 900, 500)]
+    unit = _points([(500, 0)], unit_id=["u"], name=[""], population=[100.0], population_65plus=[0.0])
+    demand = Demand(lon=np.array([p[0] for p in pts]), lat=np.array([p[1] for p in pts]),
+                    weight_all=np.array([8.0, 8.0, 84.0]), weight_65plus=np.zeros(3), unit=np.zeros(3, int),
+                    district=np.array([None] * 3, dtype=object), zone=np.array([None] * 3, dtype=object),
+                    has_population=True)
+    return compute_coverage(_pack(tmp_path, TWO_GROUPS), {"walk": street}, fac, unit, demand, **options)
+
+
+def test_coverage_with_sites_keeps_the_analysis_thresholds(tmp_path, street):
+    # 84 % covered: "covered" when covered_min=0.8.  Adding no site must change nothing
+    # (the old code re-defaulted to 0.9 and flipped it to "partial").
+    from circles.scoring import coverage_with_sites
+
+    r = _two_group_result(tmp_path, street, covered_min=0.8, uncovered_max=0.05)
+    assert r.units.iloc[0]["daily_status"] == "covered"
+    no_sites = pd.DataFrame({"category": [], "lon": [], "lat": []})
+    after = coverage_with_sites(r, no_sites, circle="daily")
+    assert after.iloc[0]["daily_status_after"] == "covered"
+    assert after.attrs["covered_population_after"] == pytest.approx(84.0)
+    assert r.options.covered_min == 0.8 and r.options.uncovered_max == 0.05
+
+
+def test_coverage_with_sites_keeps_the_analysis_snap_limit(tmp_path, street):
+    # A grocery 400 m from the street is on the network with max_snap_m=500 (walk 400 m + the
+    # street) and off it with the default 300: coverage after adding no site must not lose it.
+    from circles.scoring import coverage_with_sites
+
+    units = _points([(0, 30)], unit_id=["u1"], population=[100.0])
+    r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15), facilities=_facility(0, 400),
+                units=units, osm_facilities=False, max_snap_m=500)
+    assert r.units.iloc[0]["shop_status"] == "covered"  # 400 + 30 m = 7.2 min
+    after = coverage_with_sites(r, pd.DataFrame({"category": [], "lon": [], "lat": []}), circle="shop")
+    assert after.iloc[0]["shop_status_after"] == "covered"
+    assert r.options.max_snap_m == 500
+
+
+def test_off_network_units_are_counted_without_population(tmp_path, street):
+    # no population column: u2, 2 km from the street, is still counted as off the network
+    units = _points([(400, 30), (400, 2000)], unit_id=["u1", "u2"])
+    r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15), facilities=_facility(0, 20),
+                units=units, osm_facilities=False)
+    assert r.units["shop_status"].tolist() == ["covered", "off_network"]
+    off = r.data_quality["off_network"].set_index("network")
+    assert off.loc["walk", "units_all_off_network"] == 1
+    assert off.loc["walk", "off_network_points"] == 1
+
+
+def test_default_zone_is_mentioned_only_without_zones(tmp_path):
+    from circles.coverage import threshold_text
+
+    ems = load_policy("wuhan-2022").circle("emergency_medical")
+    assert threshold_text(ems, np.array([None, None], dtype=object)).endswith("(default central: no zones given)")
+    assert "default" not in threshold_text(ems, np.array(["central", "new_urban"], dtype=object))
+    assert "outside the districts" in threshold_text(ems, np.array(["central", None], dtype=object))
+    assert threshold_text(load_policy("wuhan-2022").circle("life_15"), np.array([None])) == "15 min"
