@@ -160,7 +160,7 @@ def find_column(
     lower: dict[str, str] = {}
     for c in columns:
         lower.setdefault(c.strip().lower(), c)
-    shown = ", ".join(repr(c) for c in columns if c != "geometry")
+    shown = ", ".join(c for c in columns if c != "geometry")
     if given is not None:
         if given in columns:
             return given
