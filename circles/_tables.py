@@ -357,6 +357,25 @@ def _decode(path: Path) -> tuple[str, str]:
                      f"({'; '.join(problems)}); save the file as CSV UTF-8")
 
 
+def _check_ragged(path: Path, text: str, delimiter: str) -> None:
+    """Rows with more (non-empty) fields than the header: pandas would shift or cut them."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        width = len(next(reader))
+        bad = [reader.line_num for row in reader if len(row) > width and any(v.strip() for v in row[width:])]
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable table near line {reader.line_num} ({exc}); check the "
+                         "quoting (a text cell with a comma or a line break must be in double quotes)") from None
+    if bad:
+        sep = "tab" if delimiter == "\t" else "comma"
+        raise InputError(f"{path}: {len(bad)} row(s) have more fields than the header's {width} (lines "
+                         f"{', '.join(map(str, bad[:10]))}); not a readable {sep}-separated table as it is — "
+                         "add the missing header names, or put text containing commas in double quotes")
+
+
 def _read_text(path: Path) -> pd.DataFrame:
     import io
 
@@ -368,8 +387,9 @@ def _read_text(path: Path) -> pd.DataFrame:
     delimiter = "\t" if ext == ".tsv" or ("\t" in header and "," not in header) else ","
     if delimiter == "\t" and ext != ".tsv":
         log.info("%s: header has tabs and no commas; read as tab-separated", path)
+    _check_ragged(path, text, delimiter)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, index_col=False,
                             na_values=[""], skipinitialspace=True, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise NoDataError(f"{path}: the file is empty; expected a header row and one row per line") from None
@@ -381,7 +401,10 @@ def _read_text(path: Path) -> pd.DataFrame:
     if frame.shape[1] == 1 and ";" in str(frame.columns[0]):
         raise InputError(f"{path}: looks semicolon-separated (header {str(frame.columns[0])!r}); save it "
                          "comma-separated (Excel: CSV UTF-8) or tab-separated as .tsv")
-    frame.attrs.update(encoding=encoding, delimiter=delimiter)
+    import csv
+
+    names = next(csv.reader([header], delimiter=delimiter), [])
+    frame.attrs.update(encoding=encoding, delimiter=delimiter, header=[str(n).strip().lstrip("\ufeff") for n in names])
     return frame
 
 
@@ -423,13 +446,15 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     if raw.empty:
         raise NoDataError(f"{path}: sheet {chosen!r} is empty; expected a header row and one row per line")
     first = int(raw.index[0])  # rows above the header that are empty are skipped
+    header_row = list(raw.loc[first].to_numpy())
     raw = pd.read_excel(path, sheet_name=chosen, dtype=object, engine="openpyxl", header=first)
     header = [(_cell_text(c) if not str(c).startswith("Unnamed:") else str(c)) for c in raw.columns]
     header = [str(h) if isinstance(h, str) else f"Unnamed: {i}" for i, h in enumerate(header)]
     frame = pd.DataFrame({i: raw.iloc[:, i].map(_cell_text) for i in range(raw.shape[1])})
     frame.columns = pd.Index(header)
     frame = frame.astype(object)
-    frame.attrs.update(sheet=chosen, first_data_row=first + 2)
+    frame.attrs.update(sheet=chosen, first_data_row=first + 2,
+                       header=[str(_cell_text(v)).strip() for v in header_row if _cell_text(v) is not np.nan])
     log.info("%s: read sheet %r", path, chosen)
     return frame
 
@@ -448,7 +473,8 @@ def _tidy(frame: pd.DataFrame, path: Path, *, what: str) -> pd.DataFrame:
         n_trailing += 1
     if n_trailing:
         frame = frame.iloc[: len(frame) - n_trailing]
-    dup = pd.Index(frame.columns)[pd.Index(frame.columns).duplicated()]
+    given = pd.Index([h for h in attrs.pop("header", list(frame.columns)) if h])
+    dup = given[given.duplicated()]
     if len(dup):
         raise InputError(f"{path}: the header names column(s) {', '.join(map(repr, dup.unique()))} more than "
                          "once; give every column its own name")
