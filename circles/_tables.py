@@ -198,15 +198,19 @@ def text_values(values: Any, n: int | None = None) -> list[str]:
 
 def numbers(values: Any) -> np.ndarray:
     """Cells as floats (NaN when empty or not a number); accepts ``"1,234"`` and full-width digits."""
-    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values.astype(object)
-    text = s.map(lambda v: v if not isinstance(v, str) else
-                 v.strip().translate(_FULLWIDTH).replace(",", "") if _THOUSANDS.match(v.strip().translate(_FULLWIDTH))
-                 else v.strip().translate(_FULLWIDTH))
-    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    series = values.astype(object) if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    return pd.to_numeric(series.map(_number_text), errors="coerce").to_numpy(dtype=np.float64)
 
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+def _number_text(v: Any) -> Any:
+    if not isinstance(v, str):
+        return v
+    text = v.strip().translate(_FULLWIDTH)
+    return text.replace(",", "") if _THOUSANDS.match(text) else text
 
 
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")

@@ -35,8 +35,8 @@ import shapely
 
 from . import _tables
 from .classify import CATEGORIES, Match, match_label, match_name, match_tags
-from .coords import check_lonlat, normalize_crs, to_wgs84
-from .errors import InputError, InputFileNotFoundError, NoDataError
+from .coords import check_lonlat, to_wgs84
+from .errors import InputError, InputFileNotFoundError
 
 # The reading itself lives in circles._tables (shared with candidates and units);
 # these names stay importable from here.
