@@ -17,8 +17,10 @@ the columns they need with :func:`numbers`.  Trailing fully-empty rows and
 unnamed fully-empty columns are dropped and counted in ``frame.attrs``
 (``dropped_empty_rows``, ``dropped_empty_columns``), with ``source``,
 ``encoding``, ``sheet``, ``delimiter`` and ``kind`` (``"table"`` or
-``"geometry"``).  Row ``i`` of a table is row ``i + 2`` of the file (the
-header is row 1): use :func:`file_rows` in messages.
+``"geometry"``), and ``first_data_row``: position ``i`` of a table is row
+``i + first_data_row`` of the file or sheet (the header is usually row 1;
+an Excel table may start lower) — :func:`file_rows` converts.  The readers
+of facilities and candidates number *data* rows from 1 in their messages.
 
 Every failure is one :class:`~circles.errors.InputError` naming the file and
 what to do.

@@ -304,3 +304,22 @@ def test_generated_candidates_get_gcj02_columns_when_the_run_is_gcj02(wuhan_dir)
     assert {"lon_bd09", "lat_bd09"} <= set(bd.columns) and "lon_gcj02" not in bd.columns
     plain = analyze(wuhan_dir / "guanggu.osm")  # OSM facilities only: WGS84, no converted columns
     assert "lon_gcj02" not in generate_candidates(plain, categories=["elderly_care"], spacing_m=400).columns
+
+
+def test_facilities_from_a_shapefile_keep_ids_and_gcj02_numbers(tmp_path):
+    import geopandas as gpd
+
+    glon, glat = np.array([114.275742, 114.2705]), np.array([30.58349, 30.5905])
+    gdf = gpd.GeoDataFrame({"编号": ["0012", "0013"], "名称": ["协和医院", "中山公园"], "类别": ["医院", "公园"]},
+                           geometry=gpd.points_from_xy(glon, glat), crs="EPSG:4326")
+    path = tmp_path / "设施.shp"
+    gdf.to_file(path, encoding="utf-8")
+    fs = read_facility_file(path, crs="gcj02")  # Amap numbers in a file labelled EPSG:4326
+    f = fs.facilities
+    assert f["facility_id"].tolist() == ["0012", "0013"] and f["name"].tolist() == ["协和医院", "中山公园"]
+    assert f["category"].tolist() == ["primary_care", "public_space"]
+    assert np.array_equal(f["lon_gcj02"].to_numpy(), glon) and np.array_equal(f["lat_gcj02"].to_numpy(), glat)
+    assert np.allclose(f["lon"], gcj02_to_wgs84(glon, glat)[0], rtol=0, atol=1e-12)
+    (tmp_path / "设施.shx").unlink()
+    with pytest.raises(InputError, match=r"设施\.shp: could not read it.*needs its \.shx and \.dbf"):
+        read_facility_file(path, crs="gcj02")
