@@ -292,7 +292,7 @@ def _find_column(frame: pd.DataFrame, given: str | None, candidates, *, what: st
                  source: str, problems: list[str]) -> str | None:
     try:
         return _tables.find_column(frame, given, candidates, what=what, option=parameter, source=source,
-                                   required=True)
+                                   required=True, loose=True)
     except InputError as exc:
         problems.append(str(exc).removeprefix(f"{source}: "))
         return None

@@ -90,6 +90,40 @@ def _padded(frame: pd.DataFrame) -> pd.DataFrame:
     return out.map(lambda v: f" {v} ")
 
 
+def _bracketed(frame: pd.DataFrame) -> pd.DataFrame:
+    return _chinese(frame).rename(columns={"经度": "经度(GCJ02)", "纬度": "纬度（高德）"})
+
+
+def _location(frame: pd.DataFrame) -> pd.DataFrame:
+    """Amap's one-column "lon,lat" location instead of two columns."""
+    out = frame.drop(columns=["lon", "lat"])
+    out.insert(2, "location", frame["lon"] + "," + frame["lat"])
+    return out
+
+
+def _with_title(frame: pd.DataFrame, path: Path, *, encoding="utf-8") -> Path:
+    """A title line (one filled cell) and an empty line above the header, as bureaus print lists."""
+    body = frame.to_csv(index=False)
+    path.write_bytes(("武汉市设施名录（2024年）" + "," * (frame.shape[1] - 1) + "\n\n" + body).encode(encoding))
+    return path
+
+
+def _xlsx_with_title(frame: pd.DataFrame, path: Path) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "名录"
+    ws.append(["武汉市设施名录（2024年）"])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=frame.shape[1])
+    ws.append([])
+    ws.append(list(frame.columns))
+    for row in _numbers(frame).itertuples(index=False):
+        ws.append(list(row))
+    wb.save(path)
+    return path
+
+
 # Each case: (name, builder(frame, tmp_path) -> (path, extra kwargs)).  The frame has the input's
 # columns as text (places or communities), the builder reshapes and writes it.
 CASES = {
@@ -109,8 +143,17 @@ CASES = {
     "xlsx_sheet_by_position": lambda f, d: (_xlsx({"a": pd.DataFrame({"x": [1]}), "b": _numbers(f)}, d / "t.xlsx"),
                                             {"sheet": 1}),
     "xlsx_numbers_stored_as_text": lambda f, d: (_xlsx({"s": f}, d / "t.xlsx"), {}),
+    "csv_title_row_above_header_gbk": lambda f, d: (_with_title(f, d / "t.csv", encoding="gbk"), {}),
+    "xlsx_merged_title_row_above_header": lambda f, d: (_xlsx_with_title(f, d / "t.xlsx"), {}),
+    "bracketed_coordinate_headers": lambda f, d: (_csv(_bracketed(f), d / "t.csv"), {}),
     "xlsx_table_not_at_a1_chinese_headers": lambda f, d: (_xlsx({"s": _numbers(_chinese(f))}, d / "t.xlsx",
                                                                 startrow=2, startcol=1), {}),
+}
+
+
+#: Cases for points with lon/lat in two columns only (facilities and candidates, not units).
+FACILITY_ONLY = {
+    "amap_location_column": lambda f, d: (_csv(_location(f), d / "t.csv"), {}),
 }
 
 
@@ -120,9 +163,9 @@ def _expected_lonlat(lon_text, lat_text):
     return lon_in, lat_in, *gcj02_to_wgs84(lon_in, lat_in)
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", [*CASES, *FACILITY_ONLY])
 def test_awkward_facility_files(case, places, tmp_path):
-    path, extra = CASES[case](places, tmp_path)
+    path, extra = {**CASES, **FACILITY_ONLY}[case](places, tmp_path)
     fs = read_facility_file(path, crs="gcj02", **extra)
     f = fs.facilities
     assert len(fs.unclassified) == 0 and fs.n_input == len(places)
@@ -139,13 +182,14 @@ def test_awkward_facility_files(case, places, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["gbk_csv", "tsv", "xlsx_named_sheet", "xlsx_numbers_stored_as_text",
-                                  "trailing_empty_rows", "chinese_headers_gbk"])
+                                  "trailing_empty_rows", "chinese_headers_gbk", "xlsx_merged_title_row_above_header",
+                                  "amap_location_column"])
 def test_awkward_candidate_files(case, places, tmp_path):
     frame = places.rename(columns={"id": "candidate_id"})
     frame.insert(1, "capacity", [f"{1000 + 10 * i:,}" for i in range(len(frame))])  # "1,000" … (thousands)
     if case == "chinese_headers_gbk":
         frame = frame.rename(columns={"candidate_id": "候选编号", "capacity": "容量"})
-    path, extra = CASES[case](frame, tmp_path)
+    path, extra = {**CASES, **FACILITY_ONLY}[case](frame, tmp_path)
     cands = load_candidates(path, crs="gcj02", **extra)
     assert cands["candidate_id"].tolist() == places["id"].tolist()
     assert cands["category"].tolist() == [LABELS[c] for c in places["category"]]
@@ -158,7 +202,8 @@ def test_awkward_candidate_files(case, places, tmp_path):
 
 @pytest.mark.parametrize("case", ["utf8_bom_csv", "gbk_csv", "tsv", "xlsx_first_sheet", "xlsx_named_sheet",
                                   "xlsx_numbers_stored_as_text", "extra_blank_columns", "trailing_empty_rows",
-                                  "chinese_headers_gbk"])
+                                  "chinese_headers_gbk", "csv_title_row_above_header_gbk",
+                                  "xlsx_merged_title_row_above_header", "bracketed_coordinate_headers"])
 def test_awkward_unit_files(case, communities, tmp_path):
     path, extra = CASES[case](communities, tmp_path)
     if "sheet" in extra:  # load_units reads the first sheet; put the data there
@@ -173,4 +218,4 @@ def test_awkward_unit_files(case, communities, tmp_path):
 
 
 def test_the_catalogue_is_large_enough():
-    assert len(CASES) >= 12
+    assert len(CASES) + len(FACILITY_ONLY) >= 12

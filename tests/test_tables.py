@@ -148,6 +148,12 @@ BAD = [
     ("dupcand.xlsx", "XLSX_DUP_CAND", "candidates", {}, InputError,
      r"dupcand\.xlsx: id column 'candidate_id' has duplicate values: row 1 \('S-001'\), row 3 \('S-001'\)"),
     ("pois.dbf", b"x", "facilities", {}, InputError, r"pois\.dbf: unsupported file type '\.dbf'"),
+    ("broken_utf8.csv", (HEADER + ROWS * 10).encode()[:-40] + b"\xe5" + b"\n" + (ROWS * 5).encode(), "facilities", {},
+     InputError, r"broken_utf8\.csv: UTF-8 text with 1 invalid byte\(s\) \(first at byte \d+, line 21\)"),
+    ("location.csv", "name,location,category\nA,\"114.3,30.6\",医院\nB,114.3,医院\n".encode(), "candidates", {},
+     InputError, r"location\.csv: column 'location' should hold 'lon,lat' pairs.*1 row\(s\) do not \(rows 2\)"),
+    ("two_lons.csv", b"lon_a,lon_b,lat,category\n1,2,30,x\n", "facilities", {}, InputError,
+     r"two_lons\.csv: no longitude column found; the columns are: lon_a, lon_b, lat"),
     ("missing.xlsx", None, "candidates", {}, InputFileNotFoundError, r"missing\.xlsx.*does not exist"),
 ]
 
@@ -323,3 +329,21 @@ def test_facilities_from_a_shapefile_keep_ids_and_gcj02_numbers(tmp_path):
     (tmp_path / "设施.shx").unlink()
     with pytest.raises(InputError, match=r"设施\.shp: could not read it.*needs its \.shx and \.dbf"):
         read_facility_file(path, crs="gcj02")
+
+
+def test_title_rows_above_the_header_are_skipped_and_counted(tmp_path):
+    path = _write(tmp_path, "武汉市养老机构名录,,,,\n,,,,\n" + HEADER + ROWS, encoding="gbk")
+    frame = _tables.read_table(path)
+    assert list(frame.columns) == ["id", "name", "lon", "lat", "category"] and frame["id"].tolist() == ["0012", "0013"]
+    assert frame.attrs["title_rows"] == 1 and frame.attrs["first_data_row"] == 4
+    assert _tables.file_rows(frame, [0, 1]) == [4, 5]
+
+
+def test_loose_coordinate_names():
+    cols = ["名称", "经度(GCJ02)", "纬度（高德）", "long_name"]
+    find = _tables.find_column
+    assert find(cols, None, _tables.LON_COLUMNS, what="lon", option="o", source="s", loose=True) == "经度(GCJ02)"
+    assert find(cols, None, _tables.LAT_COLUMNS, what="lat", option="o", source="s", loose=True) == "纬度（高德）"
+    assert find(cols, None, _tables.LON_COLUMNS, what="lon", option="o", source="s") is None  # only when asked
+    assert find(["long_name", "lon_a", "lon_b"], None, _tables.LON_COLUMNS, what="lon", option="o", source="s",
+                loose=True) is None  # "long_name" is no longitude; two lon_* are ambiguous
