@@ -212,13 +212,8 @@ def text_values(values: Any, n: int | None = None) -> list[str]:
     """Cells as stripped text, ``""`` for empty/NaN (``n`` empty strings when ``values`` is None)."""
     if values is None:
         return [""] * int(n or 0)
-    out = []
-    for v in values:
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            out.append("")
-        else:
-            out.append(str(v).strip())
-    return out
+    series = pd.Series(list(values), dtype=object)
+    return series.where(series.notna(), "").astype(str).str.strip().tolist()
 
 
 def numbers(values: Any) -> np.ndarray:
@@ -438,7 +433,10 @@ def _frame_from_rows(path: Path, rows: list[list[Any]], *, word: str = "line") -
         raise InputError(f"{path}: the header names column(s) {', '.join(map(repr, dup.unique()))} more than "
                          "once; give every column its own name")
     columns = [n or f"Unnamed: {i}" for i, n in enumerate(names)]
-    cells = [[_cell_text(v) for v in (list(r[:width]) + [None] * (width - len(r)))] for r in body]
+    if word == "line":  # text: cells are strings already (blanks become NaN in _tidy)
+        cells = [r[:width] if len(r) >= width else r + [""] * (width - len(r)) for r in body]
+    else:
+        cells = [[_cell_text(v) for v in (list(r[:width]) + [None] * (width - len(r)))] for r in body]
     frame = pd.DataFrame(cells, columns=columns, dtype=object) if cells else pd.DataFrame(columns=columns, dtype=object)
     frame.attrs.update(first_data_row=h + 2, title_rows=sum(1 for r in rows[:h] if any(not _blank(v) for v in r)))
     if frame.attrs["title_rows"]:
@@ -527,7 +525,12 @@ def _tidy(frame: pd.DataFrame, path: Path, *, what: str) -> pd.DataFrame:
     frame = frame.copy()
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     for c in frame.columns:
-        frame[c] = frame[c].map(lambda v: (v.strip() or np.nan) if isinstance(v, str) else v)
+        col = frame[c].astype(object)
+        text = col.map(type).eq(str)
+        if text.any():
+            col = col.where(~text, col.where(text).astype(object).str.strip())
+            col = col.where(~(text & col.eq("")), np.nan)
+        frame[c] = col.astype(object)
     blank_cols = [c for c in frame.columns if c.startswith("Unnamed:") and frame[c].isna().all()]
     frame = frame.drop(columns=blank_cols)
     empty = frame.isna().all(axis=1).to_numpy()

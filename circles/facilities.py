@@ -363,7 +363,9 @@ def _classify_points(
     if category is not None:
         matches = [[Match(category, "category=")] for _ in range(n)]
     else:
-        matches = [match_label(label) for label in labels]
+        known: dict[str, list[Match]] = {}  # labels repeat: classify each once
+        matches = [list(known[label]) if label in known else list(known.setdefault(label, match_label(label)))
+                   for label in labels]
         if name_hints:
             used = 0
             for i, ms in enumerate(matches):
