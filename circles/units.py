@@ -540,7 +540,8 @@ def load_units(
     )
     _unit_kind(units, source=source)
     units.attrs.update({"source": source, "dropped_rows": dropped if drop_missing else 0,
-                        "repaired_geometries": repaired})
+                        "repaired_geometries": repaired,
+                        "empty_rows_ignored": int(frame.attrs.get("dropped_empty_rows", 0))})
     log.info("%s: %d units loaded", source, len(units))
     return units
 

@@ -212,6 +212,7 @@ def test_awkward_unit_files(case, communities, tmp_path):
     assert units["unit_id"].tolist() == communities["code"].tolist()  # 12-digit codes, leading zero kept
     assert all(u.startswith("0") for u in units["unit_id"])
     assert units["name"].tolist() == communities["name"].tolist()
+    assert units.attrs["empty_rows_ignored"] == (3 if case == "trailing_empty_rows" else 0)
     _, _, lon, lat = _expected_lonlat(communities["longitude"], communities["latitude"])
     assert np.allclose(units.geometry.x, lon, rtol=0, atol=1e-12)
     assert np.allclose(units.geometry.y, lat, rtol=0, atol=1e-12)

@@ -347,3 +347,23 @@ def test_loose_coordinate_names():
     assert find(cols, None, _tables.LON_COLUMNS, what="lon", option="o", source="s") is None  # only when asked
     assert find(["long_name", "lon_a", "lon_b"], None, _tables.LON_COLUMNS, what="lon", option="o", source="s",
                 loose=True) is None  # "long_name" is no longitude; two lon_* are ambiguous
+
+
+def test_geojson_candidates_keep_ids_and_bd09_csv_keeps_bd09(tmp_path):
+    import geopandas as gpd
+
+    from circles.coords import bd09_to_wgs84
+
+    gdf = gpd.GeoDataFrame({"site_id": ["0007", "A-2"], "类别": ["养老院", "急救站"]},
+                           geometry=gpd.points_from_xy([114.52, 114.51], [30.485, 30.48]), crs="EPSG:4326")
+    path = tmp_path / "sites.geojson"
+    gdf.to_file(path)
+    cands = load_candidates(path, crs="gcj02")
+    assert cands["candidate_id"].tolist() == ["0007", "A-2"]
+    assert cands["lon_gcj02"].tolist() == [114.52, 114.51] and cands["lat_gcj02"].tolist() == [30.485, 30.48]
+    csv = _write(tmp_path, "编码,名称,经度,纬度,类型\n0099,某医院,114.281,30.590,医院\n", name="bd.csv")
+    f = read_facility_file(csv, crs="BD-09").facilities
+    assert f["facility_id"].tolist() == ["0099"]
+    assert (f["lon_bd09"].item(), f["lat_bd09"].item()) == (114.281, 30.590) and "lon_gcj02" not in f
+    lon, lat = bd09_to_wgs84(114.281, 30.590)
+    assert f["lon"].item() == pytest.approx(lon, abs=1e-12) and f["lat"].item() == pytest.approx(lat, abs=1e-12)
