@@ -367,3 +367,13 @@ def test_geojson_candidates_keep_ids_and_bd09_csv_keeps_bd09(tmp_path):
     assert (f["lon_bd09"].item(), f["lat_bd09"].item()) == (114.281, 30.590) and "lon_gcj02" not in f
     lon, lat = bd09_to_wgs84(114.281, 30.590)
     assert f["lon"].item() == pytest.approx(lon, abs=1e-12) and f["lat"].item() == pytest.approx(lat, abs=1e-12)
+
+
+def test_cli_bad_candidates_crs_fails_before_the_analysis(tmp_path, capsys):
+    from circles.cli import main
+
+    code = main(["score", "--network", str(tmp_path / "none.osm"), "--candidates-crs", "utm",
+                 "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--candidates-crs='utm' is not a known coordinate system" in err
+    assert not (tmp_path / "o").exists()
