@@ -258,11 +258,10 @@ def _coordinate_system(crs, *, source: str):
     if crs is None:
         return None
     if isinstance(crs, str):
-        key = crs.strip().lower().replace("_", "")
-        if key in _CHINESE_SYSTEMS:
-            return _CHINESE_SYSTEMS[key]
-        if key in _WGS84_NAMES:
-            return "wgs84"
+        try:
+            return _tables.crs_name(crs)  # wgs84 / gcj02 / bd09 under any usual spelling
+        except InputError:
+            pass  # an EPSG code or another pyproj CRS
     try:
         out = CRS.from_user_input(crs)
     except Exception as exc:
