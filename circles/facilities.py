@@ -34,10 +34,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _tables
 from .classify import CATEGORIES, Match, match_label, match_name, match_tags
-from .coords import check_lonlat, to_wgs84
-from .errors import InputError, InputFileNotFoundError
+from .coords import check_lonlat, normalize_crs, to_wgs84  # noqa: F401  (normalize_crs: kept importable)
+from .errors import InputError, InputFileNotFoundError, NoDataError  # noqa: F401
+
+from . import _tables
 
 # The reading itself lives in circles._tables (shared with candidates and units);
 # these names stay importable from here.
