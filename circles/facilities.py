@@ -35,8 +35,8 @@ import pandas as pd
 import shapely
 
 from .classify import CATEGORIES, Match, match_label, match_name, match_tags
-from .coords import check_lonlat, normalize_crs, to_wgs84  # noqa: F401  (normalize_crs: kept importable)
-from .errors import InputError, InputFileNotFoundError, NoDataError  # noqa: F401
+from .coords import check_lonlat, normalize_crs, to_wgs84
+from .errors import InputError, InputFileNotFoundError, NoDataError
 
 from . import _tables
 
