@@ -293,16 +293,16 @@ def score(
         pack.circle(circle)  # unknown --circle: fail now, not after the analysis
         policy = pack
     started = time.perf_counter()
+    if candidates is not None:  # read first: a bad file fails before the analysis
+        cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category,
+                                sheet=candidates_sheet)
+    elif candidates_sheet is not None:
+        raise InputError("--candidates-sheet needs --candidates (an Excel file of candidate sites)")
     result = _run_analysis(locals())
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     if cats is None and circle:  # only what the chosen circle needs
         cats = sorted({c for r in result.policy.circle(circle).requirements for c in r.categories})
-    if candidates is not None:
-        cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category,
-                                sheet=candidates_sheet)
-    else:
-        if candidates_sheet is not None:
-            raise InputError("--candidates-sheet needs --candidates (an Excel file of candidate sites)")
+    if candidates is None:
         cands = generate_candidates(result, categories=cats, spacing_m=spacing, crs=candidates_crs)
     circles_to_score = [circle] if circle else None
     scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=not quiet)

@@ -252,16 +252,16 @@ def test_cli_score_keeps_candidate_ids_and_gcj02_from_an_excel_sheet(tmp_path, w
     assert any("lon_gcj02" in str(c) for c in book["scores"].columns)
 
 
-@pytest.mark.wuhan
-def test_cli_unknown_candidates_sheet_lists_the_sheets(tmp_path, wuhan_dir, capsys):
+def test_cli_unknown_candidates_sheet_lists_the_sheets(tmp_path, capsys):
     from circles.cli import main
 
     path = tmp_path / "sites.xlsx"
     pd.DataFrame({"lon": [114.51], "lat": [30.48], "category": ["park"]}).to_excel(path, sheet_name="候选点", index=False)
-    code = main(["score", "--network", str(wuhan_dir / "guanggu.osm"), "--candidates", str(path),
+    code = main(["score", "--network", str(tmp_path / "not_read_yet.osm"), "--candidates", str(path),
                  "--candidates-crs", "wgs84", "--candidates-sheet", "Sheet1", "--out", str(tmp_path / "o"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "no sheet named 'Sheet1'; the sheets are: '候选点'" in err and "Traceback" not in err
+    assert "not_read_yet" not in err  # the candidates file is checked before the network is read
 
 
 @pytest.mark.wuhan
