@@ -49,7 +49,7 @@ ClassColOpt = Annotated[Optional[str], typer.Option(
                            "(default: highway/class/fclass/道路等级).")]
 PolicyOpt = Annotated[str, typer.Option("--policy", help="Policy pack id (see `circles policies`) or a .toml file.")]
 FacilitiesOpt = Annotated[Optional[Path], typer.Option(
-    "--facilities", help="Facilities file (CSV, GeoJSON, GeoPackage) added to the OSM ones.")]
+    "--facilities", help="Facilities file (CSV/TSV in UTF-8 or GBK, XLSX, GeoJSON, GeoPackage, Shapefile) added to the OSM ones.")]
 CrsOpt = Annotated[Optional[str], typer.Option(
     "--crs", help="Coordinate system of --facilities: wgs84 | gcj02 (Amap, Tencent) | bd09 (Baidu).")]
 LonColOpt = Annotated[Optional[str], typer.Option("--lon-column", help="Longitude column of --facilities (default: found by name).")]
@@ -57,6 +57,8 @@ LatColOpt = Annotated[Optional[str], typer.Option("--lat-column", help="Latitude
 CategoryColOpt = Annotated[Optional[str], typer.Option(
     "--category-column", help="Category column of --facilities (our ids or labels such as 医院, 公园).")]
 NameColOpt = Annotated[Optional[str], typer.Option("--name-column", help="Name column of --facilities.")]
+FacilitiesSheetOpt = Annotated[Optional[str], typer.Option(
+    "--facilities-sheet", help="Sheet of an Excel --facilities file: name or 0-based position (default: the first).")]
 UnitsCrsOpt = Annotated[Optional[str], typer.Option(
     "--units-crs", help="Coordinate system of a CSV of unit points or a units file without CRS: wgs84 | gcj02 | bd09.")]
 UnitsOpt = Annotated[Optional[str], typer.Option(
@@ -119,7 +121,8 @@ def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None):
             network = fetch_network(place=place, mode="walk")
             drive = fetch_network(place=place, mode="drive")
     columns = {"lon_column": options["lon_column"], "lat_column": options["lat_column"],
-               "category_column": options["category_column"], "name_column": options["name_column"]}
+               "category_column": options["category_column"], "name_column": options["name_column"],
+               "sheet": options.get("facilities_sheet")}
     with console.status("analysing (networks, facilities, units, coverage)…", spinner="dots") \
             if not options["quiet"] else _null():
         return analyze(
@@ -215,6 +218,7 @@ def analyze(
     class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
+    facilities_sheet: FacilitiesSheetOpt = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: OutOpt = Path("out"), lang: LangOpt = "zh",
@@ -241,6 +245,7 @@ def map_command(
     class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
+    facilities_sheet: FacilitiesSheetOpt = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("maps/coverage.html"),
@@ -311,12 +316,15 @@ def score(
     class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
+    facilities_sheet: FacilitiesSheetOpt = None,
     candidates: Annotated[Optional[Path], typer.Option(
-        "--candidates", help="Candidate sites (CSV/GeoJSON/GPKG). Default: generated in uncovered and partial units.")] = None,
+        "--candidates", help="Candidate sites (CSV/TSV/XLSX/GeoJSON/GPKG/SHP). Default: generated in uncovered and partial units.")] = None,
     candidates_crs: Annotated[Optional[str], typer.Option(
         "--candidates-crs", help="Coordinate system of --candidates (default: --crs).")] = None,
     candidates_category: Annotated[Optional[str], typer.Option(
         "--candidates-category", help="Put every candidate in this category (a file of one kind of site).")] = None,
+    candidates_sheet: Annotated[Optional[str], typer.Option(
+        "--candidates-sheet", help="Sheet of an Excel --candidates file: name or 0-based position (default: the first).")] = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None,
     grid_shape: GridShapeOpt = "square", area: AreaOpt = None, population: PopulationOpt = None,
     population_65plus: Population65Opt = None, districts: DistrictsOpt = None, out: OutOpt = Path("out"),
@@ -340,6 +348,10 @@ def score(
         raise InputError(f"--threads must be at least 1, got {threads}")
     if not (math.isfinite(spacing) and spacing > 0):
         raise InputError(f"--spacing must be a positive number of metres, got {spacing}")
+    if candidates_crs is not None:
+        from ._tables import crs_name
+
+        crs_name(candidates_crs, parameter="--candidates-crs")  # fail now, not after the analysis
     if circle is not None:
         from .policies import load_policy
 
@@ -347,14 +359,17 @@ def score(
         pack.circle(circle)  # unknown --circle: fail now, not after the analysis
         policy = pack
     started = time.perf_counter()
+    if candidates is not None:  # read first: a bad file fails before the analysis
+        cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category,
+                                sheet=candidates_sheet)
+    elif candidates_sheet is not None:
+        raise InputError("--candidates-sheet needs --candidates (an Excel file of candidate sites)")
     result = _run_analysis(locals())
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     if cats is None and circle:  # only what the chosen circle needs
         cats = sorted({c for r in result.policy.circle(circle).requirements for c in r.categories})
-    if candidates is not None:
-        cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category)
-    else:
-        cands = generate_candidates(result, categories=cats, spacing_m=spacing)
+    if candidates is None:
+        cands = generate_candidates(result, categories=cats, spacing_m=spacing, crs=candidates_crs)
     from .inputs import candidates_against_area
 
     print_inputs(candidates_against_area(result, cands, declared_crs=(candidates_crs or crs or "wgs84")

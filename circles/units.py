@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from . import _tables
 from .errors import InputError, InputFileNotFoundError, NoDataError, ValidationError
 from .population import DemandPoints, _as_area
 from .settings import GRID_CELL_M
@@ -49,8 +50,8 @@ MAX_GRID_CELLS: int = 2_000_000
 #: Default distance within which a demand point joins the nearest point unit.
 MAX_POINT_UNIT_DISTANCE_M: float = 1000.0
 
-_LON_NAMES = ("longitude", "lon", "lng", "long", "经度")
-_LAT_NAMES = ("latitude", "lat", "纬度")
+_LON_NAMES = tuple(c for c in _tables.LON_COLUMNS if c != "x")  # x/y may be metres: name them
+_LAT_NAMES = tuple(c for c in _tables.LAT_COLUMNS if c != "y")
 _CHINESE_SYSTEMS = {"gcj02": "gcj02", "gcj-02": "gcj02", "bd09": "bd09", "bd-09": "bd09"}
 _WGS84_NAMES = {"wgs84", "wgs-84", "epsg:4326", "4326"}
 _GEOMETRY_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".zip")
@@ -257,11 +258,10 @@ def _coordinate_system(crs, *, source: str):
     if crs is None:
         return None
     if isinstance(crs, str):
-        key = crs.strip().lower().replace("_", "")
-        if key in _CHINESE_SYSTEMS:
-            return _CHINESE_SYSTEMS[key]
-        if key in _WGS84_NAMES:
-            return "wgs84"
+        try:
+            return _tables.crs_name(crs)  # wgs84 / gcj02 / bd09 under any usual spelling
+        except InputError:
+            pass  # an EPSG code or another pyproj CRS
     try:
         out = CRS.from_user_input(crs)
     except Exception as exc:
@@ -289,30 +289,17 @@ def _to_wgs84_xy(lon: np.ndarray, lat: np.ndarray, system) -> tuple[np.ndarray, 
 
 def _find_column(frame: pd.DataFrame, given: str | None, candidates, *, what: str, parameter: str,
                  source: str, problems: list[str]) -> str | None:
-    if given is not None:
-        if given not in frame.columns:
-            problems.append(
-                f"{parameter}={given!r} is not a column; columns are {list(frame.columns)}"
-            )
-            return None
-        return given
-    lower = {str(c).strip().lower(): c for c in frame.columns}
-    for name in candidates:
-        if name in lower:
-            return lower[name]
-    problems.append(
-        f"no {what} column found (looked for {', '.join(candidates)}); name it with {parameter}=..."
-    )
-    return None
+    try:
+        return _tables.find_column(frame, given, candidates, what=what, option=parameter, source=source,
+                                   required=True, loose=True)
+    except InputError as exc:
+        problems.append(str(exc).removeprefix(f"{source}: "))
+        return None
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="gb18030")  # common for Chinese government tables
-    except pd.errors.EmptyDataError as exc:
-        raise NoDataError(f"{path}: the file is empty; expected a header row and one row per unit.") from exc
+    """A table of units (CSV/TSV/TXT/XLSX) through :mod:`circles._tables`; numeric columns as numbers."""
+    return _tables.restore_numbers(_tables.read_table(path, what="unit", parameter="units"))
 
 
 def load_units(
@@ -378,7 +365,7 @@ def load_units(
         raise InputFileNotFoundError(f"{path} does not exist; check the path to the units file.")
     system = _coordinate_system(crs, source=source)
     problems: list[str] = []
-    is_csv = path.suffix.lower() in (".csv", ".txt", ".tsv")
+    is_csv = path.suffix.lower() in _tables.TABLE_EXTENSIONS + (".xls",)  # .xls: advice to convert
 
     if is_csv:
         frame = _read_csv(path)
@@ -452,7 +439,8 @@ def load_units(
         raise NoDataError(f"{source}: none of its {len(frame)} rows has a location; nothing to load.")
 
     # ids
-    id_col = id_column if id_column is not None else ("unit_id" if "unit_id" in frame.columns else None)
+    id_col = id_column if id_column is not None else _tables.find_column(
+        frame, None, _tables.id_columns("units"), what="id", option="id_column", source=source)
     if id_col is not None and id_col not in frame.columns:
         problems.append(f"id_column={id_col!r} is not a column; columns are {list(frame.columns)}")
         id_col = None
@@ -481,7 +469,8 @@ def load_units(
         problems.append(f"name_column={name_column!r} is not a column; columns are {list(frame.columns)}")
         name_col = None
     else:
-        name_col = name_column if name_column is not None else ("name" if "name" in frame.columns else None)
+        name_col = name_column if name_column is not None else _tables.find_column(
+            frame, None, _tables.NAME_COLUMNS, what="name", option="name_column", source=source)
 
     # populations
     pops: dict[str, pd.Series] = {}
@@ -550,7 +539,8 @@ def load_units(
     )
     _unit_kind(units, source=source)
     units.attrs.update({"source": source, "dropped_rows": dropped if drop_missing else 0,
-                        "repaired_geometries": repaired})
+                        "repaired_geometries": repaired,
+                        "empty_rows_ignored": int(frame.attrs.get("dropped_empty_rows", 0))})
     log.info("%s: %d units loaded", source, len(units))
     return units
 
