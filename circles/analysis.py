@@ -22,6 +22,9 @@ from .network import Network, load_features, load_network
 
 log = logging.getLogger(__name__)
 
+#: smallest and largest grid cell (metres) that make sense for walking circles
+GRID_M_RANGE: tuple[float, float] = (10.0, 10_000.0)
+
 
 # ------------------------------------------------------------------ inputs
 
@@ -56,6 +59,14 @@ def load_districts(districts, *, name_column: str | None = None, zone_column: st
     if gdf.crs is None:
         raise InputError("districts GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326')")
     gdf = gdf.to_crs("EPSG:4326")
+    kinds = gdf.geom_type.fillna("no geometry")
+    wrong = kinds[~kinds.isin(["Polygon", "MultiPolygon"])]
+    if len(wrong):
+        source = districts if isinstance(districts, (str, Path)) else "districts GeoDataFrame"
+        found = ", ".join(f"{n} {k}" for k, n in wrong.value_counts().items())
+        raise InputError(f"{source} (--districts): expected district polygons, but {len(wrong)} of {len(gdf)} "
+                         f"features are not polygons ({found}); give the district boundaries (Polygon or "
+                         f"MultiPolygon), not their centre points")
     name_column = name_column or next((c for c in ("name", "district", "名称", "NAME") if c in gdf.columns), None)
     out = gpd.GeoDataFrame({
         "district": gdf[name_column].astype(str) if name_column else [f"district {i}" for i in range(len(gdf))],
@@ -197,6 +208,25 @@ def coordinate_system_warning(network: Network, lon: np.ndarray, lat: np.ndarray
                 f"but only {off_corr:.0%} (median {med_corr:.0f} m) if they are GCJ-02: the file looks like "
                 f"GCJ-02 (Amap/Tencent) coordinates declared as WGS84 — pass crs='gcj02' (CLI --crs gcj02)")
     return None
+
+
+def _check_near_network(network: Network, geoms, *, what: str, source, flag: str, max_snap_m: float) -> None:
+    """Fail when not one of ``geoms`` (a GeoSeries) comes within ``max_snap_m`` of the
+    network's extent: nothing could be computed (wrong CRS, or a file of another city)."""
+    import shapely
+
+    if not len(geoms) or network.x.size == 0:
+        return
+    extent = shapely.box(float(network.x.min()), float(network.y.min()), float(network.x.max()),
+                         float(network.y.max()))
+    metric = geoms.to_crs(network.crs)
+    distance = metric.distance(extent)
+    if distance.notna().any() and (distance > max_snap_m).all():
+        raise InputError(
+            f"{source} ({flag}): none of the {what} lies on the network's area (the nearest is "
+            f"{distance.min() / 1000:.1f} km from it), so nothing can be measured; check that the file is of the "
+            f"same place as the network and in the right coordinate system (--units-crs; GCJ-02 vs WGS84 is "
+            f"~550 m in Wuhan)")
 
 
 def _normalise_units(units):
@@ -370,6 +400,10 @@ def analyze(
                          "raster weights the elderly circle, the main raster everyone else")
     if grid_m is not None and not (np.isfinite(grid_m) and grid_m > 0):
         raise InputError(f"grid cell size (grid_m, CLI --grid) must be a positive number of metres, got {grid_m!r}")
+    if grid_m is not None and not (GRID_M_RANGE[0] <= grid_m <= GRID_M_RANGE[1]):
+        raise InputError(f"grid cell size (grid_m, CLI --grid) {grid_m:g} m is outside {GRID_M_RANGE[0]:g}–"
+                         f"{GRID_M_RANGE[1]:g} m: coarser cells hide who is within a 10–15 minute walk (~1 km), "
+                         f"finer ones only multiply the work; use 100–500 m (default {settings.GRID_CELL_M:g})")
     if grid_shape not in ("square", "hexagon"):
         raise InputError(f"grid_shape (CLI --grid-shape) must be 'square' or 'hexagon', got {grid_shape!r}")
     speeds = [float(v) for v in walk_speeds]
@@ -423,6 +457,14 @@ def analyze(
         # the user's neighbourhoods are the study area (OSM residential polygons are not:
         # people outside them must stay visible as "outside units")
         area_geom = unit_frame.to_crs("EPSG:4326").geometry.union_all()
+    if area is not None:
+        _check_near_network(walk, gpd.GeoSeries([area_geom], crs="EPSG:4326"), what="study area",
+                            source=area if isinstance(area, (str, Path)) else "area", flag="--area",
+                            max_snap_m=max_snap_m)
+    if user_polygons:
+        _check_near_network(walk, unit_frame.geometry, what="units",
+                            source=units if isinstance(units, (str, Path)) else "units", flag="--units",
+                            max_snap_m=max_snap_m)
     dist_frame = load_districts(districts) if districts is not None else None
     _check_zones(pol, dist_frame, assumptions)
     unit_frame, demand = _build_demand(unit_frame, area_geom, walk, population=population,

@@ -1,0 +1,613 @@
+"""A catalogue of bad inputs to ``circles analyze``, ``score`` and ``map``.
+
+Each case builds one bad file or option in ``tmp_path`` (most of them from the
+real Wuhan data: a truncated PBF, the Weibo POI table with a column stripped,
+the districts without their CRS …), runs the command line in-process through
+``main([...])`` and checks what a planner would see: exit code 2, no traceback,
+a message that names the offending file or flag, and a hint how to fix it.
+
+Each case lists the strings its message must contain: first the file or flag
+it must name, then the words of the fix.  Cases that need a full analysis
+before they can fail are few and marked ``slow_ok`` in their id.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from circles.cli import main
+
+pytestmark = pytest.mark.wuhan
+
+
+class Ctx:
+    """Paths a case needs: the Wuhan folder ``w`` and a scratch folder ``tmp``."""
+
+    def __init__(self, w: Path, tmp: Path):
+        self.w, self.tmp = w, tmp
+        self.osm = str(w / "guanggu.osm.pbf")
+        self.out = str(tmp / "out")
+
+    def write(self, name: str, data: bytes | str) -> str:
+        path = self.tmp / name
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        return str(path)
+
+    def pois(self) -> pd.DataFrame:
+        return pd.read_csv(self.w / "weibo_pois_gcj02.csv", index_col=0)
+
+    def pois_csv(self, name: str, frame: pd.DataFrame) -> str:
+        path = self.tmp / name
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        return str(path)
+
+    def districts(self):
+        import geopandas as gpd
+
+        return gpd.read_file(self.w / "districts.geojson")
+
+    def geojson(self, name: str, gdf, *, drop_crs: bool = False) -> str:
+        path = self.tmp / name
+        if drop_crs:
+            text = gdf.to_json(drop_id=True)  # GeoJSON without a "crs" member is WGS84 by the RFC …
+            import json
+
+            # … so write a Shapefile without .prj to make a file that truly has no CRS
+            path = self.tmp / (Path(name).stem + ".shp")
+            gdf.set_crs(None, allow_override=True).to_file(path)
+            prj = path.with_suffix(".prj")
+            if prj.exists():
+                prj.unlink()
+            del text, json
+            return str(path)
+        gdf.to_file(path, driver="GeoJSON")
+        return str(path)
+
+    def analyze(self, *extra: str) -> list[str]:
+        return ["analyze", "--network", self.osm, "--out", self.out, "--quiet", *extra]
+
+    def score(self, *extra: str) -> list[str]:
+        return ["score", "--network", self.osm, "--out", self.out, "--quiet", *extra]
+
+    def map(self, *extra: str) -> list[str]:
+        return ["map", "--network", self.osm, "--out", str(self.tmp / "map.html"), "--quiet", *extra]
+
+
+Case = Callable[[Ctx], tuple[list[str], list[str]]]
+CASES: dict[str, Case] = {}
+
+
+def case(name: str):
+    def register(fn: Case) -> Case:
+        assert name not in CASES, name
+        CASES[name] = fn
+        return fn
+    return register
+
+
+# ------------------------------------------------------------------ network
+
+@case("network-missing-file")
+def _(c):
+    return ["analyze", "--network", str(c.tmp / "nowhere.osm.pbf"), "--out", c.out, "--quiet"], \
+        ["nowhere.osm.pbf", "not found", "check the path"]
+
+
+@case("network-wrong-extension")
+def _(c):
+    path = c.write("guanggu.csv", (c.w / "guanggu.osm").read_bytes()[:2000])
+    return ["analyze", "--network", path, "--out", c.out, "--quiet"], ["guanggu.csv", ".osm.pbf"]
+
+
+@case("network-empty-file")
+def _(c):
+    path = c.write("empty.osm", b"")
+    return ["analyze", "--network", path, "--out", c.out, "--quiet"], ["empty.osm", "empty"]
+
+
+@case("network-corrupt-xml")
+def _(c):
+    data = (c.w / "guanggu.osm").read_bytes()
+    path = c.write("broken.osm", data[: len(data) // 2])
+    return ["analyze", "--network", path, "--out", c.out, "--quiet"], ["broken.osm", "XML"]
+
+
+@case("network-truncated-pbf")
+def _(c):
+    data = (c.w / "guanggu.osm.pbf").read_bytes()
+    path = c.write("truncated.osm.pbf", data[: len(data) // 3])
+    return ["analyze", "--network", path, "--out", c.out, "--quiet"], ["truncated.osm.pbf", "PBF"]
+
+
+@case("network-graphml-that-is-not")
+def _(c):
+    path = c.write("roads.graphml", "id,lon,lat\n1,114.5,30.5\n")
+    return ["analyze", "--network", path, "--out", c.out, "--quiet"], ["roads.graphml", "GraphML"]
+
+
+@case("network-a-directory")
+def _(c):
+    (c.tmp / "extract.osm").mkdir()
+    return ["analyze", "--network", str(c.tmp / "extract.osm"), "--out", c.out, "--quiet"], \
+        ["extract.osm", "folder"]
+
+
+@case("network-and-place-both")
+def _(c):
+    return ["analyze", "--network", c.osm, "--place", "武汉", "--out", c.out, "--quiet"], \
+        ["--network", "--place", "exactly one"]
+
+
+@case("network-none")
+def _(c):
+    return ["analyze", "--out", c.out, "--quiet"], ["--network", "--place"]
+
+
+# ------------------------------------------------------------------ policy
+
+@case("policy-unknown-id")
+def _(c):
+    return c.analyze("--policy", "wuhan-2099"), ["wuhan-2099", "wuhan-2022"]
+
+
+@case("policy-file-missing")
+def _(c):
+    return c.analyze("--policy", str(c.tmp / "mine.toml")), ["mine.toml", "does not exist", "check the path"]
+
+
+@case("policy-malformed-toml")
+def _(c):
+    path = c.write("pack.toml", 'id = "x"\nname = "broken\n[[circles]\n')
+    return c.analyze("--policy", path), ["pack.toml", "TOML", "fix the syntax"]
+
+
+PACK = """id = "mine"
+name = "my pack"
+[[circles]]
+id = "daily"
+name_zh = "日常圈"
+name_en = "daily"
+mode = "{mode}"
+threshold_min = {threshold}
+population = "all"
+[[circles.requirements]]
+categories = ["{category}"]
+"""
+
+
+@case("policy-negative-threshold")
+def _(c):
+    path = c.write("neg.toml", PACK.format(mode="walk", threshold=-5, category="grocery"))
+    return c.analyze("--policy", path), ["neg.toml", "threshold_min", "positive"]
+
+
+@case("policy-unknown-mode")
+def _(c):
+    path = c.write("bike.toml", PACK.format(mode="bicycle", threshold=15, category="grocery"))
+    return c.analyze("--policy", path), ["bike.toml", "mode", "'walk'"]
+
+
+@case("policy-unknown-category")
+def _(c):
+    path = c.write("cat.toml", PACK.format(mode="walk", threshold=15, category="bakery"))
+    return c.analyze("--policy", path), ["cat.toml", "bakery", "grocery"]
+
+
+# ------------------------------------------------------------------ facilities
+
+@case("facilities-missing-file")
+def _(c):
+    return c.analyze("--facilities", str(c.tmp / "pois.csv"), "--crs", "gcj02"), \
+        ["pois.csv", "not found", "check the path"]
+
+
+@case("facilities-no-crs")
+def _(c):
+    return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv")), \
+        ["weibo_pois_gcj02.csv", "--crs", "gcj02"]
+
+
+@case("facilities-no-lon-column")
+def _(c):
+    path = c.pois_csv("no_lon.csv", c.pois().drop(columns=["Longitude"]))
+    return c.analyze("--facilities", path, "--crs", "gcj02"), ["no_lon.csv", "longitude", "--lon-column"]
+
+
+@case("facilities-non-numeric-coords")
+def _(c):
+    df = c.pois()
+    df["Longitude"] = df["Longitude"].astype(object)
+    df.iloc[3, df.columns.get_loc("Longitude")] = "114°30'E"
+    path = c.pois_csv("text_lon.csv", df)
+    return c.analyze("--facilities", path, "--crs", "gcj02"), ["text_lon.csv", "Longitude", "row"]
+
+
+@case("facilities-lat-lon-swapped")
+def _(c):
+    df = c.pois().rename(columns={"Longitude": "Latitude", "Latitude": "Longitude"})
+    path = c.pois_csv("swapped.csv", df)
+    return c.analyze("--facilities", path, "--crs", "gcj02"), ["swapped.csv", "swap"]
+
+
+@case("facilities-all-nan-coords")
+def _(c):
+    df = c.pois()
+    df["Longitude"] = np.nan
+    df["Latitude"] = np.nan
+    path = c.pois_csv("nan.csv", df)
+    return c.analyze("--facilities", path, "--crs", "gcj02"), ["nan.csv", "Longitude", "missing"]
+
+
+@case("facilities-unknown-crs")
+def _(c):
+    return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv"), "--crs", "utm50"), \
+        ["--crs", "utm50", "gcj02"]
+
+
+@case("facilities-empty-file")
+def _(c):
+    path = c.write("empty.csv", b"")
+    return c.analyze("--facilities", path, "--crs", "gcj02"), ["empty.csv", "--facilities", "empty"]
+
+
+@case("facilities-header-only")
+def _(c):
+    path = c.write("header.csv", ",Name_POI,Name_POI.1,Longitude,Latitude,Category\n")
+    return c.analyze("--facilities", path, "--crs", "gcj02"), ["header.csv", "no rows", "one row per facility"]
+
+
+@case("facilities-unknown-category-column")
+def _(c):
+    return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv"), "--crs", "gcj02",
+                     "--category-column", "Kind"), ["Kind", "--category-column", "Category"]
+
+
+@case("facilities-unknown-lon-column")
+def _(c):
+    return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv"), "--crs", "gcj02",
+                     "--lon-column", "lng"), ["lng", "--lon-column", "Longitude"]
+
+
+@case("facilities-wrong-extension")
+def _(c):
+    path = c.write("pois.docx", b"PK\x03\x04 not a table")
+    return c.analyze("--facilities", path, "--crs", "gcj02"), ["pois.docx", ".csv"]
+
+
+# ------------------------------------------------------------------ population
+
+@case("population-missing-file")
+def _(c):
+    return c.analyze("--population", str(c.tmp / "pop.tif")), ["pop.tif", "--population", "not found"]
+
+
+@case("population-not-a-raster")
+def _(c):
+    path = c.write("pop.tif", (c.w / "weibo_pois_gcj02.csv").read_bytes())
+    return c.analyze("--population", path), ["pop.tif", "--population", "GeoTIFF"]
+
+
+@case("population-raster-without-crs")
+def _(c):
+    import rasterio
+
+    path = c.tmp / "nocrs.tif"
+    with rasterio.open(c.w / "population_20plus.tif") as src:
+        profile = src.profile
+        data = src.read(1, window=((600, 700), (900, 1000)))
+        transform = src.window_transform(((600, 700), (900, 1000)))
+    profile.update(crs=None, width=100, height=100, transform=transform)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+    return c.analyze("--population", str(path)), ["nocrs.tif", "--population", "CRS"]
+
+
+@case("population-raster-not-covering-area")
+def _(c):
+    import rasterio
+
+    path = c.tmp / "west.tif"
+    with rasterio.open(c.w / "population_20plus.tif") as src:
+        profile = src.profile
+        win = ((0, 100), (0, 100))  # the far north-west corner of Wuhan, ~50 km from Optics Valley
+        data = src.read(1, window=win)
+        transform = src.window_transform(win)
+    profile.update(width=100, height=100, transform=transform)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+    return c.analyze("--population", str(path)), ["west.tif", "--population", "covers the study area"]
+
+
+@case("population-65plus-alone")
+def _(c):
+    return c.analyze("--population-65plus", str(c.w / "population_65plus.tif")), \
+        ["--population-65plus", "--population"]
+
+
+# ------------------------------------------------------------------ districts
+
+@case("districts-missing-file")
+def _(c):
+    return c.analyze("--districts", str(c.tmp / "d.geojson")), ["d.geojson", "not found", "check the path"]
+
+
+@case("districts-points-file")
+def _(c):
+    d = c.districts()
+    d["geometry"] = d.geometry.representative_point()
+    path = c.geojson("district_points.geojson", d)
+    return c.analyze("--districts", path), ["district_points.geojson", "--districts", "polygon"]
+
+
+@case("districts-no-crs")
+def _(c):
+    path = c.geojson("districts_nocrs", c.districts(), drop_crs=True)
+    return c.analyze("--districts", path), ["districts_nocrs.shp", "CRS", "EPSG:4326"]
+
+
+@case("districts-not-geodata")
+def _(c):
+    path = c.write("districts.geojson", "name,zone\n洪山区,central\n")
+    return c.analyze("--districts", path), ["districts.geojson", "--districts", "GeoJSON"]
+
+
+@case("districts-unknown-zone")
+def _(c):
+    d = c.districts()
+    d["zone"] = d["zone"].map({"central": "中心城区", "new_urban": "新城区"})
+    path = c.geojson("zones_zh.geojson", d)
+    return c.analyze("--districts", path), ["zone", "中心城区", "central"]
+
+
+# ------------------------------------------------------------------ units
+
+@case("grid-zero")
+def _(c):
+    return c.analyze("--grid", "0"), ["--grid", "positive"]
+
+
+@case("grid-negative")
+def _(c):
+    return c.analyze("--grid", "-250"), ["--grid", "positive"]
+
+
+@case("grid-huge")
+def _(c):
+    return c.analyze("--grid", "1e9"), ["--grid", "1e+09", "100–500 m"]
+
+
+@case("grid-tiny")
+def _(c):
+    return c.analyze("--grid", "0.5"), ["--grid", "100–500 m"]
+
+
+@case("grid-shape-unknown")
+def _(c):
+    return c.analyze("--grid-shape", "triangle"), ["--grid-shape", "triangle", "hexagon"]
+
+
+@case("units-missing-file")
+def _(c):
+    return c.analyze("--units", str(c.tmp / "communities.gpkg")), ["communities.gpkg", "--units"]
+
+
+@case("units-no-overlap")
+def _(c):
+    d = c.districts()
+    far = d[d["name"] == "新洲区"]  # ~50 km north-east of Optics Valley
+    path = c.geojson("xinzhou.geojson", far)
+    return c.analyze("--units", path), ["xinzhou.geojson", "--units", "same place as the network"]
+
+
+@case("units-no-crs")
+def _(c):
+    path = c.geojson("units_nocrs", c.districts(), drop_crs=True)
+    return c.analyze("--units", path), ["units_nocrs.shp", "--units-crs"]
+
+
+@case("units-csv-without-coordinates")
+def _(c):
+    path = c.write("communities.csv", "code,name\n420111001001,关山社区\n")
+    return c.analyze("--units", path, "--units-crs", "gcj02"), ["communities.csv", "longitude"]
+
+
+@case("area-missing-file")
+def _(c):
+    return c.analyze("--area", str(c.tmp / "area.geojson")), ["area.geojson", "--area", "check the path"]
+
+
+@case("area-no-overlap")
+def _(c):
+    d = c.districts()
+    path = c.geojson("hannan.geojson", d[d["name"] == "汉南区"])  # ~45 km south-west of Optics Valley
+    return c.analyze("--area", path), ["hannan.geojson", "--area", "same place as the network"]
+
+
+# ------------------------------------------------------------------ walk speeds, out, lang
+
+@case("walk-speeds-zero")
+def _(c):
+    return c.analyze("--walk-speeds", "0"), ["--walk-speeds", "> 0", "50,60"]
+
+
+@case("walk-speeds-negative")
+def _(c):
+    return c.analyze("--walk-speeds", "60,-50"), ["--walk-speeds", "> 0"]
+
+
+@case("walk-speeds-text")
+def _(c):
+    return c.analyze("--walk-speeds", "slow,fast"), ["--walk-speeds", "comma-separated numbers", "50,60,67,80"]
+
+
+@case("out-is-a-file")
+def _(c):
+    path = c.write("taken", "x")
+    return ["analyze", "--network", c.osm, "--out", path, "--quiet"], ["taken", "--out", "is a file"]
+
+
+@case("out-not-writable")
+def _(c):
+    path = c.write("afile", "x")
+    return ["analyze", "--network", c.osm, "--out", str(Path(path) / "sub"), "--quiet"], ["afile", "--out"]
+
+
+@case("lang-unknown")
+def _(c):
+    return c.analyze("--lang", "xx"), ["--lang", "'zh' or 'en'"]
+
+
+# ------------------------------------------------------------------ score
+
+@case("score-select-zero")
+def _(c):
+    return c.score("--select", "0"), ["--select", "positive"]
+
+
+@case("score-select-negative")
+def _(c):
+    return c.score("--select", "-1"), ["--select", "positive"]
+
+
+@case("score-unknown-circle")
+def _(c):
+    return c.score("--circle", "life_10"), ["life_10", "life_15"]
+
+
+@case("score-unknown-method")
+def _(c):
+    return c.score("--method", "best"), ["--method", "greedy"]
+
+
+@case("score-bad-spacing")
+def _(c):
+    return c.score("--spacing", "0"), ["--spacing", "positive"]
+
+
+@case("score-bad-threads")
+def _(c):
+    return c.score("--threads", "0"), ["--threads", "at least 1"]
+
+
+CANDS = "id,name,category,lon,lat\n"
+
+
+@case("score-candidates-missing-file")
+def _(c):
+    return c.score("--candidates", str(c.tmp / "sites.csv"), "--crs", "wgs84"), \
+        ["sites.csv", "not found", "check the path"]
+
+
+@case("score-candidates-duplicate-ids")
+def _(c):
+    path = c.write("dups.csv", CANDS + "S-001,a,elderly_care,114.51,30.48\nS-001,b,elderly_care,114.52,30.48\n")
+    return c.score("--candidates", path, "--crs", "wgs84"), ["dups.csv", "S-001", "unique"]
+
+
+@case("score-candidates-unknown-category")
+def _(c):
+    path = c.write("cats.csv", CANDS + "S-001,a,bakery,114.51,30.48\n")
+    return c.score("--candidates", path, "--crs", "wgs84"), ["cats.csv", "bakery", "elderly_care"]
+
+
+@case("score-candidates-outside-area")
+def _(c):
+    path = c.write("far.csv", CANDS + "S-001,a,elderly_care,114.30,30.60\nS-002,b,elderly_care,114.31,30.60\n")
+    return c.score("--candidates", path, "--crs", "wgs84", "--circle", "elderly_care_15"), \
+        ["far.csv", "lies in the study area", "--candidates-crs"]
+
+
+@case("score-candidates-category-unknown")
+def _(c):
+    path = c.write("one.csv", "lon,lat\n114.51,30.48\n")
+    return c.score("--candidates", path, "--crs", "wgs84", "--candidates-category", "nursing"), \
+        ["nursing", "--candidates-category", "elderly_care"]
+
+
+@case("score-candidates-no-crs")
+def _(c):
+    path = c.write("nocrs.csv", CANDS + "S-001,a,elderly_care,114.51,30.48\n")
+    return c.score("--candidates", path), ["nocrs.csv", "--candidates-crs"]
+
+
+@case("score-unknown-generate-category")
+def _(c):
+    return c.score("--categories", "bakery"), ["--categories", "bakery", "grocery"]
+
+
+# ------------------------------------------------------------------ map
+
+@case("map-out-not-html")
+def _(c):
+    return ["map", "--network", c.osm, "--out", str(c.tmp / "map.png"), "--quiet"], ["--out", ".html"]
+
+
+@case("map-lang-unknown")
+def _(c):
+    return c.map("--lang", "fr"), ["--lang", "'zh' or 'en'"]
+
+
+@case("map-network-missing")
+def _(c):
+    return ["map", "--network", str(c.tmp / "x.osm"), "--out", str(c.tmp / "m.html")], ["x.osm", "not found"]
+
+
+@case("map-out-in-a-file")
+def _(c):
+    path = c.write("afile", "x")
+    return ["map", "--network", c.osm, "--out", str(Path(path) / "m.html"), "--quiet"], ["afile", "--out"]
+
+
+# ------------------------------------------------------------------ usage errors (click)
+
+@case("usage-unknown-option")
+def _(c):
+    return c.analyze("--bogus"), ["--bogus", "No such option"]
+
+
+@case("usage-option-without-value")
+def _(c):
+    return ["analyze", "--out", c.out, "--network"], ["--network", "requires an argument"]
+
+
+@case("usage-grid-not-a-number")
+def _(c):
+    return c.analyze("--grid", "fine"), ["--grid", "Invalid value", "--help"]
+
+
+@case("usage-unknown-command")
+def _(c):
+    return ["analyse", "--network", c.osm], ["analyse", "No such command"]
+
+
+@case("usage-select-not-a-number")
+def _(c):
+    return c.score("--select", "three"), ["--select", "Invalid value", "--help"]
+
+
+# ------------------------------------------------------------------ the test
+
+
+def test_catalogue_is_large_enough():
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input_gives_one_clear_message(name, wuhan_dir, tmp_path, capsys):
+    argv, expected = CASES[name](Ctx(wuhan_dir, tmp_path))
+    code = main(argv)
+    captured = capsys.readouterr()
+    text = captured.err + captured.out
+    assert "Traceback" not in text, text
+    assert code == 2, f"exit code {code}: {text}"
+    assert "internal error" not in text, text
+    for needle in expected:
+        assert needle in text, f"{needle!r} not in message:\n{text}"
+    # one message, not a log of many: the error line comes once
+    assert sum(line.strip().lower().startswith("error:") for line in text.splitlines()) == 1, text
