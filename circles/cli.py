@@ -126,7 +126,9 @@ def _preflight(options: dict, *, out_kind: str = "folder") -> None:
         if not path.exists():
             raise InputFileNotFoundError(f"{flag} {value}: file not found (resolved to {path.resolve()}); check the path"
                              + (", or pass --units osm for the network file's residential areas" if key == "units" else ""))
-        if path.is_dir() and not (key == "units" and path.suffix.lower() == ".gdb"):
+        if path.is_dir():
+            if key in ("units", "area", "districts"):  # a Shapefile folder or a FileGDB is a dataset
+                continue
             raise InputError(f"{flag} {value}: is a folder; expected a file")
         if path.stat().st_size == 0:
             raise InputError(f"{flag} {value}: the file is empty (0 bytes); export it again")
@@ -459,13 +461,14 @@ def _report_internal_error(exc: BaseException, argv: list[str]) -> None:
     path = _log_path(argv)
     try:
         path.write_text(log, encoding="utf-8")
-        where = f"the full traceback was written to {path}"
+        where = f"The full traceback was written to {path}."
     except OSError:
-        where = "the traceback could not be saved"
+        where = "The traceback could not be saved."
     first = (str(exc).strip().splitlines() or [""])[0][:300]
     err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {first}", highlight=False, soft_wrap=True)
-    err_console.print(f"This is a bug in circles, not in your input. {where}; run the same command with "
-                      f"--debug to see it here, and please report it with that file.", highlight=False, soft_wrap=True)
+    err_console.print(f"This is a bug in circles, not a problem with your input. {where} Run the same command "
+                      f"with --debug to see it here, and please report it with that file.",
+                      highlight=False, soft_wrap=True)
 
 
 def _os_error_message(exc: OSError) -> str | None:

@@ -138,6 +138,19 @@ def _(c):
         ["extract.osm", "folder"]
 
 
+@case("network-without-streets")
+def _(c):
+    path = c.write("one_node.osm", '<?xml version="1.0"?>\n<osm version="0.6">'
+                   '<node id="1" lat="30.48" lon="114.51"/></osm>\n')
+    return ["analyze", "--network", path, "--out", c.out, "--quiet"], ["one_node.osm", "walk"]
+
+
+@case("network-xml-named-pbf")
+def _(c):
+    path = c.write("guanggu_xml.osm.pbf", (c.w / "guanggu.osm").read_bytes())
+    return ["analyze", "--network", path, "--out", c.out, "--quiet"], ["guanggu_xml.osm.pbf", "PBF"]
+
+
 @case("network-and-place-both")
 def _(c):
     return ["analyze", "--network", c.osm, "--place", "武汉", "--out", c.out, "--quiet"], \
@@ -330,6 +343,23 @@ def _(c):
         ["--population-65plus", "--population"]
 
 
+@case("population-65plus-other-grid")
+def _(c):
+    import rasterio
+
+    path = c.tmp / "p65_crop.tif"
+    with rasterio.open(c.w / "population_65plus.tif") as src:
+        profile = src.profile
+        win = ((500, 1200), (500, 1300))
+        data = src.read(1, window=win)
+        transform = src.window_transform(win)
+    profile.update(width=800, height=700, transform=transform)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+    return c.analyze("--population", str(c.w / "population_20plus.tif"), "--population-65plus", str(path)), \
+        ["p65_crop.tif", "--population-65plus", "same grid", "gdalwarp"]
+
+
 # ------------------------------------------------------------------ districts
 
 @case("districts-missing-file")
@@ -403,6 +433,14 @@ def _(c):
     far = d[d["name"] == "新洲区"]  # ~50 km north-east of Optics Valley
     path = c.geojson("xinzhou.geojson", far)
     return c.analyze("--units", path), ["xinzhou.geojson", "--units", "same place as the network"]
+
+
+@case("units-lines")
+def _(c):
+    d = c.districts()
+    d["geometry"] = d.geometry.boundary
+    path = c.geojson("district_lines.geojson", d)
+    return c.analyze("--units", path), ["district_lines.geojson", "polygon"]
 
 
 @case("units-no-crs")
