@@ -37,8 +37,9 @@ def _read_geo(path, *, what: str, parameter: str):
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:
-        raise InputError(f"{path}: could not read {what} ({type(exc).__name__}: {exc}); "
-                         f"expected GeoJSON, GeoPackage or Shapefile ({parameter})") from None
+        detail = str(exc).split(";")[0].strip()  # GDAL's first sentence; the rest is advice for GDAL users
+        raise InputError(f"{path} ({parameter}): could not read {what} ({detail}); expected a GeoJSON, GeoPackage "
+                         f"or Shapefile with polygons — export it again in one of those formats") from None
     if gdf.crs is None:
         raise InputError(f"{path}: {what} file has no CRS; set one (e.g. EPSG:4326) with "
                          f"gdf.set_crs(...) or ogr2ogr -a_srs EPSG:4326 ({parameter})")

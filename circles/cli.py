@@ -494,8 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("CIRCLES_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # with --debug, circles' own debug messages; the libraries' stay at WARNING
+    logging.getLogger("circles").setLevel(logging.DEBUG if debug else logging.NOTSET)
     try:
         app(args=argv, prog_name="circles", standalone_mode=False)
     except CirclesError as exc:

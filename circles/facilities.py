@@ -113,8 +113,8 @@ def _find_column(columns: list[str], wanted: str | None, usual: tuple[str, ...],
         if wanted.lower() in lower:
             return lower[wanted.lower()]
         raise InputError(
-            f"{source}: {option}={wanted!r} (CLI --{option.replace('_', '-')}) is not a column; "
-            f"the columns are: {', '.join(map(str, columns))}; give one of them"
+            f"{source}: {option}={wanted!r} is not a column; the columns are: {', '.join(map(str, columns))}; "
+            f"give one of them (CLI --{option.replace('_', '-')})"
         )
     lower = {}
     for c in columns:

@@ -189,6 +189,7 @@ name_en = "daily"
 mode = "{mode}"
 threshold_min = {threshold}
 population = "all"
+clause = "a test pack"
 [[circles.requirements]]
 categories = ["{category}"]
 """
@@ -210,6 +211,25 @@ def _(c):
 def _(c):
     path = c.write("cat.toml", PACK.format(mode="walk", threshold=15, category="bakery"))
     return c.analyze("--policy", path), ["cat.toml", "bakery", "grocery"]
+
+
+@case("policy-toml-in-gbk")
+def _(c):
+    text = PACK.format(mode="walk", threshold=15, category="grocery").replace('"my pack"', '"我的政策"')
+    path = c.write("gbk.toml", text.encode("gbk"))
+    return c.analyze("--policy", path), ["gbk.toml", "UTF-8"]
+
+
+@case("policy-no-circles")
+def _(c):
+    path = c.write("empty_pack.toml", 'id = "mine"\nname = "my pack"\n')
+    return c.analyze("--policy", path), ["empty_pack.toml", "circles", "missing required key", "how to fix"]
+
+
+@case("policy-a-folder")
+def _(c):
+    (c.tmp / "packs.toml").mkdir()
+    return c.analyze("--policy", str(c.tmp / "packs.toml")), ["packs.toml", "folder", "wuhan-2022"]
 
 
 # ------------------------------------------------------------------ facilities
