@@ -19,7 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import CirclesError, InputError, InputFileNotFoundError
+from ._cli_checks import check_candidates_in_area, os_error_message, preflight, report_internal_error
+from .errors import CirclesError, InputError
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -87,97 +88,6 @@ def _check_lang(lang: str) -> None:
         raise InputError(f"--lang must be 'zh' or 'en', got {lang!r}")
 
 
-# Path options checked before any work starts: (option name in the command, CLI flag).
-_PATH_FLAGS = (("network", "--network"), ("facilities", "--facilities"), ("units", "--units"),
-               ("area", "--area"), ("population", "--population"), ("population_65plus", "--population-65plus"),
-               ("districts", "--districts"), ("candidates", "--candidates"))
-# Coordinate-system flags that take only the three names circles converts between.
-_CRS_FLAGS = (("crs", "--crs"), ("candidates_crs", "--candidates-crs"))
-
-
-def _check_out(out: Path, *, kind: str) -> None:
-    """Fail before the analysis when ``--out`` cannot be written: the path (``kind="folder"``)
-    or its folder (``kind="file"``) is a file, or a parent of it is a file."""
-    out = Path(out)
-    if kind == "folder" and out.is_file():
-        raise InputError(f"--out {out} is a file; expected a folder for the outputs: pass a folder path "
-                         f"(it is created if missing)")
-    if kind == "file" and out.is_dir():
-        raise InputError(f"--out {out} is a folder; expected the path of the file to write, e.g. {out / 'map.html'}")
-    for parent in (out.parent, *out.parent.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError(f"--out {out}: {parent} is a file, not a folder, so nothing can be written "
-                                 f"under it; choose another --out path")
-            break
-
-
-def _preflight(options: dict, *, out_kind: str = "folder") -> None:
-    """Cheap checks of a command's options (its ``locals()``) before minutes of work:
-    every input path exists, coordinate systems are known names, --out can be written."""
-    from .coords import normalize_crs
-    from .classify import CATEGORIES
-
-    for key, flag in _PATH_FLAGS:
-        value = options.get(key)
-        if value is None or (key == "units" and value == "osm"):
-            continue
-        path = Path(value).expanduser()
-        if not path.exists():
-            raise InputFileNotFoundError(f"{flag} {value}: file not found (resolved to {path.resolve()}); check the path"
-                             + (", or pass --units osm for the network file's residential areas" if key == "units" else ""))
-        if path.is_dir():
-            if key in ("units", "area", "districts"):  # a Shapefile folder or a FileGDB is a dataset
-                continue
-            raise InputError(f"{flag} {value}: is a folder; expected a file")
-        if path.stat().st_size == 0:
-            raise InputError(f"{flag} {value}: the file is empty (0 bytes); export it again")
-    for key, flag in _CRS_FLAGS:
-        if options.get(key) is not None:
-            try:
-                normalize_crs(options[key])
-            except InputError:
-                raise InputError(f"{flag} {options[key]!r} is not a coordinate system circles knows; expected "
-                                 f"wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu)") from None
-    if "out" in options:
-        _check_out(options["out"], kind=out_kind)
-    _check_score_options(options, CATEGORIES)
-
-
-def _check_score_options(options: dict, categories: tuple[str, ...]) -> None:
-    """The options only `circles score` has (absent keys are skipped)."""
-    one = options.get("candidates_category")
-    if one is not None and one not in categories:
-        raise InputError(f"--candidates-category {one!r} is not a category id; expected one of {', '.join(categories)}")
-    listed = [c.strip() for c in (options.get("categories") or "").split(",") if c.strip()]
-    unknown = [c for c in listed if c not in categories]
-    if unknown:
-        raise InputError(f"--categories: unknown categories {unknown}; expected comma-separated ids from "
-                         f"{', '.join(categories)}")
-    cands = options.get("candidates")
-    if cands is not None and options.get("candidates_crs") is None and options.get("crs") is None \
-            and Path(cands).suffix.lower() in (".csv", ".txt", ".tsv", ".xlsx", ".xls"):
-        raise InputError(f"--candidates {cands}: say which coordinate system its lon/lat columns are in with "
-                         f"--candidates-crs (or --crs): wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) "
-                         f"or bd09 (Baidu); in Wuhan the wrong choice moves points about 550 m")
-
-
-def _check_candidates_in_area(cands, area, source) -> None:
-    """Fail when not one candidate lies within 1 km of the study area (wrong CRS, another city)."""
-    import geopandas as gpd
-
-    if area is None or not len(cands):
-        return
-    metric = gpd.GeoSeries([area], crs="EPSG:4326").estimate_utm_crs()
-    zone = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(metric).iloc[0]
-    pts = cands.to_crs(metric).geometry
-    distance = pts.distance(zone)
-    if (distance > 1000).all():
-        raise InputError(f"--candidates {source}: none of its {len(cands)} sites lies in the study area (the nearest "
-                         f"is {distance.min() / 1000:.1f} km away); check --candidates-crs (GCJ-02 vs WGS84 moves "
-                         f"points ~550 m in Wuhan) and that the sites are in the network's city")
-
-
 def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None, out_kind: str = "folder"):
     """Run :func:`circles.analyze` with the options a command received (its ``locals()``)."""
     from .analysis import analyze
@@ -186,7 +96,7 @@ def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None, out_kind:
     network, place = options["network"], options["place"]
     if (network is None) == (place is None):
         raise InputError("give exactly one of --network PATH (offline) or --place NAME (online)")
-    _preflight(options, out_kind=out_kind)
+    preflight(options, out_kind=out_kind)
     drive = None
     if place is not None:
         with console.status(f"downloading the walk and drive networks of {place}…", spinner="dots"):
@@ -374,7 +284,7 @@ def score(
         pack.circle(circle)  # unknown --circle: fail now, not after the analysis
         policy = pack
     started = time.perf_counter()
-    _preflight(locals())
+    preflight(locals())
     cands = None
     if candidates is not None:  # a bad sites file fails before the analysis, not after it
         cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category)
@@ -383,7 +293,7 @@ def score(
     if cats is None and circle:  # only what the chosen circle needs
         cats = sorted({c for r in result.policy.circle(circle).requirements for c in r.categories})
     if cands is not None:
-        _check_candidates_in_area(cands, getattr(result, "area", None), candidates)
+        check_candidates_in_area(cands, getattr(result, "area", None), candidates)
     else:
         cands = generate_candidates(result, categories=cats, spacing_m=spacing)
     circles_to_score = [circle] if circle else None
@@ -431,59 +341,6 @@ def _global_options(
     return None
 
 
-def _log_path(argv: list[str]) -> Path:
-    """Where the traceback of an internal error is written: the --out folder when it
-    exists (or the folder of an --out file), else the system's temporary folder."""
-    import tempfile
-
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = f"circles-error-{stamp}.log"
-    out = next((argv[i + 1] for i in range(len(argv) - 1) if argv[i] == "--out"), None)
-    out = out or next((a.split("=", 1)[1] for a in argv if a.startswith("--out=")), None)
-    if out:
-        folder = Path(out)
-        folder = folder if folder.is_dir() else folder.parent
-        if folder.is_dir() and os.access(folder, os.W_OK):
-            return folder / name
-    return Path(tempfile.gettempdir()) / name
-
-
-def _report_internal_error(exc: BaseException, argv: list[str]) -> None:
-    """One line on the console; the traceback, the command and the versions in a log file."""
-    import platform
-    import traceback
-
-    from . import __version__
-
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    log = (f"circles {__version__}, Python {platform.python_version()} on {platform.platform()}\n"
-           f"command: circles {' '.join(argv)}\n\n{text}")
-    path = _log_path(argv)
-    try:
-        path.write_text(log, encoding="utf-8")
-        where = f"The full traceback was written to {path}."
-    except OSError:
-        where = "The traceback could not be saved."
-    first = (str(exc).strip().splitlines() or [""])[0][:300]
-    err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {first}", highlight=False, soft_wrap=True)
-    err_console.print(f"This is a bug in circles, not a problem with your input. {where} Run the same command "
-                      f"with --debug to see it here, and please report it with that file.",
-                      highlight=False, soft_wrap=True)
-
-
-def _os_error_message(exc: OSError) -> str | None:
-    """A one-line message for file-system errors caused by the user's paths (permissions,
-    a full or read-only disk, a file where a folder should be); None for anything else."""
-    import errno
-
-    user_errnos = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
-                   errno.EEXIST, errno.ENAMETOOLONG, errno.EDQUOT}
-    if exc.errno not in user_errnos or not exc.filename:
-        return None
-    return (f"{exc.filename}: {exc.strerror}; check that the path is right and that you may write there "
-            f"(choose another --out folder if it is an output)")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point (also for tests: ``main(["analyze", ...])`` returns the exit code).
 
@@ -521,13 +378,13 @@ def main(argv: list[str] | None = None) -> int:
         if type(exc).__name__ == "Abort":
             err_console.print("aborted", highlight=False)
             return 1
-        message = _os_error_message(exc) if isinstance(exc, OSError) else None
+        message = os_error_message(exc) if isinstance(exc, OSError) else None
         if message and not debug:
             err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
             return 2
         if debug:
             raise
-        _report_internal_error(exc, argv)
+        report_internal_error(exc, argv, err_console)
         return 1
     return 0
 
