@@ -21,6 +21,8 @@ from .errors import InputError, InputFileNotFoundError
 _PATH_FLAGS = (("network", "--network"), ("facilities", "--facilities"), ("units", "--units"),
                ("area", "--area"), ("population", "--population"), ("population_65plus", "--population-65plus"),
                ("districts", "--districts"), ("candidates", "--candidates"))
+# Tables (no geometry, lon/lat columns) whose coordinate system must be said.
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
 # Coordinate-system flags that take only the three names circles converts between.
 _CRS_FLAGS = (("crs", "--crs"), ("candidates_crs", "--candidates-crs"))
 
@@ -76,7 +78,7 @@ def preflight(options: dict, *, out_kind: str = "folder") -> None:
 
 
 def _check_score_options(options: dict, categories: tuple[str, ...]) -> None:
-    """The options only `circles score` has (absent keys are skipped)."""
+    """Options whose meaning depends on another option (absent keys are skipped)."""
     one = options.get("candidates_category")
     if one is not None and one not in categories:
         raise InputError(f"--candidates-category {one!r} is not a category id; expected one of {', '.join(categories)}")
@@ -85,9 +87,15 @@ def _check_score_options(options: dict, categories: tuple[str, ...]) -> None:
     if unknown:
         raise InputError(f"--categories: unknown categories {unknown}; expected comma-separated ids from "
                          f"{', '.join(categories)}")
+    units = options.get("units")
+    if units is not None and units != "osm" and options.get("units_crs") is None \
+            and Path(units).suffix.lower() in TABLE_SUFFIXES:
+        raise InputError(f"--units {units}: a table of unit points needs --units-crs: wgs84 (GPS, OpenStreetMap), "
+                         f"gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu); in Wuhan the wrong choice moves points "
+                         f"about 550 m")
     cands = options.get("candidates")
     if cands is not None and options.get("candidates_crs") is None and options.get("crs") is None \
-            and Path(cands).suffix.lower() in (".csv", ".txt", ".tsv", ".xlsx", ".xls"):
+            and Path(cands).suffix.lower() in TABLE_SUFFIXES:
         raise InputError(f"--candidates {cands}: say which coordinate system its lon/lat columns are in with "
                          f"--candidates-crs (or --crs): wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) "
                          f"or bd09 (Baidu); in Wuhan the wrong choice moves points about 550 m")
@@ -161,3 +169,16 @@ def os_error_message(exc: OSError) -> str | None:
         return None
     return (f"{exc.filename}: {exc.strerror}; check that the path is right and that you may write there "
             f"(choose another --out folder if it is an output)")
+
+
+def check_candidates_categories(cands, policy, circle: str | None, source) -> None:
+    """Fail when no candidate site has a category the chosen circle (or any circle of
+    the policy) needs: every score would be zero and say nothing."""
+    needed = ({c for r in policy.circle(circle).requirements for c in r.categories} if circle
+              else set(policy.categories))
+    found = set(cands["category"].dropna().astype(str)) if "category" in cands else set()
+    if found and not found & needed:
+        what = f"circle {circle!r}" if circle else f"policy {policy.id!r}"
+        raise InputError(f"--candidates {source}: no site has a category the {what} needs ({', '.join(sorted(needed))}); "
+                         f"the file's categories are {', '.join(sorted(found))}. Give sites in a category it needs, "
+                         f"choose another --circle, or put every site in one with --candidates-category")

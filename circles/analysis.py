@@ -114,7 +114,13 @@ def study_area(network: Network, area=None):
             raise InputError(f"area {area!r} is empty: expected (west, south, east, north) with west < east, south < north")
         return box(west, south, east, north)
     if isinstance(area, (str, Path)):
-        return _read_geo(area, what="study area", parameter="--area").geometry.union_all()
+        gdf = _read_geo(area, what="study area", parameter="--area")
+        kinds = set(gdf.geom_type.dropna())
+        if not kinds or not kinds <= {"Polygon", "MultiPolygon"}:
+            raise InputError(f"{area} (--area): expected the study area as polygons, found "
+                             f"{', '.join(sorted(kinds)) or 'no geometry'}; give a boundary polygon (buffer points "
+                             f"or lines first if you mean the area around them)")
+        return gdf.geometry.union_all()
     if hasattr(area, "geom_type"):
         return area
     raise InputError(f"area must be a bbox tuple, a shapely polygon or a polygon file, got {type(area).__name__}")

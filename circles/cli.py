@@ -19,7 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ._cli_checks import check_candidates_in_area, os_error_message, preflight, report_internal_error
+from ._cli_checks import (check_candidates_categories, check_candidates_in_area, os_error_message, preflight,
+                          report_internal_error)
 from .errors import CirclesError, InputError
 
 app = typer.Typer(
@@ -287,7 +288,11 @@ def score(
     preflight(locals())
     cands = None
     if candidates is not None:  # a bad sites file fails before the analysis, not after it
+        from .policies import load_policy
+
         cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category)
+        check_candidates_categories(cands, policy if hasattr(policy, "circles") else load_policy(policy),
+                                    circle, candidates)
     result = _run_analysis(locals())
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     if cats is None and circle:  # only what the chosen circle needs

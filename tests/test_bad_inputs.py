@@ -487,6 +487,28 @@ def _(c):
     return c.analyze("--area", path), ["hannan.geojson", "--area", "same place as the network"]
 
 
+@case("area-points-file")
+def _(c):
+    d = c.districts()
+    d["geometry"] = d.geometry.representative_point()
+    path = c.geojson("area_points.geojson", d)
+    return c.analyze("--area", path), ["area_points.geojson", "--area", "polygon"]
+
+
+@case("units-duplicate-ids")
+def _(c):
+    d = c.districts()
+    d["unit_id"] = "U1"
+    path = c.geojson("dup_units.geojson", d)
+    return c.analyze("--units", path), ["dup_units.geojson", "U1", "unique"]
+
+
+@case("units-csv-without-crs")
+def _(c):
+    path = c.write("points.csv", "unit_id,name,lon,lat\nc1,关山社区,114.51,30.48\n")
+    return c.analyze("--units", path), ["points.csv", "--units-crs"]
+
+
 # ------------------------------------------------------------------ walk speeds, out, lang
 
 @case("walk-speeds-zero")
@@ -597,6 +619,28 @@ def _(c):
 @case("score-unknown-generate-category")
 def _(c):
     return c.score("--categories", "bakery"), ["--categories", "bakery", "grocery"]
+
+
+@case("score-candidates-none-for-the-circle")
+def _(c):
+    path = c.write("groceries.csv", CANDS + "S-001,a,grocery,114.51,30.48\nS-002,b,grocery,114.52,30.48\n")
+    return c.score("--candidates", path, "--crs", "wgs84", "--circle", "elderly_care_15"), \
+        ["groceries.csv", "elderly_care", "--candidates-category"]
+
+
+@case("score-select-more-than-candidates")
+def _(c):
+    path = c.write("two.csv", CANDS + "S-001,a,elderly_care,114.51,30.48\nS-002,b,elderly_care,114.52,30.48\n")
+    return c.score("--candidates", path, "--crs", "wgs84", "--circle", "elderly_care_15", "--select", "5"), \
+        ["--select", "5"]
+
+
+@case("facilities-coordinates-out-of-range")
+def _(c):
+    df = c.pois()
+    df.iloc[7, df.columns.get_loc("Latitude")] = 300.0
+    path = c.pois_csv("lat300.csv", df)
+    return c.analyze("--facilities", path, "--crs", "gcj02"), ["lat300.csv", "300"]
 
 
 # ------------------------------------------------------------------ map
