@@ -123,7 +123,7 @@ def log_path(argv: list[str]) -> Path:
     import tempfile
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = f"circles-error-{stamp}.log"
+    name = f"circles-error-{stamp}-{os.getpid()}.log"
     out = next((argv[i + 1] for i in range(len(argv) - 1) if argv[i] == "--out"), None)
     out = out or next((a.split("=", 1)[1] for a in argv if a.startswith("--out=")), None)
     if out:
@@ -135,8 +135,9 @@ def log_path(argv: list[str]) -> Path:
 
 
 def report_internal_error(exc: BaseException, argv: list[str], err_console) -> None:
-    """One line on ``err_console`` (a rich Console); the traceback, the command and the
-    versions in a log file (see :func:`log_path`)."""
+    """One line on ``err_console`` (a rich Console): the error, where the log is and
+    ``--debug``; the traceback, the command and the versions go to the log file
+    (see :func:`log_path`)."""
     import platform
     import traceback
 
@@ -148,14 +149,13 @@ def report_internal_error(exc: BaseException, argv: list[str], err_console) -> N
     path = log_path(argv)
     try:
         path.write_text(log, encoding="utf-8")
-        where = f"The full traceback was written to {path}."
+        where = f"the full traceback is in {path}"
     except OSError:
-        where = "The traceback could not be saved."
+        where = "the traceback could not be saved"
     first = (str(exc).strip().splitlines() or [""])[0][:300]
-    err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {first}", highlight=False, soft_wrap=True)
-    err_console.print(f"This is a bug in circles, not a problem with your input. {where} Run the same command "
-                      f"with --debug to see it here, and please report it with that file.",
-                      highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {first} — a bug in circles, not in your "
+                      f"input; {where}; run the same command with --debug to see it here, and please report it "
+                      f"with that file", highlight=False, soft_wrap=True)
 
 
 def os_error_message(exc: OSError) -> str | None:

@@ -351,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
 
     Exit codes: 0 done; 2 a usage or input error (one message naming the file or
     option and how to fix it); 1 an internal error (one line, the traceback saved to
-    a log file; ``--debug`` shows it and re-raises); 130 interrupted.
+    a log file; ``--debug`` shows it and re-raises); 130 interrupted.  ``--debug``
+    may come before or after the command; the environment variable
+    ``CIRCLES_DEBUG=1`` does the same.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("CIRCLES_DEBUG", "") not in ("", "0")

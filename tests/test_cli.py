@@ -190,6 +190,7 @@ def test_internal_error_is_one_line_with_the_log_in_the_out_folder(tmp_path, cap
     assert code == 1
     assert "internal error: RuntimeError: boom in the engine" in err
     assert "Traceback" not in err and "--debug" in err
+    assert len(err.strip().splitlines()) == 1, err  # one line (the console does not wrap it)
     logs = list(out.glob("circles-error-*.log"))
     assert len(logs) == 1 and str(logs[0]) in err.replace("\n", "")
     text = logs[0].read_text(encoding="utf-8")
