@@ -217,7 +217,8 @@ def coordinate_system_warning(network: Network, lon: np.ndarray, lat: np.ndarray
     return None
 
 
-def _check_near_network(network: Network, geoms, *, what: str, source, flag: str, max_snap_m: float) -> None:
+def _check_near_network(network: Network, geoms, *, what: str, source, flag: str, max_snap_m: float,
+                        crs_hint: str) -> None:
     """Fail when not one of ``geoms`` (a GeoSeries) comes within ``max_snap_m`` of the
     network's extent: nothing could be computed (wrong CRS, or a file of another city)."""
     import shapely
@@ -232,7 +233,7 @@ def _check_near_network(network: Network, geoms, *, what: str, source, flag: str
         raise InputError(
             f"{source} ({flag}): none of the {what} lies on the network's area (the nearest is "
             f"{distance.min() / 1000:.1f} km from it), so nothing can be measured; check that the file is of the "
-            f"same place as the network and in the right coordinate system (--units-crs; GCJ-02 vs WGS84 is "
+            f"same place as the network and in the right coordinate system ({crs_hint}; GCJ-02 vs WGS84 is "
             f"~550 m in Wuhan)")
 
 
@@ -333,7 +334,7 @@ def _check_zones(policy, districts, assumptions: list) -> None:
     zones = districts["zone"]
     unknown = sorted({z for z in zones.dropna() if str(z).strip() and z not in known})
     if unknown:
-        raise InputError(f"districts: zone value(s) {unknown} are not in the policy's zone thresholds "
+        raise InputError(f"districts (--districts): zone value(s) {unknown} are not in the policy's zone thresholds "
                          f"{sorted(known)}; rename them in the zone column (e.g. 中心城区 → central)")
     empty = districts.loc[zones.isna() | (zones.astype(str).str.strip() == ""), "district"].tolist()
     if empty:
@@ -406,7 +407,8 @@ def analyze(
         raise InputError("population_65plus (--population-65plus) needs population (--population) too: the 65+ "
                          "raster weights the elderly circle, the main raster everyone else")
     if grid_m is not None and not (np.isfinite(grid_m) and grid_m > 0):
-        raise InputError(f"grid cell size (grid_m, CLI --grid) must be a positive number of metres, got {grid_m!r}")
+        raise InputError(f"grid cell size (grid_m, CLI --grid) must be a positive number of metres, got {grid_m!r}; "
+                         f"use 100–500 m (default {settings.GRID_CELL_M:g})")
     if grid_m is not None and not (GRID_M_RANGE[0] <= grid_m <= GRID_M_RANGE[1]):
         raise InputError(f"grid cell size (grid_m, CLI --grid) {grid_m:g} m is outside {GRID_M_RANGE[0]:g}–"
                          f"{GRID_M_RANGE[1]:g} m: coarser cells hide who is within a 10–15 minute walk (~1 km), "
@@ -467,11 +469,11 @@ def analyze(
     if area is not None:
         _check_near_network(walk, gpd.GeoSeries([area_geom], crs="EPSG:4326"), what="study area",
                             source=area if isinstance(area, (str, Path)) else "area", flag="--area",
-                            max_snap_m=max_snap_m)
+                            max_snap_m=max_snap_m, crs_hint="the CRS declared in the file")
     if user_polygons:
         _check_near_network(walk, unit_frame.geometry, what="units",
                             source=units if isinstance(units, (str, Path)) else "units", flag="--units",
-                            max_snap_m=max_snap_m)
+                            max_snap_m=max_snap_m, crs_hint="--units-crs, or the CRS declared in the file")
     dist_frame = load_districts(districts) if districts is not None else None
     _check_zones(pol, dist_frame, assumptions)
     unit_frame, demand = _build_demand(unit_frame, area_geom, walk, population=population,

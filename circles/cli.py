@@ -193,7 +193,7 @@ def map_command(
 
     _check_lang(lang)
     if out.suffix.lower() not in (".html", ".htm"):
-        raise InputError(f"--out must be an .html file for `circles map`, got {out}")
+        raise InputError(f"--out must be an .html file for `circles map`, got {out}; e.g. --out maps/coverage.html")
     result = _run_analysis(locals(), out_kind="file")
     path = save_coverage_map(result, out, lang=lang)
     console.print(f"wrote map: {path} ({path.stat().st_size / 1e6:.1f} MB)")

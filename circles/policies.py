@@ -241,7 +241,7 @@ class Policy:
             if c.id == circle_id:
                 return c
         raise InputError(
-            f"policy {self.id!r} has no circle {circle_id!r}; its circles are: "
+            f"policy {self.id!r} has no circle {circle_id!r} (CLI --circle); choose one of its circles: "
             + ", ".join(c.id for c in self.circles)
         )
 

@@ -412,19 +412,19 @@ def _(c):
     d = c.districts()
     d["zone"] = d["zone"].map({"central": "中心城区", "new_urban": "新城区"})
     path = c.geojson("zones_zh.geojson", d)
-    return c.analyze("--districts", path), ["zone", "中心城区", "central"]
+    return c.analyze("--districts", path), ["--districts", "中心城区", "central"]
 
 
 # ------------------------------------------------------------------ units
 
 @case("grid-zero")
 def _(c):
-    return c.analyze("--grid", "0"), ["--grid", "positive"]
+    return c.analyze("--grid", "0"), ["--grid", "positive", "100–500 m"]
 
 
 @case("grid-negative")
 def _(c):
-    return c.analyze("--grid", "-250"), ["--grid", "positive"]
+    return c.analyze("--grid", "-250"), ["--grid", "positive", "100–500 m"]
 
 
 @case("grid-huge")
@@ -557,7 +557,7 @@ def _(c):
 
 @case("score-unknown-circle")
 def _(c):
-    return c.score("--circle", "life_10"), ["life_10", "life_15"]
+    return c.score("--circle", "life_10"), ["life_10", "--circle", "life_15"]
 
 
 @case("score-unknown-method")
@@ -647,7 +647,7 @@ def _(c):
 
 @case("map-out-not-html")
 def _(c):
-    return ["map", "--network", c.osm, "--out", str(c.tmp / "map.png"), "--quiet"], ["--out", ".html"]
+    return ["map", "--network", c.osm, "--out", str(c.tmp / "map.png"), "--quiet"], ["--out", ".html", "maps/coverage.html"]
 
 
 @case("map-lang-unknown")
