@@ -60,6 +60,10 @@ def load_districts(districts, *, name_column: str | None = None, zone_column: st
     if gdf.crs is None:
         raise InputError("districts GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326')")
     gdf = gdf.to_crs("EPSG:4326")
+    if gdf.empty:
+        source = districts if isinstance(districts, (str, Path)) else "districts GeoDataFrame"
+        raise InputError(f"{source} (--districts): has no features; expected one polygon per district with a "
+                         f"zone column (central / new_urban), or leave --districts out")
     kinds = gdf.geom_type.fillna("no geometry")
     wrong = kinds[~kinds.isin(["Polygon", "MultiPolygon"])]
     if len(wrong):

@@ -303,7 +303,9 @@ def read_facility_file(
         try:
             table = gpd.read_file(path)
         except Exception as exc:  # pyogrio raises its own DataSourceError
-            raise InputError(f"{path}: could not read it as a {ext} geometry file ({exc})") from None
+            raise InputError(f"{path}: could not read it as a {ext} geometry file ({str(exc).split(';')[0]}); "
+                             "expected GeoJSON (a FeatureCollection of points) or GeoPackage — or save the "
+                             "table as CSV with lon/lat columns") from None
         if table.empty:
             raise NoDataError(f"{path}: has no features; expected one feature per facility")
         columns = [str(c) for c in table.columns if c != table.geometry.name]

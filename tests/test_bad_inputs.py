@@ -509,6 +509,30 @@ def _(c):
     return c.analyze("--units", path), ["points.csv", "--units-crs"]
 
 
+@case("units-empty-geojson")
+def _(c):
+    path = c.write("no_units.geojson", '{"type": "FeatureCollection", "features": []}')
+    return c.analyze("--units", path), ["no_units.geojson", "no rows", "one row per neighbourhood unit"]
+
+
+@case("area-empty-geojson")
+def _(c):
+    path = c.write("no_area.geojson", '{"type": "FeatureCollection", "features": []}')
+    return c.analyze("--area", path), ["no_area.geojson", "--area", "give a boundary polygon"]
+
+
+@case("districts-empty-geojson")
+def _(c):
+    path = c.write("no_districts.geojson", '{"type": "FeatureCollection", "features": []}')
+    return c.analyze("--districts", path), ["no_districts.geojson", "--districts", "one polygon per district"]
+
+
+@case("facilities-json-not-geojson")
+def _(c):
+    path = c.write("pois.json", '{"pois": [{"name": "协和医院", "lon": 114.27, "lat": 30.58}]}')
+    return c.analyze("--facilities", path, "--crs", "gcj02"), ["pois.json", "FeatureCollection", "CSV"]
+
+
 # ------------------------------------------------------------------ walk speeds, out, lang
 
 @case("walk-speeds-zero")
