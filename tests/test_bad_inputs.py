@@ -164,11 +164,6 @@ def _(c):
 
 # ------------------------------------------------------------------ policy
 
-@case("policy-unknown-id")
-def _(c):
-    return c.analyze("--policy", "wuhan-2099"), ["wuhan-2099", "wuhan-2022"]
-
-
 @case("policy-file-missing")
 def _(c):
     return c.analyze("--policy", str(c.tmp / "mine.toml")), ["mine.toml", "does not exist", "check the path"]
@@ -307,6 +302,14 @@ def _(c):
                      "--lon-column", "lng"), ["lng", "--lon-column", "Longitude"]
 
 
+@case("facilities-coordinates-out-of-range")
+def _(c):
+    df = c.pois()
+    df.iloc[7, df.columns.get_loc("Latitude")] = 300.0
+    path = c.pois_csv("lat300.csv", df)
+    return c.analyze("--facilities", path, "--crs", "gcj02"), ["lat300.csv", "300"]
+
+
 @case("facilities-wrong-extension")
 def _(c):
     path = c.write("pois.docx", b"PK\x03\x04 not a table")
@@ -417,31 +420,6 @@ def _(c):
 
 # ------------------------------------------------------------------ units
 
-@case("grid-zero")
-def _(c):
-    return c.analyze("--grid", "0"), ["--grid", "positive", "100–500 m"]
-
-
-@case("grid-negative")
-def _(c):
-    return c.analyze("--grid", "-250"), ["--grid", "positive", "100–500 m"]
-
-
-@case("grid-huge")
-def _(c):
-    return c.analyze("--grid", "1e9"), ["--grid", "1e+09", "100–500 m"]
-
-
-@case("grid-tiny")
-def _(c):
-    return c.analyze("--grid", "0.5"), ["--grid", "100–500 m"]
-
-
-@case("grid-shape-unknown")
-def _(c):
-    return c.analyze("--grid-shape", "triangle"), ["--grid-shape", "triangle", "hexagon"]
-
-
 @case("units-missing-file")
 def _(c):
     return c.analyze("--units", str(c.tmp / "communities.gpkg")), ["communities.gpkg", "--units"]
@@ -533,22 +511,7 @@ def _(c):
     return c.analyze("--facilities", path, "--crs", "gcj02"), ["pois.json", "FeatureCollection", "CSV"]
 
 
-# ------------------------------------------------------------------ walk speeds, out, lang
-
-@case("walk-speeds-zero")
-def _(c):
-    return c.analyze("--walk-speeds", "0"), ["--walk-speeds", "> 0", "50,60"]
-
-
-@case("walk-speeds-negative")
-def _(c):
-    return c.analyze("--walk-speeds", "60,-50"), ["--walk-speeds", "> 0"]
-
-
-@case("walk-speeds-text")
-def _(c):
-    return c.analyze("--walk-speeds", "slow,fast"), ["--walk-speeds", "comma-separated numbers", "50,60,67,80"]
-
+# ------------------------------------------------------------------ output folder
 
 @case("out-is-a-file")
 def _(c):
@@ -562,42 +525,7 @@ def _(c):
     return ["analyze", "--network", c.osm, "--out", str(Path(path) / "sub"), "--quiet"], ["afile", "--out"]
 
 
-@case("lang-unknown")
-def _(c):
-    return c.analyze("--lang", "xx"), ["--lang", "'zh' or 'en'"]
-
-
 # ------------------------------------------------------------------ score
-
-@case("score-select-zero")
-def _(c):
-    return c.score("--select", "0"), ["--select", "positive"]
-
-
-@case("score-select-negative")
-def _(c):
-    return c.score("--select", "-1"), ["--select", "positive"]
-
-
-@case("score-unknown-circle")
-def _(c):
-    return c.score("--circle", "life_10"), ["life_10", "--circle", "life_15"]
-
-
-@case("score-unknown-method")
-def _(c):
-    return c.score("--method", "best"), ["--method", "greedy"]
-
-
-@case("score-bad-spacing")
-def _(c):
-    return c.score("--spacing", "0"), ["--spacing", "positive"]
-
-
-@case("score-bad-threads")
-def _(c):
-    return c.score("--threads", "0"), ["--threads", "at least 1"]
-
 
 CANDS = "id,name,category,lon,lat\n"
 
@@ -640,11 +568,6 @@ def _(c):
     return c.score("--candidates", path), ["nocrs.csv", "--candidates-crs"]
 
 
-@case("score-unknown-generate-category")
-def _(c):
-    return c.score("--categories", "bakery"), ["--categories", "bakery", "grocery"]
-
-
 @case("score-candidates-none-for-the-circle")
 def _(c):
     path = c.write("groceries.csv", CANDS + "S-001,a,grocery,114.51,30.48\nS-002,b,grocery,114.52,30.48\n")
@@ -659,24 +582,11 @@ def _(c):
         ["--select", "5"]
 
 
-@case("facilities-coordinates-out-of-range")
-def _(c):
-    df = c.pois()
-    df.iloc[7, df.columns.get_loc("Latitude")] = 300.0
-    path = c.pois_csv("lat300.csv", df)
-    return c.analyze("--facilities", path, "--crs", "gcj02"), ["lat300.csv", "300"]
-
-
 # ------------------------------------------------------------------ map
 
 @case("map-out-not-html")
 def _(c):
     return ["map", "--network", c.osm, "--out", str(c.tmp / "map.png"), "--quiet"], ["--out", ".html", "maps/coverage.html"]
-
-
-@case("map-lang-unknown")
-def _(c):
-    return c.map("--lang", "fr"), ["--lang", "'zh' or 'en'"]
 
 
 @case("map-network-missing")
@@ -692,19 +602,9 @@ def _(c):
 
 # ------------------------------------------------------------------ usage errors (click)
 
-@case("usage-unknown-option")
-def _(c):
-    return c.analyze("--bogus"), ["--bogus", "No such option"]
-
-
 @case("usage-option-without-value")
 def _(c):
     return ["analyze", "--out", c.out, "--network"], ["--network", "requires an argument"]
-
-
-@case("usage-grid-not-a-number")
-def _(c):
-    return c.analyze("--grid", "fine"), ["--grid", "Invalid value", "--help"]
 
 
 @case("usage-unknown-command")
@@ -712,9 +612,35 @@ def _(c):
     return ["analyse", "--network", c.osm], ["analyse", "No such command"]
 
 
-@case("usage-select-not-a-number")
-def _(c):
-    return c.score("--select", "three"), ["--select", "Invalid value", "--help"]
+# ------------------------------------------------------------------ options alone
+# (name, command, its extra arguments, strings the message must contain)
+OPTION_CASES = [
+    ("policy-unknown-id", "analyze", ("--policy", "wuhan-2099"), ["wuhan-2099", "wuhan-2022"]),
+    ("grid-zero", "analyze", ("--grid", "0"), ["--grid", "positive", "100–500 m"]),
+    ("grid-negative", "analyze", ("--grid", "-250"), ["--grid", "positive", "100–500 m"]),
+    ("grid-huge", "analyze", ("--grid", "1e9"), ["--grid", "1e+09", "100–500 m"]),
+    ("grid-tiny", "analyze", ("--grid", "0.5"), ["--grid", "100–500 m"]),
+    ("grid-shape-unknown", "analyze", ("--grid-shape", "triangle"), ["--grid-shape", "triangle", "hexagon"]),
+    ("walk-speeds-zero", "analyze", ("--walk-speeds", "0"), ["--walk-speeds", "> 0", "50,60"]),
+    ("walk-speeds-negative", "analyze", ("--walk-speeds", "60,-50"), ["--walk-speeds", "> 0"]),
+    ("walk-speeds-text", "analyze", ("--walk-speeds", "slow,fast"),
+     ["--walk-speeds", "comma-separated numbers", "50,60,67,80"]),
+    ("lang-unknown", "analyze", ("--lang", "xx"), ["--lang", "'zh' or 'en'"]),
+    ("score-select-zero", "score", ("--select", "0"), ["--select", "positive"]),
+    ("score-select-negative", "score", ("--select", "-1"), ["--select", "positive"]),
+    ("score-unknown-circle", "score", ("--circle", "life_10"), ["life_10", "--circle", "life_15"]),
+    ("score-unknown-method", "score", ("--method", "best"), ["--method", "greedy"]),
+    ("score-bad-spacing", "score", ("--spacing", "0"), ["--spacing", "positive"]),
+    ("score-bad-threads", "score", ("--threads", "0"), ["--threads", "at least 1"]),
+    ("score-unknown-generate-category", "score", ("--categories", "bakery"), ["--categories", "bakery", "grocery"]),
+    ("map-lang-unknown", "map", ("--lang", "fr"), ["--lang", "'zh' or 'en'"]),
+    ("usage-unknown-option", "analyze", ("--bogus",), ["--bogus", "No such option"]),
+    ("usage-grid-not-a-number", "analyze", ("--grid", "fine"), ["--grid", "Invalid value", "--help"]),
+    ("usage-select-not-a-number", "score", ("--select", "three"), ["--select", "Invalid value", "--help"]),
+]
+for _name, _command, _extra, _expected in OPTION_CASES:
+    case(_name)(lambda c, command=_command, extra=_extra, expected=_expected:
+                (getattr(c, command)(*extra), list(expected)))
 
 
 # ------------------------------------------------------------------ the test
