@@ -242,3 +242,15 @@ def test_permission_error_on_output_is_an_input_error(tmp_path, capsys, monkeypa
     err = capsys.readouterr().err
     assert code == 2
     assert "coverage.gpkg" in err and "Permission denied" in err and "--out" in err and "Traceback" not in err
+
+
+@pytest.mark.wuhan
+def test_osm_units_with_districts_write_the_map(tmp_path, wuhan_dir, capsys):
+    # issue #9 item 6: the residential areas lie inside one district, whose clipped border is
+    # empty; that empty feature crashed folium ("The field district is not available")
+    out = tmp_path / "out"
+    code = main(["analyze", "--network", str(wuhan_dir / "guanggu.osm.pbf"), "--units", "osm",
+                 "--districts", str(wuhan_dir / "districts.geojson"), "--out", str(out), "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert (out / "map.html").stat().st_size > 0
