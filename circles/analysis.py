@@ -22,6 +22,9 @@ from .network import Network, load_features, load_network
 
 log = logging.getLogger(__name__)
 
+#: columns taken as district names, in this order
+DISTRICT_NAME_COLUMNS: tuple[str, ...] = ("name", "district", "名称", "NAME", "区名", "区县", "district_name", "name_zh",
+                                          "行政区")
 #: smallest and largest grid cell (metres) that make sense for walking circles
 GRID_M_RANGE: tuple[float, float] = (10.0, 10_000.0)
 
@@ -51,7 +54,9 @@ def load_districts(districts, *, name_column: str | None = None, zone_column: st
 
     ``zone`` picks the zone-dependent thresholds (e.g. ``central`` 10 min and
     ``new_urban`` 12 min for the emergency circle); without a zone column the
-    circle's default zone applies (and is reported as an assumption).
+    circle's default zone applies (and is reported as an assumption).  The
+    names come from ``name_column`` or the first of
+    :data:`DISTRICT_NAME_COLUMNS`; without one it is an :class:`InputError`.
     """
     import geopandas as gpd
 
@@ -60,21 +65,28 @@ def load_districts(districts, *, name_column: str | None = None, zone_column: st
     if gdf.crs is None:
         raise InputError("districts GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326')")
     gdf = gdf.to_crs("EPSG:4326")
+    source = districts if isinstance(districts, (str, Path)) else "districts GeoDataFrame"
     if gdf.empty:
-        source = districts if isinstance(districts, (str, Path)) else "districts GeoDataFrame"
         raise InputError(f"{source} (--districts): has no features; expected one polygon per district with a "
                          f"zone column (central / new_urban), or leave --districts out")
     kinds = gdf.geom_type.fillna("no geometry")
     wrong = kinds[~kinds.isin(["Polygon", "MultiPolygon"])]
     if len(wrong):
-        source = districts if isinstance(districts, (str, Path)) else "districts GeoDataFrame"
         found = ", ".join(f"{n} {k}" for k, n in wrong.value_counts().items())
         raise InputError(f"{source} (--districts): expected district polygons, but {len(wrong)} of {len(gdf)} "
                          f"features are not polygons ({found}); give the district boundaries (Polygon or "
                          f"MultiPolygon), not their centre points")
-    name_column = name_column or next((c for c in ("name", "district", "名称", "NAME") if c in gdf.columns), None)
+    if name_column is not None and name_column not in gdf.columns:
+        raise InputError(f"{source}: name_column={name_column!r} is not a column; the columns are: "
+                         f"{', '.join(map(str, gdf.columns.drop('geometry')))}")
+    name_column = name_column or next((c for c in DISTRICT_NAME_COLUMNS if c in gdf.columns), None)
+    if name_column is None:
+        others = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+        raise InputError(f"{source} (--districts): no column of district names (looked for "
+                         f"{', '.join(DISTRICT_NAME_COLUMNS)}); the columns are: {', '.join(others) or 'none'}. "
+                         f"Rename the column holding the names to `name` (every table and map reports by district)")
     out = gpd.GeoDataFrame({
-        "district": gdf[name_column].astype(str) if name_column else [f"district {i}" for i in range(len(gdf))],
+        "district": gdf[name_column].astype(str),
         "zone": (gdf[zone_column].astype(object).where(gdf[zone_column].notna(), None).map(
             lambda z: z.strip() if isinstance(z, str) and z.strip() else (None if isinstance(z, str) else z))
             if zone_column in gdf.columns else None),

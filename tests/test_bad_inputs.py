@@ -404,6 +404,12 @@ def _(c):
     return c.analyze("--districts", path), ["districts_nocrs.shp", "CRS", "EPSG:4326"]
 
 
+@case("districts-no-name-column")
+def _(c):
+    path = c.geojson("unnamed.geojson", c.districts().drop(columns=["name", "name_en"]))
+    return c.analyze("--districts", path), ["unnamed.geojson", "--districts", "district names", "Rename"]
+
+
 @case("districts-not-geodata")
 def _(c):
     path = c.write("districts.geojson", "name,zone\n洪山区,central\n")
