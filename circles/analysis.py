@@ -23,6 +23,12 @@ from .network import Network, load_features, load_network
 
 log = logging.getLogger(__name__)
 
+#: columns taken as district names, in this order
+DISTRICT_NAME_COLUMNS: tuple[str, ...] = ("name", "district", "名称", "NAME", "区名", "区县", "district_name", "name_zh",
+                                          "行政区")
+#: smallest and largest grid cell (metres) that make sense for walking circles
+GRID_M_RANGE: tuple[float, float] = (10.0, 10_000.0)
+
 
 # ------------------------------------------------------------------ inputs
 
@@ -35,8 +41,9 @@ def _read_geo(path, *, what: str, parameter: str):
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:
-        raise InputError(f"{path}: could not read {what} ({type(exc).__name__}: {exc}); "
-                         f"expected GeoJSON, GeoPackage or Shapefile ({parameter})") from None
+        detail = str(exc).split(";")[0].strip()  # GDAL's first sentence; the rest is advice for GDAL users
+        raise InputError(f"{path} ({parameter}): could not read {what} ({detail}); expected a GeoJSON, GeoPackage "
+                         f"or Shapefile with polygons — export it again in one of those formats") from None
     if gdf.crs is None:
         raise InputError(f"{path}: {what} file has no CRS; set one (e.g. EPSG:4326) with "
                          f"gdf.set_crs(...) or ogr2ogr -a_srs EPSG:4326 ({parameter})")
@@ -48,7 +55,9 @@ def load_districts(districts, *, name_column: str | None = None, zone_column: st
 
     ``zone`` picks the zone-dependent thresholds (e.g. ``central`` 10 min and
     ``new_urban`` 12 min for the emergency circle); without a zone column the
-    circle's default zone applies (and is reported as an assumption).
+    circle's default zone applies (and is reported as an assumption).  The
+    names come from ``name_column`` or the first of
+    :data:`DISTRICT_NAME_COLUMNS`; without one it is an :class:`InputError`.
     """
     import geopandas as gpd
 
@@ -57,9 +66,28 @@ def load_districts(districts, *, name_column: str | None = None, zone_column: st
     if gdf.crs is None:
         raise InputError("districts GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326')")
     gdf = gdf.to_crs("EPSG:4326")
-    name_column = name_column or next((c for c in ("name", "district", "名称", "NAME") if c in gdf.columns), None)
+    source = districts if isinstance(districts, (str, Path)) else "districts GeoDataFrame"
+    if gdf.empty:
+        raise InputError(f"{source} (--districts): has no features; expected one polygon per district with a "
+                         f"zone column (central / new_urban), or leave --districts out")
+    kinds = gdf.geom_type.fillna("no geometry")
+    wrong = kinds[~kinds.isin(["Polygon", "MultiPolygon"])]
+    if len(wrong):
+        found = ", ".join(f"{n} {k}" for k, n in wrong.value_counts().items())
+        raise InputError(f"{source} (--districts): expected district polygons, but {len(wrong)} of {len(gdf)} "
+                         f"features are not polygons ({found}); give the district boundaries (Polygon or "
+                         f"MultiPolygon), not their centre points")
+    if name_column is not None and name_column not in gdf.columns:
+        raise InputError(f"{source}: name_column={name_column!r} is not a column; the columns are: "
+                         f"{', '.join(map(str, gdf.columns.drop('geometry')))}")
+    name_column = name_column or next((c for c in DISTRICT_NAME_COLUMNS if c in gdf.columns), None)
+    if name_column is None:
+        others = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+        raise InputError(f"{source} (--districts): no column of district names (looked for "
+                         f"{', '.join(DISTRICT_NAME_COLUMNS)}); the columns are: {', '.join(others) or 'none'}. "
+                         f"Rename the column holding the names to `name` (every table and map reports by district)")
     out = gpd.GeoDataFrame({
-        "district": gdf[name_column].astype(str) if name_column else [f"district {i}" for i in range(len(gdf))],
+        "district": gdf[name_column].astype(str),
         "zone": (gdf[zone_column].astype(object).where(gdf[zone_column].notna(), None).map(
             lambda z: z.strip() if isinstance(z, str) and z.strip() else (None if isinstance(z, str) else z))
             if zone_column in gdf.columns else None),
@@ -103,7 +131,13 @@ def study_area(network: Network, area=None):
             raise InputError(f"area {area!r} is empty: expected (west, south, east, north) with west < east, south < north")
         return box(west, south, east, north)
     if isinstance(area, (str, Path)):
-        return _read_geo(area, what="study area", parameter="--area").geometry.union_all()
+        gdf = _read_geo(area, what="study area", parameter="--area")
+        kinds = set(gdf.geom_type.dropna())
+        if not kinds or not kinds <= {"Polygon", "MultiPolygon"}:
+            raise InputError(f"{area} (--area): expected the study area as polygons, found "
+                             f"{', '.join(sorted(kinds)) or 'no geometry'}; give a boundary polygon (buffer points "
+                             f"or lines first if you mean the area around them)")
+        return gdf.geometry.union_all()
     if hasattr(area, "geom_type"):
         return area
     raise InputError(f"area must be a bbox tuple, a shapely polygon or a polygon file, got {type(area).__name__}")
@@ -227,6 +261,26 @@ def coordinate_system_warning(network: Network, lon: np.ndarray, lat: np.ndarray
     return None
 
 
+def _check_near_network(network: Network, geoms, *, what: str, source, flag: str, max_snap_m: float,
+                        crs_hint: str) -> None:
+    """Fail when not one of ``geoms`` (a GeoSeries) comes within ``max_snap_m`` of the
+    network's extent: nothing could be computed (wrong CRS, or a file of another city)."""
+    import shapely
+
+    if not len(geoms) or network.x.size == 0:
+        return
+    extent = shapely.box(float(network.x.min()), float(network.y.min()), float(network.x.max()),
+                         float(network.y.max()))
+    metric = geoms.to_crs(network.crs)
+    distance = metric.distance(extent)
+    if distance.notna().any() and (distance > max_snap_m).all():
+        raise InputError(
+            f"{source} ({flag}): none of the {what} lies on the network's area (the nearest is "
+            f"{distance.min() / 1000:.1f} km from it), so nothing can be measured; check that the file is of the "
+            f"same place as the network and in the right coordinate system ({crs_hint}; GCJ-02 vs WGS84 is "
+            f"~550 m in Wuhan)")
+
+
 def _normalise_units(units):
     """A user's GeoDataFrame of units in the data contract (EPSG:4326, unit_id,
     name, population, population_65plus), index kept so results stay aligned."""
@@ -324,7 +378,7 @@ def _check_zones(policy, districts, assumptions: list) -> None:
     zones = districts["zone"]
     unknown = sorted({z for z in zones.dropna() if str(z).strip() and z not in known})
     if unknown:
-        raise InputError(f"districts: zone value(s) {unknown} are not in the policy's zone thresholds "
+        raise InputError(f"districts (--districts): zone value(s) {unknown} are not in the policy's zone thresholds "
                          f"{sorted(known)}; rename them in the zone column (e.g. 中心城区 → central)")
     empty = districts.loc[zones.isna() | (zones.astype(str).str.strip() == ""), "district"].tolist()
     if empty:
@@ -411,7 +465,12 @@ def analyze(
         raise InputError("population_65plus (--population-65plus) needs population (--population) too: the 65+ "
                          "raster weights the elderly circle, the main raster everyone else")
     if grid_m is not None and not (np.isfinite(grid_m) and grid_m > 0):
-        raise InputError(f"grid cell size (grid_m, CLI --grid) must be a positive number of metres, got {grid_m!r}")
+        raise InputError(f"grid cell size (grid_m, CLI --grid) must be a positive number of metres, got {grid_m!r}; "
+                         f"use 100–500 m (default {settings.GRID_CELL_M:g})")
+    if grid_m is not None and not (GRID_M_RANGE[0] <= grid_m <= GRID_M_RANGE[1]):
+        raise InputError(f"grid cell size (grid_m, CLI --grid) {grid_m:g} m is outside {GRID_M_RANGE[0]:g}–"
+                         f"{GRID_M_RANGE[1]:g} m: coarser cells hide who is within a 10–15 minute walk (~1 km), "
+                         f"finer ones only multiply the work; use 100–500 m (default {settings.GRID_CELL_M:g})")
     if grid_shape not in ("square", "hexagon"):
         raise InputError(f"grid_shape (CLI --grid-shape) must be 'square' or 'hexagon', got {grid_shape!r}")
     speeds = [float(v) for v in walk_speeds]
@@ -473,6 +532,14 @@ def analyze(
         # the user's neighbourhoods are the study area (OSM residential polygons are not:
         # people outside them must stay visible as "outside units")
         area_geom = unit_frame.to_crs("EPSG:4326").geometry.union_all()
+    if area is not None:
+        _check_near_network(walk, gpd.GeoSeries([area_geom], crs="EPSG:4326"), what="study area",
+                            source=area if isinstance(area, (str, Path)) else "area", flag="--area",
+                            max_snap_m=max_snap_m, crs_hint="the CRS declared in the file")
+    if user_polygons:
+        _check_near_network(walk, unit_frame.geometry, what="units",
+                            source=units if isinstance(units, (str, Path)) else "units", flag="--units",
+                            max_snap_m=max_snap_m, crs_hint="--units-crs, or the CRS declared in the file")
     dist_frame = load_districts(districts) if districts is not None else None
     _check_zones(pol, dist_frame, assumptions)
     unit_frame, demand = _build_demand(unit_frame, area_geom, walk, population=population,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ._cli_checks import (check_candidates_categories, check_candidates_in_area, os_error_message, preflight,
+                          report_internal_error)
 from .errors import CirclesError, InputError
 
 app = typer.Typer(
@@ -91,7 +94,7 @@ def _walk_speeds(text: Optional[str]) -> list[float]:
     except ValueError:
         raise InputError(f"--walk-speeds must be comma-separated numbers in m/min, e.g. 50,60,67,80; got {text!r}") from None
     if any(not (math.isfinite(v) and v > 0) for v in speeds):
-        raise InputError(f"--walk-speeds must be finite and > 0 m/min, got {text!r}")
+        raise InputError(f"--walk-speeds must be finite and > 0 m/min, e.g. 50,60,67,80; got {text!r}")
     return speeds
 
 
@@ -100,7 +103,7 @@ def _check_lang(lang: str) -> None:
         raise InputError(f"--lang must be 'zh' or 'en', got {lang!r}")
 
 
-def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None):
+def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None, out_kind: str = "folder"):
     """Run :func:`circles.analyze` with the options a command received (its ``locals()``)."""
     from .analysis import analyze
     from .network import fetch_network
@@ -108,6 +111,7 @@ def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None):
     network, place = options["network"], options["place"]
     if (network is None) == (place is None):
         raise InputError("give exactly one of --network PATH (offline) or --place NAME (online)")
+    preflight(options, out_kind=out_kind)
     drive = None
     network_options = {"layer": options.get("network_layer"), "crs": options.get("network_crs"),
                        "oneway_column": options.get("oneway_column"), "speed_column": options.get("speed_column"),
@@ -258,8 +262,8 @@ def map_command(
 
     _check_lang(lang)
     if out.suffix.lower() not in (".html", ".htm"):
-        raise InputError(f"--out must be an .html file for `circles map`, got {out}")
-    result = _run_analysis(locals())
+        raise InputError(f"--out must be an .html file for `circles map`, got {out}; e.g. --out maps/coverage.html")
+    result = _run_analysis(locals(), out_kind="file")
     path = save_coverage_map(result, out, lang=lang)
     console.print(f"wrote map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     if figures:
@@ -359,16 +363,24 @@ def score(
         pack.circle(circle)  # unknown --circle: fail now, not after the analysis
         policy = pack
     started = time.perf_counter()
-    if candidates is not None:  # read first: a bad file fails before the analysis
+    preflight(locals())
+    cands = None
+    if candidates is not None:  # a bad sites file fails before the analysis, not after it
+        from .policies import load_policy
+
         cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category,
                                 sheet=candidates_sheet)
+        check_candidates_categories(cands, policy if hasattr(policy, "circles") else load_policy(policy),
+                                    circle, candidates)
     elif candidates_sheet is not None:
         raise InputError("--candidates-sheet needs --candidates (an Excel file of candidate sites)")
     result = _run_analysis(locals())
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     if cats is None and circle:  # only what the chosen circle needs
         cats = sorted({c for r in result.policy.circle(circle).requirements for c in r.categories})
-    if candidates is None:
+    if cands is not None:
+        check_candidates_in_area(cands, getattr(result, "area", None), candidates)
+    else:
         cands = generate_candidates(result, categories=cats, spacing_m=spacing, crs=candidates_crs)
     from .inputs import candidates_against_area
 
@@ -410,26 +422,63 @@ def score(
         raise InputError("no sites could be selected (scores were written): " + "; ".join(failures))
 
 
+@app.callback()
+def _global_options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="On an error, show the full traceback (and debug logging) instead of one line.")] = False,
+):
+    # --debug is taken out of the arguments by main() (so it works before or after the command);
+    # it is declared here so that it appears in `circles --help`.
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point (also for tests: ``main(["analyze", ...])`` returns the exit code)."""
+    """Entry point (also for tests: ``main(["analyze", ...])`` returns the exit code).
+
+    Exit codes: 0 done; 2 a usage or input error (one message naming the file or
+    option and how to fix it); 1 an internal error (one line, the traceback saved to
+    a log file; ``--debug`` shows it and re-raises); 130 interrupted.  ``--debug``
+    may come before or after the command; the environment variable
+    ``CIRCLES_DEBUG=1`` does the same.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("CIRCLES_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # with --debug, circles' own debug messages; the libraries' stay at WARNING
+    logging.getLogger("circles").setLevel(logging.DEBUG if debug else logging.NOTSET)
     try:
         app(args=argv, prog_name="circles", standalone_mode=False)
     except CirclesError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
     except typer.Exit as exc:
         return exc.exit_code
     except SystemExit as exc:
-        return int(exc.code or 0)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    except KeyboardInterrupt:
+        err_console.print("interrupted", highlight=False)
+        return 130
     except Exception as exc:
         # usage errors: typer may bundle its own copy of click, so match by behaviour, not class
         if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
         if type(exc).__name__ == "Abort":
+            err_console.print("aborted", highlight=False)
             return 1
-        raise
+        message = os_error_message(exc) if isinstance(exc, OSError) else None
+        if message and not debug:
+            err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+            return 2
+        if debug:
+            raise
+        report_internal_error(exc, argv, err_console)
+        return 1
     return 0
 
 

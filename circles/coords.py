@@ -335,7 +335,7 @@ def check_lonlat(
         )
     bad_lat = ~missing & (np.abs(lat_a) > 90)
     if bad_lat.any():
-        hint = ""
+        hint = f" (e.g. {lat_a[bad_lat][0]:g}); correct those rows or remove them"
         if np.all(np.abs(lon_a[bad_lat]) <= 90):
             hint = " — longitude and latitude look swapped; exchange the two columns (or the --lon-column/--lat-column options)"
         problems.append(f"{listed(bad_lat)} a latitude outside -90..90{hint}")

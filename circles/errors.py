@@ -33,8 +33,10 @@ class NoDataError(CirclesError, ValueError):
 class ValidationError(InputError):
     """Several problems found while validating one input; all are listed at once."""
 
-    def __init__(self, source: str, problems: Iterable[str]):
+    def __init__(self, source: str, problems: Iterable[str], *, hint: str = ""):
         self.source = source
         self.problems = list(problems)
+        self.hint = hint
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{source}: {len(self.problems)} problem(s) found:\n{lines}")
+        tail = f"\n  how to fix: {hint}" if hint else ""
+        super().__init__(f"{source}: {len(self.problems)} problem(s) found:\n{lines}{tail}")

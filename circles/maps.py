@@ -310,6 +310,8 @@ def coverage_map(
         d = d[d.intersects(extent)].copy()
         if len(d):
             d["geometry"] = d.geometry.boundary.intersection(extent)  # real borders only
+            d = d[~(d.geometry.isna() | d.geometry.is_empty)]  # a district holding the whole extent has none
+        if len(d):
             d = _light(d, metric, 10.0)
             d["zone_label"] = [text.get(z, z) if isinstance(z, str) else "" for z in d.get("zone", [None] * len(d))]
             webmap.add_polygons(m, d, name=text["districts"], label="district", fields=["zone_label"],

@@ -241,9 +241,14 @@ class Policy:
             if c.id == circle_id:
                 return c
         raise InputError(
-            f"policy {self.id!r} has no circle {circle_id!r}; its circles are: "
+            f"policy {self.id!r} has no circle {circle_id!r} (CLI --circle); choose one of its circles: "
             + ", ".join(c.id for c in self.circles)
         )
+
+
+#: how to fix a pack, said once under the list of problems
+PACK_FORMAT_HINT = ("every key is described in the docstring of circles.policies (`python -c \"import "
+                    "circles.policies as p; help(p)\"`); compare with a packaged pack: `circles policies wuhan-2022`")
 
 
 def available_policy_ids() -> list[str]:
@@ -285,6 +290,9 @@ def load_policy(id_or_path: str | Path) -> Policy:
     else:
         path = Path(id_or_path).expanduser()
         looks_like_path = isinstance(id_or_path, Path) or path.suffix.lower() == ".toml" or "/" in text or "\\" in text
+        if path.is_dir():
+            raise InputError(f"policy {str(path)!r} is a folder; expected a .toml pack file or a packaged id: "
+                             + ", ".join(available_policy_ids()))
         if not path.is_file():
             if looks_like_path:
                 raise InputFileNotFoundError(
@@ -301,6 +309,9 @@ def load_policy(id_or_path: str | Path) -> Policy:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(source, [f"not valid TOML: {exc} — fix the syntax at that line"]) from None
+    except UnicodeDecodeError as exc:
+        raise ValidationError(source, [f"not UTF-8 text (byte {exc.start}: {exc.reason}); TOML must be UTF-8 — "
+                                       "save the file as UTF-8 (e.g. in your editor, or `iconv -f GBK -t UTF-8`)"]) from None
     return _parse_policy(data, source)
 
 
@@ -469,5 +480,5 @@ def _parse_policy(data: dict, source: str) -> Policy:
             problems.append(f"circles[{i}].id: duplicate circle id {c.id!r} (also circles[{seen[c.id]}]); ids must be unique")
         seen.setdefault(c.id, i)
     if problems:
-        raise ValidationError(source, problems)
+        raise ValidationError(source, problems, hint=PACK_FORMAT_HINT)
     return Policy(id=pid, name=name, source=src, circles=tuple(circles), path=source)

@@ -165,7 +165,7 @@ def _area_in_crs(area: BaseGeometry, crs) -> BaseGeometry:
     return shapely.transform(area, lambda xy: np.column_stack(to_raster.transform(xy[:, 0], xy[:, 1])))
 
 
-def _window(src, area_r: BaseGeometry, *, path: Path, area: BaseGeometry):
+def _window(src, area_r: BaseGeometry, *, path: Path, area: BaseGeometry, parameter: str = "raster"):
     """Window of ``src`` covering ``area_r`` (area in raster CRS), cut to the raster."""
     from rasterio.windows import Window, from_bounds
 
@@ -180,9 +180,9 @@ def _window(src, area_r: BaseGeometry, *, path: Path, area: BaseGeometry):
         win = None
     if win is None or win.width <= 0 or win.height <= 0:
         raise InputError(
-            f"raster {path} does not overlap the area: raster bounds {_fmt_bounds(src.bounds)} "
+            f"{parameter}: raster {path} does not overlap the study area: raster bounds {_fmt_bounds(src.bounds)} "
             f"({src.crs}), area bounds {_fmt_bounds(area.bounds)} (EPSG:4326). "
-            "Use a raster that covers the study area, or check that the area is lon/lat."
+            "Use a raster that covers the study area (e.g. the WorldPop country file), or check that the area is lon/lat."
         )
     return win
 
@@ -251,16 +251,16 @@ def demand_from_rasters(
     """
     area = _as_area(area_wgs84)
     path = Path(population_tif)
-    src = _open(path, parameter="population_tif")
+    src = _open(path, parameter="population_tif (CLI --population)")
     with src:
         area_r = _area_in_crs(area, src.crs)
-        win = _window(src, area_r, path=path, area=area)
+        win = _window(src, area_r, path=path, area=area, parameter="population_tif (CLI --population)")
         pop = _read(src, win)
         x, y = _centres(src, win)
         inside = shapely.intersects_xy(area_r, x, y)  # centre inside or on the edge
         if population_65plus_tif is not None:
             path65 = Path(population_65plus_tif)
-            src65 = _open(path65, parameter="population_65plus_tif")
+            src65 = _open(path65, parameter="population_65plus_tif (CLI --population-65plus)")
             with src65:
                 problems = []
                 if not CRS.from_user_input(src65.crs).equals(CRS.from_user_input(src.crs)):
@@ -271,7 +271,7 @@ def demand_from_rasters(
                     problems.append(f"transform {tuple(src65.transform)[:6]} vs {tuple(src.transform)[:6]}")
                 if problems:
                     raise InputError(
-                        f"population_65plus_tif {path65} is not on the same grid as population_tif "
+                        f"population_65plus_tif (CLI --population-65plus) {path65} is not on the same grid as population_tif "
                         f"{path} ({'; '.join(problems)}). Resample it onto that grid first, keeping "
                         "totals, e.g. `gdalwarp -te <bounds> -ts <cols> <rows> -r sum`."
                     )

@@ -397,7 +397,7 @@ def load_units(
         missing = (frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
         if frame.crs is None and system is None:
             raise InputError(
-                f"{source}: the file has no CRS, so its coordinates cannot be placed. Pass crs=, e.g. "
+                f"{source}: the file has no CRS, so its coordinates cannot be placed. Pass crs= (CLI --units-crs), e.g. "
                 "crs='wgs84' for lon/lat, 'gcj02' for Amap coordinates or 'EPSG:32650' for UTM 50N."
             )
         if system is not None and frame.crs is not None:

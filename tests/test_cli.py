@@ -165,3 +165,92 @@ def test_units_keep_their_crs_when_facilities_are_gcj02(tmp_path, wuhan_dir):
                      "--out", str(out), "--quiet"]) == 0
     got = gpd.read_file(out / "coverage.gpkg", layer="units")
     assert np.allclose(got.geometry.bounds.to_numpy(), cells.geometry.bounds.to_numpy())
+
+
+# ------------------------------------------------------------------ unexpected errors and --debug
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("boom in the engine")
+
+
+def _fake_network(tmp_path):
+    net = tmp_path / "net.osm"
+    net.write_text("<osm/>")
+    return str(net)
+
+
+def test_internal_error_is_one_line_with_the_log_in_the_out_folder(tmp_path, capsys, monkeypatch):
+    import circles.analysis
+
+    monkeypatch.setattr(circles.analysis, "analyze", _boom)
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(["analyze", "--network", _fake_network(tmp_path), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "internal error: RuntimeError: boom in the engine" in err
+    assert "Traceback" not in err and "--debug" in err
+    assert len(err.strip().splitlines()) == 1, err  # one line (the console does not wrap it)
+    logs = list(out.glob("circles-error-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in err.replace("\n", "")
+    text = logs[0].read_text(encoding="utf-8")
+    assert "Traceback" in text and "boom in the engine" in text and "command: circles analyze" in text
+
+
+def test_internal_error_log_goes_to_the_temp_folder_without_an_out_folder(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    import circles.policies
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(circles.policies, "list_policies", _boom)
+    assert main(["policies"]) == 1
+    err = capsys.readouterr().err
+    logs = list(temp.glob("circles-error-*.log"))
+    assert len(logs) == 1 and "boom in the engine" in logs[0].read_text(encoding="utf-8")
+    assert "internal error: RuntimeError" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_reraises_internal_errors(where, tmp_path, monkeypatch):
+    import circles.policies
+
+    monkeypatch.setattr(circles.policies, "list_policies", _boom)
+    argv = ["--debug", "policies"] if where == "before" else ["policies", "--debug"]
+    with pytest.raises(RuntimeError, match="boom in the engine"):
+        main(argv)
+
+
+def test_debug_shows_the_traceback_of_an_input_error(capsys):
+    assert main(["--debug", "policies", "wuhan-2099"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "wuhan-2099" in err
+    assert main(["policies", "wuhan-2099"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_permission_error_on_output_is_an_input_error(tmp_path, capsys, monkeypatch):
+    import circles.analysis
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "out" / "coverage.gpkg"))
+
+    monkeypatch.setattr(circles.analysis, "analyze", denied)
+    code = main(["analyze", "--network", _fake_network(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "coverage.gpkg" in err and "Permission denied" in err and "--out" in err and "Traceback" not in err
+
+
+@pytest.mark.wuhan
+def test_osm_units_with_districts_write_the_map(tmp_path, wuhan_dir, capsys):
+    # issue #9 item 6: the residential areas lie inside one district, whose clipped border is
+    # empty; that empty feature crashed folium ("The field district is not available")
+    out = tmp_path / "out"
+    code = main(["analyze", "--network", str(wuhan_dir / "guanggu.osm.pbf"), "--units", "osm",
+                 "--districts", str(wuhan_dir / "districts.geojson"), "--out", str(out), "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert (out / "map.html").stat().st_size > 0
