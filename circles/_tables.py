@@ -180,7 +180,8 @@ def find_column(
             return given
         if str(given).strip().lower() in lower:
             return lower[str(given).strip().lower()]
-        raise InputError(f"{source}: {option}={given!r} is not a column; the columns are: {shown}")
+        raise InputError(f"{source}: {given!r}, given as {_with_flag(option)}, is not a column; the columns are: {shown}; "
+                         "give one of them")
     usual = tuple(usual)
     for name in usual:
         if name.lower() in lower:
@@ -193,9 +194,16 @@ def find_column(
     if required:
         raise InputError(
             f"{source}: no {what} column found; the columns are: {shown}. Expected one named like "
-            f"{'/'.join(usual[:6])}, or name it with {option}"
+            f"{'/'.join(usual[:6])}, or name it with {_with_flag(option)}"
         )
     return None
+
+
+def _with_flag(option: str) -> str:
+    """``lon_column`` -> ``lon_column (CLI --lon-column)``; texts that already name a flag stay."""
+    if "--" in option or not option.isidentifier():
+        return option
+    return f"{option} (CLI --{option.replace('_', '-')})"
 
 
 def _loosely(key: str, name: str) -> bool:
@@ -588,8 +596,12 @@ def _read_geometry(path: Path, *, what: str):
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises its own DataSourceError
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = " (a shapefile needs its .shx and .dbf beside the .shp)" if path.suffix.lower() == ".shp" else ""
+        text = str(exc).strip().splitlines()[0].split(";")[0] if str(exc).strip() else type(exc).__name__
+        if path.suffix.lower() == ".shp":
+            hint = "; a shapefile needs its .shx and .dbf beside the .shp"
+        else:
+            hint = ("; expected GeoJSON (a FeatureCollection of points), GeoPackage or Shapefile — "
+                    "or save the table as CSV/Excel with lon/lat columns")
         raise InputError(f"{path}: could not read it as a {path.suffix or 'geometry'} file ({text}){hint}") from None
     if len(frame) == 0:
         raise NoDataError(f"{path}: has no features; expected one feature per {what}")

@@ -251,7 +251,7 @@ def _(c):
 def _(c):
     df = c.pois()
     df["Longitude"] = df["Longitude"].astype(object)
-    df.iloc[3, df.columns.get_loc("Longitude")] = "114°30'E"
+    df.iloc[3, df.columns.get_loc("Longitude")] = "待定"  # "to be decided": no number at all
     path = c.pois_csv("text_lon.csv", df)
     return c.analyze("--facilities", path, "--crs", "gcj02"), ["text_lon.csv", "Longitude", "row"]
 

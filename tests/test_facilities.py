@@ -206,7 +206,7 @@ def test_no_coordinate_columns(tmp_path):
     msg = str(err.value)
     assert "no longitude or latitude column" in msg
     assert "the columns are: 名称, 东, 北, 类型" in msg and "--lon-column" in msg
-    with pytest.raises(InputError, match=r"lon_column='E' is not a column; the columns are: 名称, 东"):
+    with pytest.raises(InputError, match=r"'E', given as lon_column \(CLI --lon-column\), is not a column; the columns are: 名称, 东"):
         read_facility_file(path, crs="wgs84", lon_column="E")
 
 

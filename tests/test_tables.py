@@ -76,7 +76,7 @@ def test_find_column_usual_names_and_errors():
     assert _tables.find_column(["candidate_id", "id"], None, _tables.id_columns("candidates"), what="id",
                                option="id_column", source="f.csv") == "candidate_id"
     assert _tables.find_column(cols, "纬度", (), what="latitude", option="lat_column", source="f.csv") == "纬度"
-    with pytest.raises(InputError, match=r"f\.csv: lat_column='LAT' is not a column; the columns are: 编号"):
+    with pytest.raises(InputError, match=r"f\.csv: 'LAT', given as lat_column \(CLI --lat-column\), is not a column; the columns are: 编号"):
         _tables.find_column(cols, "LAT", (), what="latitude", option="lat_column", source="f.csv")
     with pytest.raises(InputError, match=r"f\.csv: no capacity column found; .*name it with capacity_column"):
         _tables.find_column(cols, None, ("capacity",), what="capacity", option="capacity_column",
@@ -257,11 +257,13 @@ def test_cli_unknown_candidates_sheet_lists_the_sheets(tmp_path, capsys):
 
     path = tmp_path / "sites.xlsx"
     pd.DataFrame({"lon": [114.51], "lat": [30.48], "category": ["park"]}).to_excel(path, sheet_name="候选点", index=False)
-    code = main(["score", "--network", str(tmp_path / "not_read_yet.osm"), "--candidates", str(path),
+    network = tmp_path / "never_analysed.osm"  # exists, so the up-front path checks pass; never read
+    network.write_text("<osm/>", encoding="utf-8")
+    code = main(["score", "--network", str(network), "--candidates", str(path),
                  "--candidates-crs", "wgs84", "--candidates-sheet", "Sheet1", "--out", str(tmp_path / "o"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "no sheet named 'Sheet1'; the sheets are: '候选点'" in err and "Traceback" not in err
-    assert "not_read_yet" not in err  # the candidates file is checked before the network is read
+    assert "never_analysed" not in err  # the candidates file is checked before the network is read
 
 
 @pytest.mark.wuhan
