@@ -19,6 +19,14 @@ def _headers(ws) -> dict[str, int]:
     return {str(c.value).rsplit(" / ", 1)[-1]: c.column for c in ws[1]}
 
 
+def _format(ws, col: int) -> str:
+    """Number format of the first non-empty data cell of a column."""
+    for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+        if cell.value is not None:
+            return cell.number_format
+    raise AssertionError(f"column {col} of {ws.title} is empty")
+
+
 def _width(ws, col: int) -> float:
     return ws.column_dimensions[get_column_letter(col)].width
 
@@ -147,10 +155,11 @@ def test_analyze_outputs_are_fit_to_publish(tmp_path, wuhan_dir):
     units = wb["units"]
     h = _headers(units)
     assert units.cell(1, h["population"]).value == "人口 / population"
-    assert units.cell(2, h["population"]).number_format == "#,##0"
-    assert units.cell(2, h["life_15_covered_share"]).number_format == "0.0%"
+    assert _format(units, h["population"]) == "#,##0"
+    assert _format(units, h["public_activity_10_covered_share"]) == "0.0%"
+    assert _format(units, h["public_activity_10_minutes"]) == "0.0"
     assert "lon" in h and "lat" in h and "geometry" not in h
     summary = wb["summary"]
     hs = _headers(summary)
     assert summary.cell(1, hs["covered_share"]).value == "覆盖率 / covered_share"
-    assert summary.cell(2, hs["covered_share"]).number_format == "0.0%"
+    assert _format(summary, hs["covered_share"]) == "0.0%"
