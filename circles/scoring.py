@@ -32,12 +32,22 @@ kernels (search, then reduction), optionally on several threads or, with
 :mod:`circles.distributed`, on a dask cluster — all three give identical
 numbers.
 
-Treatment of unreachable points
--------------------------------
-Current minutes of ``NaN`` (unreachable, or beyond the run's 60-minute cap)
-count as the cap when computing minutes saved, so a point that becomes
-reachable saves *at least* ``cap - new`` minutes; ``mean_minutes_saved`` is
-therefore a lower bound where such points exist.
+Minutes saved and newly reachable
+---------------------------------
+A resident with no facility of the category within the search horizon (the
+circle's longest limit) has no "before" time to save minutes against — the run
+tracks times only up to a 60-minute cap, and measuring against that cap would
+report an invented number.  So the two are reported apart:
+
+* ``faster_population`` — people who already reached a facility of the
+  category within the horizon and reach the candidate sooner;
+  ``mean_minutes_saved`` is their population-weighted mean of
+  ``old - new`` minutes (NaN when there are none);
+* ``newly_reachable_population`` — people with no facility of the category
+  within the horizon before, and the candidate within it after.
+
+``improved_population`` is their sum (everyone whose time to the category falls,
+within the horizon).
 """
 
 from __future__ import annotations
@@ -85,13 +95,21 @@ CANDIDATE_COLUMNS: tuple[str, ...] = ("candidate_id", "category", "name", "capac
 #: Columns of a score table (one row per candidate and circle).
 SCORE_COLUMNS: tuple[str, ...] = (
     "candidate_id", "name", "category", "lon", "lat", "circle", "population_group",
-    "newly_covered_population", "improved_population", "improved_points", "mean_minutes_saved",
-    "district", "snap_m", "flag",
+    "newly_covered_population", "improved_population", "improved_points", "faster_population",
+    "mean_minutes_saved", "newly_reachable_population", "district", "snap_m", "flag",
 )
 #: Usual names of a capacity column (compared case-insensitively).
 CAPACITY_COLUMNS: tuple[str, ...] = ("capacity", "beds", "places", "容量", "床位", "床位数")
 #: Default number of candidates per chunk (per kernel call).
 CHUNK_SIZE: int = 512
+#: Columns of the reduction kernel's per-candidate statistics.
+N_STATS: int = 7
+#: What "minutes saved" means (written to scores.xlsx and the console).
+MINUTES_SAVED_NOTE = (
+    "mean_minutes_saved: population-weighted mean minutes saved by the residents who already had a "
+    "facility of the category within the circle's limit and reach the candidate sooner (faster_population); "
+    "residents with none within the limit before are counted apart as newly_reachable_population, "
+    "with no minutes saved invented for them / 平均节省时间仅计原已可达且更快的居民；原不可达者计为新增可达人口")
 
 # flags (several are joined with ";")
 FLAG_OFF_NETWORK = "off_network"
@@ -116,9 +134,13 @@ class ScoreTable(pd.DataFrame):
     count), ``newly_covered_population`` (people whose unit would newly meet
     the circle), ``improved_population`` and ``improved_points`` (people and
     demand points whose time to the category falls, within the circle's
-    longest limit), ``mean_minutes_saved`` (population-weighted over the
-    improved; NaN when none), ``district`` (of the candidate), ``snap_m``
-    (access leg), ``flag`` (why a row scores zero, or a remark).
+    longest limit, the horizon), ``faster_population`` (of those, people who
+    already had a facility of the category within the horizon),
+    ``mean_minutes_saved`` (population-weighted over ``faster_population``
+    only; NaN when none), ``newly_reachable_population`` (people with no
+    facility of the category within the horizon before, the candidate within
+    it after), ``district`` (of the candidate), ``snap_m`` (access leg),
+    ``flag`` (why a row scores zero, or a remark).
 
     Attributes
     ----------
@@ -145,7 +167,7 @@ class ScoreTable(pd.DataFrame):
         if sub.empty:
             raise InputError(f"no scored candidates for circle {circle!r}; circles in the table: "
                              f"{sorted(c for c in self['circle'].unique() if c)}")
-        saved = sub["improved_population"] * sub["mean_minutes_saved"].fillna(0.0)
+        saved = sub["faster_population"] * sub["mean_minutes_saved"].fillna(0.0)
         # ties go to the site saving the most person-minutes (as in select_sites), then by id
         order = np.lexsort((sub["candidate_id"].to_numpy(str), -saved.to_numpy(),
                             -sub["newly_covered_population"].to_numpy()))
@@ -696,12 +718,18 @@ def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=s
 
 @_jit(nogil=True)
 def _reduce_kernel(ptr, nodes, times_s, which, pt_ptr, pt_idx, leg_min, old_min, gate, weight, dcode, n_d,
-                   horizon_min, cap_min):
+                   horizon_min):
     """For each ``k``, over the nodes reached by search ``which[k]``: [newly
     covered weight, improved weight, improved points, sum of weight x minutes
-    saved, newly covered points] and per district [newly covered, improved] weight."""
+    saved (faster points only), newly covered points, faster weight, newly
+    reachable weight] and per district [newly covered, improved] weight.
+
+    A point reached at ``t`` minutes (within the horizon) is *improved* when
+    ``t < old``; of those, *faster* when ``old <= horizon`` (it had a facility
+    in reach: minutes saved ``old - t`` are real) and *newly reachable*
+    otherwise (``old`` beyond the horizon or none: no minutes saved counted)."""
     n = which.shape[0]
-    out = np.zeros((n, 5))
+    out = np.zeros((n, N_STATS))
     by_d = np.zeros((n, n_d, 2))
     for k in range(n):
         s = which[k]
@@ -720,11 +748,14 @@ def _reduce_kernel(ptr, nodes, times_s, which, pt_ptr, pt_idx, leg_min, old_min,
                     by_d[k, dcode[i], 0] += w
                 old = old_min[i]
                 if t < old:
-                    base = old if old < cap_min else cap_min
                     out[k, 1] += w
                     out[k, 2] += 1.0
-                    out[k, 3] += w * (base - t)
                     by_d[k, dcode[i], 1] += w
+                    if old <= horizon_min:
+                        out[k, 3] += w * (old - t)
+                        out[k, 5] += w
+                    else:
+                        out[k, 6] += w
     return out, by_d
 
 
@@ -765,7 +796,7 @@ def _search(arr: _CircleArrays, sources: np.ndarray, offsets_s: np.ndarray):
 
 
 def _score_task(arr: _CircleArrays, categories: np.ndarray, sources: np.ndarray, offsets_s: np.ndarray):
-    """Score one chunk of rows of one circle: (stats (n, 5), by_district (n, d, 2)).
+    """Score one chunk of rows of one circle: (stats (n, N_STATS), by_district (n, d, 2)).
 
     Each distinct (node, offset) is searched once; the reduction runs per category."""
     key = np.column_stack([sources.astype(np.float64), offsets_s])
@@ -773,13 +804,13 @@ def _score_task(arr: _CircleArrays, categories: np.ndarray, sources: np.ndarray,
     inverse = np.asarray(inverse).ravel()
     ptr, nodes, times = _search(arr, uniq[:, 0].astype(np.int64), uniq[:, 1].copy())
     n = sources.size
-    stats = np.zeros((n, 5))
+    stats = np.zeros((n, N_STATS))
     by_d = np.zeros((n, arr.n_districts, 2))
     for cat in np.unique(categories):
         mine = np.flatnonzero(categories == cat)
         s, b = _reduce_kernel(ptr, nodes, times, inverse[mine].astype(np.int64), arr.pt_ptr, arr.pt_idx,
                               arr.leg_min, arr.old_min[cat], arr.gate[cat], arr.weight, arr.district_code,
-                              arr.n_districts, arr.horizon_min, arr.cap_min)
+                              arr.n_districts, arr.horizon_min)
         stats[mine] = s
         by_d[mine] = b
     return stats, by_d
@@ -788,13 +819,13 @@ def _score_task(arr: _CircleArrays, categories: np.ndarray, sources: np.ndarray,
 def _assemble(prep: _Prepared, outputs: list, *, timings: dict) -> ScoreTable:
     rows = prep.rows
     n = len(rows)
-    stats = np.zeros((n, 5))
+    stats = np.zeros((n, N_STATS))
     by_d = np.zeros((n, len(prep.districts), 2))
     for task, (s, b) in zip(prep.tasks, outputs):
         stats[task.rows] = s
         by_d[task.rows] = b
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_saved = np.where(stats[:, 1] > 0, stats[:, 3] / stats[:, 1], np.nan)
+        mean_saved = np.where(stats[:, 5] > 0, stats[:, 3] / stats[:, 5], np.nan)
     table = ScoreTable({
         "candidate_id": rows["candidate_id"].to_numpy(object),
         "name": rows["name"].to_numpy(object),
@@ -806,7 +837,9 @@ def _assemble(prep: _Prepared, outputs: list, *, timings: dict) -> ScoreTable:
         "newly_covered_population": stats[:, 0],
         "improved_population": stats[:, 1],
         "improved_points": stats[:, 2].astype(np.int64),
+        "faster_population": stats[:, 5],
         "mean_minutes_saved": mean_saved,
+        "newly_reachable_population": stats[:, 6],
         "district": rows["district"].to_numpy(object),
         "snap_m": rows["snap_m"].to_numpy(float),
         "flag": rows["flag"].to_numpy(object),
@@ -825,7 +858,7 @@ def _assemble(prep: _Prepared, outputs: list, *, timings: dict) -> ScoreTable:
                           "candidates_scored": int(sum(t.rows.size for t in prep.tasks if t.circle_id == cid))}
                     for cid, a in prep.arrays.items()},
         "timings": timings,
-        "minutes_saved_note": "unreachable (or beyond the cap) counts as the cap: a lower bound",
+        "minutes_saved_note": MINUTES_SAVED_NOTE,
     }
     return table
 
@@ -1023,7 +1056,7 @@ def select_sites(
     prep = _prepare(result, mine, circles=[circle], max_snap_m=max_snap_m)
     own = _assemble(prep, [_score_task(prep.arrays[t.circle_id], t.categories, t.sources, t.offsets_s)
                            for t in prep.tasks], timings={})
-    saved = (own["improved_population"] * own["mean_minutes_saved"].fillna(0.0)).to_numpy()
+    saved = (own["faster_population"] * own["mean_minutes_saved"].fillna(0.0)).to_numpy()
     order = np.lexsort((own["candidate_id"].to_numpy(str), -saved, -own["newly_covered_population"].to_numpy()))
     mine = mine.iloc[order].reset_index(drop=True)
     prep = _prepare(result, mine, circles=[circle], max_snap_m=max_snap_m)

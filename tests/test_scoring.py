@@ -60,12 +60,49 @@ def test_ambulance_drives_from_station_along_one_way(oneway_result):
     assert s.loc["at1", "newly_covered_population"] == pytest.approx(110.0)
     assert s.loc["at2", "newly_covered_population"] == pytest.approx(1100.0)
     assert s.loc["at3", "newly_covered_population"] == pytest.approx(1000.0)
-    # minutes saved: nobody had an ambulance (NaN counts as the 60-minute cap)
-    # at2: node 2 saves 60 - 0, node 3 saves 60 - 6.67 -> weighted (100*60 + 1000*53.33) / 1100
-    assert s.loc["at2", "mean_minutes_saved"] == pytest.approx((100 * 60 + 1000 * (60 - 4000 / 600)) / 1100, rel=1e-6)
+    # nobody had an ambulance: the 1,100 people at2 reaches are newly reachable, nobody is
+    # "faster", and no minutes saved are invented against the 60-minute cap
+    assert s.loc["at2", "newly_reachable_population"] == pytest.approx(1100.0)
+    assert s.loc["at2", "faster_population"] == 0.0
+    assert np.isnan(s.loc["at2", "mean_minutes_saved"])
     sel = select_sites(result, cands, circle="emergency_medical", k=2, method="exact")
     assert sel.table["candidate_id"].tolist() == ["at2", "at1"]
     assert sel.table["newly_covered_population"].tolist() == pytest.approx([1100.0, 10.0])
+
+
+def test_minutes_saved_only_for_residents_who_already_had_a_park(tmp_path):
+    # A street along x (walking 60 m/min; the park circle's limit, the horizon, is 10 min):
+    #
+    #   A(0 m) ---- B(300) ---- C(540) ---- X(900) ---- D(1200)
+    #   park         20 people  40 people   candidate   80 people
+    #   10 people
+    #
+    # before (park at A):  A 0 min, B 5 min, C 9 min, D 20 min (beyond the 10-minute horizon)
+    # after (park at X):   A 15 (out of reach), B 10 (not faster), C 6, D 5
+    # -> C is faster by 9 - 6 = 3 minutes (it already had the park within 10 min): faster 40, mean 3.0
+    # -> D had no park within 10 min: newly reachable 80 (and newly covered 80), no minutes invented
+    # -> improved = 40 + 80 = 120 people at 2 points; the old rule (60-minute cap or D's 20 minutes)
+    #    would have said (40*3 + 80*15) / 120 = 11 minutes saved
+    xs = {1: 0.0, 2: 300.0, 3: 540.0, 4: 900.0, 5: 1200.0}
+    path = write_osm(tmp_path / "line.osm", {i: (x, 0.0) for i, x in xs.items()},
+                     [(10, [1, 2, 3, 4, 5], {"highway": "residential"})])
+    pts = {i: lonlat(x, 0.0) for i, x in xs.items()}
+    units = gpd.GeoDataFrame({"unit_id": ["A", "B", "C", "D"], "population": [10.0, 20.0, 40.0, 80.0]},
+                             geometry=gpd.points_from_xy(*zip(*[pts[i] for i in (1, 2, 3, 5)])), crs="EPSG:4326")
+    park = gpd.GeoDataFrame({"facility_id": ["park"], "category": ["public_space"], "name": ["park"]},
+                            geometry=gpd.points_from_xy([pts[1][0]], [pts[1][1]]), crs="EPSG:4326")
+    lon, lat = zip(*pts.values())
+    result = analyze(path, units=units, facilities=park,
+                     area=(min(lon) - 0.01, min(lat) - 0.01, max(lon) + 0.01, max(lat) + 0.01))
+    cand = gpd.GeoDataFrame({"candidate_id": ["X"], "category": ["public_space"]},
+                            geometry=gpd.points_from_xy([pts[4][0]], [pts[4][1]]), crs="EPSG:4326")
+    row = score(result, cand, circles="public_activity_10").iloc[0]
+    assert row["faster_population"] == pytest.approx(40.0)
+    assert row["mean_minutes_saved"] == pytest.approx(3.0, abs=1e-6)
+    assert row["newly_reachable_population"] == pytest.approx(80.0)
+    assert row["improved_population"] == pytest.approx(120.0)
+    assert row["improved_points"] == 2
+    assert row["newly_covered_population"] == pytest.approx(80.0)
 
 
 # --------------------------------------------------------------------------- #
@@ -125,7 +162,7 @@ def test_scores_equal_brute_force(wuhan_result, wuhan_scores):
                    ("culture", 4)):
         sub = wuhan_scores[(wuhan_scores["category"] == cat) & (wuhan_scores["flag"] == "")]
         sample += [sub.iloc[i] for i in rng.choice(len(sub), size=min(n, len(sub)), replace=False)]
-    multi_group_hits = 0
+    multi_group_hits = faster_hits = 0
     for row in sample:
         r2 = _rerun_with(r, row)
         after = r2.summary.set_index("circle")["covered_population"]
@@ -140,12 +177,21 @@ def test_scores_equal_brute_force(wuhan_result, wuhan_scores):
         w = r.demand.weights(circle.population) * (r.demand.unit >= 0)
         better = (new < old) & (new <= horizon)
         assert row.improved_population == pytest.approx(float(w[better].sum()), rel=1e-6, abs=1e-6)
-        if w[better].sum() > 0:
-            saved = (np.minimum(old, 60.0) - new)[better]
-            assert row.mean_minutes_saved == pytest.approx(float((w[better] * saved).sum() / w[better].sum()),
+        # faster: had the category within the horizon and get there sooner; newly reachable: the rest
+        faster = better & (old <= horizon)
+        assert row.faster_population == pytest.approx(float(w[faster].sum()), rel=1e-6, abs=1e-6)
+        assert row.newly_reachable_population == pytest.approx(float(w[better & ~faster].sum()), rel=1e-6,
+                                                               abs=1e-6)
+        if w[faster].sum() > 0:
+            saved = old[faster] - new[faster]
+            assert row.mean_minutes_saved == pytest.approx(float((w[faster] * saved).sum() / w[faster].sum()),
                                                            rel=1e-6)
+            faster_hits += 1
+        else:
+            assert np.isnan(row.mean_minutes_saved)
     # the multi-group gate was exercised: some clinics / culture venues newly cover people
     assert multi_group_hits > 0
+    assert faster_hits > 0  # and some candidates save minutes for people who had a facility
 
 
 @pytest.mark.wuhan
