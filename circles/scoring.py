@@ -72,7 +72,7 @@ from .coverage import (
     status_from_share,
     weighted_share,
 )
-from .errors import InputError, NoDataError
+from .errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ __all__ = [
     "generate_candidates",
     "score",
     "select_sites",
+    "no_selection",
     "coverage_with_sites",
     "score_map",
     "write_score_outputs",
@@ -212,10 +213,30 @@ class SiteSelection:
     exact: object = None
     gap_to_exact: float | None = None
     notes: list = field(default_factory=list)
+    requested: int = 0
+    reason: str = ""
 
     @property
     def covered_population(self) -> float:
         return float(self.selection.covered_weight)
+
+    def rows(self) -> pd.DataFrame:
+        """This circle's rows of ``selected.csv``: the chosen sites with ``sites_requested`` and
+        ``note`` (why fewer than requested were chosen), or — when none could be chosen —
+        one row with the circle, the coverage as it stands and the reason."""
+        table = self.table.copy()
+        if table.empty:
+            share = self.baseline_population / self.total_population if self.total_population > 0 else np.nan
+            table = pd.DataFrame({
+                "rank": [pd.NA], "candidate_id": [""], "name": [""], "category": [""], "lon": [np.nan],
+                "lat": [np.nan], "circle": [self.circle], "newly_covered_population": [0.0],
+                "cumulative_newly_covered": [0.0], "covered_population_after": [self.baseline_population],
+                "covered_share_after": [share], "district": [None], "method": [self.method],
+            })
+        table["rank"] = table["rank"].astype("Int64")
+        table["sites_requested"] = int(self.requested)
+        table["note"] = self.reason
+        return table
 
     def __repr__(self) -> str:
         gap = "" if self.gap_to_exact is None else f", gap_to_exact={self.gap_to_exact:.1f}"
@@ -1030,10 +1051,17 @@ def select_sites(
     Raises
     ------
     InputError
-        Unknown circle or method, ``k`` larger than the usable candidates,
-        a capacity column that is missing or used with greedy.
-    NoDataError
-        No candidate of a category the circle needs.
+        Unknown circle or method, a capacity column that is missing or used
+        with greedy.
+
+    Notes
+    -----
+    Asking for more sites than can help is not an error: when there is no
+    candidate of a category the circle needs, fewer usable candidates than
+    ``k`` (off the network, outside the area, already built), or fewer that
+    add coverage, the selection holds what could be chosen (possibly nothing)
+    and :attr:`SiteSelection.reason` says why, so that every circle asked for
+    appears in ``selected.csv``.
     """
     from .selection import exact_select, greedy_select
 
@@ -1045,8 +1073,10 @@ def select_sites(
     cands = _check_candidates(candidates)
     mine = cands[cands["category"].isin(circ.categories)].reset_index(drop=True)
     if mine.empty:
-        raise NoDataError(f"no candidate of a category circle {circle!r} needs ({', '.join(circ.categories)}); "
-                          f"candidate categories: {sorted(cands['category'].unique())}")
+        found = ", ".join(sorted(cands["category"].unique())) or "none"
+        return no_selection(result, circle, k=int(k), method=method,
+                            reason=f"no candidate site of a category this circle needs "
+                                   f"({', '.join(circ.categories)}); the candidates' categories: {found}")
     multi = [c for c in circ.categories if sum(c in r.categories for r in circ.requirements) > 1]
     if multi:
         raise InputError(f"circle {circle!r}: categories {multi} appear in several requirement groups; "
@@ -1067,12 +1097,13 @@ def select_sites(
     unusable = np.array([bool(set(f.split(";")) & UNSCORED_FLAGS) for f in flags], dtype=bool)
     fixed = np.array([FLAG_AT_EXISTING in f.split(";") for f in flags], dtype=bool)
     usable = int((~unusable & ~fixed).sum())
+    reasons = []
     if k > usable:
-        raise InputError(
-            f"select_sites: k={k} but circle {circle!r} has only {usable} usable candidate site(s) "
-            f"({len(rows)} of its categories, {int(unusable.sum())} off the network or outside the area, "
-            f"{int((fixed & ~unusable).sum())} already built at an existing facility's node); "
-            f"lower k (CLI --select) or add candidates")
+        reasons.append(
+            f"asked for {k} site(s) but only {usable} of the {len(rows)} candidate(s) of its categories can be "
+            f"used ({int(unusable.sum())} off the network or outside the area, "
+            f"{int((fixed & ~unusable).sum())} already built at an existing facility's node)")
+    k_run = min(int(k), usable)
     group = np.array([arr.group_of[c][0] for c in rows["category"]], dtype=np.int64)
     import scipy.sparse as sp
 
@@ -1101,15 +1132,15 @@ def select_sites(
         notes.append(f"capacities from column {capacity_column!r} (empty = unlimited)")
 
     if method == "greedy":
-        sel = greedy_select(w, existing, reach, group, int(k), fixed=fixed, rule=rule)
+        sel = greedy_select(w, existing, reach, group, k_run, fixed=fixed, rule=rule)
     else:
-        sel = exact_select(w, existing, reach, group, int(k), fixed=fixed, capacity=capacity,
+        sel = exact_select(w, existing, reach, group, k_run, fixed=fixed, capacity=capacity,
                            time_limit_s=time_limit_s)
     exact = gap = None
     if method == "greedy":
         affordable = len(rows) <= 5000 and reach.nnz <= 5_000_000
         if compare_exact or (compare_exact is None and affordable):
-            exact = exact_select(w, existing, reach, group, int(k), fixed=fixed, time_limit_s=time_limit_s)
+            exact = exact_select(w, existing, reach, group, k_run, fixed=fixed, time_limit_s=time_limit_s)
             gap = float(exact.covered_weight - sel.covered_weight)
             notes.append(f"exact optimum {exact.covered_weight:.1f} ({exact.status}); greedy "
                          f"{sel.covered_weight:.1f}; gap {gap:.1f}")
@@ -1132,14 +1163,43 @@ def select_sites(
         "district": rows["district"].to_numpy(object)[chosen],
         "method": method,
     })
-    if chosen.size < k:
-        notes.append(f"only {chosen.size} of k={k} sites add coverage; the others would add nobody")
+    if chosen.size < k_run:
+        reasons.append(f"only {chosen.size} of the {k_run} usable site(s) add coverage; "
+                       f"the others would bring nobody into the circle")
+    zero = int((np.asarray(sel.gains) <= 0).sum())
+    if zero:
+        reasons.append(f"{zero} chosen site(s) newly cover nobody on their own: they bring a category within "
+                       f"reach of people who still lack another one the circle requires")
+    notes.extend(reasons)
     cand_view = pd.DataFrame(rows[["candidate_id", "name", "category", "lon", "lat", "district", "node",
                                    "snap_m", "flag"]]).reset_index(drop=True)
     cand_view["fixed"] = fixed
     return SiteSelection(table=table, selection=sel, circle=circle, method=method, candidates=cand_view,
                          baseline_population=float(sel.baseline_weight), total_population=total,
-                         exact=exact, gap_to_exact=gap, notes=notes)
+                         exact=exact, gap_to_exact=gap, notes=notes, requested=int(k), reason="; ".join(reasons))
+
+
+def no_selection(result, circle: str, *, k: int, method: str, reason: str) -> SiteSelection:
+    """A :class:`SiteSelection` with no site chosen for ``circle`` and the ``reason``,
+    so that the circle still appears (with its coverage as it stands) in ``selected.csv``."""
+    from .selection import Selection
+
+    districts = sorted({d if d is not None else "(none)" for d in result.demand.district}) or ["(none)"]
+    arr = _circle_arrays(result, result.circle(circle), horizon_min=None, cap_min=settings.MINUTES_CAP,
+                         districts=districts)
+    base, total = float(arr.weight[arr.met_groups.all(axis=1)].sum()), float(arr.weight.sum())
+    sel = Selection(chosen=np.zeros(0, dtype=np.int64), gains=np.zeros(0), covered_weight=base,
+                    baseline_weight=base, total_weight=total, method=method, status="nothing to choose")
+    table = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
+        ("rank", "int64"), ("candidate_id", object), ("name", object), ("category", object), ("lon", float),
+        ("lat", float), ("circle", object), ("newly_covered_population", float),
+        ("cumulative_newly_covered", float), ("covered_population_after", float), ("covered_share_after", float),
+        ("district", object), ("method", object))})
+    cand_view = pd.DataFrame(columns=["candidate_id", "name", "category", "lon", "lat", "district", "node",
+                                      "snap_m", "flag", "fixed"])
+    return SiteSelection(table=table, selection=sel, circle=circle, method=method, candidates=cand_view,
+                         baseline_population=base, total_population=total, notes=[reason], requested=int(k),
+                         reason=reason)
 
 
 # =========================================================================== #
@@ -1319,6 +1379,7 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     or None.
     """
     from .io import write_csv_atomic, write_excel_atomic
+    from .outputs import bilingual_header
     from .webmap import save_map
 
     out = Path(out_dir)
@@ -1332,7 +1393,7 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     by_d = getattr(scores, "by_district", None)
     if by_d is not None:
         written["by_district_csv"] = write_csv_atomic(by_d, out / "scores_by_district.csv")
-    sel_table = pd.concat([s.table for s in selections], ignore_index=True) if selections else None
+    sel_table = pd.concat([s.rows() for s in selections], ignore_index=True) if selections else None
     if sel_table is not None:
         written["selected_csv"] = write_csv_atomic(sel_table, out / "selected.csv")
     elif (out / "selected.csv").exists():
@@ -1345,9 +1406,9 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
                "candidates_scored": d["candidates_scored"]}
         for s in selections:
             if s.circle == cid:
-                row.update({"method": s.method, "sites_chosen": len(s.table),
+                row.update({"method": s.method, "sites_requested": s.requested, "sites_chosen": len(s.table),
                             "covered_population_after": s.covered_population,
-                            "gap_to_exact": s.gap_to_exact})
+                            "gap_to_exact": s.gap_to_exact, "note": s.reason})
         summary.append(row)
     sheets = {"scores": plain, "summary": pd.DataFrame(summary)}
     if by_d is not None:
@@ -1356,7 +1417,8 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
         sheets["selected"] = sel_table
     sheets["notes"] = pd.DataFrame({"note": [info.get("minutes_saved_note", "")] +
                                     [n for s in selections for n in s.notes] + list(result.assumptions or [])})
-    written["xlsx"] = write_excel_atomic(sheets, out / "scores.xlsx")
+    names = {c.id: c.name_zh for c in result.policy.circles}
+    written["xlsx"] = write_excel_atomic(sheets, out / "scores.xlsx", header=bilingual_header(names))
     if map_html:
         written["map"] = save_map(score_map(result, scores, selections), out / "scores.html")
     return written

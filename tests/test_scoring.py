@@ -317,14 +317,62 @@ def test_off_network_and_outside_candidates_flagged_kept_zero(wuhan_result):
 
 
 @pytest.mark.wuhan
-def test_k_larger_than_candidates_is_a_clear_error(wuhan_result, wuhan_candidates):
-    n = int((wuhan_candidates["category"] == "elderly_care").sum())
-    with pytest.raises(InputError, match=rf"k={n + 1} but circle 'elderly_care_15' has only {n} usable"):
-        select_sites(wuhan_result, wuhan_candidates, circle="elderly_care_15", k=n + 1)
+def test_k_larger_than_usable_candidates_selects_what_it_can_and_says_why(wuhan_result, wuhan_candidates):
+    elderly = wuhan_candidates[wuhan_candidates["category"] == "elderly_care"]
+    few = elderly.head(2)
+    sel = select_sites(wuhan_result, few, circle="elderly_care_15", k=5)
+    assert len(sel.table) <= 2 and sel.requested == 5
+    assert "asked for 5 site(s) but only 2 of the 2 candidate(s)" in sel.reason
+    rows = sel.rows()
+    assert (rows["sites_requested"] == 5).all() and (rows["note"] == sel.reason).all()
+    # no candidate of the circle's categories: an empty selection with the reason, not an error
+    none = select_sites(wuhan_result, few, circle="emergency_medical", k=2)
+    assert none.table.empty and "no candidate site of a category this circle needs (ambulance_station)" in none.reason
+    row = none.rows()
+    assert len(row) == 1 and row["circle"].iloc[0] == "emergency_medical" and pd.isna(row["rank"].iloc[0])
+    assert row["covered_population_after"].iloc[0] == pytest.approx(none.baseline_population)
     with pytest.raises(InputError, match="method must be"):
         select_sites(wuhan_result, wuhan_candidates, circle="elderly_care_15", k=1, method="best")
     with pytest.raises(InputError, match="no circle"):
         select_sites(wuhan_result, wuhan_candidates, circle="life_99", k=1)
+
+
+@pytest.mark.wuhan
+def test_cli_select_keeps_every_circle_with_a_mixed_sites_file(tmp_path, wuhan_dir, capsys):
+    # seen 8: with a mixed-category sites file and --select 2 circles vanished from selected.csv and
+    # scores.html, the reason only in the progress-bar line
+    from circles.cli import main
+
+    sites = tmp_path / "sites.csv"
+    sites.write_text("id,name,category,lon,lat\n"
+                     "S-001,养老院A,养老院,114.52,30.485\n"
+                     "S-002,急救站B,急救站,114.51,30.48\n"
+                     "S-003,公园C,公园,114.515,30.487\n"
+                     "S-004,养老院E,elderly_care,114.525,30.49\n", encoding="utf-8")
+    w = wuhan_dir
+    out = tmp_path / "out"
+    code = main(["score", "--network", str(w / "guanggu.osm"), "--population", str(w / "population_20plus.tif"),
+                 "--population-65plus", str(w / "population_65plus.tif"), "--districts", str(w / "districts.geojson"),
+                 "--candidates", str(sites), "--candidates-crs", "gcj02", "--select", "2", "--out", str(out),
+                 "--quiet"])
+    assert code == 0
+    stdout = capsys.readouterr().out
+    selected = pd.read_csv(out / "selected.csv", encoding="utf-8-sig")
+    policy = ["life_15", "culture_sports_12", "public_activity_10", "emergency_medical", "elderly_care_15"]
+    assert list(dict.fromkeys(selected["circle"])) == policy
+    culture = selected[selected["circle"] == "culture_sports_12"]
+    assert len(culture) == 1 and pd.isna(culture["candidate_id"].iloc[0])
+    assert "no candidate site of a category this circle needs" in culture["note"].iloc[0]
+    ambulance = selected[selected["circle"] == "emergency_medical"]
+    assert ambulance["candidate_id"].tolist() == ["S-002"]  # the user's id
+    assert "asked for 2 site(s) but only 1" in ambulance["note"].iloc[0]
+    # the reasons are ordinary output lines, one per circle
+    for cid in policy:
+        assert f"selected for {cid} (greedy):" in stdout
+    assert "culture_sports_12 (greedy): none — no candidate site" in stdout.replace("\n", " ")
+    html = (out / "scores.html").read_text(encoding="utf-8")
+    for cid in policy:
+        assert cid in html
 
 
 # --------------------------------------------------------------------------- #
