@@ -421,14 +421,14 @@ def generate_candidates(
     *,
     categories: Sequence[str] | None = None,
     spacing_m: float = 250.0,
-    statuses: Sequence[str] = ("uncovered", "partial"),
+    statuses: Sequence[str] = ("uncovered", "partial", "no_data"),
     largest_component: bool = True,
 ):
     """Candidate sites on network nodes where coverage is lacking.
 
     For each category, the nodes (of the network the category's circles run
     on: drive for ambulance stations, walk otherwise) that lie inside units
-    whose status is uncovered or partial in any circle needing the category,
+    whose status is uncovered, partial or no_data in any circle needing the category,
     thinned to one node per ``spacing_m`` grid square (the node nearest the
     square's centre; deterministic).  Nodes already hosting an existing
     facility of the category are skipped.
@@ -441,7 +441,8 @@ def generate_candidates(
     spacing_m : float, default 250
         Grid square size for thinning, metres.
     statuses : sequence of str
-        Unit statuses that ask for a new facility.
+        Unit statuses that ask for a new facility (``no_data``: the circle
+        has no facility of a category it requires at all).
     largest_component : bool, default True
         Only nodes of the network's largest component (weak for walking,
         strong for driving: a station must be able to drive out and back).
@@ -450,7 +451,10 @@ def generate_candidates(
     -------
     geopandas.GeoDataFrame
         Columns :data:`CANDIDATE_COLUMNS`, ids ``gen-<category>-0001`` …,
-        numbered south to north then west to east; name ``"node <osm id>"``.
+        numbered south to north then west to east; name
+        ``"生成候选点 12 / generated site 12"`` (the id's number), followed by
+        the street's name in brackets when the network keeps street names
+        (an ``edge_name`` array on the :class:`~circles.network.Network`).
     """
     import geopandas as gpd
     import shapely
@@ -506,16 +510,37 @@ def generate_candidates(
         first = np.ones(order.size, dtype=bool)
         first[1:] = (ix[order][1:] != ix[order][:-1]) | (iy[order][1:] != iy[order][:-1])
         chosen = nodes[order[first]]
+        streets = _street_names(net, chosen)
         frames.append(gpd.GeoDataFrame({
             "candidate_id": [f"gen-{cat}-{i + 1:04d}" for i in range(chosen.size)],
             "category": cat,
-            "name": [f"node {int(v)}" for v in net.node_id[chosen]],
+            "name": [f"生成候选点 {i + 1} / generated site {i + 1}" + (f" ({street})" if street else "")
+                     for i, street in enumerate(streets)],
             "capacity": np.nan,
             "source": "generated",
         }, geometry=gpd.points_from_xy(net.lon[chosen], net.lat[chosen]), crs="EPSG:4326"))
     if not frames:
         return _empty_candidates()
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+
+
+def _street_names(net, nodes: np.ndarray) -> list[str]:
+    """Name of a street at each node (the first named edge leaving it), "" when none —
+    only when the network keeps OSM street names (``net.edge_name``); never guessed."""
+    names = getattr(net, "edge_name", None)
+    if names is None or nodes.size == 0:
+        return [""] * int(nodes.size)
+    names = np.asarray(names, dtype=object)
+    named = np.flatnonzero([isinstance(v, str) and v.strip() != "" for v in names])
+    if named.size == 0:
+        return [""] * int(nodes.size)
+    u = np.asarray(net.edge_u)[named]
+    order = np.argsort(u, kind="stable")
+    first_u, first = np.unique(u[order], return_index=True)
+    pos = np.clip(np.searchsorted(first_u, nodes), 0, first_u.size - 1)
+    hit = first_u[pos] == nodes
+    street = names[named[order[first[pos]]]]
+    return [str(v).strip() if h else "" for v, h in zip(street, hit)]
 
 
 # =========================================================================== #

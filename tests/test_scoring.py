@@ -105,6 +105,32 @@ def test_minutes_saved_only_for_residents_who_already_had_a_park(tmp_path):
     assert row["newly_covered_population"] == pytest.approx(80.0)
 
 
+def test_generated_candidates_have_human_names(tmp_path):
+    # a 1.2 km street, nobody has a park: candidates are generated along it; intermediate
+    # (densified) nodes have negative ids, which used to show as "node -3"
+    xs = {1: 0.0, 2: 1200.0}
+    path = write_osm(tmp_path / "street.osm", {i: (x, 0.0) for i, x in xs.items()},
+                     [(10, [1, 2], {"highway": "residential", "name": "光谷大道"})])
+    pts = [lonlat(x, 0.0) for x in (0.0, 600.0, 1200.0)]
+    units = gpd.GeoDataFrame({"unit_id": ["a", "b", "c"], "population": [10.0, 10.0, 10.0]},
+                             geometry=gpd.points_from_xy(*zip(*pts)), crs="EPSG:4326").to_crs(32650)
+    units["geometry"] = units.buffer(200.0)
+    result = analyze(path, units=units.to_crs(4326))
+    cands = generate_candidates(result, categories=["public_space"], spacing_m=250)
+    assert len(cands) >= 3
+    assert cands["name"].tolist() == [f"生成候选点 {i} / generated site {i}" for i in range(1, len(cands) + 1)]
+    assert not cands["name"].str.contains("node").any()
+    # when the network keeps street names, the label carries the street's name
+    net = result.networks["walk"]
+    object.__setattr__(net, "edge_name", np.full(net.n_edges, "光谷大道", dtype=object))  # a frozen dataclass
+    try:
+        named = generate_candidates(result, categories=["public_space"], spacing_m=250)
+    finally:
+        object.__delattr__(net, "edge_name")
+    assert named["name"].str.endswith(" (光谷大道)").all()
+    assert named["name"].iloc[0] == "生成候选点 1 / generated site 1 (光谷大道)"
+
+
 # --------------------------------------------------------------------------- #
 # Optics Valley
 # --------------------------------------------------------------------------- #
