@@ -246,7 +246,7 @@ def score(
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     candidates: Annotated[Optional[Path], typer.Option(
-        "--candidates", help="Candidate sites (CSV/GeoJSON/GPKG). Default: generated in uncovered and partial units.")] = None,
+        "--candidates", help="Candidate sites (CSV/GeoJSON/GPKG). Default: generated in uncovered, partial and no-data units.")] = None,
     candidates_crs: Annotated[Optional[str], typer.Option(
         "--candidates-crs", help="Coordinate system of --candidates (default: --crs).")] = None,
     candidates_category: Annotated[Optional[str], typer.Option(
