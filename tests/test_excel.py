@@ -163,3 +163,36 @@ def test_analyze_outputs_are_fit_to_publish(tmp_path, wuhan_dir):
     hs = _headers(summary)
     assert summary.cell(1, hs["covered_share"]).value == "覆盖率 / covered_share"
     assert _format(summary, hs["covered_share"]) == "0.0%"
+
+
+def test_large_sheets_streamed_rows_equal_xlsxwriter_cells(tmp_path, monkeypatch):
+    # big sheets get their rows from circles._sheetxml; every cell (value, type, number format),
+    # the filter, the frozen header and the dimension must be what xlsxwriter itself writes
+    import circles.io as cio
+
+    df = pd.DataFrame({
+        "unit_id": ["g1", "g2", "g3", "g4"],
+        "name": ["关山 & <街道>", "", None, "=1+1"],
+        "population": [17303.4394826889, np.nan, -3.0, 1e-7],
+        "life_15_covered_share": [0.25, 1.0, np.nan, np.inf],
+        "units_covered": [3, 4, 5, 6],
+        "flag": [True, False, True, False],
+        "count": pd.array([1, None, 3, 4], dtype="Int64"),
+        "note": ["  lead", "trail  ", "ok", "x" * 40],
+    })
+    sheets = {"units": df, "small": df.head(2)}
+    monkeypatch.setattr(cio, "FAST_CELLS", 10**9)
+    slow = openpyxl.load_workbook(write_excel_atomic(sheets, tmp_path / "slow.xlsx", header=bilingual_header()))
+    monkeypatch.setattr(cio, "FAST_CELLS", 1)
+    fast = openpyxl.load_workbook(write_excel_atomic(sheets, tmp_path / "fast.xlsx", header=bilingual_header()))
+    assert not list(tmp_path.glob(".*"))  # no temporary files left
+    for a in slow.worksheets:
+        b = fast[a.title]
+        assert (a.dimensions, a.freeze_panes, a.auto_filter.ref) == (b.dimensions, b.freeze_panes, b.auto_filter.ref)
+        cells_a = [(c.value, c.data_type, c.number_format) for row in a.iter_rows() for c in row]
+        cells_b = [(c.value, c.data_type, c.number_format) for row in b.iter_rows() for c in row]
+        assert cells_a == cells_b, a.title
+        for j in range(1, df.shape[1] + 1):
+            assert _width(a, j) == _width(b, j)
+    assert fast["units"].cell(2, 3).value == pytest.approx(17303.4394826889)
+    assert fast["units"].cell(2, 3).number_format == "#,##0"
