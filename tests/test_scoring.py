@@ -399,6 +399,21 @@ def test_cli_select_keeps_every_circle_with_a_mixed_sites_file(tmp_path, wuhan_d
     html = (out / "scores.html").read_text(encoding="utf-8")
     for cid in policy:
         assert cid in html
+    # tables fit to publish: people 1 decimal, shares 4, minutes 2 (coordinates keep theirs)
+    for name in ("scores.csv", "scores_by_district.csv", "selected.csv"):
+        raw = pd.read_csv(out / name, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        for col in raw.columns:
+            decimals = raw[col].str.extract(r"^-?\d+\.(\d+)$")[0].dropna().str.len()
+            limit = 99 if col.startswith(("lon", "lat")) else 4 if "share" in col else 2 if "minutes" in col else 1
+            assert decimals.empty or decimals.max() <= limit, (name, col)
+    assert selected["newly_covered_population"].dtype.kind == "f"
+    scores = pd.read_csv(out / "scores.csv", encoding="utf-8-sig")
+    assert {"faster_population", "newly_reachable_population", "mean_minutes_saved"} <= set(scores.columns)
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out / "scores.xlsx")
+    assert wb["scores"].cell(1, 1).value == "候选点编号 / candidate_id"
+    assert wb["selected"].freeze_panes == "A2" and wb["selected"].auto_filter.ref
 
 
 # --------------------------------------------------------------------------- #
