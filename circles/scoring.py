@@ -201,6 +201,12 @@ class SiteSelection:
         For greedy: the exact optimum when it was affordable (see ``compare_exact``).
     gap_to_exact : float or None
         ``exact.covered - greedy.covered`` (people; 0 when greedy is optimal).
+    requested : int
+        The number of sites asked for (``k``).
+    reason : str
+        Why fewer than ``requested`` sites were chosen ("" when all were): no
+        candidate of the circle's categories, too few usable ones, or too few
+        that add coverage.
     """
 
     table: pd.DataFrame
@@ -967,7 +973,10 @@ def score(
     when it was not covered, every requirement group other than the
     candidate's was already met, and ``new`` is within the point's limit for
     the candidate's group (zone-dependent for the emergency circle).  It is
-    *improved* when ``new`` is below its current minutes to the category.
+    *improved* when ``new`` is below its current minutes to the category:
+    *faster* when it already had a facility of the category within the
+    horizon (its minutes saved, ``old - new``, enter ``mean_minutes_saved``),
+    *newly reachable* otherwise (counted apart; no minutes saved are assumed).
     """
     from tqdm.auto import tqdm
 
@@ -1401,7 +1410,11 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     into ``out_dir``, atomically; returns their paths.
 
     ``selected`` is a :class:`SiteSelection`, a list of them (one per circle),
-    or None.
+    or None.  ``selected.csv`` has every circle of ``selected``: its chosen
+    sites, or one row without a site when none could be chosen; ``sites_requested``
+    and ``note`` say why fewer than requested were chosen
+    (:meth:`SiteSelection.rows`).  CSV numbers are rounded by kind and
+    ``scores.xlsx`` has Chinese and English headers (:mod:`circles.io`).
     """
     from .io import write_csv_atomic, write_excel_atomic
     from .outputs import bilingual_header
