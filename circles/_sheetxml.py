@@ -49,9 +49,10 @@ class _Column:
         self.letter = letter
         self.style = f' s="{style}"' if style else ""
         dtype = values.dtype
-        if pd.api.types.is_bool_dtype(dtype) and not values.isna().any():
+        if pd.api.types.is_bool_dtype(dtype):
             self.kind = "bool"
-            self.values = values.to_numpy(bool)
+            self.ok = ~values.isna().to_numpy()
+            self.values = values.fillna(False).to_numpy(bool)
         elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             self.kind = "number"
             arr = pd.to_numeric(values, errors="coerce")
@@ -86,7 +87,8 @@ class _Column:
                     for r, v, o in zip(rows, self.number[start:stop].tolist(), self.ok[start:stop].tolist())]
         if self.kind == "bool":
             end = f'"{self.style} t="b"><v>'
-            return [f"{head}{r}{end}{int(v)}</v></c>" for r, v in zip(rows, self.values[start:stop].tolist())]
+            return [f"{head}{r}{end}{int(v)}</v></c>" if o else ""
+                    for r, v, o in zip(rows, self.values[start:stop].tolist(), self.ok[start:stop].tolist())]
         end = f'"{self.style} t="inlineStr">'
         tail = self.tail
         out = []

@@ -384,7 +384,7 @@ def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[
     if n == 0:
         return [], 0.0
     if pd.api.types.is_bool_dtype(dtype):
-        return (values.tolist() if cells else []), 5.0
+        return ([None if pd.isna(v) else bool(v) for v in values] if cells else []), 5.0
     if pd.api.types.is_integer_dtype(dtype) and not hasattr(dtype, "na_value"):
         arr = values.to_numpy()
         big = int(np.max(np.abs(arr)))

@@ -178,6 +178,8 @@ def test_large_sheets_streamed_rows_equal_xlsxwriter_cells(tmp_path, monkeypatch
         "units_covered": [3, 4, 5, 6],
         "flag": [True, False, True, False],
         "count": pd.array([1, None, 3, 4], dtype="Int64"),
+        "checked": pd.array([True, None, False, True], dtype="boolean"),
+        "when": pd.to_datetime(["2024-01-01", None, "2024-02-01", "2024-03-01"]),
         "note": ["  lead", "trail  ", "ok", "x" * 40],
     })
     sheets = {"units": df, "small": df.head(2)}
