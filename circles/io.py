@@ -442,6 +442,17 @@ def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[
 FAST_CELLS: int = 200_000
 
 
+def _header_width(label: str) -> float:
+    """Width a (wrapping) header needs: ``"中文 / english_name"`` wraps at " / "; the
+    English name has no spaces and must fit on its line, the Chinese part may wrap
+    (Excel breaks CJK text anywhere) onto a second line."""
+    zh, sep, en = label.rpartition(" / ")
+    if not sep:
+        words = label.split()
+        return float(max((text_width(w) for w in words), default=0))
+    return float(max(text_width(en), min(text_width(zh), max(text_width(en), 12))))
+
+
 def _is_missing(value) -> bool:
     import pandas as pd
 
@@ -466,9 +477,7 @@ def _write_sheet(book, name: str, frame: pd.DataFrame, *, header, styles: dict, 
         kind = column_kind(col) if numeric else None
         cells, shown = _cells(values, kind, cells=not fast)
         data.append(cells)
-        # the header may wrap at " / " (Chinese above, English below): each part must fit
-        head_width = max((text_width(part) for part in labels[j].split(" / ")), default=0)
-        width = min(max(shown, head_width, 4.0) + 2.0, MAX_COLUMN_WIDTH)
+        width = min(max(shown, _header_width(labels[j]), 4.0) + 2.0, MAX_COLUMN_WIDTH)
         sheet.set_column(j, j, width, styles.get(kind))
     sheet.write_row(0, 0, labels, head)
     if not fast:
