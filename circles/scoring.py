@@ -509,13 +509,7 @@ def generate_candidates(
         nodes = np.flatnonzero(inside)
         if nodes.size == 0:
             continue
-        x, y = net.x[nodes], net.y[nodes]
-        ix, iy = np.floor(x / spacing_m).astype(np.int64), np.floor(y / spacing_m).astype(np.int64)
-        d2 = (x - (ix + 0.5) * spacing_m) ** 2 + (y - (iy + 0.5) * spacing_m) ** 2
-        order = np.lexsort((nodes, d2, ix, iy))
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = (ix[order][1:] != ix[order][:-1]) | (iy[order][1:] != iy[order][:-1])
-        chosen = nodes[order[first]]
+        chosen = _thin_to_grid(nodes, net.x[nodes], net.y[nodes], spacing_m)
         streets = _street_names(net, chosen)
         frames.append(gpd.GeoDataFrame({
             "candidate_id": [f"gen-{cat}-{i + 1:04d}" for i in range(chosen.size)],
@@ -528,6 +522,17 @@ def generate_candidates(
     if not frames:
         return _empty_candidates()
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+
+
+def _thin_to_grid(nodes: np.ndarray, x: np.ndarray, y: np.ndarray, spacing_m: float) -> np.ndarray:
+    """One node per ``spacing_m`` grid square (nearest the square's centre, ties by node),
+    ordered south to north then west to east."""
+    ix, iy = np.floor(x / spacing_m).astype(np.int64), np.floor(y / spacing_m).astype(np.int64)
+    d2 = (x - (ix + 0.5) * spacing_m) ** 2 + (y - (iy + 0.5) * spacing_m) ** 2
+    order = np.lexsort((nodes, d2, ix, iy))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (ix[order][1:] != ix[order][:-1]) | (iy[order][1:] != iy[order][:-1])
+    return nodes[order[first]]
 
 
 def _street_names(net, nodes: np.ndarray) -> list[str]:
@@ -1180,23 +1185,8 @@ def select_sites(
                          f"{sel.covered_weight:.1f}; gap {gap:.1f}")
 
     chosen = sel.chosen
-    cum = np.cumsum(sel.gains)
     total = float(w.sum())
-    table = pd.DataFrame({
-        "rank": np.arange(1, chosen.size + 1),
-        "candidate_id": rows["candidate_id"].to_numpy(object)[chosen],
-        "name": rows["name"].to_numpy(object)[chosen],
-        "category": rows["category"].to_numpy(object)[chosen],
-        "lon": rows["lon"].to_numpy(float)[chosen],
-        "lat": rows["lat"].to_numpy(float)[chosen],
-        "circle": circle,
-        "newly_covered_population": sel.gains,
-        "cumulative_newly_covered": cum,
-        "covered_population_after": sel.baseline_weight + cum,
-        "covered_share_after": (sel.baseline_weight + cum) / total if total > 0 else np.nan,
-        "district": rows["district"].to_numpy(object)[chosen],
-        "method": method,
-    })
+    table = _selection_table(rows, sel, circle=circle, method=method, total=total)
     if chosen.size < k_run:
         reasons.append(f"only {chosen.size} of the {k_run} usable site(s) add coverage; "
                        f"the others would bring nobody into the circle")
@@ -1211,6 +1201,27 @@ def select_sites(
     return SiteSelection(table=table, selection=sel, circle=circle, method=method, candidates=cand_view,
                          baseline_population=float(sel.baseline_weight), total_population=total,
                          exact=exact, gap_to_exact=gap, notes=notes, requested=int(k), reason="; ".join(reasons))
+
+
+def _selection_table(rows: pd.DataFrame, sel, *, circle: str, method: str, total: float) -> pd.DataFrame:
+    """:attr:`SiteSelection.table` of the solver's picks (``rows`` = the prepared score rows)."""
+    chosen = sel.chosen
+    cum = np.cumsum(sel.gains)
+    return pd.DataFrame({
+        "rank": np.arange(1, chosen.size + 1),
+        "candidate_id": rows["candidate_id"].to_numpy(object)[chosen],
+        "name": rows["name"].to_numpy(object)[chosen],
+        "category": rows["category"].to_numpy(object)[chosen],
+        "lon": rows["lon"].to_numpy(float)[chosen],
+        "lat": rows["lat"].to_numpy(float)[chosen],
+        "circle": circle,
+        "newly_covered_population": sel.gains,
+        "cumulative_newly_covered": cum,
+        "covered_population_after": sel.baseline_weight + cum,
+        "covered_share_after": (sel.baseline_weight + cum) / total if total > 0 else np.nan,
+        "district": rows["district"].to_numpy(object)[chosen],
+        "method": method,
+    })
 
 
 def no_selection(result, circle: str, *, k: int, method: str, reason: str) -> SiteSelection:
