@@ -322,7 +322,7 @@ def score(
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     facilities_sheet: FacilitiesSheetOpt = None,
     candidates: Annotated[Optional[Path], typer.Option(
-        "--candidates", help="Candidate sites (CSV/TSV/XLSX/GeoJSON/GPKG/SHP). Default: generated in uncovered and partial units.")] = None,
+        "--candidates", help="Candidate sites (CSV/TSV/XLSX/GeoJSON/GPKG/SHP). Default: generated in uncovered, partial and no-data units.")] = None,
     candidates_crs: Annotated[Optional[str], typer.Option(
         "--candidates-crs", help="Coordinate system of --candidates (default: --crs).")] = None,
     candidates_category: Annotated[Optional[str], typer.Option(
@@ -389,37 +389,39 @@ def score(
                  title="candidate sites against the study area")
     circles_to_score = [circle] if circle else None
     scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=not quiet)
-    selected, failures = [], []
-    if select:
-        scored = [circle] if circle else [c.id for c in result.policy.circles
-                                          if c.id in set(scores["circle"].dropna())]
-        for cid in scored:
+    selected = []
+    if select:  # every circle asked for gets a selection, empty with its reason when nothing can be chosen
+        from .scoring import no_selection
+
+        for cid in [circle] if circle else [c.id for c in result.policy.circles]:
             try:
                 selected.append(select_sites(result, cands, circle=cid, k=select, method=method))
-            except InputError as exc:  # e.g. fewer usable candidates than K for this circle
-                failures.append(f"{cid}: {exc}")
-                err_console.print(f"[yellow]{cid}: not selected:[/] {exc}", highlight=False)
+            except InputError as exc:
+                selected.append(no_selection(result, cid, k=select, method=method, reason=str(exc)))
     written = write_score_outputs(result, scores, selected or None, out)
     for kind, path in written.items():
         console.print(f"wrote {kind:>12}: {path}", highlight=False)
     table = Table(title=f"{len(cands):,} candidate sites scored; best per circle (newly covered people)")
-    for col in ("circle", "candidate", "category", "district", "newly covered", "improved", "minutes saved"):
+    for col in ("circle", "candidate", "category", "district", "newly covered", "newly reachable", "faster",
+                "minutes saved"):
         table.add_column(col, overflow="fold")
     for cid in dict.fromkeys(scores["circle"].dropna()):
         for row in scores.best(cid, 3).itertuples():
             district = row.district if isinstance(row.district, str) and row.district else "–"
             table.add_row(cid, str(row.candidate_id), row.category, district,
-                          f"{row.newly_covered_population:,.0f}", f"{row.improved_population:,.0f}",
-                          f"{row.mean_minutes_saved:.1f}")
+                          f"{row.newly_covered_population:,.0f}", f"{row.newly_reachable_population:,.0f}",
+                          f"{row.faster_population:,.0f}",
+                          "–" if math.isnan(row.mean_minutes_saved) else f"{row.mean_minutes_saved:.1f}")
     console.print(table)
+    from .scoring import MINUTES_SAVED_NOTE
+
+    console.print(MINUTES_SAVED_NOTE, highlight=False, soft_wrap=True)
     for sel in selected:
         t = sel.table
-        console.print(f"selected for {t['circle'].iloc[0] if len(t) else '?'} ({method}): "
-                      + ", ".join(f"{r.rank}. {r.candidate_id} (+{r.newly_covered_population:,.0f})" for r in t.itertuples()),
-                      highlight=False)
+        chosen = ", ".join(f"{r.rank}. {r.candidate_id} (+{r.newly_covered_population:,.0f})" for r in t.itertuples())
+        console.print(f"selected for {sel.circle} ({method}): {chosen or 'none'}"
+                      + (f" — {sel.reason}" if sel.reason else ""), highlight=False, soft_wrap=True)
     console.print(f"done in {time.perf_counter() - started:.1f} s")
-    if select and not selected:
-        raise InputError("no sites could be selected (scores were written): " + "; ".join(failures))
 
 
 @app.callback()

@@ -21,11 +21,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from circles.errors import InputError
 
@@ -40,6 +43,10 @@ __all__ = [
     "write_csv_atomic",
     "write_excel_atomic",
     "write_gpkg_atomic",
+    "column_kind",
+    "round_for_csv",
+    "text_width",
+    "NUMBER_KINDS",
 ]
 
 #: Excel limits sheet names to 31 characters and forbids these.
@@ -156,19 +163,23 @@ def write_text_atomic(path: str | os.PathLike, text: str, *, encoding: str = "ut
 
 
 def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False,
-                     encoding: str = "utf-8-sig", **to_csv_kwargs) -> Path:
+                     encoding: str = "utf-8-sig", round_numbers: bool = True, **to_csv_kwargs) -> Path:
     """Write a DataFrame to CSV atomically.
 
     The default ``utf-8-sig`` encoding writes a byte-order mark so that Excel opens
     Chinese text correctly; pandas and Python's ``csv`` read it back with
     ``encoding="utf-8-sig"`` (plain ``utf-8`` keeps a ``\\ufeff`` on the first header).
-    A GeoDataFrame's geometry column is written as WKT.
+    A GeoDataFrame's geometry column is written as WKT.  With ``round_numbers``
+    (default) people, shares, minutes and metres are rounded as :func:`round_for_csv`
+    says (``17303.4`` people, not ``17303.4394826889``); NaN is written as an empty cell.
     """
     dest = Path(path)
     frame = df
     geom = getattr(df, "_geometry_column_name", None)
     if geom is not None and geom in df.columns:
         frame = df.to_wkt() if hasattr(df, "to_wkt") else df
+    if round_numbers:
+        frame = round_for_csv(frame)
     with atomic_path(dest) as tmp:
         frame.to_csv(tmp, index=index, encoding=encoding, **to_csv_kwargs)
     return dest
@@ -195,32 +206,289 @@ def _check_sheet_names(names: list[str], dest: Path) -> None:
         raise ValidationError(str(dest), problems)
 
 
-def write_excel_atomic(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike, *,
-                       index: bool = False) -> Path:
-    """Write several DataFrames as sheets of one ``.xlsx`` workbook, atomically.
+#: How numbers are shown, per kind of column (see :func:`column_kind`): the Excel
+#: number format and the decimals kept in CSV files.  People are fractional (WorldPop
+#: rasters spread people over cells), so CSVs keep one decimal — a unit of 0.4 people
+#: does not become 0 while its status says "uncovered", and sums of the rounded column
+#: stay within a few people of the total; Excel keeps the full value and *shows* whole
+#: people (``#,##0``), so its sums are exact.
+NUMBER_KINDS: dict[str, tuple[str, int]] = {
+    "people": ("#,##0", 1),
+    "share": ("0.0%", 4),
+    "minutes": ("0.0", 2),
+    "metres": ("#,##0", 1),
+}
 
-    Uses openpyxl.  Geometry columns are written as WKT text (Excel has no geometry).
-    Sheet names are validated first (≤ 31 characters, none of ``[]:*?/\\``, unique).
+
+def _english_name(column: str) -> str:
+    """``"覆盖人口 / covered_population"`` -> ``"covered_population"`` (bilingual headers)."""
+    return str(column).rsplit(" / ", 1)[-1].strip()
+
+
+def column_kind(column: str) -> str | None:
+    """The kind of numbers a column holds, from its name alone (one place for every output).
+
+    ``"share"`` for shares (``covered_share``, ``life_15_covered_share_after``,
+    ``..._covered_share_60mpm``), ``"minutes"`` for travel times and thresholds
+    (``*_minutes``, ``mean_minutes_saved``, ``threshold_min``), ``"people"`` for
+    population counts (``population``, ``covered_population``, ``newly_covered_population``,
+    ``cumulative_newly_covered`` …), ``"metres"`` for distances and areas (``snap_m``,
+    ``area_m2``) and None
+    for anything else (ids, coordinates, counts of units).  A bilingual header
+    ``"中文 / english_name"`` is judged by its English part.
+    """
+    name = _english_name(column).lower()
+    tokens = name.split("_")
+    if "share" in tokens:
+        return "share"
+    if "minutes" in tokens or name.endswith("_min") or name == "min":
+        return "minutes"
+    if ("population" in tokens or "people" in tokens or name.startswith("newly_covered")
+            or name.startswith("cumulative_newly") or name == "gap_to_exact"):
+        return "people"
+    if name.endswith(("_m", "_m2")):
+        return "metres"
+    return None
+
+
+def round_for_csv(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with float columns rounded by their kind (:data:`NUMBER_KINDS`):
+    people 1 decimal, shares 4, minutes 2, metres 1.  Columns stay numeric; NaN stays NaN
+    (an empty CSV cell); other columns (coordinates, ids, text) are untouched."""
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        return df
+    out = None
+    for j, col in enumerate(df.columns):
+        kind = column_kind(str(col))
+        if kind is None:
+            continue
+        values = df.iloc[:, j]
+        if not pd.api.types.is_float_dtype(values.dtype):
+            continue
+        if out is None:
+            out = df.copy()
+        out.isetitem(j, np.round(values, NUMBER_KINDS[kind][1]))
+    return df if out is None else out
+
+
+def write_excel_atomic(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike, *,
+                       index: bool = False, header: Callable[[str], str] | None = None) -> Path:
+    """Write several DataFrames as sheets of one ``.xlsx`` workbook, atomically, fit to publish.
+
+    Uses xlsxwriter (in constant-memory mode, rows streamed to disk).  Every sheet gets a
+    frozen, bold header row, an autofilter over all its columns, column widths fitted to
+    the header and the content (CJK characters count double, capped at
+    :data:`MAX_COLUMN_WIDTH`), and number formats chosen by :func:`column_kind`: whole
+    people with thousands separators, percentages, minutes with one decimal (the cells
+    keep the full values).  A geometry column is replaced by ``lon``/``lat`` (WGS84) of
+    each feature's centre — Excel has no geometry and WKT of 140,000 polygons is useless
+    there; the GeoPackage keeps the full record.  NaN cells are left empty.
+
+    Parameters
+    ----------
+    sheets
+        Sheet name -> DataFrame (or GeoDataFrame).  Names are validated first (≤ 31
+        characters, none of ``[]:*?/\\``, unique ignoring case).
+    path
+        The ``.xlsx`` file to write.
+    index
+        Also write each frame's index as leading column(s).
+    header
+        Maps a column name to the header shown (e.g. :func:`circles.outputs.bilingual`
+        for ``"覆盖人口 / covered_population"``); number formats are still chosen from the
+        column name.
     """
     dest = Path(path)
     if not sheets:
         raise InputError(f"{dest}: no sheets to write; pass a dict of sheet name -> DataFrame")
     _check_sheet_names(list(sheets), dest)
     try:
-        import openpyxl  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
-        raise ImportError(f"{dest}: writing Excel files needs openpyxl (pip install openpyxl)") from exc
+        import xlsxwriter
+    except ImportError as exc:  # pragma: no cover - xlsxwriter is a dependency
+        raise ImportError(f"{dest}: writing Excel files needs xlsxwriter (pip install xlsxwriter)") from exc
+
+    frames = {name: _excel_frame(df, index=index) for name, df in sheets.items()}
+    with atomic_path(dest, suffix=".xlsx") as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {
+            "constant_memory": True, "tmpdir": str(tmp.parent), "nan_inf_to_errors": True,
+            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
+        })
+        try:
+            styles = {kind: book.add_format({"num_format": fmt}) for kind, (fmt, _) in NUMBER_KINDS.items()}
+            head = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#EDEDED",
+                                    "bottom": 1})
+            large = [number for number, (name, frame) in enumerate(frames.items(), start=1)
+                     if _write_sheet(book, name, frame, header=header, styles=styles, head=head)]
+        except BaseException:
+            book.fileclosed = True  # nothing to finish: the temporary folder is removed
+            raise
+        book.close()
+        if large:
+            from ._sheetxml import fill_sheet_rows
+
+            for number, frame in zip(large, [f for i, f in enumerate(frames.values(), start=1) if i in large]):
+                fill_sheet_rows(tmp, number, frame)
+    return dest
+
+
+#: Widest column (Excel character units) set by :func:`write_excel_atomic`.
+MAX_COLUMN_WIDTH: float = 60.0
+_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+                   r"\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+
+
+def text_width(text: str) -> int:
+    """Display width of ``text`` in Excel character units: CJK (wide) characters count double."""
+    return len(text) + len(_WIDE.findall(text))
+
+
+def _excel_frame(df: pd.DataFrame, *, index: bool) -> pd.DataFrame:
+    """A plain DataFrame for Excel: index reset on request; geometry -> lon/lat of centres."""
     import pandas as pd
 
-    with atomic_path(dest, suffix=".xlsx") as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, df in sheets.items():
-                frame = df
-                geom = getattr(df, "_geometry_column_name", None)
-                if geom is not None and geom in df.columns:
-                    frame = df.to_wkt()
-                frame.to_excel(writer, sheet_name=name, index=index)
-    return dest
+    frame = df.reset_index() if index else df
+    geom = getattr(frame, "_geometry_column_name", None)
+    if geom is None or geom not in frame.columns:
+        return pd.DataFrame(frame)
+    import shapely
+
+    gdf = frame
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    values = gdf.geometry.values
+    plain = pd.DataFrame(gdf.drop(columns=geom))
+    if "lon" in plain.columns and "lat" in plain.columns:
+        return plain
+    # centre of each feature (points stay where they are); planar centroids in degrees
+    # are within centimetres of the true centre for neighbourhood-sized units
+    centre = shapely.centroid(np.asarray(values, dtype=object))
+    empty = shapely.is_empty(centre) | shapely.is_missing(centre)
+    lon = np.where(empty, np.nan, shapely.get_x(centre))
+    lat = np.where(empty, np.nan, shapely.get_y(centre))
+    at = list(frame.columns).index(geom)
+    plain.insert(min(at, len(plain.columns)), "lat", lat)
+    plain.insert(min(at, len(plain.columns)), "lon", lon)
+    return plain
+
+
+def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[list, float]:
+    """Python values for xlsxwriter (None = empty cell; ``[]`` unless ``cells``) and the
+    widest shown value."""
+    import pandas as pd
+
+    n = len(values)
+    dtype = values.dtype
+    if n == 0:
+        return [], 0.0
+    if pd.api.types.is_bool_dtype(dtype):
+        return ([None if pd.isna(v) else bool(v) for v in values] if cells else []), 5.0
+    if pd.api.types.is_integer_dtype(dtype) and not hasattr(dtype, "na_value"):
+        arr = values.to_numpy()
+        big = int(np.max(np.abs(arr)))
+        return ((arr.tolist() if cells else []),
+                float(len(f"{big:,}" if kind in ("people", "metres") else str(big)) + 1))
+    if pd.api.types.is_numeric_dtype(dtype):
+        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        finite = np.isfinite(arr)
+        if cells:
+            out = arr.astype(object)
+            out[~finite] = None
+            out = out.tolist()
+        else:
+            out = []
+        if not finite.any():
+            return out, 0.0
+        big = float(np.max(np.abs(arr[finite])))
+        neg = 1 if (arr[finite] < 0).any() else 0
+        if kind in ("people", "metres"):
+            shown = len(f"{big:,.0f}")
+        elif kind == "share":
+            shown = len(f"{big * 100:.1f}%")
+        elif kind == "minutes":
+            shown = len(f"{big:.1f}")
+        else:  # General format: Excel shows up to 11 characters
+            shown = min(len(repr(big)), 11)
+        return out, float(shown + neg)
+    # text and anything else
+    arr = values.to_numpy(dtype=object)
+    if not cells:  # width only: from the distinct values
+        try:
+            distinct = pd.unique(arr)
+        except TypeError:  # unhashable values (lists, dicts)
+            distinct = arr
+        shown = [v if isinstance(v, str) else str(v) for v in distinct if not _is_missing(v)]
+        if len(shown) > 20000:
+            shown = sorted(shown, key=len)[-2000:]
+        return [], float(max((text_width(v) for v in shown), default=0))
+    missing = pd.isna(values).to_numpy()
+    out = np.empty(n, dtype=object)
+    out[:] = [None if m else (v if isinstance(v, str) else str(v)) for v, m in zip(arr, missing)]
+    present = pd.Series(out[~missing], dtype=object)
+    if present.empty:
+        return (out.tolist() if cells else []), 0.0
+    uniq = present.drop_duplicates()
+    if len(uniq) > 20000:
+        longest = uniq.str.len().nlargest(2000).index
+        uniq = uniq.loc[longest]
+    width = float(max(text_width(v) for v in uniq))
+    return (out.tolist() if cells else []), width
+
+
+#: Sheets with at least this many cells get their data rows streamed by
+#: :mod:`circles._sheetxml` instead of xlsxwriter's per-cell Python (same cells, ~10x faster).
+FAST_CELLS: int = 200_000
+
+
+def _header_width(label: str) -> float:
+    """Width a (wrapping) header needs: ``"中文 / english_name"`` wraps at " / "; the
+    English name has no spaces and must fit on its line, the Chinese part may wrap
+    (Excel breaks CJK text anywhere) onto a second line."""
+    zh, sep, en = label.rpartition(" / ")
+    if not sep:
+        words = label.split()
+        return float(max((text_width(w) for w in words), default=0))
+    return float(max(text_width(en), min(text_width(zh), max(text_width(en), 12))))
+
+
+def _is_missing(value) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists, arrays
+        return False
+
+
+def _write_sheet(book, name: str, frame: pd.DataFrame, *, header, styles: dict, head) -> bool:
+    """Write one sheet; returns True when its data rows are left for :mod:`circles._sheetxml`."""
+    import pandas as pd
+
+    sheet = book.add_worksheet(name)
+    columns = [str(c) for c in frame.columns]
+    labels = [header(c) if header is not None else c for c in columns]
+    fast = len(frame) * len(columns) >= FAST_CELLS
+    data = []
+    for j, col in enumerate(columns):
+        values = frame.iloc[:, j]
+        numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
+        kind = column_kind(col) if numeric else None
+        cells, shown = _cells(values, kind, cells=not fast)
+        data.append(cells)
+        width = min(max(shown, _header_width(labels[j]), 4.0) + 2.0, MAX_COLUMN_WIDTH)
+        sheet.set_column(j, j, width, styles.get(kind))
+    sheet.write_row(0, 0, labels, head)
+    if not fast:
+        for r, row in enumerate(zip(*data), start=1):
+            sheet.write_row(r, 0, row)
+    if not columns:  # an empty table still says so, with the same header row
+        sheet.write(0, 0, "(空 / empty)", head)
+        sheet.set_column(0, 0, 14)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(frame), 1), max(len(columns), 1) - 1)
+    return fast
 
 
 def write_gpkg_atomic(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike, *,

@@ -15,7 +15,8 @@ import pandas as pd
 
 from .io import write_csv_atomic, write_excel_atomic, write_gpkg_atomic
 
-#: Chinese labels of output columns (suffixes for per-circle columns).
+#: Chinese labels of output columns (suffixes for per-circle columns), for every
+#: workbook: coverage.xlsx and scores.xlsx.
 _ZH = {
     "unit_id": "单元编号", "name": "名称", "district": "区", "zone": "区类型", "population": "人口",
     "population_65plus": "65岁以上人口", "offnet_population": "路网外人口", "circle": "服务圈",
@@ -25,27 +26,74 @@ _ZH = {
     "required_by": "所需服务圈", "status": "状态", "walk_speed_m_per_min": "步行速度(米/分钟)",
     "units_covered": "覆盖单元数", "units_partial": "部分覆盖单元数", "units_uncovered": "未覆盖单元数",
     "units_empty": "无人口单元数", "units_off_network": "路网外单元数",
-    "minutes": "时间(分钟)", "missing": "缺少类别",
+    "minutes": "时间(分钟)", "missing": "缺少类别", "area_m2": "面积(平方米)",
+    "lon": "经度(WGS84)", "lat": "纬度(WGS84)", "lon_gcj02": "经度(GCJ-02)", "lat_gcj02": "纬度(GCJ-02)",
+    "lon_bd09": "经度(BD-09)", "lat_bd09": "纬度(BD-09)", "facility_id": "设施编号", "feature_id": "要素编号",
+    "source": "来源", "assumption": "假设", "note": "说明",
     "units_no_data": "无数据单元数",
     # data quality: inputs against the study area (dq_inputs, dq_inputs_by_source)
-    "input": "输入", "source": "来源", "total": "总数", "inside": "研究区内", "outside": "研究区外",
+    "input": "输入", "total": "总数", "inside": "研究区内", "outside": "研究区外",
     "off_network": "区内但离路网过远", "nearest_outside_m": "区外最近距离(米)",
-    "nearest_network_m": "距路网最近(米)", "likely_cause": "可能原因",
+    "nearest_network_m": "距路网最近(米)", "likely_cause": "可能原因", "count": "数量",
+    # scores.xlsx
+    "candidate_id": "候选点编号", "capacity": "容量", "newly_covered_population": "新增覆盖人口",
+    "improved_population": "时间缩短人口", "improved_points": "时间缩短需求点数",
+    "faster_population": "原可达且更快人口", "mean_minutes_saved": "平均节省时间(分钟)",
+    "newly_reachable_population": "新增可达人口", "snap_m": "接入距离(米)", "flag": "标记",
+    "rank": "排名", "cumulative_newly_covered": "累计新增覆盖人口",
+    "covered_population_after": "新增后覆盖人口", "covered_share_after": "新增后覆盖率", "method": "方法",
+    "sites_requested": "要求选址数", "sites_chosen": "已选址数", "baseline_covered_population": "现状覆盖人口",
+    "horizon_min": "搜索时限(分钟)", "candidates_scored": "评分候选点数", "gap_to_exact": "与最优解差距(人)",
 }
 
 
-def bilingual(column: str, circles: dict[str, str]) -> str:
-    """``"15分钟生活圈 覆盖率 / life_15_covered_share"`` style header."""
+def _category_zh(category: str) -> str | None:
+    try:
+        from .maps import CATEGORY_LABELS
+    except ImportError:  # pragma: no cover - maps needs folium, a dependency
+        return None
+    label = CATEGORY_LABELS.get(category)
+    return label[0] if label else None
+
+
+def _zh_of(column: str) -> str | None:
     if column in _ZH:
-        return f"{_ZH[column]} / {column}"
-    for cid, zh in circles.items():
+        return _ZH[column]
+    if column.startswith("covered_share_"):
+        return f"覆盖率@{column.removeprefix('covered_share_')}"
+    if column.endswith("_minutes") and _category_zh(column.removesuffix("_minutes")):
+        return f"{_category_zh(column.removesuffix('_minutes'))}时间(分钟)"
+    if column.endswith("_after") and column.removesuffix("_after") in _ZH:
+        return f"新增后{_ZH[column.removesuffix('_after')]}"
+    return None
+
+
+def bilingual(column: str, circles: dict[str, str] | None = None) -> str:
+    """The header of an output column in every workbook: ``"覆盖率 / covered_share"``, or
+    with the circle's Chinese name for per-circle columns:
+    ``"15分钟生活圈 覆盖率 / life_15_covered_share"``.
+
+    Parameters
+    ----------
+    column
+        The column's (English) name; returned unchanged when no Chinese label is known.
+    circles
+        Circle id -> Chinese name (``{c.id: c.name_zh for c in policy.circles}``).
+    """
+    column = str(column)
+    zh = _zh_of(column)
+    if zh is not None:
+        return f"{zh} / {column}"
+    for cid, name_zh in sorted((circles or {}).items(), key=lambda kv: -len(kv[0])):
         if column.startswith(cid + "_"):
             rest = column[len(cid) + 1:]
-            zh_rest = _ZH.get(rest, rest)
-            if rest.startswith("covered_share_"):
-                zh_rest = f"覆盖率@{rest.removeprefix('covered_share_')}"
-            return f"{zh} {zh_rest} / {column}"
+            return f"{name_zh} {_zh_of(rest) or rest} / {column}"
     return column
+
+
+def bilingual_header(circles: dict[str, str] | None = None):
+    """``header=`` for :func:`circles.io.write_excel_atomic`: :func:`bilingual` with ``circles``."""
+    return lambda column: bilingual(column, circles)
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -80,13 +128,12 @@ def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = T
     written["summary_csv"] = write_csv_atomic(result.summary, out_dir / "summary.csv")
     written["district_csv"] = write_csv_atomic(result.district_summary, out_dir / "district_summary.csv")
     sheets = {
-        "units": _plain(units), "summary": result.summary, "districts": result.district_summary,
+        "units": units, "summary": result.summary, "districts": result.district_summary,
         "sensitivity": result.sensitivity,
         **{f"dq_{k}": v for k, v in result.data_quality.items()},
         "assumptions": pd.DataFrame({"assumption": result.assumptions or ["(none)"]}),
     }
-    sheets = {name: df.rename(columns=lambda c: bilingual(str(c), circles)) for name, df in sheets.items()}
-    written["xlsx"] = write_excel_atomic(sheets, out_dir / "coverage.xlsx")
+    written["xlsx"] = write_excel_atomic(sheets, out_dir / "coverage.xlsx", header=bilingual_header(circles))
     if map_html:
         from .maps import save_coverage_map
 

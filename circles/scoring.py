@@ -32,12 +32,22 @@ kernels (search, then reduction), optionally on several threads or, with
 :mod:`circles.distributed`, on a dask cluster — all three give identical
 numbers.
 
-Treatment of unreachable points
--------------------------------
-Current minutes of ``NaN`` (unreachable, or beyond the run's 60-minute cap)
-count as the cap when computing minutes saved, so a point that becomes
-reachable saves *at least* ``cap - new`` minutes; ``mean_minutes_saved`` is
-therefore a lower bound where such points exist.
+Minutes saved and newly reachable
+---------------------------------
+A resident with no facility of the category within the search horizon (the
+circle's longest limit) has no "before" time to save minutes against — the run
+tracks times only up to a 60-minute cap, and measuring against that cap would
+report an invented number.  So the two are reported apart:
+
+* ``faster_population`` — people who already reached a facility of the
+  category within the horizon and reach the candidate sooner;
+  ``mean_minutes_saved`` is their population-weighted mean of
+  ``old - new`` minutes (NaN when there are none);
+* ``newly_reachable_population`` — people with no facility of the category
+  within the horizon before, and the candidate within it after.
+
+``improved_population`` is their sum (everyone whose time to the category falls,
+within the horizon).
 """
 
 from __future__ import annotations
@@ -62,7 +72,7 @@ from .coverage import (
     status_from_share,
     weighted_share,
 )
-from .errors import InputError, NoDataError
+from .errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +85,7 @@ __all__ = [
     "generate_candidates",
     "score",
     "select_sites",
+    "no_selection",
     "coverage_with_sites",
     "score_map",
     "write_score_outputs",
@@ -87,13 +98,21 @@ CANDIDATE_COLUMNS: tuple[str, ...] = ("candidate_id", "category", "name", "capac
 #: Columns of a score table (one row per candidate and circle).
 SCORE_COLUMNS: tuple[str, ...] = (
     "candidate_id", "name", "category", "lon", "lat", "circle", "population_group",
-    "newly_covered_population", "improved_population", "improved_points", "mean_minutes_saved",
-    "district", "snap_m", "flag",
+    "newly_covered_population", "improved_population", "improved_points", "faster_population",
+    "mean_minutes_saved", "newly_reachable_population", "district", "snap_m", "flag",
 )
 #: Usual names of a capacity column (compared case-insensitively).
 CAPACITY_COLUMNS: tuple[str, ...] = ("capacity", "beds", "places", "容量", "床位", "床位数")
 #: Default number of candidates per chunk (per kernel call).
 CHUNK_SIZE: int = 512
+#: Columns of the reduction kernel's per-candidate statistics.
+N_STATS: int = 7
+#: What "minutes saved" means (written to scores.xlsx and the console).
+MINUTES_SAVED_NOTE = (
+    "mean_minutes_saved: population-weighted mean minutes saved by the residents who already had a "
+    "facility of the category within the circle's limit and reach the candidate sooner (faster_population); "
+    "residents with none within the limit before are counted apart as newly_reachable_population, "
+    "with no minutes saved invented for them / 平均节省时间仅计原已可达且更快的居民；原不可达者计为新增可达人口")
 
 # flags (several are joined with ";")
 FLAG_OFF_NETWORK = "off_network"
@@ -118,9 +137,13 @@ class ScoreTable(pd.DataFrame):
     count), ``newly_covered_population`` (people whose unit would newly meet
     the circle), ``improved_population`` and ``improved_points`` (people and
     demand points whose time to the category falls, within the circle's
-    longest limit), ``mean_minutes_saved`` (population-weighted over the
-    improved; NaN when none), ``district`` (of the candidate), ``snap_m``
-    (access leg), ``flag`` (why a row scores zero, or a remark).
+    longest limit, the horizon), ``faster_population`` (of those, people who
+    already had a facility of the category within the horizon),
+    ``mean_minutes_saved`` (population-weighted over ``faster_population``
+    only; NaN when none), ``newly_reachable_population`` (people with no
+    facility of the category within the horizon before, the candidate within
+    it after), ``district`` (of the candidate), ``snap_m`` (access leg),
+    ``flag`` (why a row scores zero, or a remark).
 
     Attributes
     ----------
@@ -147,7 +170,7 @@ class ScoreTable(pd.DataFrame):
         if sub.empty:
             raise InputError(f"no scored candidates for circle {circle!r}; circles in the table: "
                              f"{sorted(c for c in self['circle'].unique() if c)}")
-        saved = sub["improved_population"] * sub["mean_minutes_saved"].fillna(0.0)
+        saved = sub["faster_population"] * sub["mean_minutes_saved"].fillna(0.0)
         # ties go to the site saving the most person-minutes (as in select_sites), then by id
         order = np.lexsort((sub["candidate_id"].to_numpy(str), -saved.to_numpy(),
                             -sub["newly_covered_population"].to_numpy()))
@@ -180,6 +203,12 @@ class SiteSelection:
         For greedy: the exact optimum when it was affordable (see ``compare_exact``).
     gap_to_exact : float or None
         ``exact.covered - greedy.covered`` (people; 0 when greedy is optimal).
+    requested : int
+        The number of sites asked for (``k``).
+    reason : str
+        Why fewer than ``requested`` sites were chosen ("" when all were): no
+        candidate of the circle's categories, too few usable ones, or too few
+        that add coverage.
     """
 
     table: pd.DataFrame
@@ -192,10 +221,30 @@ class SiteSelection:
     exact: object = None
     gap_to_exact: float | None = None
     notes: list = field(default_factory=list)
+    requested: int = 0
+    reason: str = ""
 
     @property
     def covered_population(self) -> float:
         return float(self.selection.covered_weight)
+
+    def rows(self) -> pd.DataFrame:
+        """This circle's rows of ``selected.csv``: the chosen sites with ``sites_requested`` and
+        ``note`` (why fewer than requested were chosen), or — when none could be chosen —
+        one row with the circle, the coverage as it stands and the reason."""
+        table = self.table.copy()
+        if table.empty:
+            share = self.baseline_population / self.total_population if self.total_population > 0 else np.nan
+            table = pd.DataFrame({
+                "rank": [pd.NA], "candidate_id": [""], "name": [""], "category": [""], "lon": [np.nan],
+                "lat": [np.nan], "circle": [self.circle], "newly_covered_population": [0.0],
+                "cumulative_newly_covered": [0.0], "covered_population_after": [self.baseline_population],
+                "covered_share_after": [share], "district": [None], "method": [self.method],
+            })
+        table["rank"] = table["rank"].astype("Int64")
+        table["sites_requested"] = int(self.requested)
+        table["note"] = self.reason
+        return table
 
     def __repr__(self) -> str:
         gap = "" if self.gap_to_exact is None else f", gap_to_exact={self.gap_to_exact:.1f}"
@@ -407,7 +456,7 @@ def generate_candidates(
 
     For each category, the nodes (of the network the category's circles run
     on: drive for ambulance stations, walk otherwise) that lie inside units
-    whose status is uncovered or partial in any circle needing the category,
+    whose status is uncovered, partial or no_data in any circle needing the category,
     thinned to one node per ``spacing_m`` grid square (the node nearest the
     square's centre; deterministic).  Nodes already hosting an existing
     facility of the category are skipped.
@@ -434,9 +483,11 @@ def generate_candidates(
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns :data:`CANDIDATE_COLUMNS` (``lon``/``lat`` WGS84), ids
-        ``gen-<category>-0001`` …, numbered south to north then west to east;
-        name ``"node <osm id>"``.
+        Columns :data:`CANDIDATE_COLUMNS` (``lon``/``lat`` WGS84), ids ``gen-<category>-0001`` …,
+        numbered south to north then west to east; name
+        ``"生成候选点 12 / generated site 12"`` (the id's number), followed by
+        the street's name in brackets when the network keeps street names
+        (an ``edge_name`` array on the :class:`~circles.network.Network`).
     """
     from . import _tables
 
@@ -488,17 +539,13 @@ def generate_candidates(
         nodes = np.flatnonzero(inside)
         if nodes.size == 0:
             continue
-        x, y = net.x[nodes], net.y[nodes]
-        ix, iy = np.floor(x / spacing_m).astype(np.int64), np.floor(y / spacing_m).astype(np.int64)
-        d2 = (x - (ix + 0.5) * spacing_m) ** 2 + (y - (iy + 0.5) * spacing_m) ** 2
-        order = np.lexsort((nodes, d2, ix, iy))
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = (ix[order][1:] != ix[order][:-1]) | (iy[order][1:] != iy[order][:-1])
-        chosen = nodes[order[first]]
+        chosen = _thin_to_grid(nodes, net.x[nodes], net.y[nodes], spacing_m)
+        streets = _street_names(net, chosen)
         frames.append(gpd.GeoDataFrame({
             "candidate_id": [f"gen-{cat}-{i + 1:04d}" for i in range(chosen.size)],
             "category": cat,
-            "name": [f"node {int(v)}" for v in net.node_id[chosen]],
+            "name": [f"生成候选点 {i + 1} / generated site {i + 1}" + (f" ({street})" if street else "")
+                     for i, street in enumerate(streets)],
             "capacity": np.nan,
             "source": "generated",
         }, geometry=gpd.points_from_xy(net.lon[chosen], net.lat[chosen]), crs="EPSG:4326"))
@@ -518,6 +565,36 @@ def generate_candidates(
         out.insert(at, f"lon_{kind}", np.asarray(lon, float))
         out.insert(at + 1, f"lat_{kind}", np.asarray(lat, float))
     return out
+
+
+def _thin_to_grid(nodes: np.ndarray, x: np.ndarray, y: np.ndarray, spacing_m: float) -> np.ndarray:
+    """One node per ``spacing_m`` grid square (nearest the square's centre, ties by node),
+    ordered south to north then west to east."""
+    ix, iy = np.floor(x / spacing_m).astype(np.int64), np.floor(y / spacing_m).astype(np.int64)
+    d2 = (x - (ix + 0.5) * spacing_m) ** 2 + (y - (iy + 0.5) * spacing_m) ** 2
+    order = np.lexsort((nodes, d2, ix, iy))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (ix[order][1:] != ix[order][:-1]) | (iy[order][1:] != iy[order][:-1])
+    return nodes[order[first]]
+
+
+def _street_names(net, nodes: np.ndarray) -> list[str]:
+    """Name of a street at each node (the first named edge leaving it), "" when none —
+    only when the network keeps OSM street names (``net.edge_name``); never guessed."""
+    names = getattr(net, "edge_name", None)
+    if names is None or nodes.size == 0:
+        return [""] * int(nodes.size)
+    names = np.asarray(names, dtype=object)
+    named = np.flatnonzero([isinstance(v, str) and v.strip() != "" for v in names])
+    if named.size == 0:
+        return [""] * int(nodes.size)
+    u = np.asarray(net.edge_u)[named]
+    order = np.argsort(u, kind="stable")
+    first_u, first = np.unique(u[order], return_index=True)
+    pos = np.clip(np.searchsorted(first_u, nodes), 0, first_u.size - 1)
+    hit = first_u[pos] == nodes
+    street = names[named[order[first[pos]]]]
+    return [str(v).strip() if h else "" for v, h in zip(street, hit)]
 
 
 # =========================================================================== #
@@ -747,12 +824,18 @@ def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=N
 
 @_jit(nogil=True)
 def _reduce_kernel(ptr, nodes, times_s, which, pt_ptr, pt_idx, leg_min, old_min, gate, weight, dcode, n_d,
-                   horizon_min, cap_min):
+                   horizon_min):
     """For each ``k``, over the nodes reached by search ``which[k]``: [newly
     covered weight, improved weight, improved points, sum of weight x minutes
-    saved, newly covered points] and per district [newly covered, improved] weight."""
+    saved (faster points only), newly covered points, faster weight, newly
+    reachable weight] and per district [newly covered, improved] weight.
+
+    A point reached at ``t`` minutes (within the horizon) is *improved* when
+    ``t < old``; of those, *faster* when ``old <= horizon`` (it had a facility
+    in reach: minutes saved ``old - t`` are real) and *newly reachable*
+    otherwise (``old`` beyond the horizon or none: no minutes saved counted)."""
     n = which.shape[0]
-    out = np.zeros((n, 5))
+    out = np.zeros((n, N_STATS))
     by_d = np.zeros((n, n_d, 2))
     for k in range(n):
         s = which[k]
@@ -771,11 +854,14 @@ def _reduce_kernel(ptr, nodes, times_s, which, pt_ptr, pt_idx, leg_min, old_min,
                     by_d[k, dcode[i], 0] += w
                 old = old_min[i]
                 if t < old:
-                    base = old if old < cap_min else cap_min
                     out[k, 1] += w
                     out[k, 2] += 1.0
-                    out[k, 3] += w * (base - t)
                     by_d[k, dcode[i], 1] += w
+                    if old <= horizon_min:
+                        out[k, 3] += w * (old - t)
+                        out[k, 5] += w
+                    else:
+                        out[k, 6] += w
     return out, by_d
 
 
@@ -816,7 +902,7 @@ def _search(arr: _CircleArrays, sources: np.ndarray, offsets_s: np.ndarray):
 
 
 def _score_task(arr: _CircleArrays, categories: np.ndarray, sources: np.ndarray, offsets_s: np.ndarray):
-    """Score one chunk of rows of one circle: (stats (n, 5), by_district (n, d, 2)).
+    """Score one chunk of rows of one circle: (stats (n, N_STATS), by_district (n, d, 2)).
 
     Each distinct (node, offset) is searched once; the reduction runs per category."""
     key = np.column_stack([sources.astype(np.float64), offsets_s])
@@ -824,13 +910,13 @@ def _score_task(arr: _CircleArrays, categories: np.ndarray, sources: np.ndarray,
     inverse = np.asarray(inverse).ravel()
     ptr, nodes, times = _search(arr, uniq[:, 0].astype(np.int64), uniq[:, 1].copy())
     n = sources.size
-    stats = np.zeros((n, 5))
+    stats = np.zeros((n, N_STATS))
     by_d = np.zeros((n, arr.n_districts, 2))
     for cat in np.unique(categories):
         mine = np.flatnonzero(categories == cat)
         s, b = _reduce_kernel(ptr, nodes, times, inverse[mine].astype(np.int64), arr.pt_ptr, arr.pt_idx,
                               arr.leg_min, arr.old_min[cat], arr.gate[cat], arr.weight, arr.district_code,
-                              arr.n_districts, arr.horizon_min, arr.cap_min)
+                              arr.n_districts, arr.horizon_min)
         stats[mine] = s
         by_d[mine] = b
     return stats, by_d
@@ -839,13 +925,13 @@ def _score_task(arr: _CircleArrays, categories: np.ndarray, sources: np.ndarray,
 def _assemble(prep: _Prepared, outputs: list, *, timings: dict) -> ScoreTable:
     rows = prep.rows
     n = len(rows)
-    stats = np.zeros((n, 5))
+    stats = np.zeros((n, N_STATS))
     by_d = np.zeros((n, len(prep.districts), 2))
     for task, (s, b) in zip(prep.tasks, outputs):
         stats[task.rows] = s
         by_d[task.rows] = b
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_saved = np.where(stats[:, 1] > 0, stats[:, 3] / stats[:, 1], np.nan)
+        mean_saved = np.where(stats[:, 5] > 0, stats[:, 3] / stats[:, 5], np.nan)
     table = ScoreTable({
         "candidate_id": rows["candidate_id"].to_numpy(object),
         "name": rows["name"].to_numpy(object),
@@ -857,7 +943,9 @@ def _assemble(prep: _Prepared, outputs: list, *, timings: dict) -> ScoreTable:
         "newly_covered_population": stats[:, 0],
         "improved_population": stats[:, 1],
         "improved_points": stats[:, 2].astype(np.int64),
+        "faster_population": stats[:, 5],
         "mean_minutes_saved": mean_saved,
+        "newly_reachable_population": stats[:, 6],
         "district": rows["district"].to_numpy(object),
         "snap_m": rows["snap_m"].to_numpy(float),
         "flag": rows["flag"].to_numpy(object),
@@ -877,7 +965,7 @@ def _assemble(prep: _Prepared, outputs: list, *, timings: dict) -> ScoreTable:
                           "candidates_scored": int(sum(t.rows.size for t in prep.tasks if t.circle_id == cid))}
                     for cid, a in prep.arrays.items()},
         "timings": timings,
-        "minutes_saved_note": "unreachable (or beyond the cap) counts as the cap: a lower bound",
+        "minutes_saved_note": MINUTES_SAVED_NOTE,
     }
     return table
 
@@ -941,7 +1029,10 @@ def score(
     when it was not covered, every requirement group other than the
     candidate's was already met, and ``new`` is within the point's limit for
     the candidate's group (zone-dependent for the emergency circle).  It is
-    *improved* when ``new`` is below its current minutes to the category.
+    *improved* when ``new`` is below its current minutes to the category:
+    *faster* when it already had a facility of the category within the
+    horizon (its minutes saved, ``old - new``, enter ``mean_minutes_saved``),
+    *newly reachable* otherwise (counted apart; no minutes saved are assumed).
     """
     from tqdm.auto import tqdm
 
@@ -1050,10 +1141,17 @@ def select_sites(
     Raises
     ------
     InputError
-        Unknown circle or method, ``k`` larger than the usable candidates,
-        a capacity column that is missing or used with greedy.
-    NoDataError
-        No candidate of a category the circle needs.
+        Unknown circle or method, a capacity column that is missing or used
+        with greedy.
+
+    Notes
+    -----
+    Asking for more sites than can help is not an error: when there is no
+    candidate of a category the circle needs, fewer usable candidates than
+    ``k`` (off the network, outside the area, already built), or fewer that
+    add coverage, the selection holds what could be chosen (possibly nothing)
+    and :attr:`SiteSelection.reason` says why, so that every circle asked for
+    appears in ``selected.csv``.
     """
     from .selection import exact_select, greedy_select
 
@@ -1065,8 +1163,10 @@ def select_sites(
     cands = _check_candidates(candidates)
     mine = cands[cands["category"].isin(circ.categories)].reset_index(drop=True)
     if mine.empty:
-        raise NoDataError(f"no candidate of a category circle {circle!r} needs ({', '.join(circ.categories)}); "
-                          f"candidate categories: {sorted(cands['category'].unique())}")
+        found = ", ".join(sorted(cands["category"].unique())) or "none"
+        return no_selection(result, circle, k=int(k), method=method,
+                            reason=f"no candidate site of a category this circle needs "
+                                   f"({', '.join(circ.categories)}); the candidates' categories: {found}")
     multi = [c for c in circ.categories if sum(c in r.categories for r in circ.requirements) > 1]
     if multi:
         raise InputError(f"circle {circle!r}: categories {multi} appear in several requirement groups; "
@@ -1076,7 +1176,7 @@ def select_sites(
     prep = _prepare(result, mine, circles=[circle], max_snap_m=max_snap_m)
     own = _assemble(prep, [_score_task(prep.arrays[t.circle_id], t.categories, t.sources, t.offsets_s)
                            for t in prep.tasks], timings={})
-    saved = (own["improved_population"] * own["mean_minutes_saved"].fillna(0.0)).to_numpy()
+    saved = (own["faster_population"] * own["mean_minutes_saved"].fillna(0.0)).to_numpy()
     order = np.lexsort((own["candidate_id"].to_numpy(str), -saved, -own["newly_covered_population"].to_numpy()))
     mine = mine.iloc[order].reset_index(drop=True)
     prep = _prepare(result, mine, circles=[circle], max_snap_m=max_snap_m)
@@ -1087,12 +1187,13 @@ def select_sites(
     unusable = np.array([bool(set(f.split(";")) & UNSCORED_FLAGS) for f in flags], dtype=bool)
     fixed = np.array([FLAG_AT_EXISTING in f.split(";") for f in flags], dtype=bool)
     usable = int((~unusable & ~fixed).sum())
+    reasons = []
     if k > usable:
-        raise InputError(
-            f"select_sites: k={k} but circle {circle!r} has only {usable} usable candidate site(s) "
-            f"({len(rows)} of its categories, {int(unusable.sum())} off the network or outside the area, "
-            f"{int((fixed & ~unusable).sum())} already built at an existing facility's node); "
-            f"lower k (CLI --select) or add candidates")
+        reasons.append(
+            f"asked for {k} site(s) but only {usable} of the {len(rows)} candidate(s) of its categories can be "
+            f"used ({int(unusable.sum())} off the network or outside the area, "
+            f"{int((fixed & ~unusable).sum())} already built at an existing facility's node)")
+    k_run = min(int(k), usable)
     group = np.array([arr.group_of[c][0] for c in rows["category"]], dtype=np.int64)
     import scipy.sparse as sp
 
@@ -1121,23 +1222,44 @@ def select_sites(
         notes.append(f"capacities from column {capacity_column!r} (empty = unlimited)")
 
     if method == "greedy":
-        sel = greedy_select(w, existing, reach, group, int(k), fixed=fixed, rule=rule)
+        sel = greedy_select(w, existing, reach, group, k_run, fixed=fixed, rule=rule)
     else:
-        sel = exact_select(w, existing, reach, group, int(k), fixed=fixed, capacity=capacity,
+        sel = exact_select(w, existing, reach, group, k_run, fixed=fixed, capacity=capacity,
                            time_limit_s=time_limit_s)
     exact = gap = None
     if method == "greedy":
         affordable = len(rows) <= 5000 and reach.nnz <= 5_000_000
         if compare_exact or (compare_exact is None and affordable):
-            exact = exact_select(w, existing, reach, group, int(k), fixed=fixed, time_limit_s=time_limit_s)
+            exact = exact_select(w, existing, reach, group, k_run, fixed=fixed, time_limit_s=time_limit_s)
             gap = float(exact.covered_weight - sel.covered_weight)
             notes.append(f"exact optimum {exact.covered_weight:.1f} ({exact.status}); greedy "
                          f"{sel.covered_weight:.1f}; gap {gap:.1f}")
 
     chosen = sel.chosen
-    cum = np.cumsum(sel.gains)
     total = float(w.sum())
-    table = pd.DataFrame({
+    table = _carry_coords(_selection_table(rows, sel, circle=circle, method=method, total=total), rows, chosen)
+    if chosen.size < k_run:
+        reasons.append(f"only {chosen.size} of the {k_run} usable site(s) add coverage; "
+                       f"the others would bring nobody into the circle")
+    zero = int((np.asarray(sel.gains) <= 0).sum())
+    if zero:
+        reasons.append(f"{zero} chosen site(s) newly cover nobody on their own: they bring a category within "
+                       f"reach of people who still lack another one the circle requires")
+    notes.extend(reasons)
+    cand_view = pd.DataFrame(rows[["candidate_id", "name", "category", "lon", "lat", "district", "node",
+                                   "snap_m", "flag"]]).reset_index(drop=True)
+    _carry_coords(cand_view, rows.reset_index(drop=True))
+    cand_view["fixed"] = fixed
+    return SiteSelection(table=table, selection=sel, circle=circle, method=method, candidates=cand_view,
+                         baseline_population=float(sel.baseline_weight), total_population=total,
+                         exact=exact, gap_to_exact=gap, notes=notes, requested=int(k), reason="; ".join(reasons))
+
+
+def _selection_table(rows: pd.DataFrame, sel, *, circle: str, method: str, total: float) -> pd.DataFrame:
+    """:attr:`SiteSelection.table` of the solver's picks (``rows`` = the prepared score rows)."""
+    chosen = sel.chosen
+    cum = np.cumsum(sel.gains)
+    return pd.DataFrame({
         "rank": np.arange(1, chosen.size + 1),
         "candidate_id": rows["candidate_id"].to_numpy(object)[chosen],
         "name": rows["name"].to_numpy(object)[chosen],
@@ -1152,16 +1274,29 @@ def select_sites(
         "district": rows["district"].to_numpy(object)[chosen],
         "method": method,
     })
-    _carry_coords(table, rows, chosen)
-    if chosen.size < k:
-        notes.append(f"only {chosen.size} of k={k} sites add coverage; the others would add nobody")
-    cand_view = pd.DataFrame(rows[["candidate_id", "name", "category", "lon", "lat", "district", "node",
-                                   "snap_m", "flag"]]).reset_index(drop=True)
-    _carry_coords(cand_view, rows.reset_index(drop=True))
-    cand_view["fixed"] = fixed
+
+
+def no_selection(result, circle: str, *, k: int, method: str, reason: str) -> SiteSelection:
+    """A :class:`SiteSelection` with no site chosen for ``circle`` and the ``reason``,
+    so that the circle still appears (with its coverage as it stands) in ``selected.csv``."""
+    from .selection import Selection
+
+    districts = sorted({d if d is not None else "(none)" for d in result.demand.district}) or ["(none)"]
+    arr = _circle_arrays(result, result.circle(circle), horizon_min=None, cap_min=settings.MINUTES_CAP,
+                         districts=districts)
+    base, total = float(arr.weight[arr.met_groups.all(axis=1)].sum()), float(arr.weight.sum())
+    sel = Selection(chosen=np.zeros(0, dtype=np.int64), gains=np.zeros(0), covered_weight=base,
+                    baseline_weight=base, total_weight=total, method=method, status="nothing to choose")
+    table = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
+        ("rank", "int64"), ("candidate_id", object), ("name", object), ("category", object), ("lon", float),
+        ("lat", float), ("circle", object), ("newly_covered_population", float),
+        ("cumulative_newly_covered", float), ("covered_population_after", float), ("covered_share_after", float),
+        ("district", object), ("method", object))})
+    cand_view = pd.DataFrame(columns=["candidate_id", "name", "category", "lon", "lat", "district", "node",
+                                      "snap_m", "flag", "fixed"])
     return SiteSelection(table=table, selection=sel, circle=circle, method=method, candidates=cand_view,
-                         baseline_population=float(sel.baseline_weight), total_population=total,
-                         exact=exact, gap_to_exact=gap, notes=notes)
+                         baseline_population=base, total_population=total, notes=[reason], requested=int(k),
+                         reason=reason)
 
 
 # =========================================================================== #
@@ -1350,9 +1485,14 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     into ``out_dir``, atomically; returns their paths.
 
     ``selected`` is a :class:`SiteSelection`, a list of them (one per circle),
-    or None.
+    or None.  ``selected.csv`` has every circle of ``selected``: its chosen
+    sites, or one row without a site when none could be chosen; ``sites_requested``
+    and ``note`` say why fewer than requested were chosen
+    (:meth:`SiteSelection.rows`).  CSV numbers are rounded by kind and
+    ``scores.xlsx`` has Chinese and English headers (:mod:`circles.io`).
     """
     from .io import write_csv_atomic, write_excel_atomic
+    from .outputs import bilingual_header
     from .webmap import save_map
 
     out = Path(out_dir)
@@ -1366,7 +1506,7 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     by_d = getattr(scores, "by_district", None)
     if by_d is not None:
         written["by_district_csv"] = write_csv_atomic(by_d, out / "scores_by_district.csv")
-    sel_table = pd.concat([s.table for s in selections], ignore_index=True) if selections else None
+    sel_table = pd.concat([s.rows() for s in selections], ignore_index=True) if selections else None
     if sel_table is not None:
         written["selected_csv"] = write_csv_atomic(sel_table, out / "selected.csv")
     elif (out / "selected.csv").exists():
@@ -1379,9 +1519,9 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
                "candidates_scored": d["candidates_scored"]}
         for s in selections:
             if s.circle == cid:
-                row.update({"method": s.method, "sites_chosen": len(s.table),
+                row.update({"method": s.method, "sites_requested": s.requested, "sites_chosen": len(s.table),
                             "covered_population_after": s.covered_population,
-                            "gap_to_exact": s.gap_to_exact})
+                            "gap_to_exact": s.gap_to_exact, "note": s.reason})
         summary.append(row)
     sheets = {"scores": plain, "summary": pd.DataFrame(summary)}
     if by_d is not None:
@@ -1390,7 +1530,8 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
         sheets["selected"] = sel_table
     sheets["notes"] = pd.DataFrame({"note": [info.get("minutes_saved_note", "")] +
                                     [n for s in selections for n in s.notes] + list(result.assumptions or [])})
-    written["xlsx"] = write_excel_atomic(sheets, out / "scores.xlsx")
+    names = {c.id: c.name_zh for c in result.policy.circles}
+    written["xlsx"] = write_excel_atomic(sheets, out / "scores.xlsx", header=bilingual_header(names))
     if map_html:
         written["map"] = save_map(score_map(result, scores, selections), out / "scores.html")
     return written

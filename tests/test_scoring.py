@@ -60,12 +60,75 @@ def test_ambulance_drives_from_station_along_one_way(oneway_result):
     assert s.loc["at1", "newly_covered_population"] == pytest.approx(110.0)
     assert s.loc["at2", "newly_covered_population"] == pytest.approx(1100.0)
     assert s.loc["at3", "newly_covered_population"] == pytest.approx(1000.0)
-    # minutes saved: nobody had an ambulance (NaN counts as the 60-minute cap)
-    # at2: node 2 saves 60 - 0, node 3 saves 60 - 6.67 -> weighted (100*60 + 1000*53.33) / 1100
-    assert s.loc["at2", "mean_minutes_saved"] == pytest.approx((100 * 60 + 1000 * (60 - 4000 / 600)) / 1100, rel=1e-6)
+    # nobody had an ambulance: the 1,100 people at2 reaches are newly reachable, nobody is
+    # "faster", and no minutes saved are invented against the 60-minute cap
+    assert s.loc["at2", "newly_reachable_population"] == pytest.approx(1100.0)
+    assert s.loc["at2", "faster_population"] == 0.0
+    assert np.isnan(s.loc["at2", "mean_minutes_saved"])
     sel = select_sites(result, cands, circle="emergency_medical", k=2, method="exact")
     assert sel.table["candidate_id"].tolist() == ["at2", "at1"]
     assert sel.table["newly_covered_population"].tolist() == pytest.approx([1100.0, 10.0])
+
+
+def test_minutes_saved_only_for_residents_who_already_had_a_park(tmp_path):
+    # A street along x (walking 60 m/min; the park circle's limit, the horizon, is 10 min):
+    #
+    #   A(0 m) ---- B(300) ---- C(540) ---- X(900) ---- D(1200)
+    #   park         20 people  40 people   candidate   80 people
+    #   10 people
+    #
+    # before (park at A):  A 0 min, B 5 min, C 9 min, D 20 min (beyond the 10-minute horizon)
+    # after (park at X):   A 15 (out of reach), B 10 (not faster), C 6, D 5
+    # -> C is faster by 9 - 6 = 3 minutes (it already had the park within 10 min): faster 40, mean 3.0
+    # -> D had no park within 10 min: newly reachable 80 (and newly covered 80), no minutes invented
+    # -> improved = 40 + 80 = 120 people at 2 points; the old rule (60-minute cap or D's 20 minutes)
+    #    would have said (40*3 + 80*15) / 120 = 11 minutes saved
+    xs = {1: 0.0, 2: 300.0, 3: 540.0, 4: 900.0, 5: 1200.0}
+    path = write_osm(tmp_path / "line.osm", {i: (x, 0.0) for i, x in xs.items()},
+                     [(10, [1, 2, 3, 4, 5], {"highway": "residential"})])
+    pts = {i: lonlat(x, 0.0) for i, x in xs.items()}
+    units = gpd.GeoDataFrame({"unit_id": ["A", "B", "C", "D"], "population": [10.0, 20.0, 40.0, 80.0]},
+                             geometry=gpd.points_from_xy(*zip(*[pts[i] for i in (1, 2, 3, 5)])), crs="EPSG:4326")
+    park = gpd.GeoDataFrame({"facility_id": ["park"], "category": ["public_space"], "name": ["park"]},
+                            geometry=gpd.points_from_xy([pts[1][0]], [pts[1][1]]), crs="EPSG:4326")
+    lon, lat = zip(*pts.values())
+    result = analyze(path, units=units, facilities=park,
+                     area=(min(lon) - 0.01, min(lat) - 0.01, max(lon) + 0.01, max(lat) + 0.01))
+    cand = gpd.GeoDataFrame({"candidate_id": ["X"], "category": ["public_space"]},
+                            geometry=gpd.points_from_xy([pts[4][0]], [pts[4][1]]), crs="EPSG:4326")
+    row = score(result, cand, circles="public_activity_10").iloc[0]
+    assert row["faster_population"] == pytest.approx(40.0)
+    assert row["mean_minutes_saved"] == pytest.approx(3.0, abs=1e-6)
+    assert row["newly_reachable_population"] == pytest.approx(80.0)
+    assert row["improved_population"] == pytest.approx(120.0)
+    assert row["improved_points"] == 2
+    assert row["newly_covered_population"] == pytest.approx(80.0)
+
+
+def test_generated_candidates_have_human_names(tmp_path):
+    # a 1.2 km street, nobody has a park: candidates are generated along it; intermediate
+    # (densified) nodes have negative ids, which used to show as "node -3"
+    xs = {1: 0.0, 2: 1200.0}
+    path = write_osm(tmp_path / "street.osm", {i: (x, 0.0) for i, x in xs.items()},
+                     [(10, [1, 2], {"highway": "residential", "name": "光谷大道"})])
+    pts = [lonlat(x, 0.0) for x in (0.0, 600.0, 1200.0)]
+    units = gpd.GeoDataFrame({"unit_id": ["a", "b", "c"], "population": [10.0, 10.0, 10.0]},
+                             geometry=gpd.points_from_xy(*zip(*pts)), crs="EPSG:4326").to_crs(32650)
+    units["geometry"] = units.buffer(200.0)
+    result = analyze(path, units=units.to_crs(4326))
+    cands = generate_candidates(result, categories=["public_space"], spacing_m=250)
+    assert len(cands) >= 3
+    assert cands["name"].tolist() == [f"生成候选点 {i} / generated site {i}" for i in range(1, len(cands) + 1)]
+    assert not cands["name"].str.contains("node").any()
+    # when the network keeps street names, the label carries the street's name
+    net = result.networks["walk"]
+    object.__setattr__(net, "edge_name", np.full(net.n_edges, "光谷大道", dtype=object))  # a frozen dataclass
+    try:
+        named = generate_candidates(result, categories=["public_space"], spacing_m=250)
+    finally:
+        object.__delattr__(net, "edge_name")
+    assert named["name"].str.endswith(" (光谷大道)").all()
+    assert named["name"].iloc[0] == "生成候选点 1 / generated site 1 (光谷大道)"
 
 
 # --------------------------------------------------------------------------- #
@@ -126,7 +189,7 @@ def test_scores_equal_brute_force(wuhan_result, wuhan_scores):
                    ("culture", 4)):
         sub = wuhan_scores[(wuhan_scores["category"] == cat) & (wuhan_scores["flag"] == "")]
         sample += [sub.iloc[i] for i in rng.choice(len(sub), size=min(n, len(sub)), replace=False)]
-    multi_group_hits = 0
+    multi_group_hits = faster_hits = 0
     for row in sample:
         r2 = _rerun_with(r, row)
         after = r2.summary.set_index("circle")["covered_population"].fillna(0.0)
@@ -141,12 +204,21 @@ def test_scores_equal_brute_force(wuhan_result, wuhan_scores):
         w = r.demand.weights(circle.population) * (r.demand.unit >= 0)
         better = (new < old) & (new <= horizon)
         assert row.improved_population == pytest.approx(float(w[better].sum()), rel=1e-6, abs=1e-6)
-        if w[better].sum() > 0:
-            saved = (np.minimum(old, 60.0) - new)[better]
-            assert row.mean_minutes_saved == pytest.approx(float((w[better] * saved).sum() / w[better].sum()),
+        # faster: had the category within the horizon and get there sooner; newly reachable: the rest
+        faster = better & (old <= horizon)
+        assert row.faster_population == pytest.approx(float(w[faster].sum()), rel=1e-6, abs=1e-6)
+        assert row.newly_reachable_population == pytest.approx(float(w[better & ~faster].sum()), rel=1e-6,
+                                                               abs=1e-6)
+        if w[faster].sum() > 0:
+            saved = old[faster] - new[faster]
+            assert row.mean_minutes_saved == pytest.approx(float((w[faster] * saved).sum() / w[faster].sum()),
                                                            rel=1e-6)
+            faster_hits += 1
+        else:
+            assert np.isnan(row.mean_minutes_saved)
     # the multi-group gate was exercised: some clinics / culture venues newly cover people
     assert multi_group_hits > 0
+    assert faster_hits > 0  # and some candidates save minutes for people who had a facility
 
 
 @pytest.mark.wuhan
@@ -273,14 +345,77 @@ def test_off_network_and_outside_candidates_flagged_kept_zero(wuhan_result):
 
 
 @pytest.mark.wuhan
-def test_k_larger_than_candidates_is_a_clear_error(wuhan_result, wuhan_candidates):
-    n = int((wuhan_candidates["category"] == "elderly_care").sum())
-    with pytest.raises(InputError, match=rf"k={n + 1} but circle 'elderly_care_15' has only {n} usable"):
-        select_sites(wuhan_result, wuhan_candidates, circle="elderly_care_15", k=n + 1)
+def test_k_larger_than_usable_candidates_selects_what_it_can_and_says_why(wuhan_result, wuhan_candidates):
+    elderly = wuhan_candidates[wuhan_candidates["category"] == "elderly_care"]
+    few = elderly.head(2)
+    sel = select_sites(wuhan_result, few, circle="elderly_care_15", k=5)
+    assert len(sel.table) <= 2 and sel.requested == 5
+    assert "asked for 5 site(s) but only 2 of the 2 candidate(s)" in sel.reason
+    rows = sel.rows()
+    assert (rows["sites_requested"] == 5).all() and (rows["note"] == sel.reason).all()
+    # no candidate of the circle's categories: an empty selection with the reason, not an error
+    none = select_sites(wuhan_result, few, circle="emergency_medical", k=2)
+    assert none.table.empty and "no candidate site of a category this circle needs (ambulance_station)" in none.reason
+    row = none.rows()
+    assert len(row) == 1 and row["circle"].iloc[0] == "emergency_medical" and pd.isna(row["rank"].iloc[0])
+    assert row["covered_population_after"].iloc[0] == pytest.approx(none.baseline_population)
     with pytest.raises(InputError, match="method must be"):
         select_sites(wuhan_result, wuhan_candidates, circle="elderly_care_15", k=1, method="best")
     with pytest.raises(InputError, match="no circle"):
         select_sites(wuhan_result, wuhan_candidates, circle="life_99", k=1)
+
+
+@pytest.mark.wuhan
+def test_cli_select_keeps_every_circle_with_a_mixed_sites_file(tmp_path, wuhan_dir, capsys):
+    # seen 8: with a mixed-category sites file and --select 2 circles vanished from selected.csv and
+    # scores.html, the reason only in the progress-bar line
+    from circles.cli import main
+
+    sites = tmp_path / "sites.csv"
+    sites.write_text("id,name,category,lon,lat\n"
+                     "S-001,养老院A,养老院,114.52,30.485\n"
+                     "S-002,急救站B,急救站,114.51,30.48\n"
+                     "S-003,公园C,公园,114.515,30.487\n"
+                     "S-004,养老院E,elderly_care,114.525,30.49\n", encoding="utf-8")
+    w = wuhan_dir
+    out = tmp_path / "out"
+    code = main(["score", "--network", str(w / "guanggu.osm"), "--population", str(w / "population_20plus.tif"),
+                 "--population-65plus", str(w / "population_65plus.tif"), "--districts", str(w / "districts.geojson"),
+                 "--candidates", str(sites), "--candidates-crs", "gcj02", "--select", "2", "--out", str(out),
+                 "--quiet"])
+    assert code == 0
+    stdout = capsys.readouterr().out
+    selected = pd.read_csv(out / "selected.csv", encoding="utf-8-sig")
+    policy = ["life_15", "culture_sports_12", "public_activity_10", "emergency_medical", "elderly_care_15"]
+    assert list(dict.fromkeys(selected["circle"])) == policy
+    culture = selected[selected["circle"] == "culture_sports_12"]
+    assert len(culture) == 1 and pd.isna(culture["candidate_id"].iloc[0])
+    assert "no candidate site of a category this circle needs" in culture["note"].iloc[0]
+    ambulance = selected[selected["circle"] == "emergency_medical"]
+    assert ambulance["candidate_id"].tolist() == ["S-002"]  # the user's id
+    assert "asked for 2 site(s) but only 1" in ambulance["note"].iloc[0]
+    # the reasons are ordinary output lines, one per circle
+    for cid in policy:
+        assert f"selected for {cid} (greedy):" in stdout
+    assert "culture_sports_12 (greedy): none — no candidate site" in stdout.replace("\n", " ")
+    html = (out / "scores.html").read_text(encoding="utf-8")
+    for cid in policy:
+        assert cid in html
+    # tables fit to publish: people 1 decimal, shares 4, minutes 2 (coordinates keep theirs)
+    for name in ("scores.csv", "scores_by_district.csv", "selected.csv"):
+        raw = pd.read_csv(out / name, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        for col in raw.columns:
+            decimals = raw[col].str.extract(r"^-?\d+\.(\d+)$")[0].dropna().str.len()
+            limit = 99 if col.startswith(("lon", "lat")) else 4 if "share" in col else 2 if "minutes" in col else 1
+            assert decimals.empty or decimals.max() <= limit, (name, col)
+    assert selected["newly_covered_population"].dtype.kind == "f"
+    scores = pd.read_csv(out / "scores.csv", encoding="utf-8-sig")
+    assert {"faster_population", "newly_reachable_population", "mean_minutes_saved"} <= set(scores.columns)
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out / "scores.xlsx")
+    assert wb["scores"].cell(1, 1).value == "候选点编号 / candidate_id"
+    assert wb["selected"].freeze_panes == "A2" and wb["selected"].auto_filter.ref
 
 
 # --------------------------------------------------------------------------- #
