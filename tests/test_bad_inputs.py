@@ -581,11 +581,13 @@ def _(c):
         ["groceries.csv", "elderly_care", "--candidates-category"]
 
 
-@case("score-select-more-than-candidates")
+@case("score-select-not-a-whole-number")
 def _(c):
+    # asking for more sites than there are candidates is not an error (the selection says why
+    # fewer were chosen, see test_scoring); half a site is
     path = c.write("two.csv", CANDS + "S-001,a,elderly_care,114.51,30.48\nS-002,b,elderly_care,114.52,30.48\n")
-    return c.score("--candidates", path, "--crs", "wgs84", "--circle", "elderly_care_15", "--select", "5"), \
-        ["--select", "5"]
+    return c.score("--candidates", path, "--crs", "wgs84", "--circle", "elderly_care_15", "--select", "2.5"), \
+        ["--select", "integer"]
 
 
 # ------------------------------------------------------------------ map
