@@ -158,7 +158,7 @@ function refresh() {{
     titleBox.innerHTML = active ? active.title : '';
     titleBox.style.display = active ? '' : 'none';
     var html = {head} + (active ? active.legend : '');
-    extras.forEach(function (e) {{ if (map.hasLayer(e.layer)) html += e.legend; }});
+    extras.forEach(function (e) {{ if (map.hasLayer(e.layer) && html.indexOf(e.legend) < 0) html += e.legend; }});
     legend.getContainer().innerHTML = html;
     if (iso) L.DomUtil[map.hasLayer(iso) ? 'removeClass' : 'addClass'](map.getContainer(), 'circles-hide-iso');
     map.getContainer().setAttribute('data-circles-active', active ? active.layer._circlesId || '' : '');
