@@ -177,6 +177,17 @@ def _share_line(result, cid: str, lang: str, no_data: bool) -> str:
     return f"{t['share']}: {fmt_share(share)} ({fmt_people(cov)} of {fmt_people(pop)} people)"
 
 
+def _no_data_note(result, circle, lang: str) -> str:
+    """``"输入中没有急救站：无法判断是否覆盖"`` — which categories lack data, in words."""
+    row = _summary_row(result, circle.id)
+    listed = [c.strip().removesuffix("(no data)").strip() for c in str(row.get("no_data") or "").split(",")]
+    cats = [c for c in listed if c and c != "nan"] or list(circle.categories)
+    words = ("、" if lang == "zh" else ", ").join(category_label(c, lang) for c in cats)
+    if lang == "zh":
+        return f"输入中没有{words}：无法判断是否覆盖"
+    return f"no {words} in the input: coverage cannot be judged"
+
+
 def _pick_default(result, ids: list[str]) -> str:
     """Open on the circle the data say most about: no "no data" category, highest share."""
     scored = []
@@ -236,6 +247,9 @@ def _unit_table(frame, result, circle, lang: str, no_data: bool):
            + ["missing", "rule"],
            [t["unit_id"], t["district"], t["status"], t["share"], pop_alias, t["minutes"], t["threshold"]]
            + cat_aliases + [t["missing"], t["rule"]])
+    disp["tooltip_html"] = [
+        webmap.tooltip_html(row["label"], {a: row[c] for c, a in zip(*tip) if str(row[c]).strip()})
+        for row in disp.to_dict("records")]
     disp["popup_html"] = [
         webmap.tooltip_html(row["label"], {a: row[c] for c, a in zip(*pop) if str(row[c]).strip()})
         for row in disp.to_dict("records")]
@@ -264,11 +278,12 @@ def _circle_panel(m, result, circle, frame, metric, *, lang: str, visible: bool,
                 "fillOpacity": 0.85 if fill == mapui.NO_DATA_FILL else 0.55,
                 "className": f"circles-units circles-units-{_cid}"}
 
-    webmap.add_polygons(group, disp, name=f"{cname} · {t['units']}", label="label", fields=tip[0],
-                        aliases=tip[1], popup_html="popup_html", style=style, control=False)
+    webmap.add_polygons(group, disp, name=f"{cname} · {t['units']}", fields=["status_word"],
+                        aliases=[t["status"]], popup_html="popup_html", tooltip_html="tooltip_html", style=style,
+                        control=False)
     present = [s for s in STATUSES if (status == s).any()]
     rows = [mapui.swatch(STATUS_COLOURS[s], STATUS_LABELS[lang][s], hatched=s == "no_data") for s in present]
-    note = t["no_data_note"] if no_data else None
+    note = _no_data_note(result, circle, lang) if no_data else None
     legend = mapui.legend_block(f"{cname} · {t['units']}", rows, note)
 
     if not no_data and isochrone_minutes is not False and getattr(result, "node_minutes", None):

@@ -31,7 +31,7 @@ TEXT: dict[str, dict[str, str]] = {
         "district": "区", "zone": "区类型", "legend": "图例", "min": "分钟", "reach": "可达范围",
         "none": "无", "snap": "距路网(米)", "central": "中心城区", "new_urban": "新城区",
         "threshold": "阈值(分钟)", "no_data": "无数据", "circle": "服务圈", "unit_id": "编号",
-        "to": "到", "no_data_note": "输入中没有所需设施，不能判断覆盖与否（不是“未覆盖”）",
+        "to": "到",
         "info": "数据说明", "input": "输入", "total": "总数", "inside": "区内", "outside": "区外",
         "off_network": "路网外", "nearest_outside_m": "区外最近(米)", "likely_cause": "可能原因",
         "in_area": "研究区内", "layers": "图层", "chosen": "选中站点", "candidates": "候选站点",
@@ -51,8 +51,7 @@ TEXT: dict[str, dict[str, str]] = {
         "zone": "zone", "legend": "Legend", "min": "min", "reach": "reach", "none": "none",
         "snap": "to network (m)", "central": "central", "new_urban": "new urban",
         "threshold": "limit (min)", "no_data": "no data", "circle": "circle", "unit_id": "id",
-        "to": "to", "no_data_note": "no facility the circle requires is in the input: coverage cannot "
-                                   "be judged (this is not 'not covered')",
+        "to": "to",
         "info": "Data notes", "input": "input", "total": "total", "inside": "inside", "outside": "outside",
         "off_network": "off network", "nearest_outside_m": "nearest outside (m)",
         "likely_cause": "likely cause", "in_area": "in the study area", "layers": "layers",

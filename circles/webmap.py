@@ -412,7 +412,8 @@ def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
                  aliases: Sequence[str] | None = None,
                  style: Mapping[str, Any] | Callable[[dict], dict] | None = None,
                  popup: bool | Sequence[str] = False, popup_aliases: Sequence[str] | None = None,
-                 popup_html: str | None = None, tooltip: bool = True, show: bool = True,
+                 popup_html: str | None = None, tooltip_html: str | None = None,
+                 tooltip: bool = True, show: bool = True,
                  control: bool = True) -> folium.GeoJson:
     """Add polygons (or lines) as one GeoJson layer with escaped tooltips.
 
@@ -423,7 +424,7 @@ def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
     ``popup``: ``True`` for a click popup with the tooltip's fields, or a list of
     columns (with ``popup_aliases``) for a longer popup whose text can be selected and copied;
     ``popup_html`` names a column of ready, **already escaped** HTML (built with
-    :func:`tooltip_html`) shown as the popup instead.
+    :func:`tooltip_html`) shown as the popup instead; ``tooltip_html`` the same for the tooltip.
     ``m`` may be a map or a layer group.  An empty frame gives an empty layer (no
     tooltip: folium cannot build one without features).
     """
@@ -446,14 +447,17 @@ def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
                          f"{len(popup)} popup fields")
     keep = list(dict.fromkeys(cols + pop_cols))
     data = escape_properties(gdf[keep + [gdf.geometry.name]].to_crs(4326), keep)
-    if popup_html is not None:
-        if popup_html not in gdf.columns:
-            raise InputError(f"add_polygons({name!r}): popup_html column {popup_html!r} not found")
-        data[popup_html] = gdf[popup_html].astype(str).to_numpy()
+    for html_col in (popup_html, tooltip_html):
+        if html_col is not None:
+            if html_col not in gdf.columns:
+                raise InputError(f"add_polygons({name!r}): HTML column {html_col!r} not found")
+            data[html_col] = gdf[html_col].astype(str).to_numpy()
     has_features = len(data) > 0
     tip_aliases = ([""] if label else []) + [escape_html(a) for a in (aliases or fields or [])]
     tip = (folium.GeoJsonTooltip(fields=cols, aliases=tip_aliases, sticky=True, labels=True)
            if cols and tooltip and has_features else None)
+    if tooltip_html is not None and tooltip and has_features:
+        tip = folium.GeoJsonTooltip(fields=[tooltip_html], labels=False, sticky=True)
     pop = None
     if popup_html is not None and has_features:
         pop = folium.GeoJsonPopup(fields=[popup_html], labels=False, localize=False, max_width=380,
