@@ -33,6 +33,7 @@ __all__ = ["score_map", "MAP_MAX_CANDIDATES"]
 
 MAP_MAX_CANDIDATES = 3000
 _GENERATED_NAME = re.compile(r"^\s*node\s+-?\d+\s*$")
+_METHOD_WORDS = {"zh": {"greedy": "贪心选址", "exact": "精确求解"}, "en": {"greedy": "greedy", "exact": "exact"}}
 
 
 def _status_layer(parent, units, status_col: str, share_col: str, circle, lang: str, name: str) -> list[str]:
@@ -224,7 +225,8 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
     for s in selections:
         if s.table.empty:
             continue
-        name = f"{t['chosen']}: {circle_label(result.circle(s.circle), lang)} ({s.method})"
+        method = _METHOD_WORDS[lang].get(s.method, s.method)
+        name = f"{t['chosen']}: {circle_label(result.circle(s.circle), lang)} ({method})"
         layer = _chosen_layer(m, s, lang=lang, name=name)
         overlays.append((layer, mapui.legend_block(None, [mapui.swatch(CHOSEN_COLOUR, f"{t['chosen']} (1, 2, 3 …)",
                                                                        kind="badge")])))
