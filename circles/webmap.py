@@ -75,6 +75,7 @@ __all__ = [
     "add_legend",
     "find_online_resources",
     "to_offline_html",
+    "tile_urls",
     "save_map",
 ]
 
