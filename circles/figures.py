@@ -127,6 +127,15 @@ def figure_title(result, circle_id: str, lang: str) -> str:
     return name
 
 
+def _credits(ax, result) -> None:
+    """The data attribution (OSM ODbL, WorldPop CC BY 4.0) in the bottom-right corner."""
+    credits = map_attribution(result)
+    if credits:
+        ax.text(0.995, 0.005, " · ".join(credits), transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=6, color="#444444", zorder=12,
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.7, pad=1))
+
+
 def _draw_units(ax, units, status) -> None:
     """Units filled by status; ``no_data`` grey with white hatching."""
     no_data = (status == "no_data").to_numpy()
@@ -147,6 +156,37 @@ def _status_patch(status: str, label: str):
         return Patch(facecolor=STATUS_COLOURS["no_data"], edgecolor=NO_DATA_STRIPE, hatch=NO_DATA_HATCH,
                      label=label)
     return Patch(facecolor=STATUS_COLOURS[status], edgecolor="#555555", alpha=0.7, label=label)
+
+
+def _draw_facilities(ax, result, circle, bounds, crs, lang: str, words: dict) -> list:
+    """Facilities by category (those the circle needs drawn larger); returns legend handles."""
+    from matplotlib.lines import Line2D
+
+    minx, miny, maxx, maxy = bounds
+    handles = []
+    fac = getattr(result, "facilities", None)
+    if fac is not None and len(fac):
+        f = fac.to_crs(crs).cx[minx:maxx, miny:maxy]
+        needed = set(circle.categories)
+        for cat in [c for c in CATEGORY_ICONS if c in set(f["category"])] + \
+                sorted(set(f["category"]) - set(CATEGORY_ICONS)):
+            sub = f[f["category"] == cat]
+            colour = CATEGORY_ICONS.get(cat, ("", "", "#303030"))[2]
+            off = sub["walk_off_network"].astype(bool).to_numpy() if "walk_off_network" in sub \
+                else np.zeros(len(sub), bool)
+            size = 70 if cat in needed else 35
+            ax.scatter(sub.geometry.x[~off], sub.geometry.y[~off], s=size, marker=_MARKERS.get(cat, "o"),
+                       color=colour, edgecolor="black", linewidth=0.6, zorder=5)
+            if off.any():
+                ax.scatter(sub.geometry.x[off], sub.geometry.y[off], s=size, marker=_MARKERS.get(cat, "o"),
+                           color="#cccccc", edgecolor="#555555", linewidth=0.6, zorder=5)
+            handles.append(Line2D([], [], linestyle="", marker=_MARKERS.get(cat, "o"), color=colour,
+                                  markeredgecolor="black", markersize=8 if cat in needed else 6,
+                                  label=category_label(cat, lang)))
+        if "walk_off_network" in f and f["walk_off_network"].astype(bool).any():
+            handles.append(Line2D([], [], linestyle="", marker="o", color="#cccccc",
+                                  markeredgecolor="#555555", label=words["offnet"]))
+    return handles
 
 
 def coverage_figure(
@@ -236,28 +276,7 @@ def coverage_figure(
                 if len(d):
                     d.boundary.plot(ax=ax, color="#333333", linewidth=1.4, linestyle="--", zorder=3)
                     handles.append(Line2D([], [], color="#333333", linestyle="--", label=words["districts"]))
-            fac = getattr(result, "facilities", None)
-            if fac is not None and len(fac):
-                f = fac.to_crs(crs).cx[minx:maxx, miny:maxy]
-                needed = set(circle.categories)
-                for cat in [c for c in CATEGORY_ICONS if c in set(f["category"])] + \
-                        sorted(set(f["category"]) - set(CATEGORY_ICONS)):
-                    sub = f[f["category"] == cat]
-                    colour = CATEGORY_ICONS.get(cat, ("", "", "#303030"))[2]
-                    off = sub["walk_off_network"].astype(bool).to_numpy() if "walk_off_network" in sub \
-                        else np.zeros(len(sub), bool)
-                    size = 70 if cat in needed else 35
-                    ax.scatter(sub.geometry.x[~off], sub.geometry.y[~off], s=size, marker=_MARKERS.get(cat, "o"),
-                               color=colour, edgecolor="black", linewidth=0.6, zorder=5)
-                    if off.any():
-                        ax.scatter(sub.geometry.x[off], sub.geometry.y[off], s=size, marker=_MARKERS.get(cat, "o"),
-                                   color="#cccccc", edgecolor="#555555", linewidth=0.6, zorder=5)
-                    handles.append(Line2D([], [], linestyle="", marker=_MARKERS.get(cat, "o"), color=colour,
-                                          markeredgecolor="black", markersize=8 if cat in needed else 6,
-                                          label=category_label(cat, lang)))
-                if "walk_off_network" in f and f["walk_off_network"].astype(bool).any():
-                    handles.append(Line2D([], [], linestyle="", marker="o", color="#cccccc",
-                                          markeredgecolor="#555555", label=words["offnet"]))
+            handles += _draw_facilities(ax, result, circle, (minx, miny, maxx, maxy), crs, lang, words)
             ax.set_xlim(minx, maxx)
             ax.set_ylim(miny, maxy)
             ax.set_aspect("equal")
@@ -266,11 +285,7 @@ def coverage_figure(
             ax.set_xlabel("")
             ax.set_ylabel("")
             ax.set_title(figure_title(result, circle_id, lang), fontsize=13)
-            credits = map_attribution(result)
-            if credits:
-                ax.text(0.995, 0.005, " · ".join(credits), transform=ax.transAxes, ha="right", va="bottom",
-                        fontsize=6, color="#444444", zorder=12,
-                        bbox=dict(facecolor="white", edgecolor="none", alpha=0.7, pad=1))
+            _credits(ax, result)
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
                       frameon=False, title=words["status"], title_fontsize=9)
             _scale_bar(ax, _nice_length(maxx - minx), lang=lang)

@@ -97,7 +97,10 @@ def _threshold_words(circle: Any, lang: str) -> str:
     if zones:
         words = _ZONE_WORDS[lang]
         sep = "、" if lang == "zh" else ", "
-        text = sep.join(f"{words.get(z, z)} {v:g}{unit}" for z, v in zones.items())
+        if lang == "zh":
+            text = sep.join(f"{words.get(z, z)} {v:g}{unit}" for z, v in zones.items())
+        else:
+            text = " / ".join(f"{v:g}{unit} ({words.get(z, z)})" for z, v in zones.items())
     else:
         text = f"{float(circle.threshold_min):g}{unit}"
     allowance = float(getattr(circle, "dispatch_allowance_min", 0) or 0)
@@ -134,15 +137,18 @@ def _needs_words(circle: Any, lang: str) -> str:
 def rule_text(circle: Any, lang: str, policy: Any = None) -> str:
     """The circle's rule in one line and one language.
 
-    ``"步行(按 60 米/分钟) 15分钟内到达：菜市场/超市、社区卫生/诊所、幼儿园、小学；全体居民。依据 武政〔2022〕2号"``
+    ``"步行(按 60 米/分钟) 15分钟内到达：菜市场/超市、社区卫生/诊所、幼儿园、小学；全体居民。
+    依据 武政〔2022〕2号"`` (one line) or, in English, ``"everyone: grocery, … within 15 min,
+    walk (60 m/min). Source: 武政〔2022〕2号"``.
     """
     lang = check_lang(lang)
     who = TEXT[lang]["elderly"] if getattr(circle, "population", "all") == "65plus" else TEXT[lang]["everyone"]
     doc = document_of(circle, policy)
+    mode, limit, needs = _mode_words(circle, lang), _threshold_words(circle, lang), _needs_words(circle, lang)
     if lang == "zh":
-        text = f"{_mode_words(circle, lang)} {_threshold_words(circle, lang)}内到达：{_needs_words(circle, lang)}；{who}"
-        return text + (f"。依据 {doc}" if doc else "")
-    text = f"{who}: {_needs_words(circle, lang)} within {_threshold_words(circle, lang)}, {_mode_words(circle, lang)}"
+        doc = doc.replace("Table ", "表 ")
+        return f"{mode} {limit}内到达：{needs}；{who}" + (f"。依据 {doc}" if doc else "")
+    text = f"{who}: {needs} within {limit}, {mode}"
     return text + (f". Source: {doc}" if doc else "")
 
 

@@ -138,9 +138,12 @@ def add_panels(m: Any, panels: Sequence[tuple[Any, str, str]], overlays: Sequenc
 
     Add it after the layer control.
     """
-    entries = ",".join(f"{{layer: {layer.get_name()}, title: {json.dumps(title)}, legend: {json.dumps(legend)}}}"
+    def js(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)
+
+    entries = ",".join(f"{{layer: {layer.get_name()}, title: {js(title)}, legend: {js(legend)}}}"
                        for layer, title, legend in panels)
-    extras = ",".join(f"{{layer: {layer.get_name()}, legend: {json.dumps(legend)}}}" for layer, legend in overlays)
+    extras = ",".join(f"{{layer: {layer.get_name()}, legend: {js(legend)}}}" for layer, legend in overlays)
     iso = iso_toggle.get_name() if iso_toggle is not None else "null"
     head = json.dumps(f'<div class="circles-legend-title">{webmap.escape_html(legend_title)}</div>'
                       if legend_title else "")
@@ -240,7 +243,7 @@ def add_info_box(m: Any, html: str, *, position: str = "topleft") -> None:
         return
     webmap.add_script(m, f"""
 var Info = L.Control.extend({{onAdd: function () {{
-    var d = L.DomUtil.create('div', 'circles-info'); d.innerHTML = {json.dumps(html)};
+    var d = L.DomUtil.create('div', 'circles-info'); d.innerHTML = {json.dumps(html, ensure_ascii=False)};
     L.DomEvent.disableClickPropagation(d); L.DomEvent.disableScrollPropagation(d); return d; }}}});
 new Info({{position: {json.dumps(position)}}}).addTo(map);
 """)

@@ -123,6 +123,29 @@ def _chosen_layer(m, sel, *, lang: str, name: str):
     return group
 
 
+def _after_panel(m, result, sel, circle, metric, *, lang: str, show: bool):
+    """The "with the new sites" base layer of one circle: ``(layer, title, legend)``."""
+    import folium
+
+    from .scoring import coverage_with_sites
+
+    t = TEXT[lang]
+    cid, cname = circle.id, circle_label(circle, lang)
+    after_units = coverage_with_sites(result, sel.table, circle=cid)
+    after = folium.FeatureGroup(name=webmap.escape_html(f"{cname} · {t['after']}"), overlay=False, show=show)
+    rows = _status_layer(after, _light(after_units, metric, 3.0), f"{cid}_status_after",
+                         f"{cid}_covered_share_after", circle, lang, f"{cname} · {t['after']}")
+    after.add_to(m)
+    total = float(getattr(sel, "total_population", 0) or 0)
+    cov = float(after_units.attrs.get("covered_population_after", np.nan))
+    base = float(getattr(sel, "baseline_population", np.nan) or np.nan)
+    share = f"{t['share']}: {fmt_share(base / total)} → {fmt_share(cov / total)}" if total > 0 else ""
+    n = len(sel.table)
+    head = f"{cname} · {t['after']} ({n})" if lang == "en" else f"{cname} · {t['after']}（{n} 处）"
+    rule = rule_text(circle, lang, getattr(result, "policy", None))
+    return after, mapui.title_block(head, rule, share), mapui.legend_block(f"{cname} · {t['after']}", rows)
+
+
 def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[str] | None = None,
               roads: bool = True, max_candidates: int = MAP_MAX_CANDIDATES, lang: str = "zh",
               basemap: str | None = None) -> "folium.Map":
@@ -153,7 +176,7 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
     """
     import folium
 
-    from .scoring import UNSCORED_FLAGS, _as_selections, coverage_with_sites
+    from .scoring import UNSCORED_FLAGS, _as_selections
 
     lang = check_lang(lang)
     t = TEXT[lang]
@@ -190,23 +213,7 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
         panels.append((before, mapui.title_block(f"{cname} · {t['before']}", rule, share),
                        mapui.legend_block(f"{cname} · {t['before']}", rows)))
         if cid in by_circle and len(by_circle[cid].table):
-            sel = by_circle[cid]
-            after_units = coverage_with_sites(result, sel.table, circle=cid)
-            after = folium.FeatureGroup(name=webmap.escape_html(f"{cname} · {t['after']}"), overlay=False,
-                                        show=first)
-            af = _light(after_units, metric, 3.0)
-            rows = _status_layer(after, af, f"{cid}_status_after", f"{cid}_covered_share_after", circle, lang,
-                                 f"{cname} · {t['after']}")
-            after.add_to(m)
-            total = float(sel.total_population or 0) if hasattr(sel, "total_population") else 0.0
-            cov = float(after_units.attrs.get("covered_population_after", np.nan))
-            base = float(getattr(sel, "baseline_population", np.nan) or np.nan)
-            share_after = (f"{t['share']}: {fmt_share(base / total)} → {fmt_share(cov / total)}"
-                           if total > 0 else "")
-            n = len(sel.table)
-            head = f"{cname} · {t['after']} ({n})" if lang == "en" else f"{cname} · {t['after']}（{n} 处）"
-            panels.append((after, mapui.title_block(head, rule, share_after),
-                           mapui.legend_block(f"{cname} · {t['after']}", rows)))
+            panels.append(_after_panel(m, result, by_circle[cid], circle, metric, lang=lang, show=first))
         first = False
 
     sub = scores[scores["circle"].isin(circles)] if len(circles) else scores

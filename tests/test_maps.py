@@ -9,7 +9,6 @@ objects) and paths actually rendered after toggling each circle on.
 from __future__ import annotations
 
 import dataclasses
-import json
 import struct
 import time
 from pathlib import Path
