@@ -239,5 +239,6 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
                                                                        kind="badge")])))
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     mapui.add_panels(m, panels, overlays, legend_title=t["legend"])
+    mapui.add_info_box(m, mapui.info_box_html((getattr(result, "data_quality", None) or {}).get("inputs"), lang))
     webmap.add_attribution(m, map_attribution(result))
     return m
