@@ -225,6 +225,7 @@ def info_box_html(inputs: Any, lang: str, *, notes: Sequence[str] = (), open_: b
                 cause = ""
             if cause and lang == "zh":
                 cause = _cause_zh(r)
+            if cause:
                 causes = True
                 rows.append(f'<tr><td colspan="7" class="circles-cause">{webmap.escape_html(t["likely_cause"])}: '
                             f"{webmap.escape_html(cause)}</td></tr>")

@@ -274,6 +274,16 @@ def test_unit_names_and_inputs_info_box(no_data_result, tmp_path):
     assert opened, "an input with a likely cause must open the info box"
 
 
+def test_info_box_in_english_opens_with_the_cause(no_data_result):
+    from circles.mapui import info_box_html
+
+    html = info_box_html(no_data_result.data_quality["inputs"], "en")
+    assert "<details class=\"circles-info-details\" open>" in html
+    assert "likely cause: all outside the study area" in html and "1,130" in html
+    quiet = no_data_result.data_quality["inputs"].assign(likely_cause="")
+    assert " open>" not in info_box_html(quiet, "en") and " open>" not in info_box_html(quiet, "zh")
+
+
 def test_info_box_without_inputs_table(result, tmp_path):
     """Without contract 3's table: no box in Chinese; in English the run's assumptions."""
     zh = save_coverage_map(result, tmp_path / "zh.html", lang="zh").read_text(encoding="utf-8")
