@@ -311,8 +311,11 @@ def _circle_panel(m, result, circle, frame, metric, *, lang: str, visible: bool,
     return group, title, legend
 
 
-def _facility_layers(m, result, extent, lang: str) -> list:
-    """Facilities within the extent, one overlay per category; returns ``(layer, legend)`` pairs."""
+def _facility_layers(m, result, extent, lang: str, shown: set[str] | None = None) -> list:
+    """Facilities within the extent, one overlay per category; returns ``(layer, legend, category)``.
+
+    Only the categories in ``shown`` are switched on when the page opens (default: all).
+    """
     import folium
 
     t = TEXT[lang]
@@ -345,11 +348,12 @@ def _facility_layers(m, result, extent, lang: str) -> list:
             fields.append("offnet_word")
             aliases.append(t["status"])
         layer = webmap.add_points(m, sub, name=f"{t['facilities']}: {word} ({len(sub)})", label="title",
-                                  fields=fields, aliases=aliases, icon=icon)
+                                  fields=fields, aliases=aliases, icon=icon,
+                                  show=shown is None or category in shown)
         rows = [mapui.swatch(hex_colour, f"{word} ({len(sub)})", kind="dot")]
         if off.any():
             rows.append(mapui.swatch(OFFNET_ICON[1], f"{word}: {t['offnet']} ({int(off.sum())})", kind="dot"))
-        out.append((layer, mapui.legend_block(None, rows)))
+        out.append((layer, mapui.legend_block(None, rows), category))
     return out
 
 
@@ -462,10 +466,14 @@ def coverage_map(
     if isochrone_minutes is not False and getattr(result, "node_minutes", None):
         iso_toggle = folium.FeatureGroup(name=webmap.escape_html(t["isochrones"]), show=True)
         iso_toggle.add_to(m)
-    overlays += _facility_layers(m, result, extent, lang)
+    # facilities follow the circle shown: its own categories on, the others one click away
+    facilities = _facility_layers(m, result, extent, lang, shown=set(result.circle(show_circle).categories))
+    overlays += [(layer, legend) for layer, legend, _ in facilities]
+    follows = [(layer, [k for k, c in enumerate(chosen) if category in c.categories])
+               for layer, _, category in facilities]
 
     folium.LayerControl(collapsed=collapsed, position="topright").add_to(m)
-    mapui.add_panels(m, panels, overlays, legend_title=t["legend"], iso_toggle=iso_toggle)
+    mapui.add_panels(m, panels, overlays, legend_title=t["legend"], iso_toggle=iso_toggle, follows=follows)
     dq = getattr(result, "data_quality", None) or {}
     mapui.add_info_box(m, mapui.info_box_html(dq.get("inputs"), lang, notes=list(getattr(result, "assumptions", []) or [])
                                               if lang == "en" else []))

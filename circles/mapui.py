@@ -124,7 +124,8 @@ def title_block(main: str, rule: str = "", share: str = "") -> str:
 
 
 def add_panels(m: Any, panels: Sequence[tuple[Any, str, str]], overlays: Sequence[tuple[Any, str]] = (),
-               *, legend_title: str = "", iso_toggle: Any = None) -> None:
+               *, legend_title: str = "", iso_toggle: Any = None,
+               follows: Sequence[tuple[Any, Sequence[int]]] = ()) -> None:
     """Title and legend that follow the active base layer and the overlays switched on.
 
     Parameters
@@ -135,6 +136,9 @@ def add_panels(m: Any, panels: Sequence[tuple[Any, str, str]], overlays: Sequenc
         ``(layer, legend_html)``: rows shown while the overlay is on the map.
     iso_toggle
         An (empty) overlay whose check box shows or hides every ``.circles-isochrones`` path.
+    follows
+        ``(overlay, panel indices)``: the overlay is switched on when one of those panels
+        is chosen and off for the others (e.g. a circle's own facility categories).
 
     Add it after the layer control.
     """
@@ -145,10 +149,12 @@ def add_panels(m: Any, panels: Sequence[tuple[Any, str, str]], overlays: Sequenc
                        for layer, title, legend in panels)
     extras = ",".join(f"{{layer: {layer.get_name()}, legend: {js(legend)}}}" for layer, legend in overlays)
     iso = iso_toggle.get_name() if iso_toggle is not None else "null"
+    follow = ",".join(f"{{layer: {layer.get_name()}, panels: {json.dumps([int(i) for i in idx])}}}"
+                      for layer, idx in follows)
     head = json.dumps(f'<div class="circles-legend-title">{webmap.escape_html(legend_title)}</div>'
                       if legend_title else "")
     webmap.add_script(m, f"""
-var panels = [{entries}], extras = [{extras}], iso = {iso};
+var panels = [{entries}], extras = [{extras}], iso = {iso}, follows = [{follow}];
 var titleBox = L.DomUtil.create('div', 'circles-title', map.getContainer());
 L.DomEvent.disableClickPropagation(titleBox);
 L.DomEvent.disableScrollPropagation(titleBox);
@@ -167,6 +173,15 @@ function refresh() {{
     map.getContainer().setAttribute('data-circles-active', active ? active.layer._circlesId || '' : '');
 }}
 panels.forEach(function (p, i) {{ p.layer._circlesId = String(i); }});
+map.on('baselayerchange', function (e) {{
+    var i = panels.map(function (p) {{ return p.layer; }}).indexOf(e.layer);
+    if (i < 0) return;
+    follows.forEach(function (f) {{
+        var on = f.panels.indexOf(i) >= 0;
+        if (on && !map.hasLayer(f.layer)) map.addLayer(f.layer);
+        if (!on && map.hasLayer(f.layer)) map.removeLayer(f.layer);
+    }});
+}});
 map.on('baselayerchange overlayadd overlayremove', refresh);
 refresh();
 """)

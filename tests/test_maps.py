@@ -97,7 +97,7 @@ def test_map_html_escapes_and_is_offline(hostile, tmp_path):
 @pytest.mark.browser
 def test_coverage_map_in_chromium(hostile):
     from browser import chromium_page, require_chromium
-    from maptools import LEGEND, TITLE, click_base_layer
+    from maptools import CONTROL, LEGEND, MAP, TITLE, click_base_layer
 
     require_chromium()
     res, xss_unit = hostile
@@ -131,19 +131,25 @@ def test_coverage_map_in_chromium(hostile):
         first_title = s.eval(TITLE)
         # one circle at a time: clicking a radio button shows its units only, and the title
         # and legend follow
-        rendered, titles, legends = {}, {}, {}
+        count_markers = "document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length"
+        markers_at_open = s.eval(count_markers)
+        rendered, titles, legends, markers = {}, {}, {}, {}
         for circle in circles:
             label = next(b for b in control["base"] if b.startswith(circle.name_zh))
             click_base_layer(s, label)
             rendered[circle.id] = {c.id: s.eval(f"document.querySelectorAll('path.circles-units-{c.id}').length")
                                    for c in circles}
             titles[circle.id], legends[circle.id] = s.eval(TITLE), s.eval(LEGEND)
-        markers = s.eval("document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length")
+            markers[circle.id] = s.eval(count_markers)
+        # every facility overlay switched on
+        s.eval(f"Object.values({CONTROL}.overlays).forEach(l => {MAP}.addLayer(l))")
+        markers_all = s.eval(count_markers)
         s.page.reload(wait_until="load")
         s.page.wait_for_timeout(300)
         s.page.screenshot(path=str(ARTIFACTS / "coverage_map.png"))
 
         # hostile names: open every marker's tooltip and popup (Leaflet puts them in the DOM)
+        s.eval(f"Object.values({CONTROL}.overlays).forEach(l => {MAP}.addLayer(l))")
         texts = s.eval("""(() => {
             const ov = window[Object.keys(window).find(k => /^layer_control_.*_layers$/.test(k))].overlays;
             const out = [];
@@ -191,7 +197,11 @@ def test_coverage_map_in_chromium(hostile):
     for cat, n in per_cat.items():
         name = f"设施: {category_label(cat, 'zh')} ({n})"
         assert control["overlays"].get(name) == n, (name, control["overlays"])
-    assert markers == len(facilities)
+    assert markers_all == len(facilities)
+    # markers follow the circle shown: its own categories on, the others one click away
+    in_circle = {c.id: int(facilities["category"].isin(c.categories).sum()) for c in circles}
+    assert markers_at_open == in_circle[shown] > 0 and markers == in_circle
+    assert markers_at_open < len(facilities)
     # escaped text is shown literally
     assert len(texts) == 2 * len(facilities)
     assert sum(XSS in t for t in texts) == 2, texts  # its tooltip and its popup
