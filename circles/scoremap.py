@@ -186,7 +186,8 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
             [c.id for c in result.policy.circles if c.id in set(scores["circle"].dropna())]
     metric = _metric_crs(result)
     units = result.units.to_crs(4326)
-    m = webmap.offline_map(units.total_bounds, tiles=basemap, prefer_canvas=False, control_scale=True)
+    m = webmap.offline_map(units.total_bounds, tiles=basemap, prefer_canvas=False, control_scale=True,
+                          map_title_space=80)
     mapui.add_page_style(m)
     overlays = []
     if roads and "walk" in (result.networks or {}):

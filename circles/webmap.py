@@ -188,7 +188,7 @@ def offline_map(bounds: Sequence[float] | None = None, *,
                 center: Sequence[float] | None = None, zoom: int | None = None,
                 tiles: str | None = None, attribution: str | None = None,
                 background: str = "#f5f3ef", width: str | int = "100%",
-                height: str | int = "100%", **map_kwargs: Any) -> folium.Map:
+                height: str | int = "100%", map_title_space: int = 0, **map_kwargs: Any) -> folium.Map:
     """A folium map that needs no network: no tile layer unless asked for.
 
     Parameters
@@ -208,6 +208,8 @@ def offline_map(bounds: Sequence[float] | None = None, *,
         Attribution of a custom tile URL template (default: its host name).
     background
         CSS colour behind the layers when there is no basemap.
+    map_title_space
+        Pixels kept free at the top when fitting ``bounds`` (for a title box).
     **map_kwargs
         Passed to :class:`folium.Map` (``min_zoom``, ``max_zoom``, ``prefer_canvas`` ...).
         ``control_scale=True`` adds a metric-only scale bar (never feet/miles).
@@ -242,7 +244,9 @@ def offline_map(bounds: Sequence[float] | None = None, *,
                          max_zoom=19).add_to(m)
         m._circles_tiles.append(url)
     if bounds is not None and center is None:
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        top = int(map_title_space) if map_title_space else 0
+        m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(10, top + 10) if top else None,
+                     padding_bottom_right=(10, 10) if top else None)
     if not re.fullmatch(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]+", background):
         raise InputError(f"background={background!r}: expected a CSS colour like '#f5f3ef'")
     m.get_root().header.add_child(folium.Element(
