@@ -474,7 +474,8 @@ def coverage_map(
                for layer, _, category in facilities]
 
     folium.LayerControl(collapsed=collapsed, position="topright").add_to(m)
-    mapui.add_panels(m, panels, overlays, legend_title=t["legend"], iso_toggle=iso_toggle, follows=follows)
+    mapui.add_panels(m, panels, overlays, legend_title=t["legend"], iso_toggle=iso_toggle, follows=follows,
+                     on_top=[district[0]] if district is not None else [])
     dq = getattr(result, "data_quality", None) or {}
     mapui.add_info_box(m, mapui.info_box_html(dq.get("inputs"), lang, notes=list(getattr(result, "assumptions", []) or [])
                                               if lang == "en" else []))

@@ -125,7 +125,7 @@ def title_block(main: str, rule: str = "", share: str = "") -> str:
 
 def add_panels(m: Any, panels: Sequence[tuple[Any, str, str]], overlays: Sequence[tuple[Any, str]] = (),
                *, legend_title: str = "", iso_toggle: Any = None,
-               follows: Sequence[tuple[Any, Sequence[int]]] = ()) -> None:
+               follows: Sequence[tuple[Any, Sequence[int]]] = (), on_top: Sequence[Any] = ()) -> None:
     """Title and legend that follow the active base layer and the overlays switched on.
 
     Parameters
@@ -139,6 +139,8 @@ def add_panels(m: Any, panels: Sequence[tuple[Any, str, str]], overlays: Sequenc
     follows
         ``(overlay, panel indices)``: the overlay is switched on when one of those panels
         is chosen and off for the others (e.g. a circle's own facility categories).
+    on_top
+        Vector overlays kept above the units whatever is switched on (e.g. district borders).
 
     Add it after the layer control.
     """
@@ -155,6 +157,7 @@ def add_panels(m: Any, panels: Sequence[tuple[Any, str, str]], overlays: Sequenc
                       if legend_title else "")
     webmap.add_script(m, f"""
 var panels = [{entries}], extras = [{extras}], iso = {iso}, follows = [{follow}];
+var onTop = [{",".join(layer.get_name() for layer in on_top)}];
 var titleBox = L.DomUtil.create('div', 'circles-title', map.getContainer());
 L.DomEvent.disableClickPropagation(titleBox);
 L.DomEvent.disableScrollPropagation(titleBox);
@@ -169,6 +172,7 @@ function refresh() {{
     var html = {head} + (active ? active.legend : '');
     extras.forEach(function (e) {{ if (map.hasLayer(e.layer) && html.indexOf(e.legend) < 0) html += e.legend; }});
     legend.getContainer().innerHTML = html;
+    onTop.forEach(function (l) {{ if (map.hasLayer(l) && l.bringToFront) l.bringToFront(); }});
     if (iso) L.DomUtil[map.hasLayer(iso) ? 'removeClass' : 'addClass'](map.getContainer(), 'circles-hide-iso');
     map.getContainer().setAttribute('data-circles-active', active ? active.layer._circlesId || '' : '');
 }}

@@ -157,6 +157,13 @@ def test_title_and_legend_follow_the_layers(maps, no_data_result):
         click_base_layer(s, _label(s, "15分钟生活圈"))
         legend_life = s.eval(LEGEND)
         title_life = s.eval(TITLE)
+        # district borders stay drawn above the units of the circle just switched on
+        borders_on_top = s.eval("""(() => {
+            const units = document.querySelectorAll('path.circles-units');
+            const border = document.querySelector('path.circles-districts');
+            return !!border && units.length > 0 &&
+                !!(units[units.length - 1].compareDocumentPosition(border) & Node.DOCUMENT_POSITION_FOLLOWING);
+        })()""")
         assert s.report.ok, s.report.summary()
     # the title names the circle, its rule (threshold, mode, who, document) and the share
     assert c.name_zh in title and "10分钟" in title and "步行" in title and "全体居民" in title
@@ -165,6 +172,7 @@ def test_title_and_legend_follow_the_layers(maps, no_data_result):
     assert iso_before > 0 and iso_hidden
     assert "公园广场 (12)" not in legend_without_parks
     assert "15分钟生活圈" in title_life and "15分钟生活圈" in legend_life and c.name_zh not in legend_life
+    assert borders_on_top
 
 
 @pytest.mark.browser
