@@ -1204,7 +1204,7 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     into ``out_dir``, atomically; returns their paths.
 
     ``selected`` is a :class:`SiteSelection`, a list of them (one per circle),
-    or None.  ``lang`` ("zh" or "en") is the language of ``scores.html``.
+    or None.
     """
     from .io import write_csv_atomic, write_excel_atomic
     from .webmap import save_map
