@@ -72,6 +72,17 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _check_basemap(basemap: Optional[str]) -> None:
+    """Refuse an unknown or GCJ-02/BD-09 basemap before any work is done."""
+    if basemap is not None:
+        from .webmap import BasemapError, resolve_basemap
+
+        try:
+            resolve_basemap(basemap)
+        except BasemapError as exc:
+            raise InputError(f"--basemap: {exc}") from None
+
+
 def _walk_speeds(text: Optional[str]) -> list[float]:
     if not text:
         return []
@@ -87,17 +98,6 @@ def _walk_speeds(text: Optional[str]) -> list[float]:
 def _check_lang(lang: str) -> None:
     if lang not in ("zh", "en"):
         raise InputError(f"--lang must be 'zh' or 'en', got {lang!r}")
-
-
-def _check_basemap(basemap: Optional[str]) -> None:
-    """Refuse an unknown or GCJ-02/BD-09 basemap before any work is done."""
-    if basemap is not None:
-        from .webmap import BasemapError, resolve_basemap
-
-        try:
-            resolve_basemap(basemap)
-        except BasemapError as exc:
-            raise InputError(f"--basemap: {exc}") from None
 
 
 def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None):

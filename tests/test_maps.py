@@ -111,7 +111,7 @@ def test_coverage_map_in_chromium(hostile):
     # kindergartens in the Wuhan inputs; parks give the public activity circle its 24 %
     shown = "public_activity_10"
     summary = res.summary.set_index("circle")
-    assert "kindergarten" in summary.loc["life_15", "no_data"]
+    assert "kindergarten" in summary.loc["life_15", "no_data"]  # (grocery, primary_care: none on the network)
     assert summary["covered_share"].idxmax() == shown
     facilities = _mapped_facilities(res)
     n_units = int((~(res.units.geometry.isna() | res.units.geometry.is_empty)).sum())
