@@ -218,17 +218,18 @@ def _cause_zh(row: dict) -> str:
     return "请核对该输入（详见数据质量表 dq_inputs）"
 
 
-def info_box_html(inputs: Any, lang: str, *, notes: Sequence[str] = (), open_: bool | None = None) -> str:
+def info_box_html(inputs: Any, lang: str, *, notes: Sequence[str] = (), open_: bool = False) -> str:
     """The "inputs against the study area" table (``result.data_quality["inputs"]``) as HTML.
 
-    Opens by itself when an input has a likely cause to report (e.g. every facility outside the area).
+    A collapsed box (it would cover the map); when an input has a likely cause to report
+    (e.g. every facility outside the area) its title says so in red with a ⚠ and the count.
     """
     from .maptext import TEXT
     from .palette import category_label
 
     t = TEXT[lang]
     rows = []
-    causes = False
+    causes = 0
     if inputs is not None and len(inputs):
         cols = ["total", "inside", "outside", "off_network", "nearest_outside_m"]
         head = "".join(f"<th>{webmap.escape_html(t[c])}</th>" for c in ["input", "category"] + cols)
@@ -245,16 +246,16 @@ def info_box_html(inputs: Any, lang: str, *, notes: Sequence[str] = (), open_: b
             if cause and lang == "zh":
                 cause = _cause_zh(r)
             if cause:
-                causes = True
+                causes += 1
                 rows.append(f'<tr><td colspan="7" class="circles-cause">{webmap.escape_html(t["likely_cause"])}: '
                             f"{webmap.escape_html(cause)}</td></tr>")
     table = f"<table>{''.join(rows)}</table>" if rows else ""
     extra = "".join(f"<div>{webmap.escape_html(n)}</div>" for n in notes if n)
     if not table and not extra:
         return ""
-    is_open = causes if open_ is None else open_
-    return (f'<details class="circles-info-details"{" open" if is_open else ""}><summary>ⓘ '
-            f'{webmap.escape_html(t["info"])}</summary>{table}{extra}</details>')
+    flag = (f' <span class="circles-cause">⚠ {causes}</span>' if causes else "")
+    return (f'<details class="circles-info-details"{" open" if open_ else ""}><summary>ⓘ '
+            f'{webmap.escape_html(t["info"])}{flag}</summary>{table}{extra}</details>')
 
 
 def add_info_box(m: Any, html: str, *, position: str = "topleft") -> None:

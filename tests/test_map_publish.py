@@ -223,7 +223,7 @@ def test_tooltips_wrap_and_popups_can_be_copied(maps, no_data_result):
         # select the popup's text with the mouse, like a planner copying it
         content = s.page.locator(".leaflet-popup-content")
         box = content.bounding_box()
-        s.page.mouse.move(box["x"] + 2, box["y"] + 2)
+        s.page.mouse.move(box["x"] + 8, box["y"] + 10)  # inside the first line of text
         s.page.mouse.down()
         s.page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=8)
         s.page.mouse.up()
@@ -273,27 +273,34 @@ def test_unit_names_and_inputs_info_box(no_data_result, tmp_path):
         s.page.locator("path.circles-units").nth(7).hover(force=True)
         s.page.wait_for_timeout(150)
         tip = s.eval("document.querySelector('.leaflet-tooltip').innerText")
+        closed = s.eval("!document.querySelector('.circles-info details[open]')")
+        summary = s.eval("document.querySelector('.circles-info summary').innerText")
+        s.page.locator(".circles-info summary").click()  # a planner opens the box
         info = s.eval("(document.querySelector('.circles-info') || {}).innerText || ''")
-        opened = s.eval("!!document.querySelector('.circles-info details[open]')")
         s.page.screenshot(path=str(ARTIFACTS / "info_box_zh.png"))
         assert s.report.ok, s.report.summary()
     assert "关山街道 社区7" in tip and not re.search(r"g\d{6}", tip)
     assert "文化设施" in info and "65" in info and "1,130" in info and "GCJ-02" in info
-    assert opened, "an input with a likely cause must open the info box"
+    assert closed, "the box must not cover the map when the page opens"
+    assert "⚠ 1" in summary, "an input with a likely cause is flagged on the closed box"
 
 
-def test_info_box_in_english_opens_with_the_cause(no_data_result):
+def test_info_box_in_english_flags_the_cause(no_data_result):
     from circles.mapui import info_box_html
 
     html = info_box_html(no_data_result.data_quality["inputs"], "en")
-    assert "<details class=\"circles-info-details\" open>" in html
+    assert " open>" not in html and "⚠ 1" in html
     assert "likely cause: all outside the study area" in html and "1,130" in html
     quiet = no_data_result.data_quality["inputs"].assign(likely_cause="")
-    assert " open>" not in info_box_html(quiet, "en") and " open>" not in info_box_html(quiet, "zh")
+    assert "⚠" not in info_box_html(quiet, "en") and "⚠" not in info_box_html(quiet, "zh")
 
 
 def test_info_box_without_inputs_table(result, tmp_path):
     """Without contract 3's table: no box in Chinese; in English the run's assumptions."""
+    import dataclasses
+
+    dq = {k: v for k, v in result.data_quality.items() if k != "inputs"}
+    result = dataclasses.replace(result, data_quality=dq)
     zh = save_coverage_map(result, tmp_path / "zh.html", lang="zh").read_text(encoding="utf-8")
     assert "circles-info-details" not in zh
     en = save_coverage_map(result, tmp_path / "en.html", lang="en").read_text(encoding="utf-8")
