@@ -33,6 +33,7 @@ __all__ = ["score_map", "MAP_MAX_CANDIDATES"]
 
 MAP_MAX_CANDIDATES = 3000
 _GENERATED_NAME = re.compile(r"^\s*node\s+-?\d+\s*$")
+_BILINGUAL = re.compile(r"^\s*(?P<zh>[^/]*[\u3400-\u9fff][^/]*?)\s+/\s+(?P<en>[^\u3400-\u9fff/]+?)\s*$")
 _METHOD_WORDS = {"zh": {"greedy": "贪心选址", "exact": "精确求解"}, "en": {"greedy": "greedy", "exact": "exact"}}
 
 
@@ -62,9 +63,14 @@ def _status_layer(parent, units, status_col: str, share_col: str, circle, lang: 
 
 
 def _candidate_label(row: Any, lang: str) -> str:
+    """``"<id> <name>"``; a ``"中文 / English"`` name gives the map language's half; a generated
+    ``"node -372"`` gives the category instead."""
     name = row.get("name")
+    both = _BILINGUAL.match(name) if isinstance(name, str) else None
+    if both:
+        name = both.group("zh") if lang == "zh" else both.group("en")
     if isinstance(name, str) and name.strip() and not _GENERATED_NAME.match(name):
-        return f"{row['candidate_id']} {name}"
+        return f"{row['candidate_id']} {name.strip()}"
     return f"{row['candidate_id']} ({category_label(str(row['category']), lang)})"
 
 

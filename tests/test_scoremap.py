@@ -154,3 +154,16 @@ def test_score_map_checks_lang(scored):
     result, scores, selected = scored
     with pytest.raises(InputError, match="lang"):
         score_map(result, scores, selected, lang="fr")
+
+
+@pytest.mark.parametrize("name,zh,en", [
+    ("生成候选点 41 / generated site 41", "S-1 生成候选点 41", "S-1 generated site 41"),
+    ("node -372", "S-1 (公园广场)", "S-1 (parks and squares)"),
+    ("光谷广场", "S-1 光谷广场", "S-1 光谷广场"),  # a user's own name is kept as given
+    (None, "S-1 (公园广场)", "S-1 (parks and squares)"),
+])
+def test_candidate_labels_in_the_map_language(name, zh, en):
+    from circles.scoremap import _candidate_label
+
+    row = {"name": name, "candidate_id": "S-1", "category": "public_space"}
+    assert _candidate_label(row, "zh") == zh and _candidate_label(row, "en") == en
