@@ -121,7 +121,8 @@ def test_score_map_is_in_one_language(score_maps, scored):
         for w in data_words:
             text = text.replace(w, "")
         assert not CJK.search(text), CJK.findall(text)
-    zh_ui = re.sub(r"\bk?m\b|WorldPop|OpenStreetMap|ODbL|CC BY", "", texts["zh"][0] + texts["zh"][1])
+    zh_ui = re.sub(r"\bk?m\b|WorldPop|OpenStreetMap|ODbL|CC BY|GCJ-02|WGS84|dq_inputs", "",
+                   texts["zh"][0] + texts["zh"][1])
     assert not LATIN_WORD.search(zh_ui), LATIN_WORD.findall(zh_ui)
     assert "排序" in texts["zh"][2] and "rank" in texts["en"][2]
     # generated candidates are named by category, not "node -372"
