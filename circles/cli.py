@@ -78,12 +78,26 @@ DistrictsOpt = Annotated[Optional[Path], typer.Option(
     "--districts", help="District polygons with a `zone` column (central / new_urban).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
 LangOpt = Annotated[str, typer.Option("--lang", help="Map language: zh | en.")]
+BasemapOpt = Annotated[Optional[str], typer.Option(
+    "--basemap", help="Online basemap under the map: osm | carto-light | an https tile URL template "
+                      "(default none: the map works offline; GCJ-02 tiles such as Amap/Gaode are refused).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output.")]
 
 
 def _fail(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+def _check_basemap(basemap: Optional[str]) -> None:
+    """Refuse an unknown or GCJ-02/BD-09 basemap before any work is done."""
+    if basemap is not None:
+        from .webmap import BasemapError, resolve_basemap
+
+        try:
+            resolve_basemap(basemap)
+        except BasemapError as exc:
+            raise InputError(f"--basemap: {exc}") from None
 
 
 def _walk_speeds(text: Optional[str]) -> list[float]:
@@ -228,14 +242,20 @@ def analyze(
     districts: DistrictsOpt = None, out: OutOpt = Path("out"), lang: LangOpt = "zh",
     walk_speeds: Annotated[Optional[str], typer.Option(
         "--walk-speeds", help="Sensitivity: covered share at these walking speeds (m/min), e.g. 50,60,67,80.")] = None,
+    basemap: BasemapOpt = None,
     quiet: QuietOpt = False,
 ):
     """Score every neighbourhood against every circle of a policy; write GeoPackage, CSV, Excel and an offline map."""
     started = time.perf_counter()
     _check_lang(lang)
+    _check_basemap(basemap)
     result = _run_analysis(locals(), walk_speeds=walk_speeds)
     with console.status("writing outputs…", spinner="dots") if not quiet else _null():
         written = result.to_files(out, lang=lang)
+        if basemap is not None and "map" in written:  # the same map, over the online basemap asked for
+            from .maps import save_coverage_map
+
+            written["map"] = save_coverage_map(result, written["map"], lang=lang, basemap=basemap)
     print_summary(result)
     for kind, path in written.items():
         console.print(f"wrote {kind:>12}: {path}", highlight=False)
@@ -255,16 +275,18 @@ def map_command(
     districts: DistrictsOpt = None, out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("maps/coverage.html"),
     lang: LangOpt = "zh",
     figures: Annotated[bool, typer.Option("--figures", help="Also write a PNG figure per circle beside the map.")] = False,
+    basemap: BasemapOpt = None,
     quiet: QuietOpt = False,
 ):
     """Write only the offline HTML coverage map (and, with --figures, a PNG per circle)."""
     from .maps import save_coverage_map
 
     _check_lang(lang)
+    _check_basemap(basemap)
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--out must be an .html file for `circles map`, got {out}; e.g. --out maps/coverage.html")
     result = _run_analysis(locals(), out_kind="file")
-    path = save_coverage_map(result, out, lang=lang)
+    path = save_coverage_map(result, out, lang=lang, basemap=basemap)
     console.print(f"wrote map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     if figures:
         from .figures import coverage_figure
@@ -339,11 +361,15 @@ def score(
         "--categories", help="Comma-separated categories to generate candidates for (default: every category of the policy).")] = None,
     spacing: Annotated[float, typer.Option("--spacing", help="Spacing of generated candidates, metres.")] = 250.0,
     threads: Annotated[int, typer.Option("--threads", help="Threads for the scoring kernel.")] = 1,
+    lang: LangOpt = "zh",
+    basemap: BasemapOpt = None,
     quiet: QuietOpt = False,
 ):
     """Score proposed facility sites (people newly brought into each circle) and pick the best K."""
     from .scoring import generate_candidates, load_candidates, score as score_sites, select_sites, write_score_outputs
 
+    _check_lang(lang)
+    _check_basemap(basemap)
     if method not in ("greedy", "exact"):
         raise InputError(f"--method must be 'greedy' or 'exact', got {method!r}")
     if select is not None and select < 1:
@@ -398,7 +424,13 @@ def score(
                 selected.append(select_sites(result, cands, circle=cid, k=select, method=method))
             except InputError as exc:
                 selected.append(no_selection(result, cid, k=select, method=method, reason=str(exc)))
-    written = write_score_outputs(result, scores, selected or None, out)
+    written = write_score_outputs(result, scores, selected or None, out, lang=lang, map_html=basemap is None)
+    if basemap is not None:
+        from .scoremap import score_map
+        from .webmap import save_map
+
+        written["map"] = save_map(score_map(result, scores, selected or None, lang=lang, basemap=basemap),
+                                  out / "scores.html")
     for kind, path in written.items():
         console.print(f"wrote {kind:>12}: {path}", highlight=False)
     table = Table(title=f"{len(cands):,} candidate sites scored; best per circle (newly covered people)")

@@ -25,8 +25,10 @@ import numpy as np
 
 from .errors import InputError
 from .io import atomic_path
-from .maps import (CATEGORY_ICONS, STATUS_COLOURS, STATUS_LABELS, _check_lang, _metric_crs,
-                   category_label, circle_label)
+from .maps import _metric_crs, map_attribution
+from .maptext import TEXT, check_lang, circle_is_no_data, circle_label
+from .palette import (CATEGORY_ICONS, NO_DATA_HATCH, NO_DATA_STRIPE, STATUS_COLOURS, STATUS_LABELS,
+                      STATUSES, category_label)
 
 __all__ = ["coverage_figure", "find_cjk_font"]
 
@@ -108,6 +110,85 @@ def _north_arrow(ax) -> None:
                                 headlength=10), zorder=11)
 
 
+def figure_title(result, circle_id: str, lang: str) -> str:
+    """``"10分钟公共活动圈 — 覆盖率 25%"``; ``"医疗急救圈 — 无数据"`` for a no-data circle (never "0%")."""
+    circle = result.circle(circle_id)
+    name = circle_label(circle, lang)
+    if circle_is_no_data(result, circle_id):
+        return f"{name} — {TEXT[lang]['no_data']}"
+    summary = getattr(result, "summary", None)
+    if summary is not None and len(summary) and "circle" in summary:
+        row = summary[summary["circle"] == circle_id]
+        if len(row):
+            share = row["covered_share"].iloc[0]
+            if share is None or not np.isfinite(float(share)):
+                return f"{name} — {TEXT[lang]['no_data']}"
+            return f"{name} — {_WORDS[lang]['covered']} {100 * float(share):.0f}%"
+    return name
+
+
+def _credits(ax, result) -> None:
+    """The data attribution (OSM ODbL, WorldPop CC BY 4.0) in the bottom-right corner."""
+    credits = map_attribution(result)
+    if credits:
+        ax.text(0.995, 0.005, " · ".join(credits), transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=6, color="#444444", zorder=12,
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.7, pad=1))
+
+
+def _draw_units(ax, units, status) -> None:
+    """Units filled by status; ``no_data`` grey with white hatching."""
+    no_data = (status == "no_data").to_numpy()
+    rest = units[~no_data]
+    if len(rest):
+        rest.plot(ax=ax, color=[STATUS_COLOURS.get(s, STATUS_COLOURS["empty"]) for s in status[~no_data]],
+                  edgecolor="#555555", linewidth=0.3, alpha=0.7, zorder=2)
+    if no_data.any():
+        units[no_data].plot(ax=ax, facecolor=STATUS_COLOURS["no_data"], edgecolor=NO_DATA_STRIPE,
+                            hatch=NO_DATA_HATCH, linewidth=0.0, alpha=0.85, zorder=2)
+        units[no_data].boundary.plot(ax=ax, color="#555555", linewidth=0.3, zorder=2)
+
+
+def _status_patch(status: str, label: str):
+    from matplotlib.patches import Patch
+
+    if status == "no_data":
+        return Patch(facecolor=STATUS_COLOURS["no_data"], edgecolor=NO_DATA_STRIPE, hatch=NO_DATA_HATCH,
+                     label=label)
+    return Patch(facecolor=STATUS_COLOURS[status], edgecolor="#555555", alpha=0.7, label=label)
+
+
+def _draw_facilities(ax, result, circle, bounds, crs, lang: str, words: dict) -> list:
+    """Facilities by category (those the circle needs drawn larger); returns legend handles."""
+    from matplotlib.lines import Line2D
+
+    minx, miny, maxx, maxy = bounds
+    handles = []
+    fac = getattr(result, "facilities", None)
+    if fac is not None and len(fac):
+        f = fac.to_crs(crs).cx[minx:maxx, miny:maxy]
+        needed = set(circle.categories)
+        for cat in [c for c in CATEGORY_ICONS if c in set(f["category"])] + \
+                sorted(set(f["category"]) - set(CATEGORY_ICONS)):
+            sub = f[f["category"] == cat]
+            colour = CATEGORY_ICONS.get(cat, ("", "", "#303030"))[2]
+            off = sub["walk_off_network"].astype(bool).to_numpy() if "walk_off_network" in sub \
+                else np.zeros(len(sub), bool)
+            size = 70 if cat in needed else 35
+            ax.scatter(sub.geometry.x[~off], sub.geometry.y[~off], s=size, marker=_MARKERS.get(cat, "o"),
+                       color=colour, edgecolor="black", linewidth=0.6, zorder=5)
+            if off.any():
+                ax.scatter(sub.geometry.x[off], sub.geometry.y[off], s=size, marker=_MARKERS.get(cat, "o"),
+                           color="#cccccc", edgecolor="#555555", linewidth=0.6, zorder=5)
+            handles.append(Line2D([], [], linestyle="", marker=_MARKERS.get(cat, "o"), color=colour,
+                                  markeredgecolor="black", markersize=8 if cat in needed else 6,
+                                  label=category_label(cat, lang)))
+        if "walk_off_network" in f and f["walk_off_network"].astype(bool).any():
+            handles.append(Line2D([], [], linestyle="", marker="o", color="#cccccc",
+                                  markeredgecolor="#555555", label=words["offnet"]))
+    return handles
+
+
 def coverage_figure(
     result,
     circle_id: str,
@@ -149,7 +230,7 @@ def coverage_figure(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    lang = _check_lang(lang)
+    lang = check_lang(lang)
     circle = result.circle(circle_id)
     dest = Path(path)
     fmt = _FORMATS.get(dest.suffix.lower())
@@ -166,7 +247,10 @@ def coverage_figure(
     status_words = STATUS_LABELS[lang]
     crs = _metric_crs(result)
     units = result.units.to_crs(crs)
+    no_data = circle_is_no_data(result, circle_id)
     status = units[f"{circle_id}_status"].astype(object).fillna("empty")
+    if no_data:
+        status = status.where(status == "no_data", "no_data")
     minx, miny, maxx, maxy = units.total_bounds
     if not all(np.isfinite([minx, miny, maxx, maxy])):
         raise InputError("coverage_figure: the result has no unit geometry to draw")
@@ -183,39 +267,16 @@ def coverage_figure(
                 if len(edges):
                     edges.plot(ax=ax, color="#9a9a9a", linewidth=0.5, zorder=1)
                     handles.append(Line2D([], [], color="#9a9a9a", linewidth=1, label=words["roads"]))
-            colours = [STATUS_COLOURS.get(s, "#bdbdbd") for s in status]
-            units.plot(ax=ax, color=colours, edgecolor="#555555", linewidth=0.3, alpha=0.7, zorder=2)
-            present = [s for s in STATUS_COLOURS if (status == s).any()]
-            handles += [Patch(facecolor=STATUS_COLOURS[s], edgecolor="#555555", alpha=0.7,
-                              label=status_words[s]) for s in present]
+            _draw_units(ax, units, status)
+            present = [s for s in STATUSES if (status == s).any()]
+            handles += [_status_patch(s, status_words[s]) for s in present]
             districts = getattr(result, "districts", None)
             if districts is not None and len(districts):
                 d = districts.to_crs(crs).cx[minx:maxx, miny:maxy]
                 if len(d):
                     d.boundary.plot(ax=ax, color="#333333", linewidth=1.4, linestyle="--", zorder=3)
                     handles.append(Line2D([], [], color="#333333", linestyle="--", label=words["districts"]))
-            fac = getattr(result, "facilities", None)
-            if fac is not None and len(fac):
-                f = fac.to_crs(crs).cx[minx:maxx, miny:maxy]
-                needed = set(circle.categories)
-                for cat in [c for c in CATEGORY_ICONS if c in set(f["category"])] + \
-                        sorted(set(f["category"]) - set(CATEGORY_ICONS)):
-                    sub = f[f["category"] == cat]
-                    colour = CATEGORY_ICONS.get(cat, ("", "", "#303030"))[2]
-                    off = sub["walk_off_network"].astype(bool).to_numpy() if "walk_off_network" in sub \
-                        else np.zeros(len(sub), bool)
-                    size = 70 if cat in needed else 35
-                    ax.scatter(sub.geometry.x[~off], sub.geometry.y[~off], s=size, marker=_MARKERS.get(cat, "o"),
-                               color=colour, edgecolor="black", linewidth=0.6, zorder=5)
-                    if off.any():
-                        ax.scatter(sub.geometry.x[off], sub.geometry.y[off], s=size, marker=_MARKERS.get(cat, "o"),
-                                   color="#cccccc", edgecolor="#555555", linewidth=0.6, zorder=5)
-                    handles.append(Line2D([], [], linestyle="", marker=_MARKERS.get(cat, "o"), color=colour,
-                                          markeredgecolor="black", markersize=8 if cat in needed else 6,
-                                          label=category_label(cat, lang)))
-                if "walk_off_network" in f and f["walk_off_network"].astype(bool).any():
-                    handles.append(Line2D([], [], linestyle="", marker="o", color="#cccccc",
-                                          markeredgecolor="#555555", label=words["offnet"]))
+            handles += _draw_facilities(ax, result, circle, (minx, miny, maxx, maxy), crs, lang, words)
             ax.set_xlim(minx, maxx)
             ax.set_ylim(miny, maxy)
             ax.set_aspect("equal")
@@ -223,13 +284,8 @@ def coverage_figure(
             ax.set_yticks([])
             ax.set_xlabel("")
             ax.set_ylabel("")
-            summary = getattr(result, "summary", None)
-            share_text = ""
-            if summary is not None and len(summary) and "circle" in summary:
-                row = summary[summary["circle"] == circle_id]
-                if len(row) and np.isfinite(row["covered_share"].iloc[0]):
-                    share_text = f" — {words['covered']} {100 * row['covered_share'].iloc[0]:.0f}%"
-            ax.set_title(f"{circle_label(circle, lang)}{share_text}", fontsize=13)
+            ax.set_title(figure_title(result, circle_id, lang), fontsize=13)
+            _credits(ax, result)
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
                       frameon=False, title=words["status"], title_fontsize=9)
             _scale_bar(ax, _nice_length(maxx - minx), lang=lang)

@@ -3,23 +3,27 @@
 :func:`coverage_map` turns a :class:`~circles.coverage.CoverageResult` into a
 folium map that opens with no network (see :mod:`circles.webmap`):
 
-* per circle, a toggleable layer of neighbourhood units coloured by status
-  (covered green, partial amber, uncovered red, no population grey,
-  off-network purple) with tooltips — name, population, minutes, covered
-  share, missing categories and the rule cited; only the first circle's units
-  are shown when the page opens, the others are one click away;
-* per circle, a layer of isochrones: the network reached within the circle's
-  limit of the nearest facility of each required category (drawn from the
-  analysis' own per-node minutes, :func:`circles.isochrones.reach_polygon`);
-* facilities by category with distinct Font Awesome icons, each category a
-  layer of its own (facilities off the walk network in grey);
-* district outlines, a light vector street backdrop instead of map tiles, a
-  legend, and every label in Chinese (``lang="zh"``) or English (``"en"``).
+* one base layer per circle (a radio button: one circle at a time) holding its
+  units coloured by status (palette of :mod:`circles.palette`: covered green,
+  partial amber, uncovered red, no population light grey, off-network purple,
+  **no data hatched grey** — never drawn as a failure) and its isochrones;
+* a title saying which circle is shown, its rule (threshold, mode, who, the
+  document) and the headline share — or "无数据 / no data"; a legend that
+  follows the circle shown and the overlays switched on (:mod:`circles.mapui`);
+* hover tooltips (wrapped, one language) and click popups whose text can be
+  selected and copied: name, district, population, minutes per category,
+  missing categories, the rule;
+* facilities by category (Font Awesome icons, one overlay each; off-network ones
+  grey), district borders, a light vector street backdrop instead of tiles;
+* a collapsed layer control, a metric scale bar, the data attribution
+  (© OpenStreetMap contributors (ODbL), WorldPop (CC BY 4.0) when population came
+  from rasters) and an info box with the inputs-against-the-area counts.
 
 All user text (names, rules, categories) is HTML-escaped by the
-:mod:`circles.webmap` helpers.  Geometry is simplified in the network's metric
-CRS and rounded to 6 decimals (~0.1 m), so the Optics Valley map stays around
-1–2 MB.
+:mod:`circles.webmap` helpers.  Geometry is simplified in the analysis' own
+metric CRS and rounded to 6 decimals (~0.1 m), so the Optics Valley map stays
+around 1–2 MB.  The score map of :mod:`circles.scoring` lives in
+:mod:`circles.scoremap` and shares this module's palette and furniture.
 """
 
 from __future__ import annotations
@@ -34,9 +38,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import webmap
+from . import mapui, webmap
 from .errors import InputError
 from .isochrones import circle_isochrones
+from .maptext import (LANGS, TEXT, check_lang, circle_is_no_data, circle_label, fmt_minutes,
+                      fmt_people, fmt_share, rule_text, translate_missing)
+from .palette import (CATEGORY_ICONS, CATEGORY_LABELS, OFFNET_ICON, OTHER_ICON, STATUS_COLOURS,
+                      STATUS_LABELS, STATUSES, category_label)
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -48,99 +56,19 @@ __all__ = [
     "CATEGORY_ICONS",
     "coverage_map",
     "save_coverage_map",
+    "map_attribution",
 ]
 
 log = logging.getLogger(__name__)
 
-LANGS = ("zh", "en")
-
-#: Fill colour per coverage status.
-STATUS_COLOURS: dict[str, str] = {
-    "covered": "#1a9850",
-    "partial": "#f6a623",
-    "uncovered": "#d73027",
-    "empty": "#bdbdbd",
-    "off_network": "#7b3294",
-}
-#: Status words per language.
-STATUS_LABELS: dict[str, dict[str, str]] = {
-    "zh": {"covered": "已覆盖", "partial": "部分覆盖", "uncovered": "未覆盖",
-           "empty": "无人口", "off_network": "路网外"},
-    "en": {"covered": "covered", "partial": "partly covered", "uncovered": "not covered",
-           "empty": "no population", "off_network": "off the network"},
-}
-#: Category names (zh, en).
-CATEGORY_LABELS: dict[str, tuple[str, str]] = {
-    "grocery": ("菜市场/超市", "grocery"),
-    "primary_care": ("社区卫生/诊所", "primary care"),
-    "pharmacy": ("药店", "pharmacy"),
-    "kindergarten": ("幼儿园", "kindergarten"),
-    "primary_school": ("小学", "primary school"),
-    "middle_school": ("初中", "middle school"),
-    "culture": ("文化设施", "culture"),
-    "sports": ("体育设施", "sports"),
-    "public_space": ("公园广场", "parks and squares"),
-    "ambulance_station": ("急救站", "ambulance station"),
-    "elderly_care": ("养老设施", "elderly care"),
-}
-#: Font Awesome icon and awesome-markers colour per category, and the hex of that colour.
-CATEGORY_ICONS: dict[str, tuple[str, str, str]] = {
-    "grocery": ("basket-shopping", "orange", "#f69730"),
-    "primary_care": ("house-medical", "red", "#d63e2a"),
-    "pharmacy": ("pills", "lightred", "#ff8e7f"),
-    "kindergarten": ("child", "pink", "#ff91ea"),
-    "primary_school": ("school", "blue", "#38aadd"),
-    "middle_school": ("graduation-cap", "darkblue", "#0067a3"),
-    "culture": ("book", "purple", "#d252b9"),
-    "sports": ("futbol", "cadetblue", "#436978"),
-    "public_space": ("tree", "green", "#72b026"),
-    "ambulance_station": ("truck-medical", "darkred", "#a23336"),
-    "elderly_care": ("person-cane", "darkpurple", "#5b396b"),
-}
-_OTHER_ICON = ("location-dot", "black", "#303030")
-_OFFNET_COLOUR = ("lightgray", "#a3a3a3")
-#: Outline colour per category for isochrones (same hue as the markers).
+_TEXT = TEXT
 _ISO_DASH = "6 4"
-
-_TEXT = {
-    "zh": {
-        "units": "单元", "isochrones": "等时圈", "facilities": "设施", "districts": "行政区",
-        "roads": "步行路网", "name": "名称", "population": "人口", "population_65plus": "65岁以上人口",
-        "minutes": "时间(分钟)", "share": "覆盖率", "status": "状态", "missing": "缺少",
-        "rule": "依据", "category": "类别", "source": "来源", "offnet": "路网外(未计入)",
-        "district": "区", "zone": "区类型", "legend": "图例", "min": "分钟", "reach": "可达范围",
-        "none": "无", "snap": "距路网(米)", "central": "中心城区", "new_urban": "新城区",
-        "threshold": "阈值(分钟)", "no_data": "无数据",
-    },
-    "en": {
-        "units": "units", "isochrones": "isochrones", "facilities": "facilities",
-        "districts": "districts", "roads": "walk network", "name": "name", "population": "population",
-        "population_65plus": "population 65+", "minutes": "minutes", "share": "covered share",
-        "status": "status", "missing": "missing", "rule": "rule", "category": "category",
-        "source": "source", "offnet": "off the network (not counted)", "district": "district",
-        "zone": "zone", "legend": "Legend", "min": "min", "reach": "reach", "none": "none",
-        "snap": "to network (m)", "central": "central", "new_urban": "new urban",
-        "threshold": "limit (min)", "no_data": "no data",
-    },
-}
+OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
+WORLDPOP_ATTRIBUTION = "WorldPop (CC BY 4.0)"
 
 
-# --------------------------------------------------------------------------- helpers
-
-def _check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise InputError(f"lang={lang!r}: expected 'zh' (Chinese) or 'en' (English)")
-    return lang
-
-
-def category_label(category: str, lang: str) -> str:
-    """A category id in words (``"public_space"`` → ``"公园广场"`` / ``"parks and squares"``)."""
-    zh, en = CATEGORY_LABELS.get(category, (category, category))
-    return zh if lang == "zh" else en
-
-
-def circle_label(circle, lang: str) -> str:
-    return (circle.name_zh or circle.name_en) if lang == "zh" else circle.name_en
+def _check_lang(lang: str) -> str:  # kept for circles.figures and older callers
+    return check_lang(lang)
 
 
 def _select_circles(result, circles: Sequence[str] | None) -> list:
@@ -190,37 +118,268 @@ def _extent(result, metric_crs, pad_m: float):
     return frame.to_crs(4326).iloc[0]
 
 
-def _fmt_minutes(v) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{float(v):.1f}"
+def _is_osm_source(source: Any) -> bool:
+    text = str(source or "").lower()
+    if not text or text == "nan":
+        return False
+    if text.endswith((".shp", ".gpkg", ".geojson", ".json", ".gdb", ".zip")):
+        return False  # a bureau's own road network
+    return True  # .osm/.pbf/.graphml files, places downloaded from OSM
 
 
-def _fmt_share(v) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * float(v):.0f}%"
+def population_from_rasters(result) -> bool:
+    """True when the analysis' people came from a raster (many demand points per unit)."""
+    demand = getattr(result, "demand", None)
+    if demand is None or not getattr(demand, "has_population", False):
+        return False
+    units = getattr(result, "units", None)
+    n = len(units) if units is not None else -1
+    unit = np.asarray(getattr(demand, "unit", []))
+    return not (unit.size == n and np.array_equal(unit, np.arange(n)))
 
 
-def _fmt_people(v) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{float(v):,.0f}"
-
-
-def _translate_missing(text: Any, lang: str) -> str:
-    """``"kindergarten (no data); grocery"`` → ``"幼儿园(无数据); 菜市场/超市"``."""
-    if not isinstance(text, str) or not text.strip():
-        return _TEXT[lang]["none"]
+def map_attribution(result) -> list[str]:
+    """Attribution lines the data of ``result`` require (OSM ODbL, WorldPop CC BY 4.0)."""
     out = []
-    for group in text.split(";"):
-        group = group.strip()
-        cats = []
-        for part in group.split("/"):
-            part = part.strip()
-            no_data = part.endswith("(no data)")
-            cid = part.removesuffix("(no data)").strip()
-            word = category_label(cid, lang)
-            cats.append(f"{word} ({_TEXT[lang]['no_data']})" if no_data else word)
-        out.append(" / ".join(cats))
-    return "; ".join(out)
+    net = (getattr(result, "data_quality", None) or {}).get("network")
+    sources = list(net["source"]) if net is not None and "source" in getattr(net, "columns", []) else []
+    fac = getattr(result, "facilities", None)
+    osm_fac = fac is not None and "source" in getattr(fac, "columns", []) and \
+        bool((fac["source"].astype(str).str.lower() == "osm").any())
+    if not sources or any(_is_osm_source(s) for s in sources) or osm_fac:
+        out.append(OSM_ATTRIBUTION)
+    if population_from_rasters(result):
+        out.append(WORLDPOP_ATTRIBUTION)
+    return out
 
 
-# --------------------------------------------------------------------------- the map
+def _summary_row(result, cid: str) -> dict:
+    summary = getattr(result, "summary", None)
+    if summary is None or "circle" not in summary:
+        return {}
+    rows = summary[summary["circle"] == cid]
+    return rows.iloc[0].to_dict() if len(rows) else {}
+
+
+def _share_line(result, cid: str, lang: str, no_data: bool) -> str:
+    t = TEXT[lang]
+    if no_data:
+        return f"{t['share']}: {t['no_data']}"
+    row = _summary_row(result, cid)
+    share, pop, cov = row.get("covered_share"), row.get("population"), row.get("covered_population")
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return f"{t['share']}: {t['no_data']}"
+    has_pop = bool(getattr(getattr(result, "demand", None), "has_population", True))
+    if not has_pop:
+        return f"{t['share']}: {fmt_share(share)}" + (" (按单元计)" if lang == "zh" else " (of units)")
+    if lang == "zh":
+        return f"{t['share']}: {fmt_share(share)}（{fmt_people(pop)} 人中 {fmt_people(cov)} 人）"
+    return f"{t['share']}: {fmt_share(share)} ({fmt_people(cov)} of {fmt_people(pop)} people)"
+
+
+def _no_data_note(result, circle, lang: str) -> str:
+    """``"输入中没有急救站：无法判断是否覆盖"`` — which categories lack data, in words."""
+    row = _summary_row(result, circle.id)
+    listed = [c.strip().removesuffix("(no data)").strip() for c in str(row.get("no_data") or "").split(",")]
+    cats = [c for c in listed if c and c != "nan"] or list(circle.categories)
+    words = ("、" if lang == "zh" else ", ").join(category_label(c, lang) for c in cats)
+    if lang == "zh":
+        return f"输入中没有{words}：无法判断是否覆盖"
+    return f"no {words} in the input: coverage cannot be judged"
+
+
+def _pick_default(result, ids: list[str]) -> str:
+    """Open on the circle the data say most about: no "no data" category, highest share."""
+    scored = []
+    for k, cid in enumerate(ids):
+        row = _summary_row(result, cid)
+        if not row or circle_is_no_data(result, cid) or str(row.get("no_data") or "").strip() not in ("", "nan"):
+            continue
+        scored.append((float(np.nan_to_num(row.get("covered_share", np.nan), nan=-1.0)), -k, cid))
+    if scored:
+        return max(scored)[2]
+    usable = [cid for cid in ids if not circle_is_no_data(result, cid)]
+    return (usable or ids)[0]
+
+
+def _unit_table(frame, result, circle, lang: str, no_data: bool):
+    """Display columns of one circle's units: tooltip and popup text, in ``lang``."""
+    import geopandas as gpd
+
+    t = TEXT[lang]
+    cid = circle.id
+    words = STATUS_LABELS[lang]
+    status = frame[f"{cid}_status"].astype(object).where(frame[f"{cid}_status"].notna(), "empty")
+    if no_data:
+        status = pd.Series("no_data", index=frame.index, dtype=object)
+    nan = pd.Series(np.nan, index=frame.index)
+    pop_col = "population_65plus" if getattr(circle, "population", "all") == "65plus" else "population"
+    ids = frame["unit_id"].astype(str) if "unit_id" in frame else pd.Series(frame.index.astype(str), index=frame.index)
+    names = frame["name"] if "name" in frame else ids
+    label = [n if isinstance(n, str) and n.strip() else i for n, i in zip(names, ids)]
+    zone = frame.get("zone", pd.Series(None, index=frame.index))
+    district = frame.get("district", pd.Series(None, index=frame.index))
+    disp = pd.DataFrame({
+        "label": label,
+        "unit_code": [i if i != n else "" for i, n in zip(ids, label)],
+        "district_word": [" · ".join(x for x in (d if isinstance(d, str) else "",
+                                                    t.get(z, z) if isinstance(z, str) else "") if x)
+                          for d, z in zip(district, zone)],
+        "status_word": [words.get(s, s) for s in status],
+        "people": [fmt_people(v) for v in frame.get(pop_col, nan)],
+        "minutes": [fmt_minutes(v) for v in frame.get(f"{cid}_minutes", nan)],
+        "limit": [fmt_minutes(v) for v in frame.get(f"{cid}_threshold_min", nan)],
+        "share": [t["no_data"] if no_data else fmt_share(v) for v in frame.get(f"{cid}_covered_share", nan)],
+        "missing": [translate_missing(v, lang) for v in frame.get(f"{cid}_missing", pd.Series("", index=frame.index))],
+        "rule": rule_text(circle, lang, getattr(result, "policy", None)),
+    }, index=frame.index)
+    cat_cols, cat_aliases = [], []
+    for cat in circle.categories:
+        col = f"{cid}_{cat}_minutes"
+        if col in frame:
+            disp[f"cat_{cat}"] = [fmt_minutes(v) or ("—" if not no_data else t["no_data"]) for v in frame[col]]
+            cat_cols.append(f"cat_{cat}")
+            cat_aliases.append(f"{t['to']}{category_label(cat, lang)} ({t['min']})" if lang == "zh"
+                               else f"{t['min']} {t['to']} {category_label(cat, lang)}")
+    pop_alias = t["population_65plus"] if pop_col != "population" else t["population"]
+    tip = (["status_word", "share", "minutes", "people"], [t["status"], t["share"], t["minutes"], pop_alias])
+    pop = (["unit_code", "district_word", "status_word", "share", "people", "minutes", "limit"] + cat_cols
+           + ["missing", "rule"],
+           [t["unit_id"], t["district"], t["status"], t["share"], pop_alias, t["minutes"], t["threshold"]]
+           + cat_aliases + [t["missing"], t["rule"]])
+    disp["tooltip_html"] = [
+        webmap.tooltip_html(row["label"], {a: row[c] for c, a in zip(*tip) if str(row[c]).strip()})
+        for row in disp.to_dict("records")]
+    disp["popup_html"] = [
+        webmap.tooltip_html(row["label"], {a: row[c] for c, a in zip(*pop) if str(row[c]).strip()})
+        for row in disp.to_dict("records")]
+    gdf = gpd.GeoDataFrame(disp, geometry=frame.geometry.to_numpy(), crs=4326)
+    return gdf, status, tip, pop
+
+
+def _circle_panel(m, result, circle, frame, metric, *, lang: str, visible: bool,
+                  isochrone_minutes, simplify_m: float):
+    """One circle's base layer (units + isochrones) with its title and legend HTML."""
+    import folium
+
+    t = TEXT[lang]
+    cid = circle.id
+    cname = circle_label(circle, lang)
+    no_data = circle_is_no_data(result, cid)
+    group = folium.FeatureGroup(name=webmap.escape_html(cname + (f" ({t['no_data']})" if no_data else "")),
+                                overlay=False, show=visible)
+    disp, status, tip, pop = _unit_table(frame, result, circle, lang, no_data)
+    fill_by_word = {STATUS_LABELS[lang][s]: (mapui.NO_DATA_FILL if s == "no_data" else STATUS_COLOURS[s])
+                    for s in STATUSES}
+
+    def style(feature, _cid=cid, _fill=fill_by_word):
+        fill = _fill.get(feature["properties"].get("status_word"), STATUS_COLOURS["empty"])
+        return {"color": "#555555", "weight": 0.6, "fillColor": fill,
+                "fillOpacity": 0.85 if fill == mapui.NO_DATA_FILL else 0.55,
+                "className": f"circles-units circles-units-{_cid}"}
+
+    webmap.add_polygons(group, disp, name=f"{cname} · {t['units']}", fields=["status_word"],
+                        aliases=[t["status"]], popup_html="popup_html", tooltip_html="tooltip_html", style=style,
+                        control=False)
+    present = [s for s in STATUSES if (status == s).any()]
+    rows = [mapui.swatch(STATUS_COLOURS[s], STATUS_LABELS[lang][s], hatched=s == "no_data") for s in present]
+    note = _no_data_note(result, circle, lang) if no_data else None
+    legend = mapui.legend_block(f"{cname} · {t['units']}", rows, note)
+
+    if not no_data and isochrone_minutes is not False and getattr(result, "node_minutes", None):
+        mins = None if isochrone_minutes is True else isochrone_minutes
+        iso = circle_isochrones(result, cid, minutes=mins)
+        if len(iso):
+            iso = _light(iso, metric, simplify_m)
+        if len(iso):
+            colours = {c: CATEGORY_ICONS.get(c, OTHER_ICON)[2] for c in iso["category"]}
+            iso["category"] = iso["category"].astype(str)
+
+            def iso_style(feature, _colour=colours):
+                colour = _colour.get(feature["properties"].get("category"), OTHER_ICON[2])
+                return {"color": colour, "weight": 2, "dashArray": _ISO_DASH, "fillColor": colour,
+                        "fillOpacity": 0.06, "interactive": False, "className": "circles-isochrones"}
+
+            webmap.add_polygons(group, iso[["category", "geometry"]], name=f"{cname} · {t['isochrones']}",
+                                fields=["category"], style=iso_style, tooltip=False, control=False)
+            iso_rows = [mapui.swatch(colours[c], f"{category_label(c, lang)} {v:g} {t['min']}", kind="outline")
+                        for c, v in zip(iso["category"], iso["minutes"])]
+            legend += mapui.legend_block(t["isochrones"], iso_rows)
+    group.add_to(m)
+    rule = rule_text(circle, lang, getattr(result, "policy", None))
+    title = mapui.title_block(cname, rule, _share_line(result, cid, lang, no_data))
+    return group, title, legend
+
+
+def _facility_layers(m, result, extent, lang: str, shown: set[str] | None = None) -> list:
+    """Facilities within the extent, one overlay per category; returns ``(layer, legend, category)``.
+
+    Only the categories in ``shown`` are switched on when the page opens (default: all).
+    """
+    import folium
+
+    t = TEXT[lang]
+    fac = getattr(result, "facilities", None)
+    out = []
+    if fac is None or not len(fac):
+        return out
+    f = fac.to_crs(4326)
+    f = f[f.within(extent)]
+    offnet_col = "walk_off_network" if "walk_off_network" in f else None
+    order = list(CATEGORY_ICONS)
+    for category in sorted(pd.unique(f["category"].astype(str)), key=lambda c: order.index(c) if c in order else 99):
+        sub = f[f["category"].astype(str) == category].copy()
+        word = category_label(category, lang)
+        off = sub[offnet_col].astype(bool) if offnet_col else pd.Series(False, index=sub.index)
+        sub["category_word"] = word
+        sub["offnet_word"] = np.where(off, t["offnet"], "")
+        sub["snap_word"] = [f"{v:.0f}" for v in sub["walk_snap_m"]] if "walk_snap_m" in sub else ""
+        sub["source_word"] = sub["source"].astype(str) if "source" in sub else ""
+        icon_name, colour, hex_colour = CATEGORY_ICONS.get(category, OTHER_ICON)
+
+        def icon(row, _icon=icon_name, _colour=colour):
+            is_off = bool(row.get(offnet_col, False)) if offnet_col else False
+            return folium.Icon(color=OFFNET_ICON[0] if is_off else _colour, icon=_icon, prefix="fa")
+
+        names = sub["name"] if "name" in sub else sub["category_word"]
+        sub["title"] = [n if isinstance(n, str) and n.strip() else word for n in names]
+        fields, aliases = ["category_word", "source_word", "snap_word"], [t["category"], t["source"], t["snap"]]
+        if off.any():
+            fields.append("offnet_word")
+            aliases.append(t["status"])
+        layer = webmap.add_points(m, sub, name=f"{t['facilities']}: {word} ({len(sub)})", label="title",
+                                  fields=fields, aliases=aliases, icon=icon,
+                                  show=shown is None or category in shown)
+        rows = [mapui.swatch(hex_colour, f"{word} ({len(sub)})", kind="dot")]
+        if off.any():
+            rows.append(mapui.swatch(OFFNET_ICON[1], f"{word}: {t['offnet']} ({int(off.sum())})", kind="dot"))
+        out.append((layer, mapui.legend_block(None, rows), category))
+    return out
+
+
+def _district_layer(m, result, extent, metric, lang: str):
+    """District borders crossing the extent (``None`` when none does)."""
+    t = TEXT[lang]
+    districts = getattr(result, "districts", None)
+    if districts is None or not len(districts):
+        return None
+    d = districts.to_crs(4326)
+    d = d[d.intersects(extent)].copy()
+    if not len(d):
+        return None
+    d["geometry"] = d.geometry.boundary.intersection(extent)  # real borders only
+    d = _light(d, metric, 10.0)
+    if not len(d):  # the area lies inside one district: no border to draw
+        return None
+    zones = d["zone"] if "zone" in d else pd.Series(None, index=d.index)
+    d["district"] = d["district"].astype(str) if "district" in d else ""
+    d["zone_label"] = [t.get(z, z) if isinstance(z, str) else "" for z in zones]
+    layer = webmap.add_polygons(m, d, name=t["districts"], label="district", fields=["zone_label"],
+                                aliases=[t["zone"]],
+                                style={"color": "#444444", "weight": 2.5, "dashArray": "8 4", "fill": False,
+                                       "className": "circles-districts"})
+    return layer, mapui.legend_block(None, [mapui.swatch("#444444", t["districts"], kind="line")])
+
 
 def coverage_map(
     result,
@@ -230,195 +389,97 @@ def coverage_map(
     show_circle: str | None = None,
     isochrone_minutes: bool | float | Sequence[float] = True,
     tiles: str | None = None,
+    basemap: str | None = None,
     facility_extent_m: float = 300.0,
     simplify_m: float = 3.0,
-    collapsed: bool = False,
+    collapsed: bool = True,
 ) -> "folium.Map":
-    """An offline, bilingual coverage map of an analysis.
+    """An offline coverage map of an analysis, in one language.
 
     Parameters
     ----------
     result : CoverageResult
         From :func:`circles.analyze`.
     lang : {"zh", "en"}
-        Language of layer names, legend, tooltip labels and status words.
+        Language of every word on the map (titles, rules, legend, tooltips, popups).
     circles : sequence of str, optional
         Circle ids to draw (default: every circle of the policy).
     show_circle : str, optional
-        The circle whose units (and isochrones) are visible when the page
-        opens; default: of the circles whose categories all have data (none
-        "no data"), the one with the highest covered share.  The others are in the layer
-        control, switched off, to keep the map readable.
+        The circle shown when the page opens; default: of the circles whose
+        categories all have data, the one with the highest covered share.  The
+        others are radio buttons in the layer control.
     isochrone_minutes : bool, float or sequence of float
         ``True``: per circle, the reached network at the circle's limit for
-        each required category; ``False``: no isochrone layers; numbers: draw
-        those limits instead.
-    tiles : str, optional
-        An online basemap (``"OpenStreetMap"``, ``"CartoDB positron"``); default
-        none — the walk network is drawn as a vector backdrop and the page
-        needs no internet at all.
+        each required category; ``False``: none; numbers: those limits instead.
+    basemap : str, optional
+        An online basemap (``"osm"``, ``"carto-light"`` or an https tile template;
+        GCJ-02/BD-09 tiles are refused, see :func:`circles.webmap.resolve_basemap`).
+        Default none: the walk network is drawn as a vector backdrop and the
+        page needs no internet at all.  ``tiles`` is the older name.
     facility_extent_m : float
         Facilities, streets and district outlines are drawn within the units'
         extent plus this margin (metres).
     simplify_m : float
         Tolerance (metres) for simplifying polygons before they go into the page.
     collapsed : bool
-        Collapse the layer control into a button.
+        Collapse the layer control into a button (default).
 
     Returns
     -------
     folium.Map
-        Save it with :func:`circles.webmap.save_map` (or use
-        :func:`save_coverage_map`), which inlines every script.
+        Save it with :func:`circles.webmap.save_map` (or :func:`save_coverage_map`).
     """
     import folium
-    import geopandas as gpd
 
-    lang = _check_lang(lang)
-    text = _TEXT[lang]
-    words = STATUS_LABELS[lang]
+    lang = check_lang(lang)
+    t = TEXT[lang]
     chosen = _select_circles(result, circles)
     if not chosen:
         raise InputError("coverage_map: no circle to draw (circles=[])")
     ids = [c.id for c in chosen]
     if show_circle is None:
-        # open on the circle the data say most about: among circles with no "no data"
-        # category, the one with the highest covered share (ties: policy order)
-        summary = result.summary.set_index("circle")
-        scored = [(float(np.nan_to_num(summary.loc[cid, "covered_share"], nan=-1.0)), -k, cid)
-                  for k, cid in enumerate(ids) if cid in summary.index and not summary.loc[cid, "no_data"]]
-        show_circle = max(scored)[2] if scored else ids[0]
+        show_circle = _pick_default(result, ids)
     elif show_circle not in ids:
         raise InputError(f"show_circle={show_circle!r} is not among the circles drawn: {ids}")
     metric = _metric_crs(result)
     extent = _extent(result, metric, facility_extent_m)
     units = result.units.to_crs(4326)
-    m = webmap.offline_map(units.total_bounds, tiles=tiles, prefer_canvas=False, control_scale=True)
+    m = webmap.offline_map(units.total_bounds, tiles=basemap or tiles, prefer_canvas=False, control_scale=True,
+                          map_title_space=80)
+    mapui.add_page_style(m)
 
-    # -- backdrop: the walk network within the extent
     nets = getattr(result, "networks", None) or {}
+    overlays = []
     if "walk" in nets:
         edges = nets["walk"].edges_gdf()
         edges = edges[edges.intersects(extent)]
         if len(edges):
-            webmap.add_backdrop(m, edges, name=text["roads"], metric_crs=metric, tolerance_m=2.0)
+            roads = webmap.add_backdrop(m, edges, name=t["roads"], metric_crs=metric, tolerance_m=2.0)
+            overlays.append((roads, mapui.legend_block(None, [mapui.swatch("#8c8c8c", t["roads"], kind="road")])))
+    district = _district_layer(m, result, extent, metric, lang)
+    if district is not None:
+        overlays.append(district)
 
-    # -- district outlines (clipped to the extent)
-    districts = getattr(result, "districts", None)
-    if districts is not None and len(districts):
-        d = districts.to_crs(4326)
-        d = d[d.intersects(extent)].copy()
-        if len(d):
-            d["geometry"] = d.geometry.boundary.intersection(extent)  # real borders only
-            d = d[~(d.geometry.isna() | d.geometry.is_empty)]  # a district holding the whole extent has none
-        if len(d):
-            d = _light(d, metric, 10.0)
-            d["zone_label"] = [text.get(z, z) if isinstance(z, str) else "" for z in d.get("zone", [None] * len(d))]
-            webmap.add_polygons(m, d, name=text["districts"], label="district", fields=["zone_label"],
-                                aliases=[text["zone"]],
-                                style={"color": "#444444", "weight": 2.5, "dashArray": "8 4",
-                                       "fill": False, "className": "circles-districts"})
+    frame = _light(units, metric, simplify_m)
+    panels = [_circle_panel(m, result, c, frame, metric, lang=lang, visible=c.id == show_circle,
+                            isochrone_minutes=isochrone_minutes, simplify_m=simplify_m) for c in chosen]
+    iso_toggle = None
+    if isochrone_minutes is not False and getattr(result, "node_minutes", None):
+        iso_toggle = folium.FeatureGroup(name=webmap.escape_html(t["isochrones"]), show=True)
+        iso_toggle.add_to(m)
+    # facilities follow the circle shown: its own categories on, the others one click away
+    facilities = _facility_layers(m, result, extent, lang, shown=set(result.circle(show_circle).categories))
+    overlays += [(layer, legend) for layer, legend, _ in facilities]
+    follows = [(layer, [k for k, c in enumerate(chosen) if category in c.categories])
+               for layer, _, category in facilities]
 
-    # -- per circle: units by status, isochrones
-    for circle in chosen:
-        cid = circle.id
-        cname = circle_label(circle, lang)
-        visible = cid == show_circle
-        frame = _light(units, metric, simplify_m)
-        status = frame[f"{cid}_status"].astype(object).fillna("empty")
-        pop_col = "population_65plus" if getattr(circle, "population", "all") == "65plus" else "population"
-        disp = gpd.GeoDataFrame({
-            "label": frame["name"].astype(object) if "name" in frame else frame["unit_id"].astype(object),
-            "status_word": [words.get(s, s) for s in status],
-            "people": [_fmt_people(v) for v in frame.get(pop_col, pd.Series([np.nan] * len(frame)))],
-            "minutes": [_fmt_minutes(v) for v in frame[f"{cid}_minutes"]],
-            "limit": [_fmt_minutes(v) for v in frame.get(f"{cid}_threshold_min", pd.Series([np.nan] * len(frame)))],
-            "share": [_fmt_share(v) for v in frame[f"{cid}_covered_share"]],
-            "missing": [_translate_missing(v, lang) for v in frame[f"{cid}_missing"]],
-            "rule": frame[f"{cid}_rule"].astype(object) if f"{cid}_rule" in frame else circle.clause,
-        }, geometry=frame.geometry.to_numpy(), crs=4326)
-
-        fill_by_word = {words[s]: c for s, c in STATUS_COLOURS.items()}
-
-        def style(feature, _cid=cid, _fill=fill_by_word):
-            word = feature["properties"].get("status_word")
-            return {"color": "#555555", "weight": 0.6, "fillColor": _fill.get(word, "#bdbdbd"),
-                    "fillOpacity": 0.55, "className": f"circles-units circles-units-{_cid}"}
-
-        webmap.add_polygons(
-            m, disp, name=f"{cname} · {text['units']}", label="label",
-            fields=["status_word", "people", "minutes", "limit", "share", "missing", "rule"],
-            aliases=[text["status"], text["population_65plus"] if pop_col != "population" else text["population"],
-                     text["minutes"], text["threshold"], text["share"], text["missing"], text["rule"]],
-            style=style, show=visible)
-
-        if isochrone_minutes is not False and getattr(result, "node_minutes", None):
-            mins = None if isochrone_minutes is True else isochrone_minutes
-            iso = circle_isochrones(result, cid, minutes=mins)
-            if len(iso):
-                iso = _light(iso, metric, simplify_m)
-                iso["category_word"] = [category_label(c, lang) for c in iso["category"]]
-                iso["minutes_word"] = [f"{v:g} {text['min']}" for v in iso["minutes"]]
-
-                colour_by_word = {category_label(c, lang): CATEGORY_ICONS.get(c, _OTHER_ICON)[2]
-                                  for c in iso["category"]}
-
-                def iso_style(feature, _colour=colour_by_word):
-                    colour = _colour.get(feature["properties"].get("category_word"), _OTHER_ICON[2])
-                    return {"color": colour, "weight": 2, "dashArray": _ISO_DASH, "fillColor": colour,
-                            "fillOpacity": 0.08, "className": "circles-isochrones"}
-
-                webmap.add_polygons(m, iso, name=f"{cname} · {text['isochrones']}", label="category_word",
-                                    fields=["minutes_word"], aliases=[text["reach"]],
-                                    style=iso_style, show=visible)
-
-    # -- facilities by category, within the extent
-    fac = getattr(result, "facilities", None)
-    drawn_categories: set[str] = set()
-    drawn_offnet = False
-    if fac is not None and len(fac):
-        f = fac.to_crs(4326)
-        f = f[f.within(extent)]
-        offnet_col = "walk_off_network" if "walk_off_network" in f else None
-        for category in sorted(pd.unique(f["category"].astype(str)),
-                               key=lambda c: list(CATEGORY_ICONS).index(c) if c in CATEGORY_ICONS else 99):
-            sub = f[f["category"].astype(str) == category].copy()
-            drawn_categories.add(category)
-            sub["category_word"] = category_label(category, lang)
-            sub["offnet_word"] = (np.where(sub[offnet_col].astype(bool), text["offnet"], "")
-                                  if offnet_col else "")
-            snap_col = "walk_snap_m" if "walk_snap_m" in sub else None
-            sub["snap_word"] = [f"{v:.0f}" for v in sub[snap_col]] if snap_col else ""
-            sub["source_word"] = sub["source"].astype(str) if "source" in sub else ""
-            icon_name, colour, _ = CATEGORY_ICONS.get(category, _OTHER_ICON)
-
-            def icon(row, _icon=icon_name, _colour=colour):
-                off = bool(row.get(offnet_col, False)) if offnet_col else False
-                return folium.Icon(color=_OFFNET_COLOUR[0] if off else _colour, icon=_icon, prefix="fa")
-
-            names = sub["name"] if "name" in sub else sub["category_word"]
-            sub["title"] = [n if isinstance(n, str) and n.strip() else c
-                            for n, c in zip(names, sub["category_word"])]
-            fields = ["category_word", "source_word", "snap_word"]
-            aliases = [text["category"], text["source"], text["snap"]]
-            if offnet_col and sub[offnet_col].astype(bool).any():
-                drawn_offnet = True
-                fields.append("offnet_word")
-                aliases.append(text["status"])
-            webmap.add_points(m, sub, name=f"{text['facilities']}: {category_label(category, lang)} ({len(sub)})",
-                              label="title", fields=fields, aliases=aliases, icon=icon)
-
-    # -- legend and layer control
-    items = [(STATUS_COLOURS[s], words[s]) for s in STATUS_COLOURS]
-    present = []
-    if fac is not None and len(fac):
-        present = [c for c in CATEGORY_ICONS if c in drawn_categories]
-    items += [(CATEGORY_ICONS[c][2], category_label(c, lang)) for c in present]
-    if drawn_offnet:
-        items.append((_OFFNET_COLOUR[1], f"{text['facilities']}: {text['offnet']}"))
-    title = text["legend"]
-    webmap.add_legend(m, items, title=title, position="topleft")
-    folium.LayerControl(collapsed=collapsed).add_to(m)
+    folium.LayerControl(collapsed=collapsed, position="topright").add_to(m)
+    mapui.add_panels(m, panels, overlays, legend_title=t["legend"], iso_toggle=iso_toggle, follows=follows,
+                     on_top=[district[0]] if district is not None else [])
+    dq = getattr(result, "data_quality", None) or {}
+    mapui.add_info_box(m, mapui.info_box_html(dq.get("inputs"), lang, notes=list(getattr(result, "assumptions", []) or [])
+                                              if lang == "en" else []))
+    webmap.add_attribution(m, map_attribution(result))
     return m
 
 
@@ -433,7 +494,7 @@ def save_coverage_map(result, path: str | os.PathLike, *, lang: str = "zh", **op
     lang : {"zh", "en"}
     **options
         Passed to :func:`coverage_map` (``circles``, ``show_circle``,
-        ``isochrone_minutes``, ``tiles`` ...).
+        ``isochrone_minutes``, ``basemap`` ...).
 
     Returns
     -------

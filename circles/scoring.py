@@ -1370,11 +1370,6 @@ def coverage_with_sites(result, sites, *, circle: str, max_snap_m: float | None 
 # Outputs
 # =========================================================================== #
 
-_STATUS_COLOURS = {"covered": "#1a9850", "partial": "#fdae61", "uncovered": "#d73027", "empty": "#dddddd",
-                   "off_network": "#7f7f7f"}
-_STATUS_ZH = {"covered": "已覆盖 covered", "partial": "部分覆盖 partial", "uncovered": "未覆盖 uncovered",
-              "empty": "无人口 empty", "off_network": "路网外 off network"}
-_SCORE_COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
 MAP_MAX_CANDIDATES = 3000
 
 
@@ -1391,95 +1386,21 @@ def _as_selections(selected) -> list:
 
 
 def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[str] | None = None,
-              roads: bool = True, max_candidates: int = MAP_MAX_CANDIDATES):
-    """An offline folium map: unit coverage before (and after the chosen
-    sites), candidates sized and coloured by newly covered population, chosen
-    sites highlighted.  Save it with :func:`circles.webmap.save_map` or show it
-    inline with ``IPython.display.HTML`` of :func:`circles.webmap.to_offline_html`.
+              roads: bool = True, max_candidates: int = MAP_MAX_CANDIDATES, lang: str = "zh", **options):
+    """An offline map of the scored candidates in one language (``lang`` "zh" or "en"):
+    coverage now and with the chosen sites, candidates in blues, chosen sites numbered
+    by rank.  See :func:`circles.scoremap.score_map` (where it lives); save it with
+    :func:`circles.webmap.save_map` or show it inline with ``IPython.display.HTML`` of
+    :func:`circles.webmap.to_offline_html`.
     """
-    import folium
+    from .scoremap import score_map as _score_map
 
-    from . import webmap
-
-    selections = _as_selections(selected)
-    if circles is None:
-        circles = [s.circle for s in selections] or sorted(c for c in scores["circle"].unique() if c)
-    units = result.units.to_crs("EPSG:4326")
-    m = webmap.offline_map(units.total_bounds)
-    if roads and "walk" in result.networks:
-        webmap.add_backdrop(m, result.networks["walk"].edges_gdf(), name="道路 roads")
-
-    def status_style(col):
-        return lambda feat: {"color": "#555555", "weight": 0.5, "fillOpacity": 0.45,
-                             "fillColor": _STATUS_COLOURS.get(feat["properties"].get(col), "#dddddd")}
-
-    by_circle = {s.circle: s for s in selections}
-    for i, cid in enumerate(circles):
-        col = f"{cid}_status"
-        if col not in units:
-            continue
-        circ = result.circle(cid)
-        layer = units[["unit_id", col, f"{cid}_covered_share", f"{cid}_missing", "geometry"]].copy()
-        webmap.add_polygons(m, layer, name=f"{circ.name_zh} 现状 before: {cid}", label="unit_id",
-                            fields=[col, f"{cid}_covered_share", f"{cid}_missing"],
-                            aliases=["状态 status", "覆盖率 share", "缺少 missing"], style=status_style(col),
-                            show=(i == 0 and cid not in by_circle))
-        if cid in by_circle:
-            after = coverage_with_sites(result, by_circle[cid].table, circle=cid)
-            acol = f"{cid}_status_after"
-            webmap.add_polygons(m, after[["unit_id", acol, f"{cid}_covered_share_after", "geometry"]],
-                                name=f"{circ.name_zh} 新增后 after: {cid}", label="unit_id",
-                                fields=[acol, f"{cid}_covered_share_after"],
-                                aliases=["状态 status", "覆盖率 share"], style=status_style(acol), show=(i == 0))
-
-    # candidates
-    sub = scores[scores["circle"].isin(circles)] if len(circles) else scores
-    sub = sub.sort_values("newly_covered_population", ascending=False).head(int(max_candidates))
-    vmax = float(sub["newly_covered_population"].max()) if len(sub) else 0.0
-    for cid in circles:
-        rows = sub[sub["circle"] == cid]
-        if rows.empty:
-            continue
-        group = folium.FeatureGroup(name=webmap.escape_html(f"候选 candidates: {cid}"), show=True)
-        for r in rows.itertuples(index=False):
-            v = float(r.newly_covered_population)
-            frac = v / vmax if vmax > 0 else 0.0
-            colour = _SCORE_COLOURS[min(int(frac * len(_SCORE_COLOURS)), len(_SCORE_COLOURS) - 1)]
-            if r.flag and set(str(r.flag).split(";")) & UNSCORED_FLAGS:
-                colour = "#969696"
-            info = {"类别 category": r.category, "新增覆盖 newly covered": f"{v:,.0f}",
-                    "改善 improved": f"{float(r.improved_population):,.0f}",
-                    "平均节省(分钟) minutes saved": "" if pd.isna(r.mean_minutes_saved)
-                    else f"{float(r.mean_minutes_saved):.1f}",
-                    "标记 flag": r.flag}
-            folium.CircleMarker([r.lat, r.lon], radius=3 + 9 * np.sqrt(frac), color="#333333", weight=0.6,
-                                fill=True, fill_color=colour, fill_opacity=0.85,
-                                tooltip=webmap.make_tooltip(f"{r.candidate_id} {r.name}".strip(), info)).add_to(group)
-        group.add_to(m)
-    for s in selections:
-        chosen = s.table
-        if chosen.empty:
-            continue
-        import geopandas as gpd
-
-        pts = gpd.GeoDataFrame(chosen.assign(label=[f"#{r} {c}" for r, c in zip(chosen["rank"], chosen["candidate_id"])]),
-                               geometry=gpd.points_from_xy(chosen["lon"], chosen["lat"]), crs="EPSG:4326")
-        pts["newly"] = [f"{v:,.0f}" for v in pts["newly_covered_population"]]
-        pts["cum"] = [f"{v:,.0f}" for v in pts["cumulative_newly_covered"]]
-        webmap.add_points(m, pts, name=f"选址 chosen: {s.circle} ({s.method})", label="label",
-                          fields=["name", "category", "newly", "cum"],
-                          aliases=["名称 name", "类别 category", "新增覆盖 newly covered",
-                                   "累计 cumulative"],
-                          icon=lambda row: folium.Icon(color="darkred", icon="star", prefix="fa"))
-    webmap.add_legend(m, [(_STATUS_COLOURS[s], _STATUS_ZH[s]) for s in ("covered", "partial", "uncovered", "empty")]
-                      + [(_SCORE_COLOURS[-1], "候选: 新增覆盖多 high score"), (_SCORE_COLOURS[0], "候选: 少 low score"),
-                         ("#969696", "候选: 不计分 flagged")], title="覆盖 coverage / 候选 candidates")
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m
+    return _score_map(result, scores, selected, circles=circles, roads=roads, max_candidates=max_candidates,
+                      lang=lang, **options)
 
 
 def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: str | Path = ".", *,
-                        map_html: bool = True) -> dict[str, Path]:
+                        map_html: bool = True, lang: str = "zh") -> dict[str, Path]:
     """Write ``scores.csv``, ``scores_by_district.csv``, ``scores.xlsx``,
     ``selected.csv`` (when sites were selected) and ``scores.html`` (offline map)
     into ``out_dir``, atomically; returns their paths.
@@ -1533,5 +1454,5 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     names = {c.id: c.name_zh for c in result.policy.circles}
     written["xlsx"] = write_excel_atomic(sheets, out / "scores.xlsx", header=bilingual_header(names))
     if map_html:
-        written["map"] = save_map(score_map(result, scores, selections), out / "scores.html")
+        written["map"] = save_map(score_map(result, scores, selections, lang=lang), out / "scores.html")
     return written

@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from circles.basemaps import _SHIFTED_TILE_HOSTS, BASEMAPS, BasemapError, resolve_basemap
 from circles.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,7 +62,13 @@ __all__ = [
     "make_tooltip",
     "make_popup",
     "escape_properties",
+    "BASEMAPS",
+    "BasemapError",
+    "resolve_basemap",
     "offline_map",
+    "add_script",
+    "add_css",
+    "add_attribution",
     "add_backdrop",
     "add_polygons",
     "add_points",
@@ -69,6 +76,7 @@ __all__ = [
     "add_legend",
     "find_online_resources",
     "to_offline_html",
+    "tile_urls",
     "save_map",
 ]
 
@@ -180,7 +188,7 @@ def offline_map(bounds: Sequence[float] | None = None, *,
                 center: Sequence[float] | None = None, zoom: int | None = None,
                 tiles: str | None = None, attribution: str | None = None,
                 background: str = "#f5f3ef", width: str | int = "100%",
-                height: str | int = "100%", **map_kwargs: Any) -> folium.Map:
+                height: str | int = "100%", map_title_space: int = 0, **map_kwargs: Any) -> folium.Map:
     """A folium map that needs no network: no tile layer unless asked for.
 
     Parameters
@@ -192,16 +200,19 @@ def offline_map(bounds: Sequence[float] | None = None, *,
         ``(lat, lon)`` and zoom level, instead of ``bounds`` (default zoom 13).
     tiles
         ``None`` (default): no basemap, only the vector layers you add (use
-        :func:`add_backdrop` for streets).  A folium tile name (``"OpenStreetMap"``,
-        ``"CartoDB positron"``) or an URL template adds an **online** tile layer; the
-        page still opens offline, just without the basemap.
+        :func:`add_backdrop` for streets).  A basemap name or URL template (see
+        :func:`resolve_basemap`; GCJ-02/BD-09 tiles are refused) adds an **online**
+        tile layer; the page still opens offline, just without the basemap, and
+        :func:`save_map` allows exactly that tile URL.
     attribution
-        Required by folium for custom tile URL templates.
+        Attribution of a custom tile URL template (default: its host name).
     background
         CSS colour behind the layers when there is no basemap.
+    map_title_space
+        Pixels kept free at the top when fitting ``bounds`` (for a title box).
     **map_kwargs
-        Passed to :class:`folium.Map` (``min_zoom``, ``max_zoom``, ``prefer_canvas``,
-        ``control_scale`` ...).
+        Passed to :class:`folium.Map` (``min_zoom``, ``max_zoom``, ``prefer_canvas`` ...).
+        ``control_scale=True`` adds a metric-only scale bar (never feet/miles).
     """
     import folium
 
@@ -220,28 +231,73 @@ def offline_map(bounds: Sequence[float] | None = None, *,
     else:
         minx, miny, maxx, maxy = _check_bounds(bounds)
         location = [(miny + maxy) / 2, (minx + maxx) / 2]
+    metric_scale = bool(map_kwargs.pop("control_scale", False))
     m = folium.Map(location=location, zoom_start=zoom if zoom is not None else 13,
                    tiles=None, width=width, height=height, **map_kwargs)
+    m._circles_tiles = []  # the online tile URLs this map was built with (see save_map)
     if tiles is not None:
         if not isinstance(tiles, str):
-            raise InputError(f"tiles={tiles!r}: expected None, a folium tile name or an URL "
+            raise InputError(f"tiles={tiles!r}: expected None, a basemap name or an URL "
                              "template string")
-        folium.TileLayer(tiles, attr=attribution, name=str(tiles).split("/")[2]
-                         if tiles.startswith("http") else tiles, control=False).add_to(m)
+        url, attr = resolve_basemap(tiles)
+        folium.TileLayer(url, attr=attribution or attr, name=url.split("/")[2], control=False,
+                         max_zoom=19).add_to(m)
+        m._circles_tiles.append(url)
     if bounds is not None and center is None:
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        top = int(map_title_space) if map_title_space else 0
+        m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(10, top + 10) if top else None,
+                     padding_bottom_right=(10, 10) if top else None)
     if not re.fullmatch(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]+", background):
         raise InputError(f"background={background!r}: expected a CSS colour like '#f5f3ef'")
     m.get_root().header.add_child(folium.Element(
         f"<style>.folium-map.leaflet-container{{background:{background};}}</style>"),
         name="circles_background")
+    if metric_scale:
+        add_script(m, "L.control.scale({metric: true, imperial: false, maxWidth: 150}).addTo(map);")
     return m
+
+
+def add_script(m: folium.Map, body: str) -> folium.MacroElement:
+    """Run JavaScript ``body`` after the map's layers are created; ``map`` names the map in it.
+
+    Add it after the layers (and the layer control) it refers to.
+    """
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    el = MacroElement()
+    el._name = "CirclesScript"
+    el.body = body
+    el._template = Template("{% macro script(this, kwargs) %}(function () {\n"
+                            "var map = {{ this._parent.get_name() }};\n{{ this.body }}\n"
+                            "})();\n{% endmacro %}")
+    el.add_to(m)
+    return el
+
+
+def add_css(m: folium.Map, css: str, *, name: str | None = None) -> None:
+    """Add a ``<style>`` block to the page head."""
+    import folium
+
+    if "</" in css:
+        raise InputError("add_css: the CSS must not contain '</'")
+    m.get_root().header.add_child(folium.Element(f"<style>{css}</style>"), name=name)
+
+
+def add_attribution(m: folium.Map, texts: Iterable[str]) -> None:
+    """Put ``texts`` (plain text, escaped here) in Leaflet's attribution control."""
+    items = [escape_html(t) for t in texts if t]
+    if items:
+        import json
+
+        add_script(m, "map.attributionControl.setPrefix(false);\n"
+                      f"{json.dumps(items)}.forEach(function (t) {{ map.attributionControl.addAttribution(t); }});")
 
 
 def add_backdrop(m: folium.Map, lines: gpd.GeoDataFrame | gpd.GeoSeries, *,
                  name: str = "道路 roads", color: str = "#8c8c8c", weight: float = 0.8,
                  opacity: float = 0.7, tolerance_m: float = 3.0, decimals: int = 6,
-                 metric_crs: str | int | None = DEFAULT_METRIC_CRS, show: bool = True,
+                 metric_crs: str | int | None = None, show: bool = True,
                  control: bool = True) -> folium.FeatureGroup:
     """Draw street lines as a thin grey, non-interactive backdrop (instead of tiles).
 
@@ -306,40 +362,73 @@ def _style_function(style: Mapping[str, Any] | Callable[[dict], dict]) -> Callab
     return lambda feature: fixed
 
 
-def add_polygons(m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str,
+def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
                  label: str | None = None, fields: Sequence[str] | None = None,
                  aliases: Sequence[str] | None = None,
                  style: Mapping[str, Any] | Callable[[dict], dict] | None = None,
-                 popup: bool = False, show: bool = True) -> folium.GeoJson:
+                 popup: bool | Sequence[str] = False, popup_aliases: Sequence[str] | None = None,
+                 popup_html: str | None = None, tooltip_html: str | None = None,
+                 tooltip: bool = True, show: bool = True,
+                 control: bool = True) -> folium.GeoJson:
     """Add polygons (or lines) as one GeoJson layer with escaped tooltips.
 
     ``label`` is shown in bold at the top of the tooltip, then ``fields`` with
     ``aliases`` (all HTML-escaped).  ``style`` is a Leaflet path style dict
     (``{"color": ..., "fillColor": ..., "weight": ..., "fillOpacity": ...}``) or a
     function feature -> dict.  Only the needed columns are written into the HTML.
+    ``popup``: ``True`` for a click popup with the tooltip's fields, or a list of
+    columns (with ``popup_aliases``) for a longer popup whose text can be selected and copied;
+    ``popup_html`` names a column of ready, **already escaped** HTML (built with
+    :func:`tooltip_html`) shown as the popup instead; ``tooltip_html`` the same for the tooltip.
+    ``m`` may be a map or a layer group.  An empty frame gives an empty layer (no
+    tooltip: folium cannot build one without features).
     """
     import folium
 
     if gdf.crs is None:
         raise InputError(f"add_polygons({name!r}): the layer has no CRS; set it first")
     cols = ([label] if label else []) + [f for f in (fields or []) if f != label]
-    missing = [c for c in cols if c not in gdf.columns]
+    pop_cols = (cols if popup is True else
+                ([label] if label else []) + [f for f in popup if f != label] if popup else [])
+    missing = [c for c in dict.fromkeys(cols + pop_cols) if c not in gdf.columns]
     if missing:
         raise InputError(f"add_polygons({name!r}): columns {missing} not found; "
                          f"available: {list(gdf.columns)}")
     if aliases is not None and len(aliases) != len(fields or []):
         raise InputError(f"add_polygons({name!r}): {len(aliases)} aliases for "
                          f"{len(fields or [])} fields")
-    data = escape_properties(gdf[cols + [gdf.geometry.name]].to_crs(4326), cols)
+    if popup_aliases is not None and not isinstance(popup, bool) and len(popup_aliases) != len(popup):
+        raise InputError(f"add_polygons({name!r}): {len(popup_aliases)} popup aliases for "
+                         f"{len(popup)} popup fields")
+    keep = list(dict.fromkeys(cols + pop_cols))
+    data = escape_properties(gdf[keep + [gdf.geometry.name]].to_crs(4326), keep)
+    for html_col in (popup_html, tooltip_html):
+        if html_col is not None:
+            if html_col not in gdf.columns:
+                raise InputError(f"add_polygons({name!r}): HTML column {html_col!r} not found")
+            data[html_col] = gdf[html_col].astype(str).to_numpy()
+    has_features = len(data) > 0
     tip_aliases = ([""] if label else []) + [escape_html(a) for a in (aliases or fields or [])]
-    tooltip = folium.GeoJsonTooltip(fields=cols, aliases=tip_aliases, sticky=True,
-                                    labels=True) if cols else None
+    tip = (folium.GeoJsonTooltip(fields=cols, aliases=tip_aliases, sticky=True, labels=True)
+           if cols and tooltip and has_features else None)
+    if tooltip_html is not None and tooltip and has_features:
+        tip = folium.GeoJsonTooltip(fields=[tooltip_html], labels=False, sticky=True)
+    pop = None
+    if popup_html is not None and has_features:
+        pop = folium.GeoJsonPopup(fields=[popup_html], labels=False, localize=False, max_width=380,
+                                  class_name="circles-popup")
+    elif pop_cols and has_features:
+        if popup is True:
+            pop_alias = tip_aliases
+        else:
+            pop_alias = ([""] if label else []) + [escape_html(a) for a in (popup_aliases or popup)]
+        pop = folium.GeoJsonPopup(fields=pop_cols, aliases=pop_alias, labels=True, localize=False,
+                                  max_width=360, class_name="circles-popup")
     layer = folium.GeoJson(
-        data, name=escape_html(name), show=show,
+        data, name=escape_html(name), show=show, control=control,
         style_function=_style_function(style or {"color": "#3366cc", "weight": 1,
                                                   "fillOpacity": 0.35}),
-        tooltip=tooltip,
-        popup=folium.GeoJsonPopup(fields=cols, aliases=tip_aliases) if popup and cols else None,
+        tooltip=tip, popup=pop,
     )
     layer.add_to(m)
     return layer
@@ -538,10 +627,23 @@ def to_offline_html(m: folium.Map | Any) -> str:
     return page
 
 
-def save_map(m: folium.Map | Any, path: str | os.PathLike) -> Path:
+_TILE_URL = re.compile(r"""L\.tileLayer\(\s*(["'])(?P<url>[^"']+)\1""")
+
+
+def tile_urls(html: str) -> list[str]:
+    """Tile URL templates of the ``L.tileLayer`` calls in a rendered page."""
+    return list(dict.fromkeys(m.group("url") for m in _TILE_URL.finditer(html)))
+
+
+def save_map(m: folium.Map | Any, path: str | os.PathLike, *,
+             allow_tiles: Sequence[str] = ()) -> Path:
     """Write ``m`` as offline HTML (UTF-8) to ``path`` atomically; returns the path.
 
-    See :func:`to_offline_html`.  The parent folder is created if missing.
+    See :func:`to_offline_html`.  The parent folder is created if missing.  The page may
+    load map tiles only from the URL templates it was built with by
+    :func:`offline_map` (``tiles=``) or listed in ``allow_tiles``; any other tile
+    layer, and any GCJ-02/BD-09 tile host, raises :class:`UnvendoredAssetError` /
+    :class:`BasemapError`.
     """
     from circles.io import write_text_atomic
 
@@ -549,6 +651,17 @@ def save_map(m: folium.Map | Any, path: str | os.PathLike) -> Path:
     if dest.suffix.lower() not in {".html", ".htm"}:
         raise InputError(f"{dest}: a map must be saved with a .html extension")
     html = to_offline_html(m)
+    allowed = set(getattr(m, "_circles_tiles", []) or []) | set(allow_tiles)
+    tiles = tile_urls(html)
+    for url in tiles:
+        if _SHIFTED_TILE_HOSTS.search(url):
+            resolve_basemap(url)  # raises BasemapError with the explanation
+    extra = [u for u in tiles if u not in allowed]
+    if extra:
+        raise UnvendoredAssetError(
+            "the map would load map tiles from the internet that were not asked for:\n  "
+            + "\n  ".join(extra) + "\nBuild the map with webmap.offline_map(tiles=...) (CLI: --basemap) "
+            "or pass allow_tiles=[...] to save_map; by default circles maps use no tiles.")
     write_text_atomic(dest, html, encoding="utf-8")
     log.debug("wrote %s (%.0f kB)", dest, len(html.encode("utf-8")) / 1024)
     return dest

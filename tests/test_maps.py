@@ -9,7 +9,6 @@ objects) and paths actually rendered after toggling each circle on.
 from __future__ import annotations
 
 import dataclasses
-import json
 import struct
 import time
 from pathlib import Path
@@ -88,13 +87,17 @@ def test_map_html_escapes_and_is_offline(hostile, tmp_path):
 
     assert find_online_resources(html) == []
     assert "L.tileLayer" not in html
-    for word in STATUS_LABELS["en"].values():
-        assert word in html
+    present = set()
+    for cid in res.summary["circle"]:
+        present |= set(res.units[f"{cid}_status"].dropna())
+    for status in present:
+        assert STATUS_LABELS["en"][status] in html
 
 
 @pytest.mark.browser
 def test_coverage_map_in_chromium(hostile):
     from browser import chromium_page, require_chromium
+    from maptools import CONTROL, LEGEND, MAP, TITLE, click_base_layer
 
     require_chromium()
     res, xss_unit = hostile
@@ -116,38 +119,37 @@ def test_coverage_map_in_chromium(hostile):
     with chromium_page(path, init_script=TRAP, viewport=(1400, 900)) as s:
         r = s.report
         load_ms = s.eval("performance.getEntriesByType('navigation')[0].loadEventEnd")
-        # features per overlay, from Leaflet's own layer objects
-        counts = s.eval("""(() => {
+        control = s.eval("""(() => {
             const key = Object.keys(window).find(k => /^layer_control_.*_layers$/.test(k));
-            const overlays = window[key].overlays;
-            const leaves = (l) => l.getLayers ? l.getLayers().reduce((n, c) => n + leaves(c), 0) : 1;
-            const out = {};
-            for (const [name, layer] of Object.entries(overlays)) out[name] = leaves(layer);
+            const c = window[key];
+            const leaves = (l) => l.getLayers ? l.getLayers().reduce((n, x) => n + leaves(x), 0) : 1;
+            const out = {base: Object.keys(c.base_layers), overlays: {}};
+            for (const [name, layer] of Object.entries(c.overlays)) out.overlays[name] = leaves(layer);
             return out;
         })()""")
-        labels = s.eval("Array.from(document.querySelectorAll("
-                        "'.leaflet-control-layers-overlays label span span')).map(e => e.textContent.trim())")
-        # rendered: the default circle's units are on screen, the others appear when toggled on
-        rendered = {}
+        collapsed = s.eval("!document.querySelector('.leaflet-control-layers-expanded')")
+        first_title = s.eval(TITLE)
+        # one circle at a time: clicking a radio button shows its units only, and the title
+        # and legend follow
+        count_markers = "document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length"
+        markers_at_open = s.eval(count_markers)
+        rendered, titles, legends, markers = {}, {}, {}, {}
         for circle in circles:
-            cls = f"circles-units-{circle.id}"
-            before = s.eval(f"document.querySelectorAll('path.{cls}').length")
-            if circle.id != shown:
-                assert before == 0, f"{circle.id} units visible by default"
-                s.eval(f"""(() => {{
-                    const key = Object.keys(window).find(k => /^map_/.test(k) && window[k] instanceof L.Map);
-                    const ov = window[Object.keys(window).find(k => /^layer_control_.*_layers$/.test(k))].overlays;
-                    const name = Object.keys(ov).find(n => n.startsWith({json.dumps(circle.name_zh)}) && n.endsWith('单元'));
-                    window[key].addLayer(ov[name]);
-                }})()""")
-            rendered[circle.id] = s.eval(f"document.querySelectorAll('path.{cls}').length")
-        markers = s.eval("document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length")
-        s.page.screenshot(path=str(ARTIFACTS / "coverage_map_all_layers.png"))
+            label = next(b for b in control["base"] if b.startswith(circle.name_zh))
+            click_base_layer(s, label)
+            rendered[circle.id] = {c.id: s.eval(f"document.querySelectorAll('path.circles-units-{c.id}').length")
+                                   for c in circles}
+            titles[circle.id], legends[circle.id] = s.eval(TITLE), s.eval(LEGEND)
+            markers[circle.id] = s.eval(count_markers)
+        # every facility overlay switched on
+        s.eval(f"Object.values({CONTROL}.overlays).forEach(l => {MAP}.addLayer(l))")
+        markers_all = s.eval(count_markers)
         s.page.reload(wait_until="load")
         s.page.wait_for_timeout(300)
         s.page.screenshot(path=str(ARTIFACTS / "coverage_map.png"))
 
         # hostile names: open every marker's tooltip and popup (Leaflet puts them in the DOM)
+        s.eval(f"Object.values({CONTROL}.overlays).forEach(l => {MAP}.addLayer(l))")
         texts = s.eval("""(() => {
             const ov = window[Object.keys(window).find(k => /^layer_control_.*_layers$/.test(k))].overlays;
             const out = [];
@@ -162,7 +164,7 @@ def test_coverage_map_in_chromium(hostile):
             return out;
         })()""")
         # and hover the renamed unit with the real mouse (controls hidden so nothing covers it)
-        s.eval("document.querySelectorAll('.leaflet-control-container, .circles-legend')"
+        s.eval("document.querySelectorAll('.leaflet-control-container, .circles-title')"
                ".forEach(e => e.style.display = 'none')")
         s.page.locator(f"path.circles-units-{shown}").nth(xss_unit).hover(force=True)
         s.page.wait_for_timeout(150)
@@ -171,29 +173,35 @@ def test_coverage_map_in_chromium(hostile):
         injected = s.eval("document.querySelectorAll('img[src=\"x\"], img[onerror]').length")
         xss_flag = s.eval("window.__xss")
 
-    summary = (f"coverage map: {size / 1e6:.2f} MB, built in {build_s:.2f} s, load event at {load_ms:.0f} ms "
-               f"in Chromium; {n_units} units x {len(circles)} circles, {len(facilities)} facilities drawn")
-    print("\n" + summary)
-    (ARTIFACTS / "coverage_map.txt").write_text(summary + "\n", encoding="utf-8")
+    summary_line = (f"coverage map: {size / 1e6:.2f} MB, built in {build_s:.2f} s, load event at {load_ms:.0f} ms "
+                    f"in Chromium; {n_units} units x {len(circles)} circles, {len(facilities)} facilities drawn")
+    print("\n" + summary_line)
+    (ARTIFACTS / "coverage_map.txt").write_text(summary_line + "\n", encoding="utf-8")
 
     assert r.leaflet_loaded, r.summary()
     assert r.console_errors == [] and r.page_errors == [], r.summary()
     assert r.blocked_requests == [] and r.failed_requests == [], r.summary()
     assert r.dialogs == [] and xss_flag == 0 and injected == 0
     assert size < 5_000_000, f"map is {size:,d} bytes"
+    assert collapsed, "the layer control must open collapsed"
 
-    # the layer control lists every circle (units), isochrones where facilities exist
+    # every circle is a radio button; exactly its own units are drawn when chosen
+    assert len(control["base"]) == len(circles)
     for circle in circles:
-        assert f"{circle.name_zh} · 单元" in labels
-        assert counts[f"{circle.name_zh} · 单元"] == n_units
-        assert rendered[circle.id] == n_units
-    assert any(label.endswith("等时圈") for label in labels)
+        assert rendered[circle.id] == {c.id: (n_units if c.id == circle.id else 0) for c in circles}
+        assert circle.name_zh in titles[circle.id] and circle.name_zh in legends[circle.id]
+    assert res.circle(shown).name_zh in first_title and "覆盖率" in first_title
+    assert "等时圈" in control["overlays"]
     # facility markers equal the data, per category and in total
     per_cat = facilities["category"].value_counts()
     for cat, n in per_cat.items():
         name = f"设施: {category_label(cat, 'zh')} ({n})"
-        assert counts.get(name) == n, (name, counts)
-    assert markers == len(facilities)
+        assert control["overlays"].get(name) == n, (name, control["overlays"])
+    assert markers_all == len(facilities)
+    # markers follow the circle shown: its own categories on, the others one click away
+    in_circle = {c.id: int(facilities["category"].isin(c.categories).sum()) for c in circles}
+    assert markers_at_open == in_circle[shown] > 0 and markers == in_circle
+    assert markers_at_open < len(facilities)
     # escaped text is shown literally
     assert len(texts) == 2 * len(facilities)
     assert sum(XSS in t for t in texts) == 2, texts  # its tooltip and its popup

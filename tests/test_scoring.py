@@ -7,6 +7,8 @@ with the candidate's score.
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -490,4 +492,5 @@ def test_write_score_outputs_offline_and_escaped(tmp_path, wuhan_result, wuhan_c
     html = written["map"].read_text(encoding="utf-8")
     assert find_online_resources(html) == []
     assert "<script>alert(1)</script>" not in html
-    assert "after: elderly_care_15" in html
+    after = "15分钟养老服务圈 · 新增后"  # the "with the new sites" layer (scores.html is zh by default)
+    assert after in html or json.dumps(after)[1:-1] in html

@@ -367,3 +367,47 @@ def test_unwritable_parent_names_the_path(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(InputError, match="cannot create the parent folder .*locked"):
         write_text_atomic(blocker / "f.txt", "x")
+
+
+# --------------------------------------------------------------------------- publishable maps (issue #9)
+def test_scale_bar_is_metric_only():
+    html = webmap.to_offline_html(webmap.offline_map((114.30, 30.50, 114.40, 30.60), control_scale=True))
+    assert "imperial: false" in html and "L.control.scale()" not in html
+
+
+def test_empty_layer_does_not_crash_folium():
+    """An empty frame (e.g. no district border crosses the mapped area) used to end in
+    folium's 'AssertionError: The field district is not available in the data'."""
+    m = webmap.offline_map((114.30, 30.50, 114.40, 30.60))
+    empty = gpd.GeoDataFrame({"district": pd.Series([], dtype=object)}, geometry=[], crs=4326)
+    webmap.add_polygons(m, empty, name="districts", label="district", popup=True)
+    assert "L.geoJson" in webmap.to_offline_html(m)
+
+
+def test_html_popup_column_is_not_escaped_twice_but_others_are():
+    m = webmap.offline_map((114.30, 30.50, 114.40, 30.60))
+    gdf = gpd.GeoDataFrame({"name": [XSS], "pop": [webmap.tooltip_html(XSS, {"人口": 5})]},
+                           geometry=[box(114.31, 30.51, 114.32, 30.52)], crs=4326)
+    webmap.add_polygons(m, gdf, name="u", fields=["name"], popup_html="pop", tooltip_html="pop")
+    html = webmap.to_offline_html(m)
+    # folium writes the GeoJSON with &, <, > as \u0026, \u003c, \u003e
+    plain = html.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
+    assert XSS not in plain and "&lt;img src=x" in plain and "&amp;lt;img" not in plain
+    assert "<b>&lt;img src=x" in plain  # the HTML column keeps its own (escaped) markup
+
+
+@pytest.mark.parametrize("name,host", [("osm", "tile.openstreetmap.org"), ("OpenStreetMap", "tile.openstreetmap.org"),
+                                       ("carto-light", "basemaps.cartocdn.com")])
+def test_known_basemaps(name, host):
+    url, attribution = webmap.resolve_basemap(name)
+    assert host in url and "OpenStreetMap contributors" in attribution
+
+
+@pytest.mark.parametrize("name", ["gaode", "Amap", "tencent", "baidu",
+                                  "https://wprd02.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}",
+                                  "https://maponline0.bdimg.com/tile/?x={x}&y={y}&z={z}"])
+def test_shifted_chinese_tiles_are_refused(name):
+    with pytest.raises(webmap.BasemapError, match="GCJ-02"):
+        webmap.resolve_basemap(name)
+    with pytest.raises(webmap.BasemapError):
+        webmap.offline_map((114.30, 30.50, 114.40, 30.60), tiles=name)
