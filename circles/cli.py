@@ -251,11 +251,7 @@ def analyze(
     _check_basemap(basemap)
     result = _run_analysis(locals(), walk_speeds=walk_speeds)
     with console.status("writing outputs…", spinner="dots") if not quiet else _null():
-        written = result.to_files(out, lang=lang)
-        if basemap is not None and "map" in written:  # the same map, over the online basemap asked for
-            from .maps import save_coverage_map
-
-            written["map"] = save_coverage_map(result, written["map"], lang=lang, basemap=basemap)
+        written = result.to_files(out, lang=lang, basemap=basemap)
     print_summary(result)
     for kind, path in written.items():
         console.print(f"wrote {kind:>12}: {path}", highlight=False)
@@ -424,13 +420,7 @@ def score(
                 selected.append(select_sites(result, cands, circle=cid, k=select, method=method))
             except InputError as exc:
                 selected.append(no_selection(result, cid, k=select, method=method, reason=str(exc)))
-    written = write_score_outputs(result, scores, selected or None, out, lang=lang, map_html=basemap is None)
-    if basemap is not None:
-        from .scoremap import score_map
-        from .webmap import save_map
-
-        written["map"] = save_map(score_map(result, scores, selected or None, lang=lang, basemap=basemap),
-                                  out / "scores.html")
+    written = write_score_outputs(result, scores, selected or None, out, lang=lang, basemap=basemap)
     for kind, path in written.items():
         console.print(f"wrote {kind:>12}: {path}", highlight=False)
     table = Table(title=f"{len(cands):,} candidate sites scored; best per circle (newly covered people)")

@@ -261,11 +261,13 @@ class CoverageResult:
             return gpd.GeoDataFrame({"circle": [], "category": [], "minutes": []}, geometry=[], crs="EPSG:4326")
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
 
-    def to_files(self, out_dir: str | Path, *, lang: str = "zh", map_html: bool = True) -> dict[str, Path]:
-        """Write coverage.gpkg, coverage.csv, summary.csv, coverage.xlsx and map.html."""
+    def to_files(self, out_dir: str | Path, *, lang: str = "zh", map_html: bool = True,
+                 basemap: str | None = None) -> dict[str, Path]:
+        """Write coverage.gpkg, coverage.csv, summary.csv, coverage.xlsx and map.html
+        (``basemap``: an optional online basemap under the map, off by default)."""
         from .outputs import write_outputs
 
-        return write_outputs(self, Path(out_dir), lang=lang, map_html=map_html)
+        return write_outputs(self, Path(out_dir), lang=lang, map_html=map_html, basemap=basemap)
 
 
 # --------------------------------------------------------------- the run

@@ -100,7 +100,8 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
 
 
-def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = True) -> dict[str, Path]:
+def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = True,
+                  basemap: str | None = None) -> dict[str, Path]:
     """Write every output file of an analysis into ``out_dir``; returns their paths."""
     from .errors import InputError
 
@@ -137,5 +138,5 @@ def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = T
     if map_html:
         from .maps import save_coverage_map
 
-        written["map"] = save_coverage_map(result, out_dir / "map.html", lang=lang)
+        written["map"] = save_coverage_map(result, out_dir / "map.html", lang=lang, basemap=basemap)
     return written

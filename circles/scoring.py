@@ -1400,7 +1400,7 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
 
 
 def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: str | Path = ".", *,
-                        map_html: bool = True, lang: str = "zh") -> dict[str, Path]:
+                        map_html: bool = True, lang: str = "zh", basemap: str | None = None) -> dict[str, Path]:
     """Write ``scores.csv``, ``scores_by_district.csv``, ``scores.xlsx``,
     ``selected.csv`` (when sites were selected) and ``scores.html`` (offline map)
     into ``out_dir``, atomically; returns their paths.
@@ -1411,6 +1411,8 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     and ``note`` say why fewer than requested were chosen
     (:meth:`SiteSelection.rows`).  CSV numbers are rounded by kind and
     ``scores.xlsx`` has Chinese and English headers (:mod:`circles.io`).
+    ``basemap`` puts an online basemap under ``scores.html`` (off by default;
+    see :func:`circles.webmap.resolve_basemap`).
     """
     from .io import write_csv_atomic, write_excel_atomic
     from .outputs import bilingual_header
@@ -1454,5 +1456,6 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     names = {c.id: c.name_zh for c in result.policy.circles}
     written["xlsx"] = write_excel_atomic(sheets, out / "scores.xlsx", header=bilingual_header(names))
     if map_html:
-        written["map"] = save_map(score_map(result, scores, selections, lang=lang), out / "scores.html")
+        written["map"] = save_map(score_map(result, scores, selections, lang=lang, basemap=basemap),
+                                  out / "scores.html")
     return written
