@@ -20,6 +20,9 @@ from rich.table import Table
 
 from .errors import CirclesError, InputError
 
+#: Default of --units-max-distance-m (circles.units.MAX_POINT_UNIT_DISTANCE_M; kept here so --help needs no geopandas).
+MAX_POINT_UNIT_DISTANCE_M = 1000.0
+
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
     help="Does a city deliver its service circles? Travel times over OpenStreetMap streets to daily "
@@ -48,8 +51,21 @@ NameColOpt = Annotated[Optional[str], typer.Option("--name-column", help="Name c
 UnitsCrsOpt = Annotated[Optional[str], typer.Option(
     "--units-crs", help="Coordinate system of a CSV of unit points or a units file without CRS: wgs84 | gcj02 | bd09.")]
 UnitsOpt = Annotated[Optional[str], typer.Option(
-    "--units", help="Neighbourhood units: a polygon file, a CSV of points (with --crs), or 'osm' for the "
+    "--units", help="Neighbourhood units: a polygon file, a CSV/Excel table of points (with --units-crs), or 'osm' for the "
                     "network file's landuse=residential polygons.")]
+DropMissingOpt = Annotated[bool, typer.Option(
+    "--drop-missing", help="Drop units without coordinates (counted and reported) instead of stopping with an error "
+                           "that names them; e.g. an official community list where only some rows have a centre point.")]
+UnitsLevelOpt = Annotated[str, typer.Option(
+    "--units-level", help="Units file with a `level` column (county/town/village mixed): auto = the finest level with "
+                          "a unit inside the area, all = every row, or the value(s) to keep, e.g. village.")]
+UnitsMaxDistanceOpt = Annotated[float, typer.Option(
+    "--units-max-distance-m", help="Point units: a population cell goes to the nearest unit point within this many "
+                                   "metres; farther cells are in no unit (counted).")]
+UnitsIdColOpt = Annotated[Optional[str], typer.Option(
+    "--units-id-column", help="Id column of --units (default found by name: unit_id, 社区编码, code, 编号 …).")]
+UnitsNameColOpt = Annotated[Optional[str], typer.Option(
+    "--units-name-column", help="Name column of --units (default found by name: name, 名称 …).")]
 GridOpt = Annotated[Optional[float], typer.Option(
     "--grid", help="Generate a grid of this cell size in metres when no --units (default 250).")]
 GridShapeOpt = Annotated[str, typer.Option("--grid-shape", help="square | hexagon.")]
@@ -107,6 +123,9 @@ def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None):
             network, policy=options["policy"], drive_network=drive, facilities=options["facilities"],
             crs=options["crs"], facility_columns={k: v for k, v in columns.items() if v},
             units=options["units"], units_crs=options["units_crs"], grid_m=options["grid"],
+            drop_missing=options.get("drop_missing", False), units_level=options.get("units_level", "auto"),
+            units_max_distance_m=options.get("units_max_distance_m", MAX_POINT_UNIT_DISTANCE_M),
+            units_id_column=options.get("units_id_column"), units_name_column=options.get("units_name_column"),
             grid_shape=options["grid_shape"], area=options["area"], population=options["population"],
             population_65plus=options["population_65plus"], districts=options["districts"],
             walk_speeds=_walk_speeds(walk_speeds), progress=False,
@@ -153,7 +172,9 @@ def analyze(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
-    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
+    units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: OutOpt = Path("out"), lang: LangOpt = "zh",
     walk_speeds: Annotated[Optional[str], typer.Option(
@@ -177,7 +198,9 @@ def map_command(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
-    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
+    units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("maps/coverage.html"),
     lang: LangOpt = "zh",
@@ -251,7 +274,9 @@ def score(
         "--candidates-crs", help="Coordinate system of --candidates (default: --crs).")] = None,
     candidates_category: Annotated[Optional[str], typer.Option(
         "--candidates-category", help="Put every candidate in this category (a file of one kind of site).")] = None,
-    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None,
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
+    units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None,
     grid_shape: GridShapeOpt = "square", area: AreaOpt = None, population: PopulationOpt = None,
     population_65plus: Population65Opt = None, districts: DistrictsOpt = None, out: OutOpt = Path("out"),
     select: Annotated[Optional[int], typer.Option("--select", help="Choose this many sites per circle.")] = None,
