@@ -43,6 +43,7 @@ __all__ = [
     "CATEGORY_COLUMNS", "CSV_ENCODINGS", "EXCEL_EXTENSIONS", "GEOMETRY_EXTENSIONS", "ID_COLUMNS",
     "LAT_COLUMNS", "LON_COLUMNS", "NAME_COLUMNS", "TABLE_EXTENSIONS", "TEXT_EXTENSIONS",
     "crs_name", "file_rows", "find_column", "id_columns", "is_geometry_file", "numbers", "read_table",
+    "restore_numbers",
     "sheet_names", "text_values",
 ]
 
@@ -160,7 +161,7 @@ def find_column(
     lower: dict[str, str] = {}
     for c in columns:
         lower.setdefault(c.strip().lower(), c)
-    shown = ", ".join(repr(c) for c in columns if c != "geometry")
+    shown = ", ".join(c for c in columns if c != "geometry")
     if given is not None:
         if given in columns:
             return given
@@ -206,6 +207,32 @@ def numbers(values: Any) -> np.ndarray:
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+
+
+def restore_numbers(frame: pd.DataFrame, *, keep_text: Iterable[str] = ()) -> pd.DataFrame:
+    """Columns whose every non-empty cell is a number, as numbers (the others stay text).
+
+    A column with a value such as ``"0012"`` (leading zero: an id or a code)
+    stays text, as do the columns named in ``keep_text``.  ``attrs`` are kept.
+    """
+    out = frame.copy()
+    keep = set(keep_text)
+    for col in out.columns:
+        if col in keep or col == "geometry" or out[col].dtype != object:
+            continue
+        values = out[col].dropna()
+        if values.empty or not all(isinstance(v, str) for v in values):
+            continue
+        if any(_LEADING_ZERO.match(v) for v in values):
+            continue
+        parsed = pd.to_numeric(values, errors="coerce")
+        if parsed.notna().all():
+            out[col] = pd.to_numeric(out[col], errors="coerce")
+    out.attrs.update(frame.attrs)
+    return out
 
 
 def file_rows(frame: pd.DataFrame, positions: Iterable[int]) -> list[int]:

@@ -40,7 +40,7 @@ PlaceOpt = Annotated[Optional[str], typer.Option(
     "--place", help="Place name to download from OpenStreetMap (needs the internet; cached).")]
 PolicyOpt = Annotated[str, typer.Option("--policy", help="Policy pack id (see `circles policies`) or a .toml file.")]
 FacilitiesOpt = Annotated[Optional[Path], typer.Option(
-    "--facilities", help="Facilities file (CSV, GeoJSON, GeoPackage) added to the OSM ones.")]
+    "--facilities", help="Facilities file (CSV/TSV in UTF-8 or GBK, XLSX, GeoJSON, GeoPackage, Shapefile) added to the OSM ones.")]
 CrsOpt = Annotated[Optional[str], typer.Option(
     "--crs", help="Coordinate system of --facilities: wgs84 | gcj02 (Amap, Tencent) | bd09 (Baidu).")]
 LonColOpt = Annotated[Optional[str], typer.Option("--lon-column", help="Longitude column of --facilities (default: found by name).")]
@@ -48,6 +48,8 @@ LatColOpt = Annotated[Optional[str], typer.Option("--lat-column", help="Latitude
 CategoryColOpt = Annotated[Optional[str], typer.Option(
     "--category-column", help="Category column of --facilities (our ids or labels such as 医院, 公园).")]
 NameColOpt = Annotated[Optional[str], typer.Option("--name-column", help="Name column of --facilities.")]
+FacilitiesSheetOpt = Annotated[Optional[str], typer.Option(
+    "--facilities-sheet", help="Sheet of an Excel --facilities file: name or 0-based position (default: the first).")]
 UnitsCrsOpt = Annotated[Optional[str], typer.Option(
     "--units-crs", help="Coordinate system of a CSV of unit points or a units file without CRS: wgs84 | gcj02 | bd09.")]
 UnitsOpt = Annotated[Optional[str], typer.Option(
@@ -116,7 +118,8 @@ def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None):
             network = fetch_network(place=place, mode="walk")
             drive = fetch_network(place=place, mode="drive")
     columns = {"lon_column": options["lon_column"], "lat_column": options["lat_column"],
-               "category_column": options["category_column"], "name_column": options["name_column"]}
+               "category_column": options["category_column"], "name_column": options["name_column"],
+               "sheet": options.get("facilities_sheet")}
     with console.status("analysing (networks, facilities, units, coverage)…", spinner="dots") \
             if not options["quiet"] else _null():
         return analyze(
@@ -172,6 +175,7 @@ def analyze(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
+    facilities_sheet: FacilitiesSheetOpt = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
     units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
     units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
@@ -198,6 +202,7 @@ def map_command(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
+    facilities_sheet: FacilitiesSheetOpt = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
     units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
     units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
@@ -268,12 +273,15 @@ def score(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
+    facilities_sheet: FacilitiesSheetOpt = None,
     candidates: Annotated[Optional[Path], typer.Option(
-        "--candidates", help="Candidate sites (CSV/GeoJSON/GPKG). Default: generated in uncovered and partial units.")] = None,
+        "--candidates", help="Candidate sites (CSV/TSV/XLSX/GeoJSON/GPKG/SHP). Default: generated in uncovered and partial units.")] = None,
     candidates_crs: Annotated[Optional[str], typer.Option(
         "--candidates-crs", help="Coordinate system of --candidates (default: --crs).")] = None,
     candidates_category: Annotated[Optional[str], typer.Option(
         "--candidates-category", help="Put every candidate in this category (a file of one kind of site).")] = None,
+    candidates_sheet: Annotated[Optional[str], typer.Option(
+        "--candidates-sheet", help="Sheet of an Excel --candidates file: name or 0-based position (default: the first).")] = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
     units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
     units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None,
@@ -311,9 +319,12 @@ def score(
     if cats is None and circle:  # only what the chosen circle needs
         cats = sorted({c for r in result.policy.circle(circle).requirements for c in r.categories})
     if candidates is not None:
-        cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category)
+        cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category,
+                                sheet=candidates_sheet)
     else:
-        cands = generate_candidates(result, categories=cats, spacing_m=spacing)
+        if candidates_sheet is not None:
+            raise InputError("--candidates-sheet needs --candidates (an Excel file of candidate sites)")
+        cands = generate_candidates(result, categories=cats, spacing_m=spacing, crs=candidates_crs)
     circles_to_score = [circle] if circle else None
     scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=not quiet)
     selected, failures = [], []

@@ -33,25 +33,27 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import _tables
 from .classify import CATEGORIES, Match, match_label, match_name, match_tags
 from .coords import check_lonlat, normalize_crs, to_wgs84
 from .errors import InputError, InputFileNotFoundError, NoDataError
 
-#: Encodings tried in order for CSV files (utf-8-sig also reads plain UTF-8;
-#: gb18030 is a superset of GBK/GB2312).
-CSV_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "gb18030")
-#: File extensions read as CSV / as geometry files.
-CSV_EXTENSIONS: tuple[str, ...] = (".csv", ".txt")
-GEOMETRY_EXTENSIONS: tuple[str, ...] = (".geojson", ".json", ".gpkg")
+# The reading itself lives in circles._tables (shared with candidates and units);
+# these names stay importable from here.
+CSV_ENCODINGS = _tables.CSV_ENCODINGS
+CSV_EXTENSIONS: tuple[str, ...] = _tables.TABLE_EXTENSIONS
+GEOMETRY_EXTENSIONS: tuple[str, ...] = _tables.GEOMETRY_EXTENSIONS
+LON_COLUMNS: tuple[str, ...] = _tables.LON_COLUMNS
+LAT_COLUMNS: tuple[str, ...] = _tables.LAT_COLUMNS
+CATEGORY_COLUMNS: tuple[str, ...] = _tables.CATEGORY_COLUMNS
+NAME_COLUMNS: tuple[str, ...] = _tables.NAME_COLUMNS
+ID_COLUMNS: tuple[str, ...] = _tables.id_columns("facilities")
 
-#: Usual column names (compared case-insensitively, in priority order).
-LON_COLUMNS: tuple[str, ...] = ("lon", "lng", "longitude", "long", "x", "经度", "wgs84_lon", "gcj02_lon", "bd09_lon")
-LAT_COLUMNS: tuple[str, ...] = ("lat", "latitude", "y", "纬度", "wgs84_lat", "gcj02_lat", "bd09_lat")
-CATEGORY_COLUMNS: tuple[str, ...] = ("category", "type", "类别", "类型", "分类", "poi_type", "typecode_name", "kind")
-NAME_COLUMNS: tuple[str, ...] = ("name", "名称", "name_poi", "poi_name", "title", "名字", "name_zh")
-ID_COLUMNS: tuple[str, ...] = ("facility_id", "feature_id", "id", "poi_id", "uid", "fid", "编号")
-
-FACILITY_COLUMNS: tuple[str, ...] = ("facility_id", "feature_id", "category", "name", "source", "label", "basis", "geometry")
+#: Columns of a facility frame; a GCJ-02/BD-09 input adds ``lon_gcj02``/``lat_gcj02``
+#: (or ``lon_bd09``/``lat_bd09``: the user's own numbers) before ``geometry``.
+FACILITY_COLUMNS: tuple[str, ...] = ("facility_id", "feature_id", "category", "name", "source", "label", "basis",
+                                     "lon", "lat", "geometry")
+_TEXT_COLUMNS: tuple[str, ...] = FACILITY_COLUMNS[:7]
 UNCLASSIFIED_COLUMNS: tuple[str, ...] = ("row", "feature_id", "name", "label")
 
 
@@ -104,47 +106,18 @@ class FacilitySet:
 # ---------------------------------------------------------------------------
 
 
-def _find_column(columns: list[str], wanted: str | None, usual: tuple[str, ...], what: str, option: str, source: str) -> str | None:
-    """Return the column to use: ``wanted`` if given (must exist), else the first usual name present."""
-    if wanted is not None:
-        if wanted in columns:
-            return wanted
-        lower = {c.lower(): c for c in columns}
-        if wanted.lower() in lower:
-            return lower[wanted.lower()]
-        raise InputError(
-            f"{source}: {option}={wanted!r} is not a column; the columns are: {', '.join(map(str, columns))}"
-        )
-    lower = {}
-    for c in columns:
-        lower.setdefault(str(c).strip().lower(), c)
-    for name in usual:
-        if name in lower:
-            return lower[name]
-    return None
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    errors = []
-    for enc in CSV_ENCODINGS:
-        try:
-            return pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""])
-        except UnicodeDecodeError as exc:
-            errors.append(f"{enc}: {exc.reason} at byte {exc.start}")
-        except pd.errors.EmptyDataError:
-            raise NoDataError(f"{path}: the file is empty; expected a header row and one row per facility") from None
-        except pd.errors.ParserError as exc:
-            raise InputError(f"{path}: not a readable CSV file ({exc}); check the delimiter (comma) and quoting") from None
-    raise InputError(
-        f"{path}: could not decode the text with any of {', '.join(CSV_ENCODINGS)} ({'; '.join(errors)}); "
-        "save the file as UTF-8"
-    )
-
-
 def _clean_text(values: Any, n: int) -> list[str]:
-    if values is None:
-        return [""] * n
-    return ["" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v).strip() for v in values]
+    return _tables.text_values(values, n)
+
+
+def _coordinate_columns(lon: np.ndarray, lat: np.ndarray, kind: str | None = None,
+                        lon_in: np.ndarray | None = None, lat_in: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """``lon``/``lat`` (WGS84) plus, for GCJ-02/BD-09 input, ``lon_<kind>``/``lat_<kind>`` as given."""
+    out = {"lon": np.asarray(lon, dtype=float), "lat": np.asarray(lat, dtype=float)}
+    if kind in ("gcj02", "bd09") and lon_in is not None and lat_in is not None:
+        out[f"lon_{kind}"] = np.asarray(lon_in, dtype=float)
+        out[f"lat_{kind}"] = np.asarray(lat_in, dtype=float)
+    return out
 
 
 def _build(
@@ -157,24 +130,39 @@ def _build(
     lat: np.ndarray,
     source: str,
     notes: list[str],
+    kind: str | None = None,
+    lon_in: np.ndarray | None = None,
+    lat_in: np.ndarray | None = None,
+    keep_ids: bool = False,
 ) -> FacilitySet:
-    rows = []
-    unclassified = []
+    """The facility set; with ``keep_ids`` a feature of one category keeps the user's id as ``facility_id``."""
+    coords = _coordinate_columns(lon, lat, kind, lon_in, lat_in)
+    rows, positions, unclassified = [], [], []
     for i, (fid, name, label, ms) in enumerate(zip(feature_ids, names, labels, matches)):
         if not ms:
             unclassified.append((i + 1, fid, name, label))
             continue
         for m in ms:
-            rows.append((f"{fid}:{m.category}", fid, m.category, name, source, label, m.basis, lon[i], lat[i]))
-    frame = pd.DataFrame(rows, columns=[*FACILITY_COLUMNS[:-1], "_lon", "_lat"])
-    geometry = gpd.points_from_xy(frame["_lon"].to_numpy(float), frame["_lat"].to_numpy(float), crs="EPSG:4326")
-    gdf = gpd.GeoDataFrame(frame.drop(columns=["_lon", "_lat"]), geometry=geometry, crs="EPSG:4326")
-    for col in FACILITY_COLUMNS[:-1]:
+            facility_id = fid if keep_ids and len(ms) == 1 else f"{fid}:{m.category}"
+            rows.append((facility_id, fid, m.category, name, source, label, m.basis))
+            positions.append(i)
+    frame = pd.DataFrame(rows, columns=list(_TEXT_COLUMNS))
+    pos = np.asarray(positions, dtype=np.int64)
+    for col, values in coords.items():
+        frame[col] = values[pos] if len(pos) else np.zeros(0)
+    geometry = gpd.points_from_xy(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float), crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    for col in _TEXT_COLUMNS:
         gdf[col] = gdf[col].astype(object)
+    dup = gdf["facility_id"][gdf["facility_id"].duplicated(keep=False)]
+    if len(dup):
+        raise InputError(f"{source}: ids {sorted(dup.unique())[:10]} occur more than once once the categories "
+                         "are added (an id equal to another row's '<id>:<category>'); rename them")
     unc = pd.DataFrame(unclassified, columns=list(UNCLASSIFIED_COLUMNS))
     unc["row"] = unc["row"].astype(int)
     if len(unc):
         notes.append(f"{len(unc)} of {len(feature_ids)} rows matched no facility category (see .unclassified)")
+    gdf.attrs["input_rows"] = pos
     return FacilitySet(facilities=gdf, unclassified=unc, source=source, n_input=len(feature_ids), notes=tuple(notes))
 
 
@@ -190,6 +178,182 @@ def _feature_ids(values: list[str] | None, n: int, source: str, column: str | No
             "fix them or omit id_column to number rows instead"
         )
     return ids
+
+
+@dataclass
+class PointTable:
+    """Rows of a point file: attributes (text) and coordinates, as read by :func:`read_points`.
+
+    ``lon``/``lat`` are WGS84; ``lon_in``/``lat_in`` the numbers as given
+    (in ``kind``); ``table`` the attribute columns (no geometry).
+    """
+
+    table: pd.DataFrame
+    lon: np.ndarray
+    lat: np.ndarray
+    lon_in: np.ndarray
+    lat_in: np.ndarray
+    kind: str
+    source: str
+    notes: list[str]
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.table.columns]
+
+
+def _lonlat_from_table(table: pd.DataFrame, path: Path, lon_column, lat_column) -> tuple[np.ndarray, np.ndarray]:
+    columns = [str(c) for c in table.columns]
+    lon_col = _tables.find_column(columns, lon_column, LON_COLUMNS, what="longitude", option="lon_column",
+                                  source=str(path))
+    lat_col = _tables.find_column(columns, lat_column, LAT_COLUMNS, what="latitude", option="lat_column",
+                                  source=str(path))
+    if lon_col is None or lat_col is None:
+        missing = [w for w, c in (("longitude", lon_col), ("latitude", lat_col)) if c is None]
+        raise InputError(
+            f"{path}: no {' or '.join(missing)} column found; the columns are: {', '.join(columns)}. "
+            f"Expected one named like {'/'.join(LON_COLUMNS[:6])} and {'/'.join(LAT_COLUMNS[:4])}, "
+            "or name them with lon_column=/lat_column= (CLI: --lon-column/--lat-column)"
+        )
+    lon, lat = _tables.numbers(table[lon_col]), _tables.numbers(table[lat_col])
+    # non-numeric text is reported as such (check_lonlat names the rows)
+    check_lonlat(np.where(np.isnan(lon), table[lon_col].to_numpy(object), lon).astype(object),
+                 np.where(np.isnan(lat), table[lat_col].to_numpy(object), lat).astype(object),
+                 f"{path} (columns {lon_col!r}, {lat_col!r})", row_word="row")
+    return lon, lat
+
+
+def _lonlat_from_geometry(table: gpd.GeoDataFrame, path: Path, kind: str | None, notes: list[str]):
+    geom = table.geometry
+    if geom.isna().any() or geom.is_empty.any():
+        bad = np.flatnonzero(geom.isna().to_numpy() | geom.is_empty.to_numpy()) + 1
+        raise InputError(
+            f"{path}: {len(bad)} feature(s) have no geometry (features {', '.join(map(str, bad[:10]))}); "
+            "remove them or give them a location"
+        )
+    if table.crs is None:
+        if kind is None:
+            raise InputError(
+                f"{path}: the file declares no CRS; pass crs= ('wgs84', 'gcj02' or 'bd09') to say "
+                "which lon/lat system its coordinates are in"
+            )
+    elif not table.crs.equals("EPSG:4326"):
+        if table.crs.is_geographic and kind is None:
+            kind = "wgs84"
+        notes.append(f"reprojected from {table.crs.to_string()} to EPSG:4326")
+        table = table.to_crs("EPSG:4326")
+        geom = table.geometry
+    points = geom.where(geom.geom_type == "Point", geom.representative_point())
+    n_poly = int((geom.geom_type != "Point").sum())
+    if n_poly:
+        notes.append(f"{n_poly} non-point features placed at a representative point inside them")
+    lon, lat = shapely.get_x(points.values), shapely.get_y(points.values)
+    check_lonlat(lon, lat, str(path), row_word="feature")
+    return np.asarray(lon, float), np.asarray(lat, float), kind or "wgs84"
+
+
+def read_points(
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    lon_column: str | None = None,
+    lat_column: str | None = None,
+    sheet: str | int | None = None,
+    what: str = "facility",
+    parameter: str = "facilities",
+) -> PointTable:
+    """Read a table or geometry file of points: attributes plus WGS84 and as-given coordinates.
+
+    Parameters are those of :func:`read_facility_file`; ``what`` names one row
+    in messages and ``parameter`` the argument that named the file.
+
+    Returns
+    -------
+    PointTable
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise InputFileNotFoundError(f"{what} file {str(path)!r} does not exist; check the path")
+    if path.is_dir() and path.suffix.lower() not in GEOMETRY_EXTENSIONS:
+        raise InputError(f"{path}: is a folder; expected a {what} file ({', '.join(CSV_EXTENSIONS + GEOMETRY_EXTENSIONS)})")
+    kind = _tables.crs_name(crs)
+    notes: list[str] = []
+    geometry_file = _tables.is_geometry_file(path)
+    if not geometry_file and kind is None and path.suffix.lower() in CSV_EXTENSIONS:
+        raise InputError(
+            f"{path}: say which coordinate system the lon/lat columns are in with crs= "
+            "('wgs84' for GPS/OSM, 'gcj02' for Amap/Gaode/Tencent, 'bd09' for Baidu); "
+            "in Wuhan the wrong choice moves points about 550 m"
+        )
+    table = _tables.read_table(path, sheet=sheet, what=what, parameter=parameter)
+    if table.attrs.get("dropped_empty_rows"):
+        notes.append(f"{table.attrs['dropped_empty_rows']} empty row(s) at the end of the file ignored")
+    if table.attrs.get("encoding", "").startswith("GB"):
+        notes.append("read as GB18030/GBK text")
+    if geometry_file:
+        lon_in, lat_in, kind = _lonlat_from_geometry(table, path, kind, notes)
+        attributes = pd.DataFrame(table.drop(columns=table.geometry.name))
+    else:
+        lon_in, lat_in = _lonlat_from_table(table, path, lon_column, lat_column)
+        attributes = table
+    if kind != "wgs84":
+        lon, lat = to_wgs84(lon_in, lat_in, kind)
+        notes.append(f"coordinates converted from {kind} to WGS84 (exact inverse)")
+    else:
+        lon, lat = lon_in, lat_in
+    return PointTable(table=attributes, lon=np.asarray(lon, float), lat=np.asarray(lat, float), lon_in=lon_in,
+                      lat_in=lat_in, kind=kind, source=path.name, notes=notes)
+
+
+def _classify_points(
+    pts: PointTable,
+    path: Path,
+    *,
+    category_column: str | None,
+    name_column: str | None,
+    id_column: str | None,
+    category: str | None,
+    name_hints: bool,
+    id_usual: tuple[str, ...] = ID_COLUMNS,
+) -> FacilitySet:
+    """Classify the rows of a :class:`PointTable` into a :class:`FacilitySet`."""
+    table, columns, notes = pts.table, pts.columns, list(pts.notes)
+    n = len(table)
+    cat_col = None
+    if category is None:
+        cat_col = _tables.find_column(columns, category_column, CATEGORY_COLUMNS, what="category",
+                                      option="category_column", source=str(path))
+        if cat_col is None:
+            raise InputError(
+                f"{path}: no category column found; the columns are: {', '.join(columns)}. Name it with "
+                f"category_column= (CLI: --category-column; usual names {'/'.join(CATEGORY_COLUMNS[:5])}), "
+                "or put every row in one category with category= (e.g. category='ambulance_station')"
+            )
+    name_col = _tables.find_column(columns, name_column, NAME_COLUMNS, what="name", option="name_column",
+                                   source=str(path))
+    id_col = _tables.find_column(columns, id_column, id_usual, what="id", option="id_column", source=str(path))
+    names = _clean_text(table[name_col] if name_col else None, n)
+    labels = _clean_text(table[cat_col], n) if cat_col else [category] * n
+    ids = _feature_ids(_clean_text(table[id_col], n) if id_col else None, n, str(path), id_col)
+
+    if category is not None:
+        matches = [[Match(category, "category=")] for _ in range(n)]
+    else:
+        matches = [match_label(label) for label in labels]
+        if name_hints:
+            used = 0
+            for i, ms in enumerate(matches):
+                if not ms:
+                    hinted = match_name(names[i])
+                    if hinted:
+                        matches[i] = hinted
+                        used += 1
+            notes.append(f"{used} rows with no category from their label were classified from their name (name_hints=True)")
+    fs = _build(feature_ids=ids, names=names, labels=labels, matches=matches, lon=pts.lon, lat=pts.lat,
+                source=pts.source, notes=notes, kind=pts.kind, lon_in=pts.lon_in, lat_in=pts.lat_in,
+                keep_ids=id_col is not None)
+    fs.facilities.attrs["id_column"] = id_col
+    return fs
 
 
 # ---------------------------------------------------------------------------
@@ -208,22 +372,24 @@ def read_facility_file(
     id_column: str | None = None,
     category: str | None = None,
     name_hints: bool = False,
+    sheet: str | int | None = None,
 ) -> FacilitySet:
-    """Read facilities from a CSV, GeoJSON or GeoPackage file.
+    """Read facilities from a CSV/TSV, Excel, GeoJSON, GeoPackage or Shapefile.
 
     Parameters
     ----------
     path : str or path-like
-        ``.csv``/``.txt`` (encodings tried: UTF-8 with or without BOM, then
-        GBK/GB18030), ``.geojson``/``.json`` or ``.gpkg``.
+        ``.csv``/``.txt``/``.tsv`` (encodings tried: UTF-8 with or without
+        BOM, then GBK/GB18030), ``.xlsx`` (first sheet or ``sheet=``),
+        ``.geojson``/``.json``, ``.gpkg`` or ``.shp`` (see :mod:`circles._tables`).
     crs : {"wgs84", "gcj02", "bd09"}, optional
-        Coordinate system the numbers are in.  Required for CSV files and for
+        Coordinate system the numbers are in.  Required for tables and for
         geometry files without a CRS.  For a geometry file that declares
         EPSG:4326, ``crs="gcj02"`` means its lon/lat are GCJ-02 numerically
         (common for Amap exports); a projected file is first reprojected to
         EPSG:4326 and then shifted if ``crs`` is gcj02/bd09.
     lon_column, lat_column : str, optional
-        CSV coordinate columns; default: the first of the usual names
+        Coordinate columns; default: the first of the usual names
         (``lon``/``lng``/``longitude``/``x``/``经度``,
         ``lat``/``latitude``/``y``/``纬度``), case-insensitive.
     category_column : str, optional
@@ -232,7 +398,8 @@ def read_facility_file(
         ``类型``/``分类`` …
     name_column, id_column : str, optional
         Name and id columns; defaults: ``name``/``名称``/``Name_POI`` … and
-        ``id``/``poi_id`` …; without an id column rows are numbered from 1.
+        ``facility_id``/``id``/``编号``/``编码``/``code`` …; without an id
+        column rows are numbered from 1.
     category : str, optional
         Put every row in this category id (a file of one kind, e.g. ambulance
         stations) instead of reading a category column.
@@ -240,10 +407,18 @@ def read_facility_file(
         Classify rows whose label matches nothing from their name
         (``"XX医院"`` …).  Off by default: names such as ``万达广场`` (a mall)
         make noisy matches; the notes say how many rows used it.
+    sheet : str or int, optional
+        Excel sheet name or 0-based position (default the first sheet;
+        CLI ``--facilities-sheet``).
 
     Returns
     -------
     FacilitySet
+        ``facility_id`` is the user's id when the file has an id column and
+        the row falls in one category (``<id>:<category>`` for a row in
+        several, ``<row>:<category>`` without ids).  ``lon``/``lat`` are
+        WGS84; a GCJ-02/BD-09 input also keeps its own numbers in
+        ``lon_gcj02``/``lat_gcj02`` (or ``lon_bd09``/``lat_bd09``).
 
     Raises
     ------
@@ -252,7 +427,7 @@ def read_facility_file(
     InputError
         Unknown extension, unknown or missing ``crs``, no coordinate or
         category column, bad coordinates (missing, out of range, swapped),
-        duplicate ids.
+        duplicate ids, unknown sheet.
     NoDataError
         The file has no rows.
 
@@ -263,117 +438,12 @@ def read_facility_file(
     47
     """
     path = Path(path).expanduser()
-    source = path.name
-    if not path.exists():
-        raise InputFileNotFoundError(f"facility file {str(path)!r} does not exist; check the path")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder; expected a facility file ({', '.join(CSV_EXTENSIONS + GEOMETRY_EXTENSIONS)})")
-    ext = path.suffix.lower()
-    kind = normalize_crs(crs) if crs is not None else None
     if category is not None and category not in CATEGORIES:
         raise InputError(f"category={category!r} is not a category id; expected one of {', '.join(CATEGORIES)}")
-    notes: list[str] = []
-
-    if ext in CSV_EXTENSIONS:
-        if kind is None:
-            raise InputError(
-                f"{path}: say which coordinate system the lon/lat columns are in with crs= "
-                "('wgs84' for GPS/OSM, 'gcj02' for Amap/Gaode/Tencent, 'bd09' for Baidu); "
-                "in Wuhan the wrong choice moves points about 550 m"
-            )
-        table = _read_csv(path)
-        if table.empty:
-            raise NoDataError(f"{path}: has a header but no rows; expected one row per facility")
-        columns = [str(c) for c in table.columns]
-        lon_col = _find_column(columns, lon_column, LON_COLUMNS, "longitude", "lon_column", str(path))
-        lat_col = _find_column(columns, lat_column, LAT_COLUMNS, "latitude", "lat_column", str(path))
-        if lon_col is None or lat_col is None:
-            missing = [w for w, c in (("longitude", lon_col), ("latitude", lat_col)) if c is None]
-            raise InputError(
-                f"{path}: no {' or '.join(missing)} column found; the columns are: {', '.join(columns)}. "
-                f"Expected one named like {'/'.join(LON_COLUMNS[:5])} and {'/'.join(LAT_COLUMNS[:4])}, "
-                "or name them with lon_column=/lat_column= (CLI: --lon-column/--lat-column)"
-            )
-        lon_raw, lat_raw = table[lon_col].to_numpy(object), table[lat_col].to_numpy(object)
-        check_lonlat(lon_raw, lat_raw, f"{path} (columns {lon_col!r}, {lat_col!r})", row_word="row")
-        lon = pd.to_numeric(pd.Series(lon_raw)).to_numpy(float)
-        lat = pd.to_numeric(pd.Series(lat_raw)).to_numpy(float)
-    elif ext in GEOMETRY_EXTENSIONS:
-        try:
-            table = gpd.read_file(path)
-        except Exception as exc:  # pyogrio raises its own DataSourceError
-            raise InputError(f"{path}: could not read it as a {ext} geometry file ({exc})") from None
-        if table.empty:
-            raise NoDataError(f"{path}: has no features; expected one feature per facility")
-        columns = [str(c) for c in table.columns if c != table.geometry.name]
-        geom = table.geometry
-        if geom.isna().any() or geom.is_empty.any():
-            bad = np.flatnonzero(geom.isna().to_numpy() | geom.is_empty.to_numpy()) + 1
-            raise InputError(
-                f"{path}: {len(bad)} feature(s) have no geometry (features {', '.join(map(str, bad[:10]))}); "
-                "remove them or give them a location"
-            )
-        if table.crs is None:
-            if kind is None:
-                raise InputError(
-                    f"{path}: the file declares no CRS; pass crs= ('wgs84', 'gcj02' or 'bd09') to say "
-                    "which lon/lat system its coordinates are in"
-                )
-        elif not table.crs.equals("EPSG:4326"):
-            if table.crs.is_geographic and kind is None:
-                kind = "wgs84"
-            notes.append(f"reprojected from {table.crs.to_string()} to EPSG:4326")
-            table = table.to_crs("EPSG:4326")
-            geom = table.geometry
-        if kind is None:
-            kind = "wgs84"
-        points = geom.where(geom.geom_type == "Point", geom.representative_point())
-        n_poly = int((geom.geom_type != "Point").sum())
-        if n_poly:
-            notes.append(f"{n_poly} non-point features placed at a representative point inside them")
-        lon, lat = shapely.get_x(points.values), shapely.get_y(points.values)
-        check_lonlat(lon, lat, str(path), row_word="feature")
-        lon_col = lat_col = None
-    else:
-        raise InputError(
-            f"{path}: unsupported file type {ext or '(no extension)'!r}; expected "
-            f"{', '.join(CSV_EXTENSIONS + GEOMETRY_EXTENSIONS)}"
-        )
-
-    n = len(table)
-    cat_col = None
-    if category is None:
-        cat_col = _find_column(columns, category_column, CATEGORY_COLUMNS, "category", "category_column", str(path))
-        if cat_col is None:
-            raise InputError(
-                f"{path}: no category column found; the columns are: {', '.join(columns)}. Name it with "
-                f"category_column= (CLI: --category-column; usual names {'/'.join(CATEGORY_COLUMNS[:5])}), "
-                "or put every row in one category with category= (e.g. category='ambulance_station')"
-            )
-    name_col = _find_column(columns, name_column, NAME_COLUMNS, "name", "name_column", str(path))
-    id_col = _find_column(columns, id_column, ID_COLUMNS, "id", "id_column", str(path))
-    names = _clean_text(table[name_col] if name_col else None, n)
-    labels = _clean_text(table[cat_col], n) if cat_col else [category] * n
-    ids = _feature_ids(_clean_text(table[id_col], n) if id_col else None, n, str(path), id_col)
-
-    if category is not None:
-        matches = [[Match(category, "category=")] for _ in range(n)]
-    else:
-        matches = [match_label(label) for label in labels]
-        if name_hints:
-            used = 0
-            for i, ms in enumerate(matches):
-                if not ms:
-                    hinted = match_name(names[i])
-                    if hinted:
-                        matches[i] = hinted
-                        used += 1
-            notes.append(f"{used} rows with no category from their label were classified from their name (name_hints=True)")
-
-    if kind != "wgs84":
-        lon, lat = to_wgs84(lon, lat, kind)
-        notes.append(f"coordinates converted from {kind} to WGS84 (exact inverse)")
-    return _build(feature_ids=ids, names=names, labels=labels, matches=matches, lon=np.asarray(lon), lat=np.asarray(lat), source=source, notes=notes)
+    pts = read_points(path, crs=crs, lon_column=lon_column, lat_column=lat_column, sheet=sheet,
+                      what="facility", parameter="facilities")
+    return _classify_points(pts, path, category_column=category_column, name_column=name_column,
+                            id_column=id_column, category=category, name_hints=name_hints)
 
 
 def facilities_from_features(

@@ -228,57 +228,64 @@ def load_candidates(
     id_column: str | None = None,
     capacity_column: str | None = None,
     category: str | None = None,
+    sheet: str | int | None = None,
 ):
-    """Read proposed sites from a CSV, GeoJSON or GeoPackage file.
+    """Read proposed sites from a CSV/TSV, Excel, GeoJSON, GeoPackage or Shapefile.
 
-    Uses the facility reader (:func:`circles.facilities.read_facility_file`),
-    so the same columns, encodings and coordinate systems work: a location
-    (lon/lat columns or point geometry), a category (our ids such as
-    ``elderly_care`` or labels such as ``养老院``/``hospital``), and optionally
-    a name, an id and a capacity.
+    Read once with the shared reader (:mod:`circles._tables`) and classified
+    like facilities, so the same columns, encodings and coordinate systems
+    work: a location (lon/lat columns or point geometry), a category (our ids
+    such as ``elderly_care`` or labels such as ``养老院``/``hospital``), and
+    optionally a name, an id and a capacity.
 
     Parameters
     ----------
     path : str or path-like
     crs : {"wgs84", "gcj02", "bd09"}, optional
-        Coordinate system of the numbers (required for CSV; CLI ``--crs``).
+        Coordinate system of the numbers (required for tables; CLI ``--candidates-crs``).
     lon_column, lat_column, category_column, name_column, id_column : str, optional
-        Column names when not one of the usual ones (see the facility reader).
+        Column names when not one of the usual ones.  Usual id columns:
+        ``candidate_id``, ``site_id``, then ``id``/``编号``/``编码``/``code`` …
     capacity_column : str, optional
         Population a site can serve (e.g. beds × people per bed); default the
         first of ``capacity``/``beds``/``places``/``容量``/``床位`` present.
         Used only by ``select_sites(..., method="exact", capacity_column=...)``.
     category : str, optional
         Put every row in this category (a file of one kind of site).
+    sheet : str or int, optional
+        Excel sheet name or 0-based position (CLI ``--candidates-sheet``).
 
     Returns
     -------
     geopandas.GeoDataFrame
         EPSG:4326, columns :data:`CANDIDATE_COLUMNS`; ``candidate_id`` is the
-        id column's value (or ``<file stem>-0001`` … by row); a label that
-        matches several categories gives one row per category with ids
-        ``<id>:<category>``.
+        id column's value, unchanged (or ``<file stem>-0001`` … by row); a
+        label that matches several categories gives one row per category with
+        ids ``<id>:<category>``.  ``lon``/``lat`` are WGS84; candidates given
+        in GCJ-02/BD-09 also keep their own numbers in ``lon_gcj02``/
+        ``lat_gcj02`` (or ``lon_bd09``/``lat_bd09``).
 
     Raises
     ------
     InputError
         Duplicate ids (listed), rows whose category is unknown (rows named,
-        valid categories listed), bad or missing coordinates, missing ``crs``.
+        valid categories listed), bad or missing coordinates, missing ``crs``,
+        unknown sheet.
     """
     import geopandas as gpd
 
-    from .facilities import (
-        CSV_EXTENSIONS,
-        ID_COLUMNS,
-        _find_column,
-        _read_csv,
-        read_facility_file,
-    )
+    from . import _tables
+    from .facilities import _classify_points, read_points
 
     path = Path(path).expanduser()
-    fs = read_facility_file(path, crs=crs, lon_column=lon_column, lat_column=lat_column,
-                            category_column=category_column, name_column=name_column,
-                            id_column=id_column, category=category)
+    if category is not None and category not in CATEGORIES:
+        raise InputError(f"category={category!r} (CLI --candidates-category) is not a category id; expected "
+                         f"one of {', '.join(CATEGORIES)}")
+    pts = read_points(path, crs=crs, lon_column=lon_column, lat_column=lat_column, sheet=sheet,
+                      what="candidate site", parameter="candidates (CLI --candidates)")
+    fs = _classify_points(pts, path, category_column=category_column, name_column=name_column,
+                          id_column=id_column, category=category, name_hints=False,
+                          id_usual=_tables.id_columns("candidates"))
     if len(fs.unclassified):
         unc = fs.unclassified
         shown = ", ".join(f"row {r} ({lab!r})" for r, lab in zip(unc["row"].head(10), unc["label"].head(10)))
@@ -288,51 +295,61 @@ def load_candidates(
             f"Use one of the category ids — {_valid_categories_text()} — or a label that maps to one "
             f"(e.g. 养老院, 急救站, 公园, hospital); or pass category= (CLI --candidates-category) to put every row "
             f"in one category")
-    # raw table again, for the id column and capacities (row order is the reader's)
-    if path.suffix.lower() in CSV_EXTENSIONS:
-        raw = _read_csv(path)
-    else:
-        raw = pd.DataFrame(gpd.read_file(path).drop(columns="geometry", errors="ignore"))
-    columns = [str(c) for c in raw.columns]
-    id_col = _find_column(columns, id_column, ID_COLUMNS, "id", "id_column", str(path))
-    cap_col = _find_column(columns, capacity_column, CAPACITY_COLUMNS, "capacity", "capacity_column", str(path))
-    n = len(raw)
-    row_ids = (["" if pd.isna(v) else str(v).strip() for v in raw[id_col]] if id_col else [""] * n)
-    row_ids = [v or str(i + 1) for i, v in enumerate(row_ids)]  # the reader's feature_id per row
-    capacity = np.full(n, np.nan)
+    fac = fs.facilities
+    pos = np.asarray(fac.attrs["input_rows"], dtype=np.int64)
+    raw = pts.table
+    cap_col = _tables.find_column(raw, capacity_column, CAPACITY_COLUMNS, what="capacity",
+                                  option="capacity_column", source=str(path))
+    capacity = np.full(len(raw), np.nan)
     if cap_col is not None:
-        values = pd.to_numeric(raw[cap_col], errors="coerce").to_numpy(float)
+        values = _tables.numbers(raw[cap_col])
         bad = np.flatnonzero((raw[cap_col].notna().to_numpy() & np.isnan(values)) | (values < 0))
         if bad.size:
             raise InputError(
                 f"{path}: capacity column {cap_col!r} must hold numbers >= 0 (population a site can serve); "
                 f"rows {', '.join(str(i + 1) for i in bad[:10])} do not; fix them or leave them empty (unlimited)")
         capacity = values
-    cap_of = dict(zip(row_ids, capacity))
-
-    fac = fs.facilities
-    per_feature = fac.groupby("feature_id")["category"].transform("size").to_numpy()
-    feature = fac["feature_id"].astype(str).to_numpy()
-    if id_col is None:
-        stem = path.stem
-        base = np.array([f"{stem}-{int(f):04d}" for f in feature], dtype=object)
-    else:
-        base = feature.astype(object)
-    cand_id = np.where(per_feature > 1, [f"{b}:{c}" for b, c in zip(base, fac["category"])], base)
+    if fac.attrs.get("id_column") is None:  # rows numbered by file stem
+        per_feature = fac.groupby("feature_id")["category"].transform("size").to_numpy()
+        base = [f"{path.stem}-{int(f):04d}" for f in fac["feature_id"]]
+        cand_id = np.array([f"{b}:{c}" if k > 1 else b for b, c, k in zip(base, fac["category"], per_feature)],
+                           dtype=object)
+    else:  # the user's ids, unchanged (":<category>" only for a row in several categories)
+        cand_id = fac["facility_id"].astype(str).to_numpy(object)
+    coords = [c for c in fac.columns if c in ("lon", "lat") + _ORIGINAL_COORDS]
     out = gpd.GeoDataFrame({
-        "candidate_id": cand_id.astype(object),
+        "candidate_id": cand_id,
         "category": fac["category"].astype(object).to_numpy(),
         "name": fac["name"].astype(object).to_numpy(),
-        "capacity": np.array([cap_of.get(f, np.nan) for f in feature], dtype=float),
+        "capacity": capacity[pos] if len(pos) else np.zeros(0),
         "source": fac["source"].astype(object).to_numpy(),
+        **{c: fac[c].to_numpy(float) for c in coords},
     }, geometry=fac.geometry.to_numpy(), crs="EPSG:4326")
-    _check_candidates(out, source=str(path))
-    return out
+    return _check_candidates(out, source=str(path))
+
+
+#: Columns holding a candidate's (or site's) coordinates as the user gave them, GCJ-02 or BD-09.
+_ORIGINAL_COORDS: tuple[str, ...] = ("lon_gcj02", "lat_gcj02", "lon_bd09", "lat_bd09")
+
+
+def _carry_coords(table: pd.DataFrame, rows: pd.DataFrame, index=None) -> pd.DataFrame:
+    """Insert the as-given coordinate columns of ``rows`` (if any) after ``lat`` in ``table``."""
+    at = table.columns.get_loc("lat") + 1
+    for col in [c for c in _ORIGINAL_COORDS if c in rows.columns]:
+        values = rows[col].to_numpy(float)
+        table.insert(at, col, values if index is None else values[index])
+        at += 1
+    return table
 
 
 def _check_candidates(candidates, *, source: str = "candidates"):
-    """Validate a candidate frame; returns it in EPSG:4326 with every column present."""
+    """Validate a candidate frame; returns it in EPSG:4326 with every column present.
+
+    ``lon``/``lat`` are (re)computed from the geometry (WGS84); columns
+    ``lon_gcj02``/``lat_gcj02``/``lon_bd09``/``lat_bd09`` are kept as given.
+    """
     import geopandas as gpd
+    import shapely
 
     if not isinstance(candidates, gpd.GeoDataFrame):
         raise InputError(f"{source}: expected a GeoDataFrame of candidate sites (from load_candidates or "
@@ -370,6 +387,8 @@ def _check_candidates(candidates, *, source: str = "candidates"):
     if wrong.any():
         raise InputError(f"{source}: candidates must be points; rows "
                          f"{', '.join(str(i + 1) for i in np.flatnonzero(wrong)[:10])} are empty or not points")
+    gdf["lon"] = shapely.get_x(geom.values) if len(gdf) else np.zeros(0)
+    gdf["lat"] = shapely.get_y(geom.values) if len(gdf) else np.zeros(0)
     return gdf.reset_index(drop=True)
 
 
@@ -380,6 +399,7 @@ def generate_candidates(
     spacing_m: float = 250.0,
     statuses: Sequence[str] = ("uncovered", "partial"),
     largest_component: bool = True,
+    crs: str | None = None,
 ):
     """Candidate sites on network nodes where coverage is lacking.
 
@@ -402,13 +422,22 @@ def generate_candidates(
     largest_component : bool, default True
         Only nodes of the network's largest component (weak for walking,
         strong for driving: a station must be able to drive out and back).
+    crs : {"wgs84", "gcj02", "bd09"}, optional
+        Also give the sites' coordinates in this system (``lon_gcj02``/
+        ``lat_gcj02`` or ``lon_bd09``/``lat_bd09``, converted from WGS84) for
+        pasting into Amap/Baidu.  Default: the system the run's facilities
+        were given in, if GCJ-02 or BD-09 (CLI ``--candidates-crs``).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns :data:`CANDIDATE_COLUMNS`, ids ``gen-<category>-0001`` …,
-        numbered south to north then west to east; name ``"node <osm id>"``.
+        Columns :data:`CANDIDATE_COLUMNS` (``lon``/``lat`` WGS84), ids
+        ``gen-<category>-0001`` …, numbered south to north then west to east;
+        name ``"node <osm id>"``.
     """
+    from . import _tables
+
+    kind = _tables.crs_name(crs, parameter="crs (CLI --candidates-crs)")
     import geopandas as gpd
     import shapely
 
@@ -472,7 +501,20 @@ def generate_candidates(
         }, geometry=gpd.points_from_xy(net.lon[chosen], net.lat[chosen]), crs="EPSG:4326"))
     if not frames:
         return _empty_candidates()
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    out = _check_candidates(gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                                             crs="EPSG:4326"), source="generated candidates")
+    if kind is None:  # the system the user's facilities came in
+        fac = result.facilities
+        kind = next((k for k in ("gcj02", "bd09") if f"lon_{k}" in fac and fac[f"lon_{k}"].notna().any()), None)
+    if kind in ("gcj02", "bd09"):
+        from .coords import wgs84_to_bd09, wgs84_to_gcj02
+
+        lon, lat = (wgs84_to_gcj02 if kind == "gcj02" else wgs84_to_bd09)(out["lon"].to_numpy(float),
+                                                                          out["lat"].to_numpy(float))
+        at = out.columns.get_loc("lat") + 1
+        out.insert(at, f"lon_{kind}", np.asarray(lon, float))
+        out.insert(at + 1, f"lat_{kind}", np.asarray(lat, float))
+    return out
 
 
 # =========================================================================== #
@@ -683,6 +725,8 @@ def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=s
     rows["category"] = cats[rows["cand"]]
     rows["lon"] = lon[rows["cand"]]
     rows["lat"] = lat[rows["cand"]]
+    for col in [c for c in _ORIGINAL_COORDS if c in cands.columns]:  # the user's own coordinates
+        rows[col] = pd.to_numeric(cands[col], errors="coerce").to_numpy(float)[rows["cand"]]
     rows["district"] = cand_district[rows["cand"]]
     rows["capacity"] = pd.to_numeric(cands["capacity"], errors="coerce").to_numpy(float)[rows["cand"]]
     return _Prepared(rows=rows, arrays=arrays, tasks=tasks, districts=districts, baseline=baseline,
@@ -811,6 +855,7 @@ def _assemble(prep: _Prepared, outputs: list, *, timings: dict) -> ScoreTable:
         "snap_m": rows["snap_m"].to_numpy(float),
         "flag": rows["flag"].to_numpy(object),
     })
+    _carry_coords(table, rows)
     nz = np.argwhere((by_d[:, :, 0] > 0) | (by_d[:, :, 1] > 0))
     table.by_district = pd.DataFrame({
         "candidate_id": rows["candidate_id"].to_numpy(object)[nz[:, 0]],
@@ -1099,10 +1144,12 @@ def select_sites(
         "district": rows["district"].to_numpy(object)[chosen],
         "method": method,
     })
+    _carry_coords(table, rows, chosen)
     if chosen.size < k:
         notes.append(f"only {chosen.size} of k={k} sites add coverage; the others would add nobody")
     cand_view = pd.DataFrame(rows[["candidate_id", "name", "category", "lon", "lat", "district", "node",
                                    "snap_m", "flag"]]).reset_index(drop=True)
+    _carry_coords(cand_view, rows.reset_index(drop=True))
     cand_view["fixed"] = fixed
     return SiteSelection(table=table, selection=sel, circle=circle, method=method, candidates=cand_view,
                          baseline_population=float(sel.baseline_weight), total_population=total,

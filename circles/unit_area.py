@@ -243,7 +243,7 @@ def report_sentences(report: dict) -> list[str]:
                    f"coordinates and were dropped (drop_missing, CLI --drop-missing)")
     if report.get("outside"):
         out.append(f"units: {report['outside']:,} of {report['total']:,} units lie outside the study area and were "
-                   f"dropped (nearest {report["nearest_outside_m"]:,.0f} m away); {report["inside"]:,} inside")
+                   f"dropped (nearest {report['nearest_outside_m']:,.0f} m away); {report['inside']:,} inside")
     for note in report.get("notes", []):
         out.append(f"units: {note}")
     if report.get("set_aside"):

@@ -22,7 +22,7 @@ import shapely
 from pyproj import CRS
 
 from ._tables import LAT_COLUMNS, LON_COLUMNS, NAME_COLUMNS, crs_name, file_rows, find_column, id_columns, \
-    numbers, read_table
+    numbers, read_table, restore_numbers
 from .errors import InputError, InputFileNotFoundError, NoDataError, ValidationError
 from .units import UNIT_COLUMNS, _polygonal, _rows, _unit_kind
 
@@ -33,6 +33,9 @@ __all__ = ["POPULATION_COLUMNS", "POPULATION_65PLUS_COLUMNS", "load_units"]
 #: Usual names of a units file's population columns (case-insensitive, in priority order).
 POPULATION_COLUMNS: tuple[str, ...] = ("population", "人口", "常住人口", "人口数")
 POPULATION_65PLUS_COLUMNS: tuple[str, ...] = ("population_65plus", "65岁以上人口", "老年人口", "65岁及以上人口")
+#: Usual coordinate column names of a units table; bare x/y are left out (they may be metres: name them).
+_LON_NAMES = tuple(c for c in LON_COLUMNS if c != "x")
+_LAT_NAMES = tuple(c for c in LAT_COLUMNS if c != "y")
 
 
 def _coordinate_system(crs, *, source: str):
@@ -96,8 +99,8 @@ def _table_locations(frame, system, lon_column, lat_column, *, source: str, prob
             "crs='wgs84', 'gcj02' (Amap, Tencent) or 'bd09' (Baidu) (CLI --units-crs)."
         )
     cols = []
-    for given, usual, what, option in ((lon_column, LON_COLUMNS, "longitude", "lon_column"),
-                                       (lat_column, LAT_COLUMNS, "latitude", "lat_column")):
+    for given, usual, what, option in ((lon_column, _LON_NAMES, "longitude", "lon_column"),
+                                       (lat_column, _LAT_NAMES, "latitude", "lat_column")):
         col = _column(frame, given, usual, what=what, option=option, source=source, problems=problems)
         if col is None and given is None:
             problems.append(f"no {what} column found (looked for {', '.join(usual[:6])} …); name it with "
@@ -329,6 +332,8 @@ def load_units(
     if system in ("wgs84", "gcj02", "bd09"):
         skip |= set(lonlat_cols)  # now under labelled names (lon/lat, lon_gcj02/lat_gcj02)
     rest = frame.loc[keep, [c for c in frame.columns if c not in skip]]
+    if table:  # the file's other columns: numbers as numbers, codes with leading zeros and ids as text
+        rest = restore_numbers(rest, keep_text=[c for c in (id_col, name_col) if c is not None])
     names = (frame.loc[keep, name_col].fillna("").astype(str).to_numpy(dtype=object) if name_col is not None
              else np.full(int(keep.sum()), "", dtype=object))
     units = gpd.GeoDataFrame(

@@ -44,7 +44,7 @@ def test_weibo_file_loads_every_row(weibo):
     assert fs.source == "weibo_pois_gcj02.csv"
     # every row is either classified or listed as unclassified — none dropped
     assert fs.facilities["feature_id"].nunique() + len(fs.unclassified) == 1676
-    assert list(fs.facilities.columns) == list(FACILITY_COLUMNS)
+    assert list(fs.facilities.columns) == [*FACILITY_COLUMNS[:-1], "lon_gcj02", "lat_gcj02", "geometry"]
     assert list(fs.unclassified.columns) == list(UNCLASSIFIED_COLUMNS)
     assert fs.facilities.crs.to_epsg() == 4326
     assert fs.facilities["facility_id"].is_unique
@@ -112,7 +112,8 @@ def test_csv_utf8_bom_ids_and_several_categories(tmp_path):
     text = "ID,Name,LNG,LAT,Category\na1,Shequ,114.3,30.6,culture;sports\na2,Park,114.31,30.61,风景名胜;公园广场;公园\n"
     path = _csv(tmp_path, text, encoding="utf-8-sig")
     fs = read_facility_file(path, crs="wgs84")
-    assert fs.facilities["facility_id"].tolist() == ["a1:culture", "a1:sports", "a2:public_space"]
+    # the user's id is kept; a row in several categories gets one id per category
+    assert fs.facilities["facility_id"].tolist() == ["a1:culture", "a1:sports", "a2"]
     assert fs.facilities["basis"].tolist() == ["id", "id", "label"]
     assert fs.facilities.geometry.x.tolist() == [114.3, 114.3, 114.31]  # wgs84 is not shifted
     assert len(fs.unclassified) == 0
@@ -180,10 +181,14 @@ def test_missing_file():
 
 
 def test_unknown_extension(tmp_path):
-    path = tmp_path / "pois.xlsx"
+    path = tmp_path / "pois.dbf"
     path.write_bytes(b"x")
-    with pytest.raises(InputError, match=r"unsupported file type '\.xlsx'; expected \.csv"):
+    with pytest.raises(InputError, match=r"unsupported file type '\.dbf'; expected a table \(\.csv"):
         read_facility_file(path, crs="wgs84")
+    junk = tmp_path / "pois.xlsx"
+    junk.write_bytes(b"x")
+    with pytest.raises(InputError, match=r"pois\.xlsx: not a readable Excel \.xlsx workbook"):
+        read_facility_file(junk, crs="wgs84")
 
 
 def test_csv_needs_crs_and_a_known_one(tmp_path):
