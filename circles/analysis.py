@@ -336,7 +336,16 @@ def _select_user_units(units, area, walk: Network, *, level: str, max_snap_m: fl
         kept.to_crs(walk.crs).geometry.representative_point().to_crs("EPSG:4326")
     snap = walk.snap_lonlat(rep.x.to_numpy(), rep.y.to_numpy(), max_snap_m=max_snap_m, source="units")
     report["off_network"] = int(np.asarray(snap.off_network).sum())
+    report["nearest_network_m"] = float(np.min(snap.distance_m)) if len(kept) else float("nan")
     return kept, report
+
+
+def _buffered(area, walk: Network, metres: float):
+    """``area`` (EPSG:4326) grown by ``metres``: the hull drawn around a network without declared
+    bounds hugs the streets, and a unit within snapping distance of a street is not outside it."""
+    import geopandas as gpd
+
+    return gpd.GeoSeries([area], crs="EPSG:4326").to_crs(walk.crs).buffer(metres).to_crs("EPSG:4326").iloc[0]
 
 
 def _add_units_quality(result, report: dict) -> None:
@@ -518,8 +527,11 @@ def analyze(
         area_geom = unit_frame.to_crs("EPSG:4326").geometry.union_all()
     units_report = None
     if user_polygons:
-        unit_frame, units_report = _select_user_units(unit_frame, area_geom, walk, level=units_level,
-                                                      max_snap_m=max_snap_m)
+        hull = area is None and not walk.report.get("file_bounds") and not (
+            unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all())
+        unit_frame, units_report = _select_user_units(
+            unit_frame, _buffered(area_geom, walk, max_snap_m) if hull else area_geom, walk, level=units_level,
+            max_snap_m=max_snap_m)
     dist_frame = load_districts(districts) if districts is not None else None
     _check_zones(pol, dist_frame, assumptions)
     if not (np.isfinite(units_max_distance_m) and units_max_distance_m > 0):

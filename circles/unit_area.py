@@ -301,5 +301,6 @@ def quality_frames(report: dict):
                          "inside": report.get("inside"), "outside": report.get("outside"),
                          "off_network": report.get("off_network", 0),
                          "nearest_outside_m": report.get("nearest_outside_m", float("nan")),
+                         "nearest_network_m": report.get("nearest_network_m", float("nan")),
                          "likely_cause": likely}])
     return sheet, row

@@ -226,7 +226,7 @@ def test_load_errors(tmp_path):
         load_units(csv, crs="wgs84", id_column="id", population_column="pop")
     text = str(info.value)  # all problems at once: no lon, no lat, negative population
     assert "longitude" in text and "latitude" in text
-    with pytest.raises(ValidationError, match="negative"):
+    with pytest.raises(ValidationError, match=r"1 negative populations \(rows 3\)"):  # file row: header is row 1
         load_units(csv, crs="wgs84", id_column="id", population_column="pop", lon_column="east",
                    lat_column="north")
     with pytest.raises(InputError, match="not understood"):
