@@ -266,7 +266,7 @@ def _build_demand(units, area, network: Network, *, population, population_65plu
                                               max_distance_m=max_distance_m)
         if report is not None:
             report.update(
-                kind=_unit_kind(units), max_distance_m=float(max_distance_m),
+                kind=_unit_kind(units), max_distance_m=float(max_distance_m), has_65plus=population_65plus is not None,
                 population_allocated=float(units["population"].sum()),
                 population_unassigned=float(units.attrs.get("population_outside_units", 0.0)),
                 population_65plus_allocated=float(units["population_65plus"].sum()),

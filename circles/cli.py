@@ -170,6 +170,14 @@ def print_summary(result) -> None:
         console.print(f"[dim]assumption:[/] {note}", highlight=False)
 
 
+def print_units_report(result) -> None:
+    """What happened to the user's units (rows dropped, outside the area, levels set aside, people in no
+    unit): the ``units:`` assumptions, for commands that do not print the whole summary."""
+    for note in result.assumptions:
+        if note.startswith("units: "):
+            console.print(f"[dim]{note}[/]", highlight=False)
+
+
 @app.command()
 def analyze(
     network: NetworkOpt = None, place: PlaceOpt = None, policy: PolicyOpt = "wuhan-2022",
@@ -219,6 +227,7 @@ def map_command(
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--out must be an .html file for `circles map`, got {out}")
     result = _run_analysis(locals())
+    print_units_report(result)
     path = save_coverage_map(result, out, lang=lang)
     console.print(f"wrote map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     if figures:
@@ -315,6 +324,7 @@ def score(
         policy = pack
     started = time.perf_counter()
     result = _run_analysis(locals())
+    print_units_report(result)
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     if cats is None and circle:  # only what the chosen circle needs
         cats = sorted({c for r in result.policy.circle(circle).requirements for c in r.categories})

@@ -258,11 +258,11 @@ def report_sentences(report: dict) -> list[str]:
                 f"{report['max_distance_m']:,.0f} m (units_max_distance_m, CLI --units-max-distance-m)"
                 if report.get("kind") == "point" else "each settled raster cell's people go to the unit containing "
                 "the cell centre")
+        older = (f" (65+: {report['population_65plus_allocated']:,.0f} allocated, "
+                 f"{report['population_65plus_unassigned']:,.0f} in no unit)" if report.get("has_65plus", True) else "")
         out.append(f"units: {rule}: {report['population_allocated']:,.0f} persons allocated to units, "
-                   f"{report['population_unassigned']:,.0f} in {report['cells_unassigned']:,} cells in no unit "
-                   f"(65+: {report['population_65plus_allocated']:,.0f} allocated, "
-                   f"{report['population_65plus_unassigned']:,.0f} in no unit); the tables and shares count only "
-                   "people in units")
+                   f"{report['population_unassigned']:,.0f} in {report['cells_unassigned']:,} cells in no unit"
+                   f"{older}; the tables and shares count only people in units")
     return out
 
 
@@ -292,7 +292,7 @@ def quality_frames(report: dict):
                       ("population_65plus_allocated", "persons 65+ allocated to units"),
                       ("population_65plus_unassigned", "persons 65+ in no unit"),
                       ("cells_unassigned", "settled cells in no unit")):
-        if key in report:
+        if key in report and not ("65plus" in key and not report.get("has_65plus", True)):
             items.append((key, what, report[key]))
     sheet = pd.DataFrame(items, columns=["item", "description", "value"])
     sheet["value"] = sheet["value"].astype(object)

@@ -318,3 +318,76 @@ def test_cli_units_flags_reach_analyze(paths, tmp_path, capsys):
     assert "none of the 801 village rows lies inside the study area" in err
     code = main(_cli_args(paths, tmp_path / "o", "--drop-missing", "--units-max-distance-m", "0"))
     assert code == 2 and "--units-max-distance-m" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ other shapes of the same input
+
+
+def test_units_near_a_network_without_declared_bounds_are_kept(tmp_path):
+    # A street without <bounds>: the study area is a hull hugging it; a unit 150 m off the street
+    # (within the 300 m snap) is inside the study area, one 2 km off is outside and dropped.
+    from osm_builder import lonlat, write_osm
+
+    from circles.network import load_network
+
+    nodes = {i + 1: (100.0 * i, 0.0) for i in range(11)}
+    street = load_network(write_osm(tmp_path / "street.osm", nodes, [(1, list(nodes), {"highway": "residential"})]),
+                          mode="walk")
+    assert not street.report.get("file_bounds")
+    units = gpd.GeoDataFrame({"unit_id": ["near", "far"], "population": [10.0, 5.0]},
+                             geometry=[shapely.Point(*lonlat(500, 150)), shapely.Point(*lonlat(500, 2000))],
+                             crs="EPSG:4326")
+    result = analyze(street, policy="gb50180-2018", units=units, osm_facilities=False)
+    assert result.units["unit_id"].tolist() == ["near"]
+    row = _units_row(result)
+    assert (row["inside"], row["outside"], row["off_network"]) == (1, 1, 0)
+
+
+def test_excel_list_with_chinese_headers(tmp_path):
+    path = tmp_path / "社区名录.xlsx"
+    pd.DataFrame({"社区编码": ["0420001", "0420002", "0420003"], "名称": ["关山社区", "光谷社区", "无坐标社区"],
+                  "经度": [114.5101, 114.5202, None], "纬度": [30.4801, 30.4852, None],
+                  "级别": ["village", "village", "village"]}).to_excel(path, index=False)
+    with pytest.raises(ValidationError, match=r"rows 4 \(无坐标社区\).*--drop-missing"):
+        load_units(path, crs="gcj02")
+    units = load_units(path, crs="gcj02", drop_missing=True)
+    assert units["unit_id"].tolist() == ["0420001", "0420002"]  # leading zeros kept
+    assert units["name"].tolist() == ["关山社区", "光谷社区"]
+    assert units["lon_gcj02"].tolist() == [114.5101, 114.5202]
+    assert units.attrs["dropped_rows"] == 1 and "无坐标社区" in units.attrs["dropped_labels"]
+    kept, report = select_units(units, GUANGGU, metric_crs=UTM50N)
+    assert report["level_column"] == "级别" and len(kept) == 2
+
+
+def test_geodataframe_units_without_geometry(tmp_path):
+    from circles.analysis import _normalise_units
+
+    frame = gpd.GeoDataFrame({"code": ["a", "b"], "名称": ["甲", "乙"]},
+                             geometry=[shapely.Point(114.51, 30.48), None], crs="EPSG:4326")
+    with pytest.raises(InputError, match="--drop-missing"):
+        _normalise_units(frame)
+    out = _normalise_units(frame, drop_missing=True)
+    assert out["unit_id"].tolist() == ["a"] and out["name"].tolist() == ["甲"]
+    assert out.attrs["dropped_rows"] == 1
+
+
+def test_every_command_taking_units_has_the_units_flags():
+    import inspect
+
+    from circles import cli
+
+    for command in (cli.analyze, cli.map_command, cli.score):
+        params = inspect.signature(command).parameters
+        for name in ("drop_missing", "units_level", "units_max_distance_m", "units_id_column", "units_name_column"):
+            assert name in params, (command.__name__, name)
+
+
+@pytest.mark.wuhan
+def test_cli_score_prints_what_happened_to_the_units(paths, tmp_path, capsys):
+    code = main(["score", "--network", str(paths["network"]), "--units", str(paths["communities"]),
+                 "--units-crs", "gcj02", "--drop-missing", "--population", str(paths["pop"]),
+                 "--circle", "public_activity_10", "--out", str(tmp_path / "s"), "--quiet"])
+    printed = " ".join(capsys.readouterr().out.split())
+    assert code == 0, printed
+    assert "2,710 of 3,622 rows" in printed and "911 of 912 units lie outside the study area" in printed
+    assert "persons allocated to units" in printed and "65+" not in printed.split("persons allocated")[1][:80]
