@@ -221,6 +221,47 @@ def _file_geometry(geometry, keep, system, *, source: str):
     return geoms, coords, repaired
 
 
+def _rows_without_location(frame, missing, name_col, drop_missing: bool, *, table: bool, source: str,
+                           problems: list[str]) -> tuple[np.ndarray, int, str]:
+    """(rows to keep, rows dropped, their labels): a problem naming the rows, or with
+    ``drop_missing`` the rows dropped and counted."""
+    dropped = int(missing.sum())
+    labels = _row_labels(frame, np.flatnonzero(missing), name_col, table=table) if dropped else ""
+    where = "rows" if table else "features"
+    if dropped and not drop_missing:
+        problems.append(
+            f"{dropped} of {len(frame)} rows have no {'coordinates' if table else 'geometry'} ({where} {labels}); "
+            "fill them in, or drop them with drop_missing=True (CLI --drop-missing)"
+        )
+    elif dropped:
+        log.warning("%s: dropped %d of %d rows without a location (%s %s)", source, dropped, len(frame), where, labels)
+    keep = ~missing if drop_missing else np.ones(len(frame), dtype=bool)
+    if drop_missing and not keep.any():
+        raise NoDataError(f"{source}: none of its {len(frame)} rows has a location; nothing to load.")
+    return keep, dropped, labels
+
+
+def _assemble(frame, keep, ids, name_col, pops, coords, geoms, *, skip: set, table: bool, text: list):
+    """The units frame: contract columns, then lon/lat columns, then the file's other columns."""
+    rest = frame.loc[keep, [c for c in frame.columns if c not in skip]]
+    if table:  # the file's other columns: numbers as numbers, codes with leading zeros and ids as text
+        rest = restore_numbers(rest, keep_text=text)
+    names = (frame.loc[keep, name_col].fillna("").astype(str).to_numpy(dtype=object) if name_col is not None
+             else np.full(int(keep.sum()), "", dtype=object))
+    return gpd.GeoDataFrame(
+        {
+            "unit_id": ids[keep].to_numpy(dtype=object),
+            "name": names,
+            "population": pops["population"][keep].to_numpy(),
+            "population_65plus": pops["population_65plus"][keep].to_numpy(),
+            **coords,
+            **{c: rest[c].to_numpy() for c in rest.columns},
+        },
+        geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
+        crs="EPSG:4326",
+    )
+
+
 def load_units(
     path: str | Path,
     *,
@@ -304,19 +345,8 @@ def load_units(
     name_col = _column(frame, name_column, NAME_COLUMNS, what="name", option="name_column (CLI --units-name-column)",
                        source=source, problems=problems)
 
-    dropped = int(missing.sum())
-    labels = _row_labels(frame, np.flatnonzero(missing), name_col, table=table) if dropped else ""
-    where = "rows" if table else "features"
-    if dropped and not drop_missing:
-        problems.append(
-            f"{dropped} of {len(frame)} rows have no {'coordinates' if table else 'geometry'} ({where} {labels}); "
-            "fill them in, or drop them with drop_missing=True (CLI --drop-missing)"
-        )
-    elif dropped:
-        log.warning("%s: dropped %d of %d rows without a location (%s %s)", source, dropped, len(frame), where, labels)
-    keep = ~missing if drop_missing else np.ones(len(frame), dtype=bool)
-    if drop_missing and not keep.any():
-        raise NoDataError(f"{source}: none of its {len(frame)} rows has a location; nothing to load.")
+    keep, dropped, labels = _rows_without_location(frame, missing, name_col, drop_missing, table=table,
+                                                   source=source, problems=problems)
     ids, id_col = _unit_ids(frame, id_column, keep, source=source, problems=problems)
     pops = _unit_populations(frame, {"population": population_column, "population_65plus": population_65plus_column},
                              keep, source=source, problems=problems)
@@ -331,23 +361,8 @@ def load_units(
     skip = set(UNIT_COLUMNS) | set(coords) | {"geometry", frame.geometry.name if not table else "geometry"}
     if system in ("wgs84", "gcj02", "bd09"):
         skip |= set(lonlat_cols)  # now under labelled names (lon/lat, lon_gcj02/lat_gcj02)
-    rest = frame.loc[keep, [c for c in frame.columns if c not in skip]]
-    if table:  # the file's other columns: numbers as numbers, codes with leading zeros and ids as text
-        rest = restore_numbers(rest, keep_text=[c for c in (id_col, name_col) if c is not None])
-    names = (frame.loc[keep, name_col].fillna("").astype(str).to_numpy(dtype=object) if name_col is not None
-             else np.full(int(keep.sum()), "", dtype=object))
-    units = gpd.GeoDataFrame(
-        {
-            "unit_id": ids[keep].to_numpy(dtype=object),
-            "name": names,
-            "population": pops["population"][keep].to_numpy(),
-            "population_65plus": pops["population_65plus"][keep].to_numpy(),
-            **coords,
-            **{c: rest[c].to_numpy() for c in rest.columns},
-        },
-        geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
-        crs="EPSG:4326",
-    )
+    units = _assemble(frame, keep, ids, name_col, pops, coords, geoms, skip=skip, table=table,
+                      text=[c for c in (id_col, name_col) if c is not None])
     _unit_kind(units, source=source)
     units.attrs.update({
         "source": source, "rows_read": len(frame), "dropped_rows": dropped if drop_missing else 0,
