@@ -17,8 +17,10 @@ the columns they need with :func:`numbers`.  Trailing fully-empty rows and
 unnamed fully-empty columns are dropped and counted in ``frame.attrs``
 (``dropped_empty_rows``, ``dropped_empty_columns``), with ``source``,
 ``encoding``, ``sheet``, ``delimiter`` and ``kind`` (``"table"`` or
-``"geometry"``).  Row ``i`` of a table is row ``i + 2`` of the file (the
-header is row 1): use :func:`file_rows` in messages.
+``"geometry"``), and ``first_data_row``: position ``i`` of a table is row
+``i + first_data_row`` of the file or sheet (the header is usually row 1;
+an Excel table may start lower) — :func:`file_rows` converts.  The readers
+of facilities and candidates number *data* rows from 1 in their messages.
 
 Every failure is one :class:`~circles.errors.InputError` naming the file and
 what to do.
@@ -40,7 +42,7 @@ from .errors import InputError, InputFileNotFoundError, NoDataError
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CATEGORY_COLUMNS", "CSV_ENCODINGS", "EXCEL_EXTENSIONS", "GEOMETRY_EXTENSIONS", "ID_COLUMNS",
+    "CATEGORY_COLUMNS", "CSV_ENCODINGS", "LOCATION_COLUMNS", "EXCEL_EXTENSIONS", "GEOMETRY_EXTENSIONS", "ID_COLUMNS",
     "LAT_COLUMNS", "LON_COLUMNS", "NAME_COLUMNS", "TABLE_EXTENSIONS", "TEXT_EXTENSIONS",
     "crs_name", "file_rows", "find_column", "id_columns", "is_geometry_file", "numbers", "read_table",
     "restore_numbers",
@@ -68,6 +70,11 @@ CATEGORY_COLUMNS: tuple[str, ...] = ("category", "type", "类别", "类型", "�
                                      "poi_type", "typecode_name", "kind")
 NAME_COLUMNS: tuple[str, ...] = ("name", "名称", "name_poi", "poi_name", "title", "名字", "name_zh",
                                  "设施名称", "社区名称", "站点名称", "单位名称")
+#: One column holding "lon,lat" (Amap's ``location``), used when there are no lon/lat columns.
+LOCATION_COLUMNS: tuple[str, ...] = ("location", "lnglat", "lonlat", "lng_lat", "lon_lat", "经纬度", "坐标",
+                                     "经纬度坐标", "位置坐标")
+#: Usual names that also match with a suffix ("经度(GCJ02)", "lon_wgs84", "纬度（高德）").
+_LOOSE_NAMES = frozenset({"lon", "lng", "longitude", "lat", "latitude", "经度", "纬度", "location", "经纬度", "坐标"})
 #: Id columns of any input (the per-input lists put their own name first, see :func:`id_columns`).
 ID_COLUMNS: tuple[str, ...] = ("id", "编号", "编码", "社区编码", "code", "site_id", "poi_id", "uid", "fid",
                                "序号")
@@ -129,6 +136,7 @@ def find_column(
     option: str,
     source: str,
     required: bool = False,
+    loose: bool = False,
 ) -> str | None:
     """The column to use: ``given`` if named (must exist), else the first usual name present.
 
@@ -150,6 +158,11 @@ def find_column(
         File name for messages.
     required : bool, default False
         Raise when no usual name is present (else return ``None``).
+    loose : bool, default False
+        When no usual name matches exactly, accept the one column that starts
+        with a coordinate name followed by a bracket, space, ``_`` or ``-``
+        (``"经度(GCJ02)"``, ``"lon_wgs84"``; for Chinese names any suffix:
+        ``"经度坐标"``).
 
     Raises
     ------
@@ -172,12 +185,24 @@ def find_column(
     for name in usual:
         if name.lower() in lower:
             return lower[name.lower()]
+    if loose:
+        for name in (u for u in usual if u in _LOOSE_NAMES):
+            hits = [c for key, c in lower.items() if _loosely(key, name)]
+            if len(hits) == 1:
+                return hits[0]
     if required:
         raise InputError(
             f"{source}: no {what} column found; the columns are: {shown}. Expected one named like "
             f"{'/'.join(usual[:6])}, or name it with {option}"
         )
     return None
+
+
+def _loosely(key: str, name: str) -> bool:
+    if not key.startswith(name) or key == name:
+        return False
+    nxt = key[len(name)]
+    return not name.isascii() or nxt in " _-(（[【:：/"
 
 
 # --------------------------------------------------------------------------- values
@@ -187,26 +212,25 @@ def text_values(values: Any, n: int | None = None) -> list[str]:
     """Cells as stripped text, ``""`` for empty/NaN (``n`` empty strings when ``values`` is None)."""
     if values is None:
         return [""] * int(n or 0)
-    out = []
-    for v in values:
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            out.append("")
-        else:
-            out.append(str(v).strip())
-    return out
+    series = pd.Series(list(values), dtype=object)
+    return series.where(series.notna(), "").astype(str).str.strip().tolist()
 
 
 def numbers(values: Any) -> np.ndarray:
     """Cells as floats (NaN when empty or not a number); accepts ``"1,234"`` and full-width digits."""
-    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values.astype(object)
-    text = s.map(lambda v: v if not isinstance(v, str) else
-                 v.strip().translate(_FULLWIDTH).replace(",", "") if _THOUSANDS.match(v.strip().translate(_FULLWIDTH))
-                 else v.strip().translate(_FULLWIDTH))
-    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    series = values.astype(object) if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    return pd.to_numeric(series.map(_number_text), errors="coerce").to_numpy(dtype=np.float64)
 
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+def _number_text(v: Any) -> Any:
+    if not isinstance(v, str):
+        return v
+    text = v.strip().translate(_FULLWIDTH)
+    return text.replace(",", "") if _THOUSANDS.match(text) else text
 
 
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
@@ -342,22 +366,86 @@ def _sniff_binary(path: Path, head: bytes) -> None:
 def _decode(path: Path) -> tuple[str, str]:
     data = path.read_bytes()
     _sniff_binary(path, data[:4096])
-    problems = []
-    for enc in CSV_ENCODINGS:
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError as exc:
-            problems.append(f"{enc}: {exc.reason} at byte {exc.start}")
-            continue
-        label = ("UTF-8 with BOM" if data.startswith(b"\xef\xbb\xbf") else "UTF-8") if enc == "utf-8-sig" \
-            else "GB18030/GBK"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _refuse_broken_utf8(path, data, exc)
+    else:
+        label = "UTF-8 with BOM" if data.startswith(b"\xef\xbb\xbf") else "UTF-8"
         log.info("%s: read as %s", path, label)
         return text, label
-    raise InputError(f"{path}: could not decode the text as {' or '.join(CSV_ENCODINGS)} "
-                     f"({'; '.join(problems)}); save the file as CSV UTF-8")
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: could not decode the text as UTF-8 or GB18030/GBK ({exc.reason} at byte "
+                         f"{exc.start}); save the file as CSV UTF-8") from None
+    log.info("%s: read as GB18030/GBK", path)
+    return text, "GB18030/GBK"
+
+
+def _refuse_broken_utf8(path: Path, data: bytes, exc: UnicodeDecodeError) -> None:
+    """UTF-8 text with a few broken bytes must not be read as GBK (it would turn into nonsense)."""
+    loose = data.decode("utf-8", errors="replace")
+    broken = loose.count("\ufffd")
+    wide = sum(1 for ch in loose if ord(ch) > 127) - broken
+    if broken and wide >= 20 * broken:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}: UTF-8 text with {broken} invalid byte(s) (first at byte {exc.start}, line "
+                         f"{line}); the file is damaged or was cut — fix that line or export it again as CSV UTF-8")
+
+
+def _header_index(rows: list[list[Any]]) -> int:
+    """Index of the header row: the first non-empty row, skipping title rows (one filled cell)
+    above a wider row (a sheet titled "武汉市养老机构名录" above its table)."""
+    filled = [sum(1 for v in r if not _blank(v)) for r in rows[:30]]
+    first = next((i for i, n in enumerate(filled) if n), None)
+    if first is None:
+        return len(rows)
+    widest = max(filled)
+    if widest >= 2:
+        while filled[first] <= 1 and first + 1 < len(filled):
+            first += 1
+            while first < len(filled) and filled[first] == 0:
+                first += 1
+    return first
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _frame_from_rows(path: Path, rows: list[list[Any]], *, word: str = "line") -> pd.DataFrame:
+    """A text frame from parsed rows (header found by :func:`_header_index`); extra fields refused."""
+    h = _header_index(rows)
+    if h >= len(rows):
+        raise NoDataError(f"{path}: the file is empty; expected a header row and one row per line")
+    names = [("" if _blank(v) else str(_cell_text(v)).strip().lstrip("\ufeff")) for v in rows[h]]
+    width = len(names)
+    body = rows[h + 1:]
+    bad = [h + 2 + i for i, r in enumerate(body) if len(r) > width and any(not _blank(v) for v in r[width:])]
+    if bad:
+        raise InputError(f"{path}: {len(bad)} row(s) have more fields than the header's {width} ({word}s "
+                         f"{', '.join(map(str, bad[:10]))}); add the missing header names, or put text "
+                         "containing the delimiter in double quotes")
+    given = pd.Index([n for n in names if n])
+    dup = given[given.duplicated()]
+    if len(dup):
+        raise InputError(f"{path}: the header names column(s) {', '.join(map(repr, dup.unique()))} more than "
+                         "once; give every column its own name")
+    columns = [n or f"Unnamed: {i}" for i, n in enumerate(names)]
+    if word == "line":  # text: cells are strings already (blanks become NaN in _tidy)
+        cells = [r[:width] if len(r) >= width else r + [""] * (width - len(r)) for r in body]
+    else:
+        cells = [[_cell_text(v) for v in (list(r[:width]) + [None] * (width - len(r)))] for r in body]
+    frame = pd.DataFrame(cells, columns=columns, dtype=object) if cells else pd.DataFrame(columns=columns, dtype=object)
+    frame.attrs.update(first_data_row=h + 2, title_rows=sum(1 for r in rows[:h] if any(not _blank(v) for v in r)))
+    if frame.attrs["title_rows"]:
+        log.info("%s: %d title row(s) above the header skipped", path, frame.attrs["title_rows"])
+    return frame
 
 
 def _read_text(path: Path) -> pd.DataFrame:
+    import csv
     import io
 
     text, encoding = _decode(path)
@@ -368,16 +456,13 @@ def _read_text(path: Path) -> pd.DataFrame:
     delimiter = "\t" if ext == ".tsv" or ("\t" in header and "," not in header) else ","
     if delimiter == "\t" and ext != ".tsv":
         log.info("%s: header has tabs and no commas; read as tab-separated", path)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            na_values=[""], skipinitialspace=True, skip_blank_lines=False)
-    except pd.errors.EmptyDataError:
-        raise NoDataError(f"{path}: the file is empty; expected a header row and one row per line") from None
-    except pd.errors.ParserError as exc:
-        sep = "tab" if delimiter == "\t" else "comma"
-        raise InputError(f"{path}: not a readable {sep}-separated table ({str(exc).strip()}); check that "
-                         "every row has as many fields as the header and that text with commas is in "
-                         "double quotes") from None
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable table near line {reader.line_num} ({exc}); check the "
+                         "quoting (a text cell with a comma or a line break must be in double quotes)") from None
+    frame = _frame_from_rows(path, rows)
     if frame.shape[1] == 1 and ";" in str(frame.columns[0]):
         raise InputError(f"{path}: looks semicolon-separated (header {str(frame.columns[0])!r}); save it "
                          "comma-separated (Excel: CSV UTF-8) or tab-separated as .tsv")
@@ -414,22 +499,23 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         chosen = names[k]
     else:
         raise InputError(f"{path}: no sheet named {sheet!r}; the sheets are: {', '.join(repr(n) for n in names)}")
+    from openpyxl import load_workbook
+
     try:
-        raw = pd.read_excel(path, sheet_name=chosen, dtype=object, engine="openpyxl", header=None)
+        wb = load_workbook(path, read_only=True, data_only=True)
+        try:
+            rows = [list(r) for r in wb[chosen].iter_rows(values_only=True)]
+        finally:
+            wb.close()
     except Exception as exc:
         raise InputError(f"{path}: could not read sheet {chosen!r} ({type(exc).__name__}: {exc}); "
                          "save the workbook again as .xlsx") from None
-    raw = raw.dropna(how="all", axis=0).dropna(how="all", axis=1) if raw.size else raw
-    if raw.empty:
+    if not any(not _blank(v) for r in rows for v in r):
         raise NoDataError(f"{path}: sheet {chosen!r} is empty; expected a header row and one row per line")
-    first = int(raw.index[0])  # rows above the header that are empty are skipped
-    raw = pd.read_excel(path, sheet_name=chosen, dtype=object, engine="openpyxl", header=first)
-    header = [(_cell_text(c) if not str(c).startswith("Unnamed:") else str(c)) for c in raw.columns]
-    header = [str(h) if isinstance(h, str) else f"Unnamed: {i}" for i, h in enumerate(header)]
-    frame = pd.DataFrame({i: raw.iloc[:, i].map(_cell_text) for i in range(raw.shape[1])})
-    frame.columns = pd.Index(header)
-    frame = frame.astype(object)
-    frame.attrs.update(sheet=chosen, first_data_row=first + 2)
+    # a table that starts right of column A: drop the empty columns on its left
+    left = min(next(i for i, v in enumerate(r) if not _blank(v)) for r in rows if any(not _blank(v) for v in r))
+    frame = _frame_from_rows(path, [r[left:] for r in rows], word="row")
+    frame.attrs.update(sheet=chosen)
     log.info("%s: read sheet %r", path, chosen)
     return frame
 
@@ -439,7 +525,12 @@ def _tidy(frame: pd.DataFrame, path: Path, *, what: str) -> pd.DataFrame:
     frame = frame.copy()
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     for c in frame.columns:
-        frame[c] = frame[c].map(lambda v: (v.strip() or np.nan) if isinstance(v, str) else v)
+        col = frame[c].astype(object)
+        text = col.map(type).eq(str)
+        if text.any():
+            col = col.where(~text, col.where(text).astype(object).str.strip())
+            col = col.where(~(text & col.eq("")), np.nan)
+        frame[c] = col.astype(object)
     blank_cols = [c for c in frame.columns if c.startswith("Unnamed:") and frame[c].isna().all()]
     frame = frame.drop(columns=blank_cols)
     empty = frame.isna().all(axis=1).to_numpy()
@@ -448,10 +539,6 @@ def _tidy(frame: pd.DataFrame, path: Path, *, what: str) -> pd.DataFrame:
         n_trailing += 1
     if n_trailing:
         frame = frame.iloc[: len(frame) - n_trailing]
-    dup = pd.Index(frame.columns)[pd.Index(frame.columns).duplicated()]
-    if len(dup):
-        raise InputError(f"{path}: the header names column(s) {', '.join(map(repr, dup.unique()))} more than "
-                         "once; give every column its own name")
     if frame.shape[1] == 0 or frame.empty:
         raise NoDataError(f"{path}: has a header but no rows; expected one row per {what}")
     if n_trailing or blank_cols:

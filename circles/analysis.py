@@ -426,9 +426,14 @@ def analyze(
     drive_network : Network, optional
         The driving network for the emergency circle when ``network`` is an object.
     facilities : path, GeoDataFrame or FacilitySet, optional
-        Facilities from a user file (CSV/GeoJSON/GeoPackage) in ``crs``
+        Facilities from a user file (CSV/TSV/XLSX/GeoJSON/GeoPackage/Shapefile) in ``crs``
         (``wgs84`` | ``gcj02`` | ``bd09``).  Added to the facilities found in
         the OSM file unless ``osm_facilities=False``.
+    facility_columns : dict, optional
+        Keyword arguments for :func:`circles.facilities.read_facility_file`
+        when ``facilities`` is a path: ``lon_column``, ``lat_column``,
+        ``category_column``, ``name_column``, ``id_column``, ``sheet`` (Excel
+        sheet name or 0-based position; CLI ``--facilities-sheet``).
     units : path, GeoDataFrame or "osm", optional
         Neighbourhood polygons (or points); ``"osm"``: the ``landuse=residential``
         polygons of the network file.  Default: a ``grid_m`` grid (250 m,

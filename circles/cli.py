@@ -316,6 +316,10 @@ def score(
         raise InputError(f"--threads must be at least 1, got {threads}")
     if not (math.isfinite(spacing) and spacing > 0):
         raise InputError(f"--spacing must be a positive number of metres, got {spacing}")
+    if candidates_crs is not None:
+        from ._tables import crs_name
+
+        crs_name(candidates_crs, parameter="--candidates-crs")  # fail now, not after the analysis
     if circle is not None:
         from .policies import load_policy
 

@@ -24,6 +24,7 @@ inverse in :mod:`circles.coords`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,8 @@ import shapely
 
 from . import _tables
 from .classify import CATEGORIES, Match, match_label, match_name, match_tags
-from .coords import check_lonlat, normalize_crs, to_wgs84
-from .errors import InputError, InputFileNotFoundError, NoDataError
+from .coords import check_lonlat, to_wgs84
+from .errors import InputError, InputFileNotFoundError
 
 # The reading itself lives in circles._tables (shared with candidates and units);
 # these names stay importable from here.
@@ -205,9 +206,13 @@ class PointTable:
 def _lonlat_from_table(table: pd.DataFrame, path: Path, lon_column, lat_column) -> tuple[np.ndarray, np.ndarray]:
     columns = [str(c) for c in table.columns]
     lon_col = _tables.find_column(columns, lon_column, LON_COLUMNS, what="longitude", option="lon_column",
-                                  source=str(path))
+                                  source=str(path), loose=True)
     lat_col = _tables.find_column(columns, lat_column, LAT_COLUMNS, what="latitude", option="lat_column",
-                                  source=str(path))
+                                  source=str(path), loose=True)
+    if lon_col is None and lat_col is None and lon_column is None and lat_column is None:
+        pair = _lonlat_pair(table, path)
+        if pair is not None:
+            return pair
     if lon_col is None or lat_col is None:
         missing = [w for w, c in (("longitude", lon_col), ("latitude", lat_col)) if c is None]
         raise InputError(
@@ -220,6 +225,25 @@ def _lonlat_from_table(table: pd.DataFrame, path: Path, lon_column, lat_column) 
     check_lonlat(np.where(np.isnan(lon), table[lon_col].to_numpy(object), lon).astype(object),
                  np.where(np.isnan(lat), table[lat_col].to_numpy(object), lat).astype(object),
                  f"{path} (columns {lon_col!r}, {lat_col!r})", row_word="row")
+    return lon, lat
+
+
+def _lonlat_pair(table: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """lon/lat from one "lon,lat" column (Amap's ``location``), or None when there is none."""
+    col = _tables.find_column(table, None, _tables.LOCATION_COLUMNS, what="location", option="lon_column",
+                              source=str(path), loose=True)
+    if col is None:
+        return None
+    parts = table[col].astype(object).map(lambda v: re.split(r"\s*[,，;\s]\s*", v.strip()) if isinstance(v, str) else [])
+    ok = parts.map(len) == 2
+    lon = _tables.numbers(parts.map(lambda p: p[0] if len(p) == 2 else None))
+    lat = _tables.numbers(parts.map(lambda p: p[1] if len(p) == 2 else None))
+    bad = np.flatnonzero(~ok.to_numpy() | np.isnan(lon) | np.isnan(lat))
+    if bad.size:
+        raise InputError(f"{path}: column {col!r} should hold 'lon,lat' pairs (e.g. 114.275742,30.583490); "
+                         f"{bad.size} row(s) do not (rows {', '.join(str(i + 1) for i in bad[:10])}); fix them, "
+                         "or give separate longitude/latitude columns")
+    check_lonlat(lon, lat, f"{path} (column {col!r} as lon,lat)", row_word="row")
     return lon, lat
 
 
@@ -339,7 +363,9 @@ def _classify_points(
     if category is not None:
         matches = [[Match(category, "category=")] for _ in range(n)]
     else:
-        matches = [match_label(label) for label in labels]
+        known: dict[str, list[Match]] = {}  # labels repeat: classify each once
+        matches = [list(known[label]) if label in known else list(known.setdefault(label, match_label(label)))
+                   for label in labels]
         if name_hints:
             used = 0
             for i, ms in enumerate(matches):

@@ -437,7 +437,7 @@ def generate_candidates(
     """
     from . import _tables
 
-    kind = _tables.crs_name(crs, parameter="crs (CLI --candidates-crs)")
+    kind = _tables.crs_name(crs)
     import geopandas as gpd
     import shapely
 

@@ -72,10 +72,11 @@ def _to_wgs84_xy(lon: np.ndarray, lat: np.ndarray, system) -> tuple[np.ndarray, 
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
-def _column(frame, given, usual, *, what: str, option: str, source: str, problems: list[str]) -> str | None:
+def _column(frame, given, usual, *, what: str, option: str, source: str, problems: list[str],
+            loose: bool = False) -> str | None:
     """find_column, with a wrong ``given`` collected as a problem instead of raised."""
     try:
-        return find_column(frame, given, usual, what=what, option=option, source=source)
+        return find_column(frame, given, usual, what=what, option=option, source=source, loose=loose)
     except InputError as exc:
         problems.append(str(exc).removeprefix(f"{source}: "))
         return None
@@ -101,7 +102,8 @@ def _table_locations(frame, system, lon_column, lat_column, *, source: str, prob
     cols = []
     for given, usual, what, option in ((lon_column, _LON_NAMES, "longitude", "lon_column"),
                                        (lat_column, _LAT_NAMES, "latitude", "lat_column")):
-        col = _column(frame, given, usual, what=what, option=option, source=source, problems=problems)
+        col = _column(frame, given, usual, what=what, option=option, source=source, problems=problems,
+                      loose=True)  # e.g. "经度(GCJ-02)"
         if col is None and given is None:
             problems.append(f"no {what} column found (looked for {', '.join(usual[:6])} …); name it with "
                             f"{option}=...")
@@ -313,7 +315,8 @@ def load_units(
         values — a table's original lon/lat columns are replaced by these;
         then the file's other columns.  CRS EPSG:4326.  ``attrs``: ``source``,
         ``rows_read``, ``dropped_rows``, ``dropped_labels``,
-        ``repaired_geometries``, ``coordinate_system``, ``id_column``.
+        ``repaired_geometries``, ``coordinate_system``, ``id_column``,
+        ``empty_rows_ignored`` (trailing empty rows of a table).
 
     Raises
     ------
@@ -368,6 +371,7 @@ def load_units(
         "source": source, "rows_read": len(frame), "dropped_rows": dropped if drop_missing else 0,
         "dropped_labels": labels if drop_missing else "", "repaired_geometries": repaired,
         "coordinate_system": system if isinstance(system, str) else str(system), "id_column": id_col,
+        "empty_rows_ignored": int(frame.attrs.get("dropped_empty_rows", 0)),
     })
     log.info("%s: %d units loaded", source, len(units))
     return units
