@@ -73,10 +73,11 @@ def _to_wgs84_xy(lon: np.ndarray, lat: np.ndarray, system) -> tuple[np.ndarray, 
 
 
 def _column(frame, given, usual, *, what: str, option: str, source: str, problems: list[str],
-            loose: bool = False) -> str | None:
-    """find_column, with a wrong ``given`` collected as a problem instead of raised."""
+            loose: bool = False, required: bool = False) -> str | None:
+    """find_column, with a wrong ``given`` (or a required column not found) collected as a problem."""
     try:
-        return find_column(frame, given, usual, what=what, option=option, source=source, loose=loose)
+        return find_column(frame, given, usual, what=what, option=option, source=source, loose=loose,
+                           required=required)
     except InputError as exc:
         problems.append(str(exc).removeprefix(f"{source}: "))
         return None
@@ -103,10 +104,7 @@ def _table_locations(frame, system, lon_column, lat_column, *, source: str, prob
     for given, usual, what, option in ((lon_column, _LON_NAMES, "longitude", "lon_column"),
                                        (lat_column, _LAT_NAMES, "latitude", "lat_column")):
         col = _column(frame, given, usual, what=what, option=option, source=source, problems=problems,
-                      loose=True)  # e.g. "经度(GCJ-02)"
-        if col is None and given is None:
-            problems.append(f"no {what} column found (looked for {', '.join(usual[:6])} …); name it with "
-                            f"{option}=...")
+                      loose=True, required=True)  # loose: e.g. "经度(GCJ-02)"
         cols.append(col)
     if None in cols:
         return None, None, cols
