@@ -76,11 +76,13 @@ def _inside(units, area) -> np.ndarray:
     return shapely.intersects(area, geoms)
 
 
-def _likely_cause(units, area, nearest_m: float) -> str:
-    """Why no unit lies inside the area: a wrong coordinate system, or another place."""
+def _likely_cause(units, area, nearest_m: float, *, inside_now: int = 0, system: str | None = None) -> str:
+    """Why no (or few) units lie inside the area: a wrong coordinate system, another place, or a
+    list covering more ground than the study area.  Read the numbers in the other system: if more
+    units fall inside, that is the cause."""
     from .coords import gcj02_to_wgs84, wgs84_to_gcj02
 
-    system = units.attrs.get("coordinate_system", "wgs84")
+    system = system or units.attrs.get("coordinate_system", "wgs84")
     pts = units.geometry.representative_point()
     x, y = pts.x.to_numpy(), pts.y.to_numpy()
     if system == "wgs84":
@@ -92,16 +94,19 @@ def _likely_cause(units, area, nearest_m: float) -> str:
     else:
         ax = ay = None
     if ax is not None:
-        shifted = shapely.covers(area, shapely.points(np.asarray(ax, float), np.asarray(ay, float)))
-        if shifted.any():
-            return (f"wrong coordinate system: {int(shifted.sum())} units would fall inside if the file were "
+        shifted = int(shapely.covers(area, shapely.points(np.asarray(ax, float), np.asarray(ay, float))).sum())
+        if shifted > max(inside_now, 0) and shifted > len(units) // 2 or (shifted and not inside_now):
+            return (f"wrong coordinate system: {shifted} units would fall inside if the file were "
                     f"{alt} (GCJ-02 vs WGS84 is ≈550 m in Wuhan); {fix}")
-    if nearest_m <= _GCJ_SHIFT_MAX_M and system in ("wgs84", "gcj02"):
-        return (f"the nearest unit is only {nearest_m:,.0f} m away: check the coordinate system "
-                "(GCJ-02 vs WGS84 is ≈550 m in Wuhan; --units-crs) or widen the study area (--area)")
     if nearest_m > 20_000:
         return (f"the units are in another place: the nearest is {nearest_m / 1000:,.1f} km from the study area "
                 "(another city or district?); use units of the area, or a network/area covering them")
+    if inside_now:
+        return (f"the list covers a larger area than the study area (nearest unit outside {nearest_m:,.0f} m "
+                "away); fine for a city-wide list, else check the coordinate system (--units-crs)")
+    if nearest_m <= _GCJ_SHIFT_MAX_M and system in ("wgs84", "gcj02"):
+        return (f"the nearest unit is only {nearest_m:,.0f} m away: check the coordinate system "
+                "(GCJ-02 vs WGS84 is ≈550 m in Wuhan; --units-crs) or widen the study area (--area)")
     return (f"no unit lies inside the study area (nearest {nearest_m:,.0f} m): give a network/--area that "
             "covers the units, or units of this area")
 
@@ -111,9 +116,9 @@ def _bounds_text(geom_bounds) -> str:
                                                           geom_bounds[3])
 
 
-def _all_outside_error(units, area, dist, *, source: str, what: str) -> InputError:
+def _all_outside_error(units, area, dist, *, source: str, what: str, system: str) -> InputError:
     nearest = float(np.min(dist)) if len(dist) else float("nan")
-    cause = _likely_cause(units, area, nearest)
+    cause = _likely_cause(units, area, nearest, system=system)
     return InputError(
         f"{source}: none of the {len(units):,} {what} lies inside the study area ({_bounds_text(area.bounds)}; "
         f"units span {_bounds_text(units.total_bounds)}, nearest {nearest:,.0f} m away). Likely cause: {cause}"
@@ -178,7 +183,8 @@ def select_units(units: gpd.GeoDataFrame, area_wgs84, *, metric_crs, level: str 
         ``total`` (units given), ``inside``, ``outside`` (dropped),
         ``nearest_outside_m`` (NaN if none), ``level_column``, ``level_kept``,
         ``set_aside`` (inside the area but of another level) and
-        ``set_aside_by_level`` (dict), ``kept``, ``notes`` (list of str).
+        ``set_aside_by_level`` (dict), ``kept``, ``notes`` (list of str),
+        ``likely_cause`` (why most lie outside; ``""`` when most are inside).
 
     Raises
     ------
@@ -189,6 +195,7 @@ def select_units(units: gpd.GeoDataFrame, area_wgs84, *, metric_crs, level: str 
     if units.crs is None or not CRS.from_user_input(units.crs).equals(CRS.from_epsg(4326)):
         units = units.to_crs("EPSG:4326")
     level = (level or "auto").strip()
+    system = units.attrs.get("coordinate_system", "wgs84")
     inside = _inside(units, area_wgs84)
     dist = _distances_m(units, area_wgs84, metric_crs)
     outside = ~inside
@@ -197,7 +204,7 @@ def select_units(units: gpd.GeoDataFrame, area_wgs84, *, metric_crs, level: str 
               "level_column": None, "level_kept": "", "set_aside": 0, "set_aside_by_level": {}, "notes": []}
     column = _level_column(units) if level.lower() != "all" else None
     if not inside.any():
-        raise _all_outside_error(units, area_wgs84, dist, source=source, what="units")
+        raise _all_outside_error(units, area_wgs84, dist, source=source, what="units", system=system)
     keep_level = np.ones(len(units), bool)
     if column is not None:
         keep_level, chosen, note = _level_keep(units, inside, level, column, source=source)
@@ -205,7 +212,8 @@ def select_units(units: gpd.GeoDataFrame, area_wgs84, *, metric_crs, level: str 
         report["notes"].append(note)
         if not (inside & keep_level).any():
             sub = units[keep_level]
-            raise _all_outside_error(sub, area_wgs84, dist[keep_level], source=source, what=f"{chosen} rows")
+            raise _all_outside_error(sub, area_wgs84, dist[keep_level], source=source, what=f"{chosen} rows",
+                                     system=system)
         aside = inside & ~keep_level
         report["set_aside"] = int(aside.sum())
         report["set_aside_by_level"] = {str(k): int(v) for k, v in
@@ -215,6 +223,9 @@ def select_units(units: gpd.GeoDataFrame, area_wgs84, *, metric_crs, level: str 
                          f"({', '.join(LEVEL_COLUMNS)}); the file has none — use 'auto' or 'all'")
     kept = units[inside & keep_level]
     report["kept"] = len(kept)
+    report["likely_cause"] = (_likely_cause(units[outside], area_wgs84, report["nearest_outside_m"],
+                                            inside_now=report["inside"], system=system)
+                              if report["outside"] > report["inside"] else "")
     if report["outside"]:
         log.warning("%s: %d of %d units lie outside the study area and were dropped (nearest %.0f m)",
                     source, report["outside"], report["total"], report["nearest_outside_m"])
@@ -243,7 +254,8 @@ def report_sentences(report: dict) -> list[str]:
                    f"coordinates and were dropped (drop_missing, CLI --drop-missing)")
     if report.get("outside"):
         out.append(f"units: {report['outside']:,} of {report['total']:,} units lie outside the study area and were "
-                   f"dropped (nearest {report['nearest_outside_m']:,.0f} m away); {report['inside']:,} inside")
+                   f"dropped (nearest {report['nearest_outside_m']:,.0f} m away); {report['inside']:,} inside"
+                   + (f" — {report['likely_cause']}" if report.get("likely_cause") else ""))
     for note in report.get("notes", []):
         out.append(f"units: {note}")
     if report.get("set_aside"):

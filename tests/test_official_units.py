@@ -87,7 +87,7 @@ def test_official_list_in_optics_valley(paths):
     assert dq["nearest_outside_m"] > 1000
     row = _units_row(result)
     assert (row["total"], row["inside"], row["outside"]) == (dq["total"], dq["inside"], dq["outside"])
-    assert row["likely_cause"] == ""
+    assert row["likely_cause"].startswith("the list covers a larger area than the study area")
     # the user's ids and names came back
     kept = raw.loc[located].iloc[np.flatnonzero(inside & (levels_inside == "town"))]
     assert result.units["unit_id"].tolist() == kept["code"].tolist()
@@ -391,3 +391,20 @@ def test_cli_score_prints_what_happened_to_the_units(paths, tmp_path, capsys):
     assert code == 0, printed
     assert "2,710 of 3,622 rows" in printed and "911 of 912 units lie outside the study area" in printed
     assert "persons allocated to units" in printed and "65+" not in printed.split("persons allocated")[1][:80]
+
+
+def test_most_outside_because_of_the_coordinate_system():
+    # 4 points in the area's east strip given as GCJ-02 numbers but declared WGS84: 3 fall outside, and
+    # read as GCJ-02 they would all be inside: that is the likely cause, even though one is inside.
+    wlon = np.array([114.5340, 114.5350, 114.5360, 114.5100])
+    wlat = np.array([30.4800, 30.4850, 30.4900, 30.4850])
+    glon, glat = wgs84_to_gcj02(wlon, wlat)
+    units = _points_frame(list(zip(glon, glat)))
+    units.attrs["coordinate_system"] = "wgs84"
+    kept, report = select_units(units, GUANGGU, metric_crs=UTM50N)
+    assert (report["inside"], report["outside"]) == (1, 3)
+    assert report["likely_cause"].startswith("wrong coordinate system: 3 units would fall inside")
+    assert "--units-crs gcj02" in report["likely_cause"]
+    # mostly inside: nothing to explain
+    fine = _points_frame(list(zip(wlon, wlat)) + [(114.60, 30.60)])
+    assert select_units(fine, GUANGGU, metric_crs=UTM50N)[1]["likely_cause"] == ""
