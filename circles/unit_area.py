@@ -102,8 +102,8 @@ def _likely_cause(units, area, nearest_m: float, *, inside_now: int = 0, system:
         return (f"the units are in another place: the nearest is {nearest_m / 1000:,.1f} km from the study area "
                 "(another city or district?); use units of the area, or a network/area covering them")
     if inside_now:
-        return (f"the list covers a larger area than the study area (nearest unit outside {nearest_m:,.0f} m "
-                "away); fine for a city-wide list, else check the coordinate system (--units-crs)")
+        return ("the list covers a larger area than the study area: fine for a city-wide list, else check "
+                "the coordinate system (--units-crs)")
     if nearest_m <= _GCJ_SHIFT_MAX_M and system in ("wgs84", "gcj02"):
         return (f"the nearest unit is only {nearest_m:,.0f} m away: check the coordinate system "
                 "(GCJ-02 vs WGS84 is ≈550 m in Wuhan; --units-crs) or widen the study area (--area)")

@@ -308,6 +308,20 @@ def test_cli_official_list_end_to_end(paths, tmp_path, capsys):
     assert "dq_units" in sheets
     gpkg = gpd.read_file(out / "coverage.gpkg", layer="units")
     assert gpkg.geom_type.tolist() == ["Point"] and gpkg["name"].tolist() == ["豹澥街道办事处"]
+    _map_opens(out / "map.html", tmp_path / "map.png")
+
+
+def _map_opens(path, screenshot) -> None:
+    """The map of one point unit opens (bounds of a single point have no extent)."""
+    from browser import open_in_chromium, require_chromium
+
+    require_chromium()
+    report = open_in_chromium(path, screenshot=screenshot)
+    nan_bounds = [e for e in report.page_errors if "Invalid LatLng object: (NaN, NaN)" in e]
+    if nan_bounds and len(nan_bounds) == len(report.page_errors):
+        pytest.xfail("map.html fitted to the zero-size bounds of a single point unit: Leaflet gets NaN "
+                     "(webmap.offline_map / maps.coverage_map must pad the bounds; not in this branch's files)")
+    assert report.ok, report.summary()
 
 
 @pytest.mark.wuhan
@@ -408,3 +422,10 @@ def test_most_outside_because_of_the_coordinate_system():
     # mostly inside: nothing to explain
     fine = _points_frame(list(zip(wlon, wlat)) + [(114.60, 30.60)])
     assert select_units(fine, GUANGGU, metric_crs=UTM50N)[1]["likely_cause"] == ""
+
+
+@pytest.mark.wuhan
+def test_map_of_the_official_list_opens(paths, tmp_path):
+    out = tmp_path / "out"
+    assert main(_cli_args(paths, out, "--drop-missing")) == 0
+    _map_opens(out / "map.html", tmp_path / "map.png")
