@@ -332,12 +332,29 @@ def _select_user_units(units, area, walk: Network, *, level: str, max_snap_m: fl
     report.update(source=Path(attrs["source"]).name if attrs.get("source") else "units",
                   rows_read=int(attrs.get("rows_read", report["total"] + attrs.get("dropped_rows", 0))),
                   dropped_missing=int(attrs.get("dropped_rows", 0)), max_snap_m=float(max_snap_m))
-    rep = kept.geometry if (kept.geom_type == "Point").all() else \
-        kept.to_crs(walk.crs).geometry.representative_point().to_crs("EPSG:4326")
-    snap = walk.snap_lonlat(rep.x.to_numpy(), rep.y.to_numpy(), max_snap_m=max_snap_m, source="units")
-    report["off_network"] = int(np.asarray(snap.off_network).sum())
-    report["nearest_network_m"] = float(np.min(snap.distance_m)) if len(kept) else float("nan")
+    report["off_network"], report["nearest_network_m"] = _units_off_network(kept, walk, max_snap_m)
     return kept, report
+
+
+def _units_off_network(units, walk: Network, max_snap_m: float) -> tuple[int, float]:
+    """(units farther than ``max_snap_m`` from every walk-network node, distance of the nearest unit).
+
+    Points: their snap distance.  Polygons: the distance from the polygon (not its centre) to the
+    nearest node, so a large neighbourhood with streets inside is never "off network".
+    """
+    import shapely
+
+    if not len(units):
+        return 0, float("nan")
+    if (units.geom_type == "Point").all():
+        snap = walk.snap_lonlat(units.geometry.x.to_numpy(), units.geometry.y.to_numpy(), max_snap_m=max_snap_m,
+                                source="units")
+        return int(np.asarray(snap.off_network).sum()), float(np.min(snap.distance_m))
+    polys = units.to_crs(walk.crs).geometry.to_numpy()
+    tree = shapely.STRtree(shapely.points(walk.x, walk.y))
+    nearest_node = tree.nearest(polys)
+    dist = shapely.distance(polys, tree.geometries[nearest_node])
+    return int((dist > max_snap_m).sum()), float(dist.min())
 
 
 def _buffered(area, walk: Network, metres: float):

@@ -429,3 +429,21 @@ def test_map_of_the_official_list_opens(paths, tmp_path):
     out = tmp_path / "out"
     assert main(_cli_args(paths, out, "--drop-missing")) == 0
     _map_opens(out / "map.html", tmp_path / "map.png")
+
+
+@pytest.mark.wuhan
+def test_polygon_units_off_network_by_their_outline(paths):
+    # a 1.2 km square whose centre lies ~200 m from the nearest node, with streets inside it: on the network;
+    # a 60 m square around the point 199 m from any node: off the network (max_snap_m 100)
+    to_m = Transformer.from_crs("EPSG:4326", UTM50N, always_xy=True)
+    to_wgs = Transformer.from_crs(UTM50N, "EPSG:4326", always_xy=True)
+    x, y = to_m.transform(*OFF_100M)
+
+    def square(half):
+        ring = shapely.box(x - half, y - half, x + half, y + half)
+        return shapely.transform(ring, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
+
+    units = gpd.GeoDataFrame({"unit_id": ["big", "small"]}, geometry=[square(600), square(30)], crs="EPSG:4326")
+    result = analyze(paths["network"], units=units, max_snap_m=100, area=GUANGGU.bounds)
+    row = _units_row(result)
+    assert (row["total"], row["inside"], row["off_network"]) == (2, 2, 1)
