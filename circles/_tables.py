@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "CATEGORY_COLUMNS", "CSV_ENCODINGS", "LOCATION_COLUMNS", "EXCEL_EXTENSIONS", "GEOMETRY_EXTENSIONS", "ID_COLUMNS",
     "LAT_COLUMNS", "LON_COLUMNS", "NAME_COLUMNS", "TABLE_EXTENSIONS", "TEXT_EXTENSIONS",
-    "crs_name", "file_rows", "find_column", "id_columns", "is_geometry_file", "numbers", "read_table",
+    "crs_name", "degrees", "file_rows", "find_column", "id_columns", "is_geometry_file", "numbers", "read_table",
     "restore_numbers",
     "sheet_names", "text_values",
 ]
@@ -231,6 +231,36 @@ def _number_text(v: Any) -> Any:
         return v
     text = v.strip().translate(_FULLWIDTH)
     return text.replace(",", "") if _THOUSANDS.match(text) else text
+
+
+_DMS = re.compile(
+    r"^(?P<pre>东经|西经|北纬|南纬|[NSEWnsew])?\s*(?P<d>\d+(?:\.\d+)?)\s*[°度]\s*"
+    r"(?:(?P<m>\d+(?:\.\d+)?)\s*[′'’分]\s*)?(?:(?P<s>\d+(?:\.\d+)?)\s*(?:[″\"”秒]|'')\s*)?"
+    r"(?P<post>[NSEWnsew])?$")
+
+
+def degrees(values: Any) -> tuple[np.ndarray, int]:
+    """Coordinates as decimal degrees: numbers, or degrees-minutes-seconds text
+    (``114°16′32.7″``, ``东经114度16分``, ``30°35'N``; south/west negative).
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        The degrees (NaN when neither form parses) and how many were DMS text.
+    """
+    series = values.astype(object) if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    out = numbers(series).copy()
+    n_dms = 0
+    for i in np.flatnonzero(np.isnan(out)):
+        v = series.iloc[i]
+        m = _DMS.match(v.strip().translate(_FULLWIDTH)) if isinstance(v, str) else None
+        if m is None:
+            continue
+        value = float(m["d"]) + float(m["m"] or 0) / 60 + float(m["s"] or 0) / 3600
+        hemi = (m["pre"] or "") + (m["post"] or "")
+        out[i] = -value if any(h in hemi for h in ("西", "南", "S", "W", "s", "w")) else value
+        n_dms += 1
+    return out, n_dms
 
 
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")

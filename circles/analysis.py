@@ -169,8 +169,8 @@ def _resolve_facilities(facilities, network_path, *, crs, columns: dict, osm_fac
                                  geometry=[], crs="EPSG:4326")
         return empty, pd.DataFrame(columns=["name", "label"])
     gdf = pd.concat([s.facilities for s in sets], ignore_index=True)
-    gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs="EPSG:4326")
     gdf["lon"], gdf["lat"] = gdf.geometry.x.to_numpy(float), gdf.geometry.y.to_numpy(float)  # WGS84 (contract 4)
+    gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs="EPSG:4326")
     unclassified = pd.concat([s.unclassified for s in sets], ignore_index=True)
     return gdf, unclassified
 

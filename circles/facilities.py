@@ -34,10 +34,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _tables
 from .classify import CATEGORIES, Match, match_label, match_name, match_tags
-from .coords import check_lonlat, to_wgs84
-from .errors import InputError, InputFileNotFoundError
+from .coords import check_lonlat, normalize_crs, to_wgs84
+from .errors import InputError, InputFileNotFoundError, NoDataError
+
+from . import _tables
 
 # The reading itself lives in circles._tables (shared with candidates and units);
 # these names stay importable from here.
@@ -203,7 +204,8 @@ class PointTable:
         return [str(c) for c in self.table.columns]
 
 
-def _lonlat_from_table(table: pd.DataFrame, path: Path, lon_column, lat_column) -> tuple[np.ndarray, np.ndarray]:
+def _lonlat_from_table(table: pd.DataFrame, path: Path, lon_column, lat_column,
+                       notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     columns = [str(c) for c in table.columns]
     lon_col = _tables.find_column(columns, lon_column, LON_COLUMNS, what="longitude", option="lon_column",
                                   source=str(path), loose=True)
@@ -220,7 +222,9 @@ def _lonlat_from_table(table: pd.DataFrame, path: Path, lon_column, lat_column) 
             f"Expected one named like {'/'.join(LON_COLUMNS[:6])} and {'/'.join(LAT_COLUMNS[:4])}, "
             "or name them with lon_column=/lat_column= (CLI: --lon-column/--lat-column)"
         )
-    lon, lat = _tables.numbers(table[lon_col]), _tables.numbers(table[lat_col])
+    (lon, n_lon), (lat, n_lat) = _tables.degrees(table[lon_col]), _tables.degrees(table[lat_col])
+    if n_lon or n_lat:
+        notes.append(f"{max(n_lon, n_lat)} row(s) with coordinates in degrees-minutes-seconds converted to decimal degrees")
     # non-numeric text is reported as such (check_lonlat names the rows)
     check_lonlat(np.where(np.isnan(lon), table[lon_col].to_numpy(object), lon).astype(object),
                  np.where(np.isnan(lat), table[lat_col].to_numpy(object), lat).astype(object),
@@ -318,7 +322,7 @@ def read_points(
         lon_in, lat_in, kind = _lonlat_from_geometry(table, path, kind, notes)
         attributes = pd.DataFrame(table.drop(columns=table.geometry.name))
     else:
-        lon_in, lat_in = _lonlat_from_table(table, path, lon_column, lat_column)
+        lon_in, lat_in = _lonlat_from_table(table, path, lon_column, lat_column, notes)
         attributes = table
     if kind != "wgs84":
         lon, lat = to_wgs84(lon_in, lat_in, kind)

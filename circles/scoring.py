@@ -80,8 +80,10 @@ __all__ = [
     "write_score_outputs",
 ]
 
-#: Columns of a candidate frame (GeoDataFrame, EPSG:4326, point geometry).
-CANDIDATE_COLUMNS: tuple[str, ...] = ("candidate_id", "category", "name", "capacity", "source", "geometry")
+#: Columns of a candidate frame (GeoDataFrame, EPSG:4326, point geometry; ``lon``/``lat`` WGS84).  Sites
+#: given in GCJ-02/BD-09 add ``lon_gcj02``/``lat_gcj02`` (or ``_bd09``) with the user's own numbers.
+CANDIDATE_COLUMNS: tuple[str, ...] = ("candidate_id", "category", "name", "capacity", "source", "lon", "lat",
+                                      "geometry")
 #: Columns of a score table (one row per candidate and circle).
 SCORE_COLUMNS: tuple[str, ...] = (
     "candidate_id", "name", "category", "lon", "lat", "circle", "population_group",

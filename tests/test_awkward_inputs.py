@@ -124,6 +124,22 @@ def _xlsx_with_title(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def _dms_text(value: str, pre: str) -> str:
+    v = float(value)
+    d = int(v)
+    m = int((v - d) * 60)
+    sec = (v - d - m / 60) * 3600
+    return f"{pre}{d}°{m}′{sec:.6f}″"
+
+
+def _dms(frame: pd.DataFrame) -> pd.DataFrame:
+    """Coordinates as printed in some bureau lists: 东经114°12′39.769200″, 北纬30°46′19.401600″."""
+    out = frame.copy()
+    out["lon"] = [_dms_text(v, "东经") for v in frame["lon"]]
+    out["lat"] = [_dms_text(v, "北纬") for v in frame["lat"]]
+    return out
+
+
 # Each case: (name, builder(frame, tmp_path) -> (path, extra kwargs)).  The frame has the input's
 # columns as text (places or communities), the builder reshapes and writes it.
 CASES = {
@@ -154,6 +170,8 @@ CASES = {
 #: Cases for points with lon/lat in two columns only (facilities and candidates, not units).
 FACILITY_ONLY = {
     "amap_location_column": lambda f, d: (_csv(_location(f), d / "t.csv"), {}),
+    "degrees_minutes_seconds": lambda f, d: (_csv(_dms(f), d / "t.csv", encoding="gbk"), {}),
+    "csv_named_file_with_tabs": lambda f, d: (_csv(f, d / "t.csv", sep="\t", encoding="utf-8-sig"), {}),
 }
 
 
@@ -177,6 +195,11 @@ def test_awkward_facility_files(case, places, tmp_path):
         names[0] += "𠀀"
     assert f["name"].tolist() == names
     lon_in, lat_in, lon, lat = _expected_lonlat(places["lon"], places["lat"])
+    if case == "degrees_minutes_seconds":  # converted from text: equal to ~1e-9 degrees
+        assert np.allclose(f["lon_gcj02"], lon_in, rtol=0, atol=1e-9)
+        assert any("degrees-minutes-seconds" in n for n in fs.notes)
+        lon_in, lat_in = f["lon_gcj02"].to_numpy(), f["lat_gcj02"].to_numpy()
+        lon, lat = gcj02_to_wgs84(lon_in, lat_in)
     assert np.array_equal(f["lon_gcj02"].to_numpy(), lon_in) and np.array_equal(f["lat_gcj02"].to_numpy(), lat_in)
     assert np.allclose(f["lon"], lon, rtol=0, atol=1e-12) and np.allclose(f.geometry.y, lat, rtol=0, atol=1e-12)
 

@@ -377,3 +377,11 @@ def test_cli_bad_candidates_crs_fails_before_the_analysis(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "--candidates-crs='utm' is not a known coordinate system" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_degrees_minutes_seconds():
+    values, n = _tables.degrees(["114.3", "114°16′32.7″", "东经114度16分", "30°35'N", "30°35'12\"S", "西经 73°",
+                                 "abc", None])
+    assert n == 5
+    expected = [114.3, 114 + 16 / 60 + 32.7 / 3600, 114 + 16 / 60, 30 + 35 / 60, -(30 + 35 / 60 + 12 / 3600), -73.0]
+    assert np.allclose(values[:6], expected, rtol=0, atol=1e-12) and np.isnan(values[6:]).all()
