@@ -21,8 +21,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from ._tables import LAT_COLUMNS, LON_COLUMNS, NAME_COLUMNS, crs_name, file_rows, find_column, id_columns, \
-    numbers, read_table, restore_numbers
+from ._tables import LAT_COLUMNS, LON_COLUMNS, NAME_COLUMNS, crs_name, degrees, file_rows, find_column, \
+    id_columns, numbers, read_table, restore_numbers
 from .errors import InputError, InputFileNotFoundError, NoDataError, ValidationError
 from .units import UNIT_COLUMNS, _polygonal, _rows, _unit_kind
 
@@ -108,7 +108,10 @@ def _table_locations(frame, system, lon_column, lat_column, *, source: str, prob
         cols.append(col)
     if None in cols:
         return None, None, cols
-    return numbers(frame[cols[0]]), numbers(frame[cols[1]]), cols
+    (lon, n_lon), (lat, n_lat) = degrees(frame[cols[0]]), degrees(frame[cols[1]])
+    if n_lon or n_lat:
+        log.info("%s: %d coordinates read from degrees-minutes-seconds text", source, n_lon + n_lat)
+    return lon, lat, cols
 
 
 def _geometry_system(frame: gpd.GeoDataFrame, system, missing: np.ndarray, *, source: str, crs):

@@ -447,3 +447,11 @@ def test_polygon_units_off_network_by_their_outline(paths):
     result = analyze(paths["network"], units=units, max_snap_m=100, area=GUANGGU.bounds)
     row = _units_row(result)
     assert (row["total"], row["inside"], row["off_network"]) == (2, 2, 1)
+
+
+def test_units_in_degrees_minutes_seconds(tmp_path):
+    csv = tmp_path / "dms.csv"
+    csv.write_text("编号,名称,经度,纬度\nA,关山社区,114°30′36″,30°29′\nB,光谷社区,114.52,30.485\n", encoding="utf-8")
+    units = load_units(csv, crs="wgs84")
+    assert units["lon"].tolist() == pytest.approx([114 + 30 / 60 + 36 / 3600, 114.52])
+    assert units["lat"].tolist() == pytest.approx([30 + 29 / 60, 30.485])
