@@ -278,6 +278,18 @@ def report_sentences(report: dict) -> list[str]:
     return out
 
 
+#: Chinese descriptions of the rows of ``data_quality["units"]``.
+_ZH_ITEMS: dict[str, str] = {
+    "source": "来源文件", "rows_read": "读入行数", "dropped_missing": "无坐标而删除的行数", "total": "有位置的单元数",
+    "inside": "研究区内单元数", "outside": "研究区外单元数(已删除)", "nearest_outside_m": "最近的区外单元距离(米)",
+    "level_column": "行政级别列", "level_kept": "保留的级别", "set_aside": "区内其他级别单元数(未用)",
+    "kept": "参与分析的单元数", "off_network": "距步行路网过远的单元数", "max_distance_m": "人口格网分配最大距离(米)",
+    "population_allocated": "分配到单元的人口", "population_unassigned": "未分配到单元的人口",
+    "population_65plus_allocated": "分配到单元的65岁以上人口", "population_65plus_unassigned": "未分配到单元的65岁以上人口",
+    "cells_unassigned": "未分配的人口格网数",
+}
+
+
 def quality_frames(report: dict):
     """``(units_sheet, inputs_row)``: the item/value table for ``data_quality["units"]`` and the
     ``input="units"`` row of ``data_quality["inputs"]`` (shared contract 3)."""
@@ -307,6 +319,7 @@ def quality_frames(report: dict):
         if key in report and not ("65plus" in key and not report.get("has_65plus", True)):
             items.append((key, what, report[key]))
     sheet = pd.DataFrame(items, columns=["item", "description", "value"])
+    sheet.insert(1, "说明", sheet["item"].map(_ZH_ITEMS).fillna(""))
     sheet["value"] = sheet["value"].astype(object)
     likely = report.get("likely_cause", "")
     row = pd.DataFrame([{"input": "units", "category": "all", "total": report.get("total"),
