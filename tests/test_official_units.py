@@ -458,3 +458,18 @@ def test_units_in_degrees_minutes_seconds(tmp_path):
     units = load_units(csv, crs="wgs84")
     assert units["lon"].tolist() == pytest.approx([114 + 30 / 60 + 36 / 3600, 114.52])
     assert units["lat"].tolist() == pytest.approx([30 + 29 / 60, 30.485])
+
+
+@pytest.mark.parametrize("system", ["gcj02", "bd09"])
+def test_point_geometry_file_keeps_the_users_own_coordinates(tmp_path, system):
+    path = tmp_path / "pts.geojson"
+    own = [(114.5201, 30.4852), (114.5302, 30.4881)]
+    gpd.GeoDataFrame({"unit_id": ["p", "q"], "name": ["甲", "乙"]}, geometry=[shapely.Point(p) for p in own],
+                     crs="EPSG:4326").to_file(path)
+    units = load_units(path, crs=system)
+    assert units[f"lon_{system}"].tolist() == [p[0] for p in own]
+    assert units[f"lat_{system}"].tolist() == [p[1] for p in own]
+    from circles.coords import to_wgs84
+
+    lon, lat = to_wgs84(np.array([p[0] for p in own]), np.array([p[1] for p in own]), system)
+    assert units["lon"].to_numpy() == pytest.approx(lon) and units["lat"].to_numpy() == pytest.approx(lat)
