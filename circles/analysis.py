@@ -20,6 +20,7 @@ from .classify import classification_counts
 from .coverage import CoverageResult, Demand, compute_coverage
 from .errors import InputError
 from .network import Network, load_features, load_network
+from .units import MAX_POINT_UNIT_DISTANCE_M
 
 log = logging.getLogger(__name__)
 
@@ -281,29 +282,56 @@ def _check_near_network(network: Network, geoms, *, what: str, source, flag: str
             f"~550 m in Wuhan)")
 
 
-def _normalise_units(units):
+def _normalise_units(units, *, drop_missing: bool = False):
     """A user's GeoDataFrame of units in the data contract (EPSG:4326, unit_id,
-    name, population, population_65plus), index kept so results stay aligned."""
+    name, population, population_65plus), index kept so results stay aligned.
+
+    ``unit_id`` comes from the user's id column (``unit_id``, ``社区编码``,
+    ``id``, ``编号``, ``code`` …) and ``name`` from ``name``/``名称`` … when
+    present; point units get ``lon``/``lat``.  Units without geometry are an
+    error naming them, or with ``drop_missing`` are dropped and counted
+    (``attrs["dropped_rows"]``).
+    """
+    from ._tables import NAME_COLUMNS, find_column, id_columns
+
     if units.crs is None:
         raise InputError("units GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326') (or the CRS it is in)")
     out = units.to_crs("EPSG:4326").copy()
+    out.attrs = dict(units.attrs)
+    bad = (out.geometry.isna() | out.geometry.is_empty).to_numpy()
+    if bad.any() and not drop_missing:
+        raise InputError(f"units: {int(bad.sum())} unit(s) have no geometry (rows {np.flatnonzero(bad)[:10].tolist()}); "
+                         "fix them, or drop them with drop_missing=True (CLI --drop-missing)")
+    if bad.any():
+        out = out[~bad]
+        out.attrs["dropped_rows"] = int(out.attrs.get("dropped_rows", 0)) + int(bad.sum())
     if "unit_id" not in out:
-        out["unit_id"] = [f"u{i:06d}" for i in range(1, len(out) + 1)]
+        id_col = find_column(out, None, id_columns("units"), what="id", option="id", source="units")
+        out["unit_id"] = (out[id_col].astype(str) if id_col is not None
+                          else [f"u{i:06d}" for i in range(1, len(out) + 1)])
     dup = out["unit_id"][out["unit_id"].duplicated()]
     if len(dup):
         raise InputError(f"units: duplicate unit_id values {sorted(map(str, dup.unique()))[:10]}; ids must be unique")
-    for column, default in (("name", ""), ("population", np.nan), ("population_65plus", np.nan)):
+    if "name" not in out:
+        name_col = find_column(out, None, NAME_COLUMNS, what="name", option="name", source="units")
+        out["name"] = out[name_col].fillna("").astype(str) if name_col is not None else ""
+    for column, default in (("population", np.nan), ("population_65plus", np.nan)):
         if column not in out:
             out[column] = default
-    bad = out.geometry.isna() | out.geometry.is_empty
-    if bad.any():
-        raise InputError(f"units: {int(bad.sum())} unit(s) have no geometry (unit_id {out.loc[bad, 'unit_id'].tolist()[:10]})")
+    if len(out) and (out.geometry.geom_type == "Point").all() and "lon" not in out:
+        out["lon"], out["lat"] = out.geometry.x.to_numpy(), out.geometry.y.to_numpy()
     return out
 
 
-def _build_demand(units, area, network: Network, *, population, population_65plus, districts, assumptions):
-    """Demand points and units with population, district and zone."""
-    from .units import assign_population
+def _build_demand(units, area, network: Network, *, population, population_65plus, districts, assumptions,
+                  max_distance_m: float = MAX_POINT_UNIT_DISTANCE_M, report: dict | None = None):
+    """Demand points and units with population, district and zone.
+
+    With a raster, its settled cells are allocated to units (point units: the
+    nearest unit point within ``max_distance_m``); the persons allocated and
+    those in no unit go into ``report`` (when given).
+    """
+    from .units import _unit_kind, assign_population
 
     n_units = len(units)
     if population is not None:
@@ -315,7 +343,16 @@ def _build_demand(units, area, network: Network, *, population, population_65plu
             # coverage is computed from the raster's people, so the table must show the same people
             assumptions.append("the units' own population column was replaced by the raster's people "
                                "(coverage is computed from the raster); omit the raster to use your column")
-        units, unit_index = assign_population(units, points, crs=network.crs, overwrite=True)
+        units, unit_index = assign_population(units, points, crs=network.crs, overwrite=True,
+                                              max_distance_m=max_distance_m)
+        if report is not None:
+            report.update(
+                kind=_unit_kind(units), max_distance_m=float(max_distance_m), has_65plus=population_65plus is not None,
+                population_allocated=float(units["population"].sum()),
+                population_unassigned=float(units.attrs.get("population_outside_units", 0.0)),
+                population_65plus_allocated=float(units["population_65plus"].sum()),
+                population_65plus_unassigned=float(units.attrs.get("population_65plus_outside_units", 0.0)),
+                cells_unassigned=int(units.attrs.get("demand_points_outside_units", 0)))
         lon, lat = points.lon, points.lat
         w_all = points.population
         # without a 65+ layer the elderly circle is weighted by everyone (said in the assumptions)
@@ -364,6 +401,65 @@ def _build_demand(units, area, network: Network, *, population, population_65plu
     return units, demand
 
 
+def _select_user_units(units, area, walk: Network, *, level: str, max_snap_m: float):
+    """The user's units inside the study area at one level, and the report of what was dropped."""
+    from .unit_area import select_units
+
+    attrs = dict(units.attrs)
+    kept, report = select_units(units, area, metric_crs=walk.crs, level=level,
+                                source=attrs.get("source", "units"))
+    kept = kept.copy()
+    kept.attrs = attrs
+    report.update(source=Path(attrs["source"]).name if attrs.get("source") else "units",
+                  rows_read=int(attrs.get("rows_read", report["total"] + attrs.get("dropped_rows", 0))),
+                  dropped_missing=int(attrs.get("dropped_rows", 0)), max_snap_m=float(max_snap_m))
+    report["off_network"], report["nearest_network_m"] = _units_off_network(kept, walk, max_snap_m)
+    return kept, report
+
+
+def _units_off_network(units, walk: Network, max_snap_m: float) -> tuple[int, float]:
+    """(units farther than ``max_snap_m`` from every walk-network node, distance of the nearest unit).
+
+    Points: their snap distance.  Polygons: the distance from the polygon (not its centre) to the
+    nearest node, so a large neighbourhood with streets inside is never "off network".
+    """
+    import shapely
+
+    if not len(units):
+        return 0, float("nan")
+    if (units.geom_type == "Point").all():
+        snap = walk.snap_lonlat(units.geometry.x.to_numpy(), units.geometry.y.to_numpy(), max_snap_m=max_snap_m,
+                                source="units")
+        return int(np.asarray(snap.off_network).sum()), float(np.min(snap.distance_m))
+    polys = units.to_crs(walk.crs).geometry.to_numpy()
+    tree = shapely.STRtree(shapely.points(walk.x, walk.y))
+    nearest_node = tree.nearest(polys)
+    dist = shapely.distance(polys, tree.geometries[nearest_node])
+    return int((dist > max_snap_m).sum()), float(dist.min())
+
+
+def _buffered(area, walk: Network, metres: float):
+    """``area`` (EPSG:4326) grown by ``metres``: the hull drawn around a network without declared
+    bounds hugs the streets, and a unit within snapping distance of a street is not outside it."""
+    import geopandas as gpd
+
+    return gpd.GeoSeries([area], crs="EPSG:4326").to_crs(walk.crs).buffer(metres).to_crs("EPSG:4326").iloc[0]
+
+
+def _add_units_quality(result, report: dict) -> None:
+    """``data_quality["units"]`` (what happened to the units) and the units row of
+    ``data_quality["inputs"]`` (shared contract 3), replacing any units row there."""
+    from .unit_area import quality_frames
+
+    sheet, row = quality_frames(report)
+    result.data_quality["units"] = sheet
+    inputs = result.data_quality.get("inputs")
+    if isinstance(inputs, pd.DataFrame) and len(inputs.columns):
+        inputs = inputs[inputs["input"] != "units"] if "input" in inputs else inputs
+        row = pd.concat([inputs, row], ignore_index=True)
+    result.data_quality["inputs"] = row
+
+
 def _check_zones(policy, districts, assumptions: list) -> None:
     """Zones in the districts layer must be ones the policy knows; missing ones are stated."""
     zoned = [c for c in policy.circles if c.zone_thresholds_min]
@@ -400,6 +496,11 @@ def analyze(
     hospital_as_ambulance: bool = False,
     units=None,
     units_crs: str | None = None,
+    drop_missing: bool = False,
+    units_level: str = "auto",
+    units_max_distance_m: float = MAX_POINT_UNIT_DISTANCE_M,
+    units_id_column: str | None = None,
+    units_name_column: str | None = None,
     grid_m: float | None = None,
     grid_shape: str = "square",
     area=None,
@@ -451,6 +552,22 @@ def analyze(
         ``population`` columns are used, or each unit counts once.
     districts : path or GeoDataFrame, optional
         District polygons with a ``zone`` column (``central`` / ``new_urban``).
+    drop_missing : bool, default False
+        Drop units without coordinates/geometry (counted and reported) instead
+        of raising an error that names them (CLI ``--drop-missing``).
+    units_level : str, default "auto"
+        For a units file with a ``level`` column (an official list mixing
+        communities, sub-districts and districts): ``"auto"`` keeps the finest
+        level with a unit inside the study area, ``"all"`` keeps every row,
+        or name the value(s) to keep, e.g. ``"village"`` (CLI ``--units-level``).
+        User units outside the study area are always dropped and counted.
+    units_max_distance_m : float, default 1000
+        Point units: a raster cell's people go to the nearest unit point
+        within this distance; farther cells are in no unit (counted)
+        (CLI ``--units-max-distance-m``).
+    units_id_column, units_name_column : str, optional
+        Id and name columns of a units file (default found by name: unit_id,
+        社区编码, code, 编号 …; name, 名称 …).
     walk_speeds : sequence of float
         Extra walking speeds (m/min) for the sensitivity table.
     """
@@ -516,7 +633,7 @@ def analyze(
         unit_frame = grid_units(area_geom, crs=walk.crs, cell_m=cell_m, shape=grid_shape)
         assumptions.append(f"units: a {cell_m:g} m {grid_shape} grid over the study area")
     elif isinstance(units, gpd.GeoDataFrame):
-        unit_frame = _normalise_units(units)
+        unit_frame = _normalise_units(units, drop_missing=drop_missing)
     elif isinstance(units, str) and units == "osm":
         if network_path is None:
             raise InputError("units='osm' reads landuse=residential polygons from the network file; "
@@ -526,7 +643,8 @@ def analyze(
         unit_frame = units_from_osm_residential(load_features(network_path))
         assumptions.append("units: OSM landuse=residential polygons (people outside them are reported)")
     else:
-        unit_frame = load_units(units, crs=units_crs)
+        unit_frame = load_units(units, crs=units_crs, drop_missing=drop_missing, id_column=units_id_column,
+                                name_column=units_name_column)
     user_polygons = units is not None and not (isinstance(units, str) and units == "osm")
     if user_polygons and area is None and unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         # the user's neighbourhoods are the study area (OSM residential polygons are not:
@@ -536,15 +654,26 @@ def analyze(
         _check_near_network(walk, gpd.GeoSeries([area_geom], crs="EPSG:4326"), what="study area",
                             source=area if isinstance(area, (str, Path)) else "area", flag="--area",
                             max_snap_m=max_snap_m, crs_hint="the CRS declared in the file")
+    units_report = None
     if user_polygons:
-        _check_near_network(walk, unit_frame.geometry, what="units",
-                            source=units if isinstance(units, (str, Path)) else "units", flag="--units",
-                            max_snap_m=max_snap_m, crs_hint="--units-crs, or the CRS declared in the file")
+        hull = area is None and not walk.report.get("file_bounds") and not (
+            unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all())
+        unit_frame, units_report = _select_user_units(
+            unit_frame, _buffered(area_geom, walk, max_snap_m) if hull else area_geom, walk, level=units_level,
+            max_snap_m=max_snap_m)
     dist_frame = load_districts(districts) if districts is not None else None
     _check_zones(pol, dist_frame, assumptions)
+    if not (np.isfinite(units_max_distance_m) and units_max_distance_m > 0):
+        raise InputError(f"units_max_distance_m (CLI --units-max-distance-m) must be a positive number of metres, "
+                         f"got {units_max_distance_m!r}")
     unit_frame, demand = _build_demand(unit_frame, area_geom, walk, population=population,
                                        population_65plus=population_65plus, districts=dist_frame,
-                                       assumptions=assumptions)
+                                       assumptions=assumptions, max_distance_m=units_max_distance_m,
+                                       report=units_report)
+    if units_report is not None:
+        from .unit_area import report_sentences
+
+        assumptions.extend(report_sentences(units_report))
     if population is not None and population_65plus is None and any(c.population == "65plus" for c in pol.circles):
         assumptions.append("no 65+ population raster: circles for residents 65+ are weighted by the whole "
                            "population (give --population-65plus)")
@@ -564,4 +693,6 @@ def analyze(
     timings["coverage_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     result.timings.update(timings)
+    if units_report is not None:
+        _add_units_quality(result, units_report)
     return result

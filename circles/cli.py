@@ -23,6 +23,9 @@ from ._cli_checks import (check_candidates_categories, check_candidates_in_area,
                           report_internal_error)
 from .errors import CirclesError, InputError
 
+#: Default of --units-max-distance-m (circles.units.MAX_POINT_UNIT_DISTANCE_M; kept here so --help needs no geopandas).
+MAX_POINT_UNIT_DISTANCE_M = 1000.0
+
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
     help="Does a city deliver its service circles? Travel times over OpenStreetMap streets to daily "
@@ -67,6 +70,19 @@ UnitsCrsOpt = Annotated[Optional[str], typer.Option(
 UnitsOpt = Annotated[Optional[str], typer.Option(
     "--units", help="Neighbourhood units: a polygon file, a CSV of points (with --units-crs), or 'osm' for the "
                     "network file's landuse=residential polygons.")]
+DropMissingOpt = Annotated[bool, typer.Option(
+    "--drop-missing", help="Drop units without coordinates (counted and reported) instead of stopping with an error "
+                           "that names them; e.g. an official community list where only some rows have a centre point.")]
+UnitsLevelOpt = Annotated[str, typer.Option(
+    "--units-level", help="Units file with a `level` column (county/town/village mixed): auto = the finest level with "
+                          "a unit inside the area, all = every row, or the value(s) to keep, e.g. village.")]
+UnitsMaxDistanceOpt = Annotated[float, typer.Option(
+    "--units-max-distance-m", help="Point units: a population cell goes to the nearest unit point within this many "
+                                   "metres; farther cells are in no unit (counted).")]
+UnitsIdColOpt = Annotated[Optional[str], typer.Option(
+    "--units-id-column", help="Id column of --units (default found by name: unit_id, 社区编码, code, 编号 …).")]
+UnitsNameColOpt = Annotated[Optional[str], typer.Option(
+    "--units-name-column", help="Name column of --units (default found by name: name, 名称 …).")]
 GridOpt = Annotated[Optional[float], typer.Option(
     "--grid", help="Generate a grid of this cell size in metres when no --units (default 250).")]
 GridShapeOpt = Annotated[str, typer.Option("--grid-shape", help="square | hexagon.")]
@@ -148,6 +164,9 @@ def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None, out_kind:
             crs=options["crs"], facility_columns={k: v for k, v in columns.items() if v},
             network_options=network_options or None,
             units=options["units"], units_crs=options["units_crs"], grid_m=options["grid"],
+            drop_missing=options.get("drop_missing", False), units_level=options.get("units_level", "auto"),
+            units_max_distance_m=options.get("units_max_distance_m", MAX_POINT_UNIT_DISTANCE_M),
+            units_id_column=options.get("units_id_column"), units_name_column=options.get("units_name_column"),
             grid_shape=options["grid_shape"], area=options["area"], population=options["population"],
             population_65plus=options["population_65plus"], districts=options["districts"],
             walk_speeds=_walk_speeds(walk_speeds), progress=False,
@@ -229,6 +248,14 @@ def print_summary(result) -> None:
         console.print(f"[dim]assumption:[/] {note}", highlight=False)
 
 
+def print_units_report(result) -> None:
+    """What happened to the user's units (rows dropped, outside the area, levels set aside, people in no
+    unit): the ``units:`` assumptions, for commands that do not print the whole summary."""
+    for note in result.assumptions:
+        if note.startswith("units: "):
+            console.print(f"[dim]{note}[/]", highlight=False)
+
+
 @app.command()
 def analyze(
     network: NetworkOpt = None, place: PlaceOpt = None, network_layer: NetworkLayerOpt = None,
@@ -237,7 +264,9 @@ def analyze(
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     facilities_sheet: FacilitiesSheetOpt = None,
-    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
+    units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: OutOpt = Path("out"), lang: LangOpt = "zh",
     walk_speeds: Annotated[Optional[str], typer.Option(
@@ -266,7 +295,9 @@ def map_command(
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     facilities_sheet: FacilitiesSheetOpt = None,
-    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
+    units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("maps/coverage.html"),
     lang: LangOpt = "zh",
@@ -282,6 +313,7 @@ def map_command(
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--out must be an .html file for `circles map`, got {out}; e.g. --out maps/coverage.html")
     result = _run_analysis(locals(), out_kind="file")
+    print_units_report(result)
     path = save_coverage_map(result, out, lang=lang, basemap=basemap)
     console.print(f"wrote map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     if figures:
@@ -347,7 +379,9 @@ def score(
         "--candidates-category", help="Put every candidate in this category (a file of one kind of site).")] = None,
     candidates_sheet: Annotated[Optional[str], typer.Option(
         "--candidates-sheet", help="Sheet of an Excel --candidates file: name or 0-based position (default: the first).")] = None,
-    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, grid: GridOpt = None,
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
+    units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None,
     grid_shape: GridShapeOpt = "square", area: AreaOpt = None, population: PopulationOpt = None,
     population_65plus: Population65Opt = None, districts: DistrictsOpt = None, out: OutOpt = Path("out"),
     select: Annotated[Optional[int], typer.Option("--select", help="Choose this many sites per circle.")] = None,
@@ -397,6 +431,7 @@ def score(
     elif candidates_sheet is not None:
         raise InputError("--candidates-sheet needs --candidates (an Excel file of candidate sites)")
     result = _run_analysis(locals())
+    print_units_report(result)
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     if cats is None and circle:  # only what the chosen circle needs
         cats = sorted({c for r in result.policy.circle(circle).requirements for c in r.categories})

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import re
 import shutil
@@ -35,6 +36,8 @@ from circles.errors import InputError
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "atomic_path",
@@ -498,7 +501,9 @@ def write_gpkg_atomic(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.Pat
     All layers go to a temporary ``.gpkg`` that then replaces ``path`` in one step,
     so the destination never holds only some of the layers.  Every layer must have a
     CRS (GeoPackage readers need it).  ``tables`` are written as attribute tables
-    (GeoPackage layers without geometry), e.g. summaries.
+    (GeoPackage layers without geometry), e.g. summaries; a table without any
+    column (an empty summary) cannot be stored in a GeoPackage and is skipped
+    with a warning.
     """
     dest = Path(path)
     if not layers:
@@ -523,5 +528,11 @@ def write_gpkg_atomic(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.Pat
             import pyogrio
 
             for name, frame in tables.items():
-                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
+                frame = pd.DataFrame(frame)
+                if len(frame.columns) == 0:
+                    # e.g. a district summary with no row (no person in any unit): GeoPackage
+                    # cannot store a table without fields, and there is nothing to store
+                    log.warning("%s: table %r has no columns (no rows); not written", dest, name)
+                    continue
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
     return dest

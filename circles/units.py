@@ -9,8 +9,9 @@ supplies them or :func:`assign_population` fills them from demand points.
 Sources of units
 ----------------
 * :func:`grid_units` -- a square or hexagonal grid generated over an area;
-* :func:`load_units` -- polygons from GeoJSON / GeoPackage / Shapefile, or
-  points from a CSV with lon/lat columns (WGS84, GCJ-02 or BD-09);
+* :func:`load_units` (:mod:`circles.unit_files`) -- polygons from GeoJSON /
+  GeoPackage / Shapefile, or points from a CSV/TSV/Excel table with lon/lat
+  columns (WGS84, GCJ-02 or BD-09);
 * :func:`units_from_osm_residential` -- ``landuse=residential`` polygons of
   an OSM extract.
 """
@@ -18,7 +19,6 @@ Sources of units
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -26,8 +26,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from . import _tables
-from .errors import InputError, InputFileNotFoundError, NoDataError, ValidationError
+from .errors import InputError, NoDataError
 from .population import DemandPoints, _as_area
 from .settings import GRID_CELL_M
 
@@ -50,11 +49,6 @@ MAX_GRID_CELLS: int = 2_000_000
 #: Default distance within which a demand point joins the nearest point unit.
 MAX_POINT_UNIT_DISTANCE_M: float = 1000.0
 
-_LON_NAMES = tuple(c for c in _tables.LON_COLUMNS if c != "x")  # x/y may be metres: name them
-_LAT_NAMES = tuple(c for c in _tables.LAT_COLUMNS if c != "y")
-_CHINESE_SYSTEMS = {"gcj02": "gcj02", "gcj-02": "gcj02", "bd09": "bd09", "bd-09": "bd09"}
-_WGS84_NAMES = {"wgs84", "wgs-84", "epsg:4326", "4326"}
-_GEOMETRY_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".zip")
 
 
 # ---------------------------------------------------------------- helpers
@@ -250,301 +244,6 @@ def grid_units(
     return units
 
 
-# ---------------------------------------------------------------- load
-
-
-def _coordinate_system(crs, *, source: str):
-    """'wgs84', 'gcj02', 'bd09' or a pyproj CRS."""
-    if crs is None:
-        return None
-    if isinstance(crs, str):
-        try:
-            return _tables.crs_name(crs)  # wgs84 / gcj02 / bd09 under any usual spelling
-        except InputError:
-            pass  # an EPSG code or another pyproj CRS
-    try:
-        out = CRS.from_user_input(crs)
-    except Exception as exc:
-        raise InputError(
-            f"{source}: crs={crs!r} is not understood; expected 'wgs84', 'gcj02', 'bd09' or an "
-            f"EPSG code such as 'EPSG:4326' ({exc})."
-        ) from exc
-    return "wgs84" if out.equals(CRS.from_epsg(4326)) else out
-
-
-def _to_wgs84_xy(lon: np.ndarray, lat: np.ndarray, system) -> tuple[np.ndarray, np.ndarray]:
-    if system == "wgs84":
-        return lon, lat
-    if system in ("gcj02", "bd09"):
-        from .coords import to_wgs84  # lazy: only needed for Chinese coordinate systems
-
-        x, y = to_wgs84(lon, lat, system)
-        return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    from pyproj import Transformer
-
-    t = Transformer.from_crs(system, "EPSG:4326", always_xy=True)
-    x, y = t.transform(lon, lat)
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-
-
-def _find_column(frame: pd.DataFrame, given: str | None, candidates, *, what: str, parameter: str,
-                 source: str, problems: list[str]) -> str | None:
-    try:
-        return _tables.find_column(frame, given, candidates, what=what, option=parameter, source=source,
-                                   required=True, loose=True)
-    except InputError as exc:
-        problems.append(str(exc).removeprefix(f"{source}: "))
-        return None
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A table of units (CSV/TSV/TXT/XLSX) through :mod:`circles._tables`; numeric columns as numbers."""
-    return _tables.restore_numbers(_tables.read_table(path, what="unit", parameter="units"))
-
-
-def load_units(
-    path: str | Path,
-    *,
-    id_column: str | None = None,
-    name_column: str | None = None,
-    population_column: str | None = None,
-    population_65plus_column: str | None = None,
-    crs=None,
-    lon_column: str | None = None,
-    lat_column: str | None = None,
-    drop_missing: bool = False,
-) -> gpd.GeoDataFrame:
-    """Load neighbourhood units from a geometry file or a CSV of points.
-
-    Parameters
-    ----------
-    path : str or Path
-        GeoJSON, GeoPackage, Shapefile or FlatGeobuf of polygons (or points),
-        or a CSV with one row per unit and lon/lat columns.
-    id_column : str, optional
-        Column of unique unit ids; default ``unit_id`` when present, else ids
-        ``u000001``, … are generated in file order.
-    name_column : str, optional
-        Column of names; default ``name`` when present, else empty names.
-    population_column, population_65plus_column : str, optional
-        Columns of persons per unit, kept as given (see
-        :func:`assign_population`); default ``population`` /
-        ``population_65plus`` when present, else NaN (unknown).
-    crs : str or CRS-like, optional
-        Coordinate system of the coordinates: ``"wgs84"``, ``"gcj02"``,
-        ``"bd09"`` or any pyproj CRS.  Required for CSV and for geometry files
-        without a CRS.  For a geometry file that declares a CRS it overrides
-        the declaration (Chinese data labelled EPSG:4326 is often GCJ-02).
-    lon_column, lat_column : str, optional
-        CSV coordinate columns; default the first of ``longitude/lon/lng/long/经度``
-        and ``latitude/lat/纬度`` (case-insensitive).
-    drop_missing : bool, default False
-        Rows without coordinates/geometry raise :class:`InputError` listing
-        them; with ``True`` they are dropped, the count is logged as a warning
-        and stored in ``units.attrs["dropped_rows"]``.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Contract columns first, then the file's other columns; CRS EPSG:4326.
-        ``attrs`` holds ``source``, ``dropped_rows`` and ``repaired_geometries``.
-
-    Raises
-    ------
-    InputFileNotFoundError
-        ``path`` does not exist.
-    NoDataError
-        The file has no rows.
-    ValidationError
-        All problems found at once: missing columns, duplicate or missing ids,
-        rows without coordinates, non-numeric or negative populations, …
-    """
-    path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise InputFileNotFoundError(f"{path} does not exist; check the path to the units file.")
-    system = _coordinate_system(crs, source=source)
-    problems: list[str] = []
-    is_csv = path.suffix.lower() in _tables.TABLE_EXTENSIONS + (".xls",)  # .xls: advice to convert
-
-    if is_csv:
-        frame = _read_csv(path)
-        if system is None:
-            raise InputError(
-                f"{source}: crs is required for a CSV of points: say which system the lon/lat are in, "
-                "crs='wgs84', 'gcj02' (Amap, Tencent) or 'bd09' (Baidu)."
-            )
-        lon_col = _find_column(frame, lon_column, _LON_NAMES, what="longitude", parameter="lon_column",
-                               source=source, problems=problems)
-        lat_col = _find_column(frame, lat_column, _LAT_NAMES, what="latitude", parameter="lat_column",
-                               source=source, problems=problems)
-        if problems:
-            raise ValidationError(source, problems)
-        lon = pd.to_numeric(frame[lon_col], errors="coerce").to_numpy(dtype=np.float64)
-        lat = pd.to_numeric(frame[lat_col], errors="coerce").to_numpy(dtype=np.float64)
-        missing = ~(np.isfinite(lon) & np.isfinite(lat))
-        geometry = None  # built after dropping
-    else:
-        if path.suffix.lower() not in _GEOMETRY_SUFFIXES and not path.is_dir():
-            raise InputError(
-                f"{source}: unsupported file type {path.suffix!r}; expected a CSV of points or a "
-                f"geometry file ({', '.join(_GEOMETRY_SUFFIXES)})."
-            )
-        try:
-            frame = gpd.read_file(path)
-        except Exception as exc:
-            raise InputError(f"{source}: cannot be read as a geometry file ({exc}).") from exc
-        missing = (frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
-        if frame.crs is None and system is None:
-            raise InputError(
-                f"{source}: the file has no CRS, so its coordinates cannot be placed. Pass crs= (CLI --units-crs), e.g. "
-                "crs='wgs84' for lon/lat, 'gcj02' for Amap coordinates or 'EPSG:32650' for UTM 50N."
-            )
-        if system is not None and frame.crs is not None:
-            declared = "wgs84" if CRS.from_user_input(frame.crs).equals(CRS.from_epsg(4326)) else frame.crs
-            if declared != system:
-                log.warning("%s: declares CRS %s; crs=%r overrides it", source, frame.crs, crs)
-        if system is None:
-            system = "wgs84" if CRS.from_user_input(frame.crs).equals(CRS.from_epsg(4326)) else frame.crs
-        if system == "wgs84" and (~missing).any():
-            # GeoJSON without a "crs" member is read as EPSG:4326 (RFC 7946), even when
-            # its numbers are metres: catch that here rather than place units off the globe
-            minx, miny, maxx, maxy = frame.geometry[~missing].total_bounds
-            if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-                raise InputError(
-                    f"{source}: coordinates span x {minx:.6g}..{maxx:.6g}, y {miny:.6g}..{maxy:.6g}, which "
-                    "is not lon/lat, yet the file declares no projected CRS (a GeoJSON without a 'crs' "
-                    "member counts as WGS84). Pass the CRS the numbers are in, e.g. crs='EPSG:32650'."
-                )
-        geometry = frame.geometry
-
-    if len(frame) == 0:
-        raise NoDataError(f"{source}: the file has no rows; expected one row per neighbourhood unit.")
-
-    # rows without a location
-    dropped = int(missing.sum())
-    if dropped:
-        rows = frame.index[missing] + (2 if is_csv else 0)
-        where = "CSV lines" if is_csv else "features (0-based)"
-        if not drop_missing:
-            problems.append(
-                f"{dropped} of {len(frame)} rows have no {'coordinates' if is_csv else 'geometry'} "
-                f"({where} {_rows(rows)}); fill them in, or pass drop_missing=True to drop them"
-            )
-        else:
-            log.warning("%s: dropped %d of %d rows without a location (%s %s)",
-                        source, dropped, len(frame), where, _rows(rows))
-    keep = ~missing if drop_missing else np.ones(len(frame), dtype=bool)
-    if drop_missing and not keep.any():
-        raise NoDataError(f"{source}: none of its {len(frame)} rows has a location; nothing to load.")
-
-    # ids
-    id_col = id_column if id_column is not None else _tables.find_column(
-        frame, None, _tables.id_columns("units"), what="id", option="id_column", source=source)
-    if id_col is not None and id_col not in frame.columns:
-        problems.append(f"id_column={id_col!r} is not a column; columns are {list(frame.columns)}")
-        id_col = None
-    if id_col is not None:
-        raw = frame[id_col]
-        no_id = raw.isna().to_numpy() & keep
-        if no_id.any():
-            problems.append(f"column {id_col!r}: {int(no_id.sum())} rows have no id (rows {_rows(frame.index[no_id])})")
-        ids = raw.astype(str)
-        if pd.api.types.is_float_dtype(raw) and (raw.dropna() % 1 == 0).all():
-            ids = raw.map(lambda v: str(int(v)) if pd.notna(v) else "")  # 420102 not "420102.0"
-        kept_ids = ids[keep & ~raw.isna().to_numpy()]
-        dup = kept_ids[kept_ids.duplicated(keep=False)]
-        if len(dup):
-            uniq = list(dict.fromkeys(dup))
-            problems.append(
-                f"column {id_col!r}: {len(uniq)} duplicate unit ids ({_rows(uniq)}); unit ids must be "
-                "unique — fix the file or choose another id_column"
-            )
-    else:
-        width = max(6, len(str(len(frame))))
-        ids = pd.Series([f"u{k:0{width}d}" for k in range(1, len(frame) + 1)], index=frame.index)
-
-    # names
-    if name_column is not None and name_column not in frame.columns:
-        problems.append(f"name_column={name_column!r} is not a column; columns are {list(frame.columns)}")
-        name_col = None
-    else:
-        name_col = name_column if name_column is not None else _tables.find_column(
-            frame, None, _tables.NAME_COLUMNS, what="name", option="name_column", source=source)
-
-    # populations
-    pops: dict[str, pd.Series] = {}
-    for target, given, param in (
-        ("population", population_column, "population_column"),
-        ("population_65plus", population_65plus_column, "population_65plus_column"),
-    ):
-        col = given if given is not None else (target if target in frame.columns else None)
-        if col is None:
-            pops[target] = pd.Series(np.nan, index=frame.index)
-            continue
-        if col not in frame.columns:
-            problems.append(f"{param}={col!r} is not a column; columns are {list(frame.columns)}")
-            continue
-        values = pd.to_numeric(frame[col], errors="coerce")
-        bad = (values.isna() & frame[col].notna()).to_numpy() & keep
-        if bad.any():
-            problems.append(f"column {col!r}: {int(bad.sum())} non-numeric values (rows {_rows(frame.index[bad])})")
-        neg = (values < 0).to_numpy() & keep
-        if neg.any():
-            problems.append(f"column {col!r}: {int(neg.sum())} negative populations (rows {_rows(frame.index[neg])})")
-        pops[target] = values.astype(np.float64)
-
-    if problems:
-        raise ValidationError(source, problems)
-
-    # geometry in WGS84
-    if is_csv:
-        x, y = _to_wgs84_xy(lon[keep], lat[keep], system)
-        geoms = shapely.points(x, y)
-        out_of_range = ~((np.abs(x) <= 180) & (np.abs(y) <= 90))
-        if out_of_range.any():
-            rows = frame.index[keep][out_of_range] + 2
-            raise ValidationError(source, [
-                f"{int(out_of_range.sum())} rows have coordinates outside lon -180..180 / lat -90..90 "
-                f"(CSV lines {_rows(rows)}); check lon/lat are not swapped or projected"
-            ])
-        repaired = 0
-    else:
-        geoms = geometry.to_numpy()[keep]
-        invalid = ~shapely.is_valid(geoms)
-        repaired = int(invalid.sum())
-        if repaired:
-            geoms = geoms.copy()
-            geoms[invalid] = [_polygonal(g) if g.geom_type.endswith("Polygon") or
-                              g.geom_type == "GeometryCollection" else g
-                              for g in shapely.make_valid(geoms[invalid])]
-            log.warning("%s: repaired %d invalid geometries with shapely.make_valid", source, repaired)
-        if system in ("gcj02", "bd09"):
-            geoms = shapely.transform(geoms, lambda xy: np.column_stack(_to_wgs84_xy(xy[:, 0], xy[:, 1], system)))
-        elif system != "wgs84":
-            geoms = gpd.GeoSeries(geoms, crs=system).to_crs("EPSG:4326").to_numpy()
-
-    rest = frame.loc[keep, [c for c in frame.columns if c not in UNIT_COLUMNS and c != "geometry"]]
-    units = gpd.GeoDataFrame(
-        {
-            "unit_id": ids[keep].to_numpy(dtype=object),
-            "name": (frame.loc[keep, name_col].fillna("").astype(str).to_numpy(dtype=object)
-                     if name_col is not None else np.full(int(keep.sum()), "", dtype=object)),
-            "population": pops["population"][keep].to_numpy(),
-            "population_65plus": pops["population_65plus"][keep].to_numpy(),
-            **{c: rest[c].to_numpy() for c in rest.columns},
-        },
-        geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
-        crs="EPSG:4326",
-    )
-    _unit_kind(units, source=source)
-    units.attrs.update({"source": source, "dropped_rows": dropped if drop_missing else 0,
-                        "repaired_geometries": repaired,
-                        "empty_rows_ignored": int(frame.attrs.get("dropped_empty_rows", 0))})
-    log.info("%s: %d units loaded", source, len(units))
-    return units
-
-
 # ---------------------------------------------------------------- OSM
 
 
@@ -731,3 +430,6 @@ def assign_population(
             outside["population_65plus_outside_units"],
         )
     return out, index
+
+
+from .unit_files import load_units  # noqa: E402  (re-exported; it uses the helpers above)

@@ -110,10 +110,11 @@ def test_category_with_no_facilities_is_no_data_not_a_crash(tmp_path, street, ca
 
 
 def test_off_network_unit_is_counted_not_dropped(tmp_path, street):
-    # u2 stands 2 km from the street: beyond the 300 m snap limit.
+    # u2 stands 2 km from the street: beyond the 300 m snap limit, inside the study area.
     units = _points([(400, 30), (400, 2000)], unit_id=["u1", "u2"], population=[100.0, 50.0])
+    area = (*lonlat(-100, -100), *lonlat(1100, 2100))  # units outside the study area would be dropped
     r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15), facilities=_facility(0, 20),
-                units=units, osm_facilities=False)
+                units=units, osm_facilities=False, area=area)
     assert r.units["shop_status"].tolist() == ["covered", "off_network"]
     assert r.units["offnet_population"].tolist() == [0.0, 50.0]
     s = r.summary.iloc[0]

@@ -220,15 +220,17 @@ def test_load_errors(tmp_path):
     with pytest.raises(NoDataError, match="empty"):
         load_units(empty, crs="wgs84")
     csv = tmp_path / "pts.csv"
-    pd.DataFrame({"id": ["a", "b"], "x": [114.5, 114.6], "y": [30.5, 30.6], "pop": [1, -2]}).to_csv(csv, index=False)
+    pd.DataFrame({"id": ["a", "b"], "east": [114.5, 114.6], "north": [30.5, 30.6], "pop": [1, -2]}).to_csv(
+        csv, index=False)
     with pytest.raises(ValidationError) as info:
         load_units(csv, crs="wgs84", id_column="id", population_column="pop")
     text = str(info.value)  # all problems at once: no lon, no lat, negative population
     assert "longitude" in text and "latitude" in text
-    with pytest.raises(ValidationError, match="negative"):
-        load_units(csv, crs="wgs84", id_column="id", population_column="pop", lon_column="x", lat_column="y")
+    with pytest.raises(ValidationError, match=r"1 negative populations \(rows 3\)"):  # file row: header is row 1
+        load_units(csv, crs="wgs84", id_column="id", population_column="pop", lon_column="east",
+                   lat_column="north")
     with pytest.raises(InputError, match="not understood"):
-        load_units(csv, crs="mars", lon_column="x", lat_column="y")
+        load_units(csv, crs="mars", lon_column="east", lat_column="north")
 
 
 # ------------------------------------------------------------------ communities CSV (GCJ-02 points)
