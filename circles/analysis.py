@@ -656,6 +656,10 @@ def analyze(
                             max_snap_m=max_snap_m, crs_hint="the CRS declared in the file")
     units_report = None
     if user_polygons:
+        if unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():  # points: _select_user_units says why
+            _check_near_network(walk, unit_frame.geometry, what="units",
+                                source=units if isinstance(units, (str, Path)) else "units", flag="--units",
+                                max_snap_m=max_snap_m, crs_hint="--units-crs, or the CRS declared in the file")
         hull = area is None and not walk.report.get("file_bounds") and not (
             unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all())
         unit_frame, units_report = _select_user_units(

@@ -444,7 +444,10 @@ def coverage_map(
     metric = _metric_crs(result)
     extent = _extent(result, metric, facility_extent_m)
     units = result.units.to_crs(4326)
-    m = webmap.offline_map(units.total_bounds, tiles=basemap or tiles, prefer_canvas=False, control_scale=True,
+    bounds = units.total_bounds
+    if bounds[0] >= bounds[2] or bounds[1] >= bounds[3]:  # one point unit: fit the padded extent instead
+        bounds = extent.bounds
+    m = webmap.offline_map(bounds, tiles=basemap or tiles, prefer_canvas=False, control_scale=True,
                           map_title_space=80)
     mapui.add_page_style(m)
 

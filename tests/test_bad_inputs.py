@@ -496,7 +496,7 @@ def _(c):
 @case("units-empty-geojson")
 def _(c):
     path = c.write("no_units.geojson", '{"type": "FeatureCollection", "features": []}')
-    return c.analyze("--units", path), ["no_units.geojson", "no rows", "one row per neighbourhood unit"]
+    return c.analyze("--units", path), ["no_units.geojson", "no features", "one feature per unit"]
 
 
 @case("area-empty-geojson")

@@ -382,10 +382,10 @@ def test_coverage_with_sites_keeps_the_analysis_snap_limit(tmp_path, street):
 
 
 def test_off_network_units_are_counted_without_population(tmp_path, street):
-    # no population column: u2, 2 km from the street, is still counted as off the network
+    # no population column: u2, 2 km from the street (inside the study area), is still counted as off the network
     units = _points([(400, 30), (400, 2000)], unit_id=["u1", "u2"])
     r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15), facilities=_facility(0, 20),
-                units=units, osm_facilities=False)
+                units=units, osm_facilities=False, area=(*lonlat(-100, -100), *lonlat(1100, 2100)))
     assert r.units["shop_status"].tolist() == ["covered", "off_network"]
     off = r.data_quality["off_network"].set_index("network")
     assert off.loc["walk", "units_all_off_network"] == 1

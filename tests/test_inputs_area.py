@@ -141,8 +141,8 @@ def test_analysis_inputs_rows_and_units_off_network_without_population(street, t
     assert (u["total"], u["inside"], u["outside"], u["off_network"]) == (3, 2, 1, 1)
     # the off-network count no longer needs population data (it was 0)
     off = r.data_quality["off_network"].set_index("network")
-    assert off.loc["walk", "units_all_off_network"] == 2  # u2 and u3: both more than 300 m away
-    assert r.units.set_index("unit_id")["shop_status"].tolist() == ["covered", "off_network", "off_network"]
+    assert off.loc["walk", "units_all_off_network"] == 1  # u2, more than 300 m away; u3 (outside) was dropped
+    assert r.units.set_index("unit_id")["shop_status"].tolist() == ["covered", "off_network"]
 
 
 # --------------------------------------------------------------------------- the README's Wuhan data

@@ -20,7 +20,6 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-import circles.maps
 from circles.analysis import analyze
 from circles.cli import MAX_POINT_UNIT_DISTANCE_M as CLI_DEFAULT
 from circles.cli import main
@@ -279,19 +278,10 @@ def test_cli_missing_coordinates_name_rows_and_the_flag(paths, tmp_path, capsys)
     assert not (tmp_path / "out" / "coverage.csv").exists()
 
 
-_MAP_FIXED = hasattr(circles.maps, "_district_layer")
-
-
 @pytest.mark.wuhan
 def test_cli_official_list_end_to_end(paths, tmp_path, capsys):
     out = tmp_path / "out"
-    try:
-        code = main(_cli_args(paths, out, "--drop-missing", "--districts", str(paths["districts"])))
-    except AssertionError as exc:  # folium's, not ours: only this known crash is tolerated, only before the fix
-        if not _MAP_FIXED and "is not available in the data" in str(exc):
-            pytest.xfail("map.html with districts and units inside one district crashes in folium "
-                         "(issue #9 item 6, fixed in maps.py on wip-maps)")
-        raise
+    code = main(_cli_args(paths, out, "--drop-missing", "--districts", str(paths["districts"])))
     printed = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
     assert code == 0, printed
     for name in ("coverage.gpkg", "coverage.csv", "summary.csv", "district_summary.csv", "coverage.xlsx", "map.html"):
@@ -320,11 +310,7 @@ def _map_opens(path, screenshot) -> None:
 
     require_chromium()
     report = open_in_chromium(path, screenshot=screenshot)
-    nan_bounds = [e for e in report.page_errors if "Invalid LatLng object: (NaN, NaN)" in e]
-    if nan_bounds and len(nan_bounds) == len(report.page_errors):
-        pytest.xfail("map.html fitted to the zero-size bounds of a single point unit: Leaflet gets NaN "
-                     "(webmap.offline_map / maps.coverage_map must pad the bounds; not in this branch's files)")
-    assert report.ok, report.summary()
+    assert report.ok, report.summary()  # was "Invalid LatLng object: (NaN, NaN)" from zero-size bounds
 
 
 @pytest.mark.wuhan
