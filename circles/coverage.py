@@ -236,16 +236,21 @@ class CoverageResult:
                          f"circles: {[c.id for c in self.policy.circles]}")
 
     def uncovered(self, circle_id: str) -> pd.DataFrame:
-        """Units that are not covered for a circle, worst first, with what they lack."""
-        self.circle(circle_id)
-        cols = ["unit_id", "name", "district", "population", f"{circle_id}_covered_share",
+        """Units that are not covered for a circle, worst first, with what they lack.
+
+        The people column is the circle's own group: ``population_65plus`` for
+        a circle weighted by residents 65+ (elderly care), else ``population``.
+        """
+        circle = self.circle(circle_id)
+        people = "population_65plus" if circle.population == "65plus" else "population"
+        cols = ["unit_id", "name", "district", people, f"{circle_id}_covered_share",
                 f"{circle_id}_status", f"{circle_id}_minutes", f"{circle_id}_missing", f"{circle_id}_rule"]
         u = self.units
         # no_data units are listed too: nothing is known to cover them (the status says why)
         mask = u[f"{circle_id}_status"].isin(["uncovered", "partial", "off_network", "no_data"])
         out = pd.DataFrame(u.loc[mask, [c for c in cols if c in u.columns]])
-        return out.sort_values([f"{circle_id}_covered_share", "population"], ascending=[True, False],
-                               na_position="last")
+        order = [c for c in (f"{circle_id}_covered_share", people) if c in out.columns]
+        return out.sort_values(order, ascending=[True, False][:len(order)], na_position="last")
 
     def isochrones(self, circle_ids=None):
         """Reached-network polygons per circle and required category at the

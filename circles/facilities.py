@@ -35,8 +35,8 @@ import pandas as pd
 import shapely
 
 from .classify import ASSUMED_PRIMARY_BASIS, CATEGORIES, Match, match_label, match_name, match_tags
-from .coords import check_lonlat, normalize_crs, to_wgs84
-from .errors import InputError, InputFileNotFoundError, NoDataError
+from .coords import check_lonlat, to_wgs84
+from .errors import InputError, InputFileNotFoundError
 
 from . import _tables
 

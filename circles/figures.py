@@ -228,7 +228,6 @@ def coverage_figure(
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     lang = check_lang(lang)
     circle = result.circle(circle_id)

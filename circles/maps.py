@@ -41,7 +41,7 @@ import pandas as pd
 from . import mapui, webmap
 from .errors import InputError
 from .isochrones import circle_isochrones
-from .maptext import (LANGS, TEXT, check_lang, circle_is_no_data, circle_label, fmt_minutes,
+from .maptext import (TEXT, check_lang, circle_is_no_data, circle_label, fmt_minutes,
                       fmt_people, fmt_share, rule_text, translate_missing)
 from .palette import (CATEGORY_ICONS, CATEGORY_LABELS, OFFNET_ICON, OTHER_ICON, STATUS_COLOURS,
                       STATUS_LABELS, STATUSES, category_label)

@@ -69,8 +69,6 @@ from .coverage import (
     compute_circle,
     snap_facilities,
     group_minutes,
-    status_from_share,
-    weighted_share,
 )
 from .errors import InputError
 

@@ -9,7 +9,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, MultiLineString, Point
 
@@ -161,7 +160,7 @@ def test_oneway_column_with_chinese_names_and_classes(tmp_path):
         {"道路等级": "快速路", "单行": "否", "geometry": _line((0, 0), (100, 80), (200, 0))},
     ])
     drive = load_network(path, mode="drive")
-    a, b, c = _node(drive, 0, 0), _node(drive, 100, 0), _node(drive, 200, 0)
+    a, b, _c = _node(drive, 0, 0), _node(drive, 100, 0), _node(drive, 200, 0)
     assert drive.report["columns_used"] == {"oneway": "单行", "speed": None, "class": "道路等级", "name": None}
     from_a = travel_seconds(drive.graph_s(), [a], direction="from")
     assert from_a[b] == pytest.approx(100 / (40 / 3.6), rel=1e-3)
