@@ -242,8 +242,6 @@ def print_summary(result) -> None:
             console.print(f"[yellow]{row.circle}: 无数据 no data[/] (not 'uncovered': nothing to measure) — {reasons}",
                           highlight=False)
     print_inputs(inputs, by_source=result.data_quality.get("inputs_by_source"))
-    for row in summary.itertuples():
-        console.print(f"[dim]{row.circle} facilities on network/in input:[/] {row.facilities}", highlight=False)
     for note in result.assumptions:
         console.print(f"[dim]assumption:[/] {note}", highlight=False)
 

@@ -475,7 +475,8 @@ def _warn_no_data(circle_id: str, no_data: list, counts: dict, mode: str) -> Non
     for c in no_data:
         why = "no facilities in the input" if counts.get(c, 0) == 0 else \
             f"none of the {counts[c]} in the input reaches the {mode} network"
-        log.warning("circle %s: %s: %s; the circle is reported as no data, not as uncovered", circle_id, c, why)
+        # info, not a warning: the summary's status and no_data columns carry it (and the CLI prints why)
+        log.info("circle %s: %s: %s; the circle is reported as no data, not as uncovered", circle_id, c, why)
 
 
 def _category_minutes(units_out, circle_id: str, point_minutes: dict, weight, unit) -> None:

@@ -94,6 +94,7 @@ def test_unit_400_m_from_a_grocery(tmp_path, street, threshold, status):
 
 
 def test_category_with_no_facilities_is_no_data_not_a_crash(tmp_path, street, caplog):
+    caplog.set_level("INFO", logger="circles.coverage")
     units = _points([(400, 30)], unit_id=["u1"], population=[100.0])
     r = analyze(street, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15),
                 facilities=_facility(0, 20, category="pharmacy"), units=units, osm_facilities=False)
