@@ -377,6 +377,66 @@ def densify(u: np.ndarray, v: np.ndarray, length: np.ndarray, x: np.ndarray, y: 
     return piece_u, piece_v, length[piece_seg] / n_pieces[piece_seg], piece_seg, new_x, new_y
 
 
+#: Bits per axis of the Morton code (2**20 cells across the network's extent).
+_MORTON_BITS = 20
+
+
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    """Put bit ``i`` of each (uint64, < 2**32) value at bit ``2 i`` (zeros between)."""
+    v = v & np.uint64(0xFFFFFFFF)
+    for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0F0F),
+                        (2, 0x3333333333333333), (1, 0x5555555555555555)):
+        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+    return v
+
+
+def spatial_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """A permutation of the nodes along a Morton (Z-order) curve over ``x``/``y``.
+
+    Nodes close in space get close positions, so the CSR rows a search reads
+    one after another sit close in memory (OSM ids are scattered over a city).
+    Coordinates are quantised to ``2**20`` cells per axis over their extent;
+    ties keep their input order, so the result is deterministic.
+
+    Parameters
+    ----------
+    x, y : float arrays
+        Projected node coordinates (metres).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``order`` such that ``x[order]`` is the nodes in Z-order.
+
+    Examples
+    --------
+    A 2 x 2 block is visited bottom-left, bottom-right, top-left, top-right:
+
+    >>> spatial_order(np.array([1.0, 0.0, 1.0, 0.0]), np.array([1.0, 1.0, 0.0, 0.0])).tolist()
+    [3, 2, 1, 0]
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    cells = float(2**_MORTON_BITS - 1)
+    span = max(float(np.ptp(x)), float(np.ptp(y)), 1e-9)  # one scale: cells stay square
+    qx = np.floor((x - x.min()) / span * cells).astype(np.uint64)
+    qy = np.floor((y - y.min()) / span * cells).astype(np.uint64)
+    code = _spread_bits(qx) | (_spread_bits(qy) << np.uint64(1))
+    return np.argsort(code, kind="stable").astype(np.int64)
+
+
+def _renumber(order: np.ndarray, nodes: tuple[np.ndarray, ...], u: np.ndarray, v: np.ndarray):
+    """Nodes taken in ``order``; edge ends ``u``/``v`` renumbered to match.
+
+    Returns the reordered node arrays followed by the new ``u`` and ``v``.
+    """
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size, dtype=order.dtype)
+    return (*(a[order] for a in nodes), rank[u], rank[v])
+
+
 def build_network(
     tables: _osm.OsmTables,
     *,
@@ -384,12 +444,23 @@ def build_network(
     source: str,
     already_directed: bool = False,
     largest_only: bool = False,
+    node_order: Literal["spatial", "id"] = "spatial",
 ) -> Network:
     """Filter OSM segments for ``mode`` and build a :class:`Network`.
 
     ``already_directed`` is True for osmnx graphs, whose edges already follow
     one-way rules (and both directions of two-way streets).
+
+    ``node_order``: ``"spatial"`` (default) numbers the nodes along a Morton
+    curve (:func:`spatial_order`), so that neighbours in the street network are
+    neighbours in memory: on a 1M-node network with scattered ids bounded
+    searches run markedly faster (``benchmarks/bench_node_order.py``).
+    ``"id"`` keeps them in OSM-id order (then the intermediate nodes of long
+    segments).  Only the numbering differs; ``node_id`` always maps a node
+    back to OSM.
     """
+    if node_order not in ("spatial", "id"):
+        raise InputError(f"node_order must be 'spatial' or 'id', got {node_order!r}")
     if mode not in MODES:
         raise InputError(f"mode must be one of {MODES}, got {mode!r}")
     seg = tables.segments
@@ -466,6 +537,9 @@ def build_network(
     else:  # walking: both directions whatever the oneway tag says
         idx = np.arange(n_pieces)
         eu, ev, keep_idx = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([idx, idx])
+
+    if node_order == "spatial":
+        ids, lon, lat, x, y, eu, ev = _renumber(spatial_order(x, y), (ids, lon, lat, x, y), eu, ev)
 
     report = {
         "mode": mode,
