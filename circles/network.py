@@ -437,6 +437,60 @@ def _renumber(order: np.ndarray, nodes: tuple[np.ndarray, ...], u: np.ndarray, v
     return (*(a[order] for a in nodes), rank[u], rank[v])
 
 
+def _usable_segments(tables: _osm.OsmTables, mode: str, source: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The segments ``mode`` may use whose two ends are in the file.
+
+    Returns the segments, the nodes indexed by OSM id, and how many segments
+    were dropped for a missing node (cut at the extract edge).
+    """
+    seg = tables.segments
+    mask = walk_mask(seg) if mode == "walk" else drive_mask(seg)
+    seg = seg.loc[mask].reset_index(drop=True)
+    if seg.empty:
+        raise NoDataError(
+            f"{source}: no ways usable for mode={mode!r} "
+            f"({len(tables.segments):,} highway segments in the file, none passes the {mode} filter); "
+            f"check that the file covers streets and that the mode is right"
+        )
+    nodes = tables.nodes.drop_duplicates("id").set_index("id")
+    known = seg["u"].isin(nodes.index) & seg["v"].isin(nodes.index)
+    dropped_missing = int((~known).sum())
+    if dropped_missing:
+        log.warning("%s: %d segment(s) reference nodes missing from the file (cut at the extract edge); "
+                    "they are left out", source, dropped_missing)
+    seg = seg.loc[known].reset_index(drop=True)
+    seg = seg.loc[seg["u"] != seg["v"]].reset_index(drop=True)
+    if seg.empty:
+        raise NoDataError(f"{source}: the {mode} ways reference no nodes present in the file")
+    return seg, nodes, dropped_missing
+
+
+def _directed_edges(u: np.ndarray, v: np.ndarray, direction: np.ndarray, *, mode: str, already_directed: bool,
+                    source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Directed edges ``(eu, ev)`` of the pieces ``u``-``v`` and the piece of each edge.
+
+    Walking uses both directions; driving follows ``direction`` (+1 forward,
+    -1 backward, 0 both), or the graph as given when ``already_directed``.
+    """
+    n_pieces = u.size
+    if already_directed and mode == "drive":
+        eu, ev, keep_idx = u, v, np.arange(n_pieces)
+        if n_pieces >= 20 and _all_two_way(u, v):
+            log.warning("%s: every street is two-way in this graph, so one-way rules are probably lost (was it "
+                        "saved from a walk graph?); ambulance times may be too short — use a drive graph, or "
+                        "the .osm / .osm.pbf file", source)
+    elif mode == "drive":
+        fwd = np.flatnonzero(direction >= 0)
+        bwd = np.flatnonzero(direction <= 0)
+        eu = np.concatenate([u[fwd], v[bwd]])
+        ev = np.concatenate([v[fwd], u[bwd]])
+        keep_idx = np.concatenate([fwd, bwd])
+    else:  # walking: both directions whatever the oneway tag says
+        idx = np.arange(n_pieces)
+        eu, ev, keep_idx = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([idx, idx])
+    return eu, ev, keep_idx
+
+
 def build_network(
     tables: _osm.OsmTables,
     *,
@@ -463,25 +517,7 @@ def build_network(
         raise InputError(f"node_order must be 'spatial' or 'id', got {node_order!r}")
     if mode not in MODES:
         raise InputError(f"mode must be one of {MODES}, got {mode!r}")
-    seg = tables.segments
-    mask = walk_mask(seg) if mode == "walk" else drive_mask(seg)
-    seg = seg.loc[mask].reset_index(drop=True)
-    if seg.empty:
-        raise NoDataError(
-            f"{source}: no ways usable for mode={mode!r} "
-            f"({len(tables.segments):,} highway segments in the file, none passes the {mode} filter); "
-            f"check that the file covers streets and that the mode is right"
-        )
-    nodes = tables.nodes.drop_duplicates("id").set_index("id")
-    known = seg["u"].isin(nodes.index) & seg["v"].isin(nodes.index)
-    dropped_missing = int((~known).sum())
-    if dropped_missing:
-        log.warning("%s: %d segment(s) reference nodes missing from the file (cut at the extract edge); "
-                    "they are left out", source, dropped_missing)
-    seg = seg.loc[known].reset_index(drop=True)
-    seg = seg.loc[seg["u"] != seg["v"]].reset_index(drop=True)
-    if seg.empty:
-        raise NoDataError(f"{source}: the {mode} ways reference no nodes present in the file")
+    seg, nodes, dropped_missing = _usable_segments(tables, mode, source)
 
     ids, inverse = np.unique(np.concatenate([seg["u"].to_numpy(), seg["v"].to_numpy()]), return_inverse=True)
     u = inverse[: len(seg)]
@@ -520,24 +556,8 @@ def build_network(
         lon, lat = np.concatenate([lon, new_lon]), np.concatenate([lat, new_lat])
         ids = np.concatenate([ids, -np.arange(1, new_x.size + 1, dtype=np.int64)])
     highway, speed, direction = highway[piece_seg], speed[piece_seg], direction[piece_seg]
-    n_pieces = u.size
-
-    if already_directed and mode == "drive":
-        eu, ev, keep_idx = u, v, np.arange(n_pieces)
-        if n_pieces >= 20 and _all_two_way(u, v):
-            log.warning("%s: every street is two-way in this graph, so one-way rules are probably lost (was it "
-                        "saved from a walk graph?); ambulance times may be too short — use a drive graph, or "
-                        "the .osm / .osm.pbf file", source)
-    elif mode == "drive":
-        fwd = np.flatnonzero(direction >= 0)
-        bwd = np.flatnonzero(direction <= 0)
-        eu = np.concatenate([u[fwd], v[bwd]])
-        ev = np.concatenate([v[fwd], u[bwd]])
-        keep_idx = np.concatenate([fwd, bwd])
-    else:  # walking: both directions whatever the oneway tag says
-        idx = np.arange(n_pieces)
-        eu, ev, keep_idx = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([idx, idx])
-
+    eu, ev, keep_idx = _directed_edges(u, v, direction, mode=mode, already_directed=already_directed,
+                                       source=source)
     if node_order == "spatial":
         ids, lon, lat, x, y, eu, ev = _renumber(spatial_order(x, y), (ids, lon, lat, x, y), eu, ev)
 

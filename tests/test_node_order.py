@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from osm_builder import write_osm
 from scipy.sparse.csgraph import dijkstra
 
 from circles import _osm
 from circles.errors import InputError
 from circles.network import Network, build_network, spatial_order
-
-from osm_builder import write_osm
 
 
 def test_morton_order_of_a_4x4_block():
@@ -94,7 +93,9 @@ def test_snapping_finds_the_same_osm_nodes(scattered_osm):
 
 def test_spatial_order_puts_street_neighbours_close(scattered_osm):
     by_id, spatial = _both(scattered_osm, "walk")
-    gap = lambda net: np.median(np.abs(net.edge_u - net.edge_v))  # noqa: E731
+    def gap(net: Network) -> float:
+        return float(np.median(np.abs(net.edge_u - net.edge_v)))
+
     assert gap(spatial) < gap(by_id) / 4
 
 
