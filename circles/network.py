@@ -5,7 +5,9 @@ line layer as .shp/.gpkg/.geojson in any CRS) and works offline;
 ``fetch_network`` downloads from OpenStreetMap through osmnx (and
 :mod:`circles.online` the facilities).  Both end in
 :func:`build_network`, which filters ways by mode, projects nodes to a local
-UTM zone and builds CSR arrays straight from edge arrays.
+UTM zone, numbers them in a spatial (Morton) order and builds CSR arrays
+straight from edge arrays.  ``load_networks`` reads a file once for both
+modes and its features (what :func:`circles.analyze` does).
 """
 
 from __future__ import annotations
@@ -142,7 +144,8 @@ class Network:
     crs : pyproj.CRS
         The local metric CRS of ``x``/``y`` (a UTM zone picked automatically).
     node_id : int64 array
-        OSM node ids.
+        OSM node ids (negative for nodes added on long segments).  Nodes are
+        numbered in a spatial order, not by id: look a node up by ``node_id``.
     lon, lat, x, y : float arrays
         Node coordinates in WGS84 and in ``crs`` (metres).
     edge_u, edge_v : int arrays
