@@ -19,7 +19,7 @@ from . import settings
 from .classify import classification_counts
 from .coverage import CoverageResult, Demand, compute_coverage
 from .errors import InputError
-from .network import Network, load_features, load_network
+from .network import Network, load_networks
 from .units import MAX_POINT_UNIT_DISTANCE_M
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,10 @@ def study_area(network: Network, area=None):
     raise InputError(f"area must be a bbox tuple, a shapely polygon or a polygon file, got {type(area).__name__}")
 
 
-def _resolve_networks(network, drive_network, *, needs_drive: bool, options: dict | None = None) -> dict[str, Network]:
+def _resolve_networks(network, drive_network, *, needs_drive: bool,
+                      options: dict | None = None) -> tuple[dict[str, Network], object]:
+    """The networks of the run and the features of the network file (None for a
+    Network object).  A file is read once for all of them (:func:`load_networks`)."""
     if network is None:
         raise InputError("analyze needs a network: a path (.osm, .osm.pbf, .graphml, or a road line layer .shp/"
                          ".gpkg/.geojson) or a circles.Network; online, circles.fetch_network(place=...) gives one")
@@ -152,28 +155,31 @@ def _resolve_networks(network, drive_network, *, needs_drive: bool, options: dic
     if options and isinstance(network, Network):
         raise InputError(f"network_options {sorted(options)} apply when the network is a file; this network "
                          f"is already loaded (pass them to circles.load_network instead)")
+    features = None
     if isinstance(network, Network):
         walk = network if network.mode == "walk" else None
         drive = drive_network or (network if network.mode == "drive" else None)
         if walk is None:
             raise InputError("network must be a walk network (mode='walk'); pass the drive one as drive_network=")
     else:
-        walk = load_network(network, mode="walk", **options)
-        drive = drive_network if drive_network is not None else (
-            load_network(network, mode="drive", **options) if needs_drive else None)
+        modes = ("walk", "drive") if needs_drive and drive_network is None else ("walk",)
+        loaded, features = load_networks(network, modes=modes, **options)
+        walk = loaded["walk"]
+        drive = drive_network if drive_network is not None else loaded.get("drive")
     out = {"walk": walk}
     if needs_drive:
         if drive is None:
             raise InputError("the policy has a driving circle (emergency medical): pass drive_network=, "
                              "or give a network file so both modes can be loaded from it")
         out["drive"] = drive
-    return out
+    return out, features
 
 
-def _osm_features(network, categories):
-    """OSM features for the facilities: from the network file, or — for a network
-    downloaded with :func:`circles.fetch_network` — from OpenStreetMap for the
-    same area (cached beside the network; offline this fails fast)."""
+def _osm_features(network, categories, file_features=None):
+    """OSM features for the facilities: from the network file (``file_features``,
+    read with the networks), or — for a network downloaded with
+    :func:`circles.fetch_network` — from OpenStreetMap for the same area (cached
+    beside the network; offline this fails fast)."""
     if isinstance(network, Network):
         query = network.report.get("online_query")
         if not query:
@@ -182,17 +188,16 @@ def _osm_features(network, categories):
 
         return fetch_features(place=query.get("place"), bbox=query.get("bbox"), polygon=query.get("polygon"),
                               categories=categories, cache_dir=query.get("cache_dir"))
-    if network is None:
+    if network is None or file_features is None:
         return None
-    features = load_features(network)
-    if len(features) == 0:
+    if len(file_features) == 0:
         log.warning("%s: the network file holds no facilities (a road line layer has none); give them with "
                     "facilities= (CLI --facilities)", network)
-    return features
+    return file_features
 
 
 def _resolve_facilities(facilities, network, *, crs, columns: dict, osm_facilities: bool,
-                        hospital_as_ambulance: bool, categories=None):
+                        hospital_as_ambulance: bool, categories=None, file_features=None):
     """GeoDataFrame of facilities plus the unclassified rows (with their ``source``), from
     OSM (the network file, or OpenStreetMap for a downloaded network) and/or a user file."""
     import geopandas as gpd
@@ -200,7 +205,7 @@ def _resolve_facilities(facilities, network, *, crs, columns: dict, osm_faciliti
     from .facilities import FacilitySet, facilities_from_features, read_facility_file
 
     sets: list = []
-    features = _osm_features(network, categories) if osm_facilities else None
+    features = _osm_features(network, categories, file_features) if osm_facilities else None
     if features is not None:
         sets.append(facilities_from_features(features, source="osm", hospital_as_ambulance=hospital_as_ambulance))
     if facilities is not None:
@@ -596,7 +601,8 @@ def analyze(
     pol = policy if hasattr(policy, "circles") else load_policy(policy)
     needs_drive = any(c.mode == "drive" for c in pol.circles)
     network_path = None if isinstance(network, Network) else network
-    networks = _resolve_networks(network, drive_network, needs_drive=needs_drive, options=network_options)
+    networks, file_features = _resolve_networks(network, drive_network, needs_drive=needs_drive,
+                                                options=network_options)
     walk = networks["walk"]
     timings["networks_s"] = time.perf_counter() - t0
     assumptions: list[str] = []
@@ -605,7 +611,7 @@ def analyze(
     wanted = sorted({c for circle in pol.circles for r in circle.requirements for c in r.categories})
     fac, unclassified = _resolve_facilities(
         facilities, network, crs=crs, columns=facility_columns or {}, osm_facilities=osm_facilities,
-        hospital_as_ambulance=hospital_as_ambulance, categories=wanted)
+        hospital_as_ambulance=hospital_as_ambulance, categories=wanted, file_features=file_features)
     if "basis" in fac:
         from .classify import ASSUMED_PRIMARY_BASIS
 
@@ -640,7 +646,7 @@ def analyze(
                              "pass the network as a path, or pass units as a GeoDataFrame")
         from .units import units_from_osm_residential
 
-        unit_frame = units_from_osm_residential(load_features(network_path))
+        unit_frame = units_from_osm_residential(file_features)
         assumptions.append("units: OSM landuse=residential polygons (people outside them are reported)")
     else:
         unit_frame = load_units(units, crs=units_crs, drop_missing=drop_missing, id_column=units_id_column,
