@@ -86,6 +86,53 @@ def test_show_map_rejects_other_objects():
         map_html("map.html")
 
 
+def check_notebook_01_statements(streams: str) -> None:
+    """What notebook 01 prints about no data and coverage says what the result says."""
+    # categories in the input but all outside the study area are not "missing from the input" (the Weibo
+    # file holds 16 groceries and 47 clinics, all far outside Optics Valley); absent ones are said to be absent
+    assert "missing from the input" not in streams
+    for cat in ("grocery", "primary_care", "culture"):
+        assert re.search(rf"{cat}: all \d+ in the input lie outside the study area", streams), cat
+    for cat in ("kindergarten", "ambulance_station", "elderly_care"):
+        assert f"{cat}: none in the input" in streams, cat
+    # cells not covered are split as the summary splits them; people not covered = population - covered
+    m = re.search(r"public_activity_10\s+(\d+) cells uncovered and (\d+) partial; people not covered: "
+                  r"([\d,]+) of ([\d,]+) adults 20\+", streams)
+    assert m, "uncovered/partial line not printed"
+    assert "units not covered" not in streams
+
+
+def check_notebook_02_statements(streams: str) -> None:
+    """Notebook 02 does not present one of many tied candidates as the best site, and presents the exact optimum."""
+    m = re.search(r"emergency_medical: (\d+) of (\d+) candidates tie at ([\d,]+) people", streams)
+    assert m and int(m.group(1)) > 1, "ties among ambulance candidates not reported"
+    assert "emergency_medical: the first site to examine" not in streams
+    assert "emergency_medical: there is no single best first site" in streams
+    assert "SiteSelection(circle='elderly_care_15', method='exact'" in streams
+    m = re.search(r"exact optimum \(Optimal\) ([\d,.]+) people; greedy ([\d,.]+) \(gap ([\d,.-]+)\)",
+                  streams.split("SiteSelection(circle='elderly_care_15'")[1])
+    assert m, "elderly care: exact optimum and greedy's gap not printed"
+    exact, greedy = (float(g.replace(",", "")) for g in m.groups()[:2])
+    assert exact >= greedy - 1e-6
+
+
+def test_notebooks_state_the_policy_station_count():
+    """The ambulance station count the notebooks mention is the policy's (about 140 急救站点), and the stale
+    wording found by QA is gone."""
+    import nbformat
+
+    from circles import load_policy
+
+    clause = load_policy("wuhan-2022").circle("emergency_medical").clause
+    (count,) = re.findall(r"about (\d+) emergency stations", clause)
+    for name in NAMES:
+        source = "\n".join(c.source for c in nbformat.read(NOTEBOOKS / name, as_version=4).cells)
+        assert "0 % or empty" not in source
+        stated = re.findall(r"(\d+)\s+(?:ambulance stations|急救站点)", source)
+        stated += re.findall(r"急救站点[^\d\n]{0,20}?about (\d+)", source)
+        assert all(n == count for n in stated), (name, stated, count)
+
+
 @pytest.mark.wuhan
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_offline(name, wuhan_dir):
@@ -107,11 +154,15 @@ def test_notebook_runs_offline(name, wuhan_dir):
     for page in maps:
         assert "<script>/* leaflet" in page and "L.map(" in page  # the map's assets are inlined
 
+    streams = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+                      if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    if name.startswith("01_"):
+        check_notebook_01_statements(streams)
+    else:
+        check_notebook_02_statements(streams)
     if name.startswith("01_"):
         images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
         assert images, "no static figure shown inline"
-        streams = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
-                          if o.get("output_type") == "stream" and o.get("name") == "stdout")
         # the elderly-care circle is counted in residents 65+, never in all adults
         assert "residents 65+" in streams
         assert not re.search(r"elderly_care_15 .*adults 20\+", streams)
