@@ -45,6 +45,11 @@ def _read_geo(path, *, what: str, parameter: str):
         detail = str(exc).split(";")[0].strip()  # GDAL's first sentence; the rest is advice for GDAL users
         raise InputError(f"{path} ({parameter}): could not read {what} ({detail}); expected a GeoJSON, GeoPackage "
                          f"or Shapefile with polygons — export it again in one of those formats") from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf:
+        columns = ", ".join(map(str, list(gdf.columns)[:8])) or "none"
+        raise InputError(f"{path} ({parameter}): a table without geometry (columns: {columns}); {parameter} expects "
+                         f"{what} as polygons in a GeoJSON, GeoPackage or Shapefile — a CSV of points or names "
+                         f"cannot be used here")
     if gdf.crs is None:
         raise InputError(f"{path}: {what} file has no CRS; set one (e.g. EPSG:4326) with "
                          f"gdf.set_crs(...) or ogr2ogr -a_srs EPSG:4326 ({parameter})")

@@ -459,6 +459,33 @@ def _(c):
     return c.analyze("--units", path, "--units-crs", "gcj02"), ["communities.csv", "longitude"]
 
 
+@case("districts-given-a-csv")
+def _(c):  # the official community list (a CSV) where district polygons are expected
+    return c.analyze("--districts", str(c.w / "communities_gcj02.csv")), \
+        ["communities_gcj02.csv", "--districts", "without geometry", "polygons"]
+
+
+@case("area-given-a-csv")
+def _(c):
+    return c.analyze("--area", str(c.w / "communities_gcj02.csv")), \
+        ["communities_gcj02.csv", "--area", "without geometry", "polygons"]
+
+
+@case("area-given-a-raster")
+def _(c):
+    return c.analyze("--area", str(c.w / "population_20plus.tif")), ["population_20plus.tif", "--area"]
+
+
+@case("districts-given-the-network")
+def _(c):
+    return c.analyze("--districts", str(c.w / "guanggu.osm.pbf")), ["guanggu.osm.pbf", "--districts"]
+
+
+@case("units-given-a-raster")
+def _(c):
+    return c.analyze("--units", str(c.w / "population_20plus.tif")), ["population_20plus.tif", "--units"]
+
+
 @case("area-missing-file")
 def _(c):
     return c.analyze("--area", str(c.tmp / "area.geojson")), ["area.geojson", "--area", "check the path"]
