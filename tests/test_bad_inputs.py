@@ -169,6 +169,16 @@ def _(c):
     return c.analyze("--policy", str(c.tmp / "mine.toml")), ["mine.toml", "does not exist", "check the path"]
 
 
+@case("policy-id-typo")
+def _(c):
+    return c.analyze("--policy", "wuhan-2002"), ["wuhan-2002", "did you mean wuhan-2022?"]
+
+
+@case("policy-id-typo-underscore")
+def _(c):
+    return c.analyze("--policy", "Wuhan_2022"), ["Wuhan_2022", "did you mean wuhan-2022?"]
+
+
 @case("policy-malformed-toml")
 def _(c):
     path = c.write("pack.toml", 'id = "x"\nname = "broken\n[[circles]\n')
