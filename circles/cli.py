@@ -206,8 +206,8 @@ def print_inputs(inputs, *, by_source=None, title: str = "inputs against the stu
                   highlight=False)
     if by_source is not None:
         for row in by_source.itertuples():
-            console.print(f"  facilities from {row.source} (classified places; the others are in "
-                          f"dq_unclassified): {describe_row(row)}", highlight=False)
+            console.print(f"  facilities from {row.source} (classified places; the others are listed in "
+                          f"the Excel sheet dq_unclassified): {describe_row(row)}", highlight=False)
     for row in inputs.itertuples():
         label = row.input if row.category == "all" else f"{row.input} · {row.category}"
         colour = "yellow" if row.likely_cause else "dim"
@@ -235,6 +235,7 @@ def print_summary(result) -> None:
                       "–" if no_data else f"{row.covered_population:,.0f}",
                       "[yellow]无数据 no data[/]" if no_data else _pct(row.covered_share), units)
     console.print(table)
+    print_warnings(result)
     inputs = result.data_quality.get("inputs")
     for row in summary.itertuples():
         if getattr(row, "status", "ok") == "no_data":
@@ -243,12 +244,28 @@ def print_summary(result) -> None:
                           highlight=False)
     print_inputs(inputs, by_source=result.data_quality.get("inputs_by_source"))
     for note in result.assumptions:
-        console.print(f"[dim]assumption:[/] {note}", highlight=False)
+        if not note.startswith(WARNING_PREFIX):
+            console.print(f"[dim]assumption:[/] {note}", highlight=False)
+
+
+#: Assumptions starting with this are warnings: printed in yellow beside the summary, not as dim lines.
+WARNING_PREFIX = "WARNING: "
+
+
+def print_warnings(result) -> None:
+    """The analysis' warnings (assumptions starting with :data:`WARNING_PREFIX`), in yellow."""
+    for note in result.assumptions:
+        if note.startswith(WARNING_PREFIX):
+            from rich.markup import escape
+
+            console.print(f"[bold yellow]warning:[/] [yellow]{escape(note[len(WARNING_PREFIX):])}[/]",
+                          highlight=False)
 
 
 def print_units_report(result) -> None:
     """What happened to the user's units (rows dropped, outside the area, levels set aside, people in no
-    unit): the ``units:`` assumptions, for commands that do not print the whole summary."""
+    unit) and the analysis' warnings, for commands that do not print the whole summary."""
+    print_warnings(result)
     for note in result.assumptions:
         if note.startswith("units: "):
             console.print(f"[dim]{note}[/]", highlight=False)

@@ -1,0 +1,74 @@
+"""What the console says beside the summary: warnings in front, legends explained, progress bars
+finished before the next line (QA items 4, 12, 15, 19)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from circles.cli import main
+from circles.unit_area import unassigned_warning
+
+
+def _run(argv, capsys) -> tuple[int, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_unassigned_warning_counts_people_in_no_unit():
+    weight = np.array([10.0, 20.0, 30.0, 40.0])
+    text = unassigned_warning(weight, np.array([0, -1, -1, -1]), 1, {"level_kept": "town"})
+    assert text.startswith("90 % of the people in the study area are in no unit (90 of 100)")
+    assert "1 unit(s) kept (level town)" in text
+    assert unassigned_warning(weight, np.array([0, 0, 0, -1]), 1).startswith("40 %")
+    assert unassigned_warning(weight, np.array([-1, 0, 0, 0]), 1) == ""  # 10 %: no warning
+    assert unassigned_warning(weight, np.array([0, 0, 0, 0]), 1) == ""
+    assert unassigned_warning(weight, np.array([0, -1, -1, -1]), 1, has_population=False) == ""
+
+
+@pytest.mark.wuhan
+def test_official_list_leaving_most_people_out_warns_first(wuhan_dir, tmp_path, capsys):
+    """The official community list keeps one town-level point for the area: most adults are in no unit;
+    the console says so in yellow beside the summary and the warning is the first assumption."""
+    w = wuhan_dir
+    code, text = _run(["analyze", "--network", str(w / "guanggu.osm.pbf"), "--units", str(w / "communities_gcj02.csv"),
+                       "--units-crs", "gcj02", "--drop-missing", "--population", str(w / "population_20plus.tif"),
+                       "--out", str(tmp_path / "out"), "--quiet"], capsys)
+    assert code == 0, text
+    lines = text.splitlines()
+    warn = next(i for i, line in enumerate(lines) if "of the people in the study area are in no unit" in line)
+    assert lines[warn].startswith("warning: ")
+    assert "the shares describe only the 1 unit(s) kept" in " ".join(lines[warn:warn + 3])
+    first_assumption = next(i for i, line in enumerate(lines) if line.startswith("assumption:"))
+    assert warn < first_assumption
+    import pandas as pd
+
+    sheet = pd.read_excel(tmp_path / "out" / "coverage.xlsx", sheet_name="assumptions")
+    first = str(sheet.iloc[0, -1]) if len(sheet) else ""
+    assert "in no unit" in first, sheet
+
+
+@pytest.mark.wuhan
+def test_districts_without_zone_warn_about_ten_minutes(wuhan_dir, tmp_path, capsys):
+    import geopandas as gpd
+
+    d = gpd.read_file(wuhan_dir / "districts.geojson").drop(columns=["zone"])
+    path = tmp_path / "districts_nozone.geojson"
+    d.to_file(path, driver="GeoJSON")
+    code, text = _run(["analyze", "--network", str(wuhan_dir / "guanggu.osm.pbf"), "--districts", str(path),
+                       "--out", str(tmp_path / "out"), "--quiet"], capsys)
+    assert code == 0, text
+    flat = " ".join(text.split())
+    assert "warning: emergency_medical: the districts file (--districts) has no `zone` column" in flat
+    assert "10 min everywhere" in flat and "new_urban 12 min" in flat
+
+
+@pytest.mark.wuhan
+def test_console_names_excel_sheets_as_sheets(wuhan_dir, tmp_path, capsys):
+    code, text = _run(["analyze", "--network", str(wuhan_dir / "guanggu.osm.pbf"),
+                       "--out", str(tmp_path / "out"), "--quiet"], capsys)
+    assert code == 0, text
+    flat = " ".join(text.split())
+    assert "dq_unclassified" in flat
+    assert "the Excel sheet dq_unclassified" in flat
