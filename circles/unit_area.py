@@ -376,6 +376,6 @@ def extent_warning(units: gpd.GeoDataFrame, reference_wgs84, *, metric_crs, refe
     if total <= 0 or within >= total * EXTENT_WARN_SHARE:
         return ""
     return (f"the {len(units):,} units cover {total / 1e6:,.1f} km², but only {within / 1e6:,.1f} km² "
-            f"({100 * within / total:.1f} %) of that lies within {reference}: the units only intersect it; "
-            f"people are counted only where the network reaches (the rest are off network or outside), so give "
-            f"units of the study area (neighbourhoods, not districts) or an --area and network that cover them")
+            f"({100 * within / total:.1f} %) of that lies within {reference}: the units only intersect it, so most "
+            f"of their people are far from the network (off network) or outside the study area; give units of the "
+            f"study area (neighbourhoods, not districts) or an --area and a network that cover them")

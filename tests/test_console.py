@@ -72,3 +72,15 @@ def test_console_names_excel_sheets_as_sheets(wuhan_dir, tmp_path, capsys):
     flat = " ".join(text.split())
     assert "dq_unclassified" in flat
     assert "the Excel sheet dq_unclassified" in flat
+
+
+@pytest.mark.wuhan
+def test_district_polygons_as_units_warn_about_their_extent(wuhan_dir, tmp_path, capsys):
+    """Wuhan's 13 districts given as units of the Optics Valley network: they only intersect it."""
+    code, text = _run(["analyze", "--network", str(wuhan_dir / "guanggu.osm.pbf"),
+                       "--units", str(wuhan_dir / "districts.geojson"), "--out", str(tmp_path / "out"), "--quiet"],
+                      capsys)
+    assert code == 0, text
+    flat = " ".join(text.split())
+    assert "warning: the 13 units cover 8," in flat
+    assert "lies within the network's extent (--network): the units only intersect it" in flat
