@@ -206,8 +206,8 @@ def print_inputs(inputs, *, by_source=None, title: str = "inputs against the stu
                   highlight=False)
     if by_source is not None:
         for row in by_source.itertuples():
-            console.print(f"  facilities from {row.source} (classified places; the others are listed in "
-                          f"the Excel sheet dq_unclassified): {describe_row(row)}", highlight=False)
+            console.print(f"  facilities from {row.source} (classified; the rest: Excel "
+                          f"sheet dq_unclassified): {describe_row(row)}", highlight=False)
     for row in inputs.itertuples():
         label = row.input if row.category == "all" else f"{row.input} · {row.category}"
         colour = "yellow" if row.likely_cause else "dim"
@@ -459,6 +459,8 @@ def score(
     print_inputs(candidates_against_area(result, cands, declared_crs=(candidates_crs or crs or "wgs84")
                                          if candidates is not None else None),
                  title="candidate sites against the study area")
+    if candidates is not None:
+        _warn_candidates_crs(result, cands, candidates_crs or crs or "wgs84")
     circles_to_score = [circle] if circle else None
     scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=not quiet)
     selected = []
@@ -494,6 +496,24 @@ def score(
         console.print(f"selected for {sel.circle} ({method}): {chosen or 'none'}"
                       + (f" — {sel.reason}" if sel.reason else ""), highlight=False, soft_wrap=True)
     console.print(f"done in {time.perf_counter() - started:.1f} s")
+
+
+def _warn_candidates_crs(result, cands, declared: str) -> None:
+    """The facilities' coordinate-system hint, for a candidates file: GCJ-02 numbers declared WGS84
+    land ~550 m off in Wuhan, often still inside the area but off their street."""
+    from rich.markup import escape
+
+    from .analysis import coordinate_system_warning
+
+    walk = result.networks.get("walk")
+    if walk is None or not len(cands):
+        return
+    warning = coordinate_system_warning(walk, cands.geometry.x.to_numpy(float), cands.geometry.y.to_numpy(float),
+                                        declared=declared, max_snap_m=result.options.max_snap_m,
+                                        what="candidate sites", flag="--candidates-crs",
+                                        parameter="load_candidates(crs=...)")
+    if warning:
+        console.print(f"[bold yellow]warning:[/] [yellow]{escape(warning)}[/]", highlight=False)
 
 
 @app.callback()

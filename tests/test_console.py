@@ -71,7 +71,7 @@ def test_console_names_excel_sheets_as_sheets(wuhan_dir, tmp_path, capsys):
     assert code == 0, text
     flat = " ".join(text.split())
     assert "dq_unclassified" in flat
-    assert "the Excel sheet dq_unclassified" in flat
+    assert "Excel sheet dq_unclassified" in flat
 
 
 @pytest.mark.wuhan
@@ -84,3 +84,32 @@ def test_district_polygons_as_units_warn_about_their_extent(wuhan_dir, tmp_path,
     flat = " ".join(text.split())
     assert "warning: the 13 units cover 8," in flat
     assert "lies within the network's extent (--network): the units only intersect it" in flat
+
+
+@pytest.mark.wuhan
+def test_candidates_in_gcj02_declared_wgs84_get_the_crs_hint(wuhan_dir, tmp_path, capsys):
+    """Sites taken from Amap (GCJ-02) on real streets of Optics Valley, declared --candidates-crs wgs84."""
+    import pandas as pd
+
+    from circles.coords import wgs84_to_gcj02
+    from circles.network import load_network
+
+    walk = load_network(wuhan_dir / "guanggu.osm.pbf", mode="walk")
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(walk.crs, "EPSG:4326", always_xy=True).transform(walk.x, walk.y)
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    pick = (lon > 114.505) & (lon < 114.53) & (lat > 30.48) & (lat < 30.49)
+    idx = np.flatnonzero(pick)[:: max(1, pick.sum() // 8)][:8]
+    glon, glat = wgs84_to_gcj02(lon[idx], lat[idx])
+    sites = pd.DataFrame({"site_id": [f"S-{i:03d}" for i in range(len(idx))], "lon": glon, "lat": glat,
+                          "category": "public_space"})
+    path = tmp_path / "sites_gcj02.csv"
+    sites.to_csv(path, index=False)
+    code, text = _run(["score", "--network", str(wuhan_dir / "guanggu.osm.pbf"), "--candidates", str(path),
+                       "--candidates-crs", "wgs84", "--circle", "public_activity_10",
+                       "--out", str(tmp_path / "out"), "--quiet"], capsys)
+    assert code == 0, text
+    flat = " ".join(text.split())
+    assert "warning:" in flat and "of the candidate sites fall off the network as WGS84" in flat, text
+    assert "pass --candidates-crs gcj02" in flat
