@@ -283,6 +283,8 @@ def candidates_against_area(result, candidates, *, declared_crs: str | None = No
 def describe_row(row) -> str:
     """One console line for an inputs-table row."""
     text = f"{row.inside:,} of {row.total:,} inside the study area"
+    if row.inside:
+        text += f" ({row.off_network:,} of these off the network)"
     if row.outside:
         text += f", {row.outside:,} outside"
         if np.isfinite(row.nearest_outside_m):
@@ -290,8 +292,6 @@ def describe_row(row) -> str:
             if np.isfinite(row.nearest_network_m) and row.inside == 0:
                 text += f", {_km(row.nearest_network_m)} from the nearest street"
             text += ")"
-    if row.inside:
-        text += f", {row.off_network:,} of them off the network"
     if row.likely_cause:
         text += f" — likely cause: {row.likely_cause}"
     return text
