@@ -100,6 +100,12 @@ BasemapOpt = Annotated[Optional[str], typer.Option(
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output.")]
 
 
+def _progress(quiet: bool) -> bool:
+    """Progress bars only on a terminal: piped into a log or a notebook cell, a bar's carriage
+    returns leave its last state on the line the next output is printed on."""
+    return not quiet and sys.stderr.isatty()
+
+
 def _fail(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
@@ -371,7 +377,7 @@ def demo(
     from .demo import run_demo
 
     started = time.perf_counter()
-    result, written = run_demo(out, lang=lang, progress=not quiet)
+    result, written = run_demo(out, lang=lang, progress=_progress(quiet))
     print_summary(result)
     for kind, path in written.items():
         console.print(f"wrote {kind:>12}: {path}", highlight=False)
@@ -462,7 +468,7 @@ def score(
     if candidates is not None:
         _warn_candidates_crs(result, cands, candidates_crs or crs or "wgs84")
     circles_to_score = [circle] if circle else None
-    scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=not quiet)
+    scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=_progress(quiet))
     selected = []
     if select:  # every circle asked for gets a selection, empty with its reason when nothing can be chosen
         from .scoring import no_selection

@@ -113,3 +113,14 @@ def test_candidates_in_gcj02_declared_wgs84_get_the_crs_hint(wuhan_dir, tmp_path
     flat = " ".join(text.split())
     assert "warning:" in flat and "of the candidate sites fall off the network as WGS84" in flat, text
     assert "pass --candidates-crs gcj02" in flat
+
+
+@pytest.mark.wuhan
+def test_no_progress_bar_runs_into_piped_output(wuhan_dir, tmp_path, capsys):
+    """Piped (not a terminal), a tqdm bar's carriage returns put "scoring chunks …" on the line of
+    "wrote scores_csv": no bar unless stderr is a terminal."""
+    code, text = _run(["score", "--network", str(wuhan_dir / "guanggu.osm.pbf"), "--circle", "public_activity_10",
+                       "--categories", "public_space", "--spacing", "500", "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, text
+    assert "scoring chunks" not in text and "\r" not in text
+    assert any(line.startswith("wrote   scores_csv") for line in text.splitlines()), text
