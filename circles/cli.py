@@ -220,6 +220,35 @@ def print_inputs(inputs, *, by_source=None, title: str = "inputs against the stu
         console.print(f"  [{colour}]{label}:[/] {describe_row(row)}", highlight=False)
 
 
+#: The caption under the summary table: what the unit counts "✓/~/✗/∅/off/?" are.
+UNITS_LEGEND = ("units ✓/~/✗/∅/off/? = covered (≥ 90 % of its people within the time) / partial / uncovered "
+                "(< 10 %) / empty (no people) / off network (all its people > max snap from the streets) / "
+                "no data (a required category has no usable facility)")
+
+
+def print_sensitivity(result) -> None:
+    """The walk-speed sensitivity (``walk_speeds``, CLI --walk-speeds) as a small table: covered share of
+    each walking circle at each speed; nothing when no extra speeds were asked for."""
+    sens = getattr(result, "sensitivity", None)
+    if sens is None or not len(sens):
+        return
+    speeds = sorted(sens["walk_speed_m_per_min"].unique())
+    table = Table(title="walk-speed sensitivity: covered share")
+    table.add_column("circle")
+    table.add_column("policy speed", justify="right")
+    for v in speeds:
+        table.add_column(f"{v:g} m/min", justify="right")
+    shares = dict(zip(result.summary["circle"], result.summary["covered_share"]))
+    for cid, rows in sens.groupby("circle", sort=False):
+        by_speed = dict(zip(rows["walk_speed_m_per_min"], rows["covered_share"]))
+        no_data = (rows["status"] == "no_data").all() if "status" in rows else False
+        own = result.policy.circle(cid).speed_m_per_min
+        base = f"{_pct(shares.get(cid, float('nan')))} at {own:g}" if not no_data else "–"
+        table.add_row(cid, base, *("无数据 no data" if no_data else _pct(by_speed.get(v, float("nan")))
+                                   for v in speeds))
+    console.print(table)
+
+
 def print_summary(result) -> None:
     """A rich table of the per-circle summary, plus what the data could not say.
 
@@ -227,7 +256,7 @@ def print_summary(result) -> None:
     the input or none that reaches the network) shows "无数据 no data", never 0 %,
     and the lines below say why and where the inputs lie against the study area.
     """
-    table = Table(title=f"{result.policy.name}", show_lines=False)
+    table = Table(title=f"{result.policy.name}", show_lines=False, caption=UNITS_LEGEND, caption_justify="left")
     who = "people" if result.demand.has_population else "units (no population data)"
     for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), (who, "right"),
                          ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅/off/?", "right")):
@@ -242,6 +271,7 @@ def print_summary(result) -> None:
                       "[yellow]无数据 no data[/]" if no_data else _pct(row.covered_share), units)
     console.print(table)
     print_warnings(result)
+    print_sensitivity(result)
     inputs = result.data_quality.get("inputs")
     for row in summary.itertuples():
         if getattr(row, "status", "ok") == "no_data":

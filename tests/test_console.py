@@ -124,3 +124,18 @@ def test_no_progress_bar_runs_into_piped_output(wuhan_dir, tmp_path, capsys):
     assert code == 0, text
     assert "scoring chunks" not in text and "\r" not in text
     assert any(line.startswith("wrote   scores_csv") for line in text.splitlines()), text
+
+
+@pytest.mark.wuhan
+def test_summary_explains_unit_symbols_and_prints_walk_speed_sensitivity(wuhan_dir, tmp_path, capsys):
+    code, text = _run(["analyze", "--network", str(wuhan_dir / "guanggu.osm.pbf"), "--walk-speeds", "50,80",
+                       "--out", str(tmp_path / "out"), "--quiet"], capsys)
+    assert code == 0, text
+    flat = " ".join(text.split())
+    assert "units ✓/~/✗/∅/off/? = covered" in flat
+    for word in ("partial", "uncovered", "empty", "off network", "no data"):
+        assert word in flat.split("units ✓/~/✗/∅/off/? = ", 1)[1][:400]
+    assert "walk-speed sensitivity" in flat
+    line = next(ln for ln in text.splitlines() if "public_activity_10" in ln and "m/min" not in ln and "at 60" in ln)
+    shares = [float(x) for x in __import__("re").findall(r"(\d+\.\d)%", line)]
+    assert len(shares) == 3 and shares[1] <= shares[0] <= shares[2], line  # 50 ≤ 60 ≤ 80 m/min
