@@ -17,10 +17,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from ._cli_checks import (check_candidates_categories, check_candidates_in_area, os_error_message, preflight,
-                          report_internal_error)
+from ._cli_checks import (check_candidates_categories, check_candidates_in_area, cli_first, os_error_message,
+                          preflight, report_internal_error)
 from .errors import CirclesError, InputError
 
 #: Default of --units-max-distance-m (circles.units.MAX_POINT_UNIT_DISTANCE_M; kept here so --help needs no geopandas).
@@ -281,7 +282,7 @@ def print_summary(result) -> None:
     print_inputs(inputs, by_source=result.data_quality.get("inputs_by_source"))
     for note in result.assumptions:
         if not note.startswith(WARNING_PREFIX):
-            console.print(f"[dim]assumption:[/] {note}", highlight=False)
+            console.print(f"[dim]assumption:[/] {escape(cli_first(note))}", highlight=False)
 
 
 #: Assumptions starting with this are warnings: printed in yellow beside the summary, not as dim lines.
@@ -292,9 +293,7 @@ def print_warnings(result) -> None:
     """The analysis' warnings (assumptions starting with :data:`WARNING_PREFIX`), in yellow."""
     for note in result.assumptions:
         if note.startswith(WARNING_PREFIX):
-            from rich.markup import escape
-
-            console.print(f"[bold yellow]warning:[/] [yellow]{escape(note[len(WARNING_PREFIX):])}[/]",
+            console.print(f"[bold yellow]warning:[/] [yellow]{escape(cli_first(note[len(WARNING_PREFIX):]))}[/]",
                           highlight=False)
 
 
@@ -304,7 +303,7 @@ def print_units_report(result) -> None:
     print_warnings(result)
     for note in result.assumptions:
         if note.startswith("units: "):
-            console.print(f"[dim]{note}[/]", highlight=False)
+            console.print(f"[dim]{escape(cli_first(note))}[/]", highlight=False)
 
 
 @app.command()
@@ -537,8 +536,6 @@ def score(
 def _warn_candidates_crs(result, cands, declared: str) -> None:
     """The facilities' coordinate-system hint, for a candidates file: GCJ-02 numbers declared WGS84
     land ~550 m off in Wuhan, often still inside the area but off their street."""
-    from rich.markup import escape
-
     from .analysis import coordinate_system_warning
 
     walk = result.networks.get("walk")
@@ -584,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc(file=sys.stderr)
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(cli_first(str(exc)))}", highlight=False, soft_wrap=True)
         return 2
     except typer.Exit as exc:
         return exc.exit_code

@@ -336,7 +336,7 @@ def _(c):
 @case("population-not-a-raster")
 def _(c):
     path = c.write("pop.tif", (c.w / "weibo_pois_gcj02.csv").read_bytes())
-    return c.analyze("--population", path), ["pop.tif", "--population", "GeoTIFF"]
+    return c.analyze("--population", path), ["pop.tif", "--population (Python: population_tif)", "GeoTIFF"]
 
 
 @case("population-raster-without-crs")

@@ -139,3 +139,16 @@ def test_summary_explains_unit_symbols_and_prints_walk_speed_sensitivity(wuhan_d
     line = next(ln for ln in text.splitlines() if "public_activity_10" in ln and "m/min" not in ln and "at 60" in ln)
     shares = [float(x) for x in __import__("re").findall(r"(\d+\.\d)%", line)]
     assert len(shares) == 3 and shares[1] <= shares[0] <= shares[2], line  # 50 ≤ 60 ≤ 80 m/min
+
+
+def test_cli_messages_lead_with_the_flag():
+    from circles._cli_checks import cli_first
+
+    assert cli_first("population_tif (CLI --population): x.tif cannot be read") == \
+        "--population (Python: population_tif): x.tif cannot be read"
+    assert cli_first("drop them with drop_missing=True (CLI --drop-missing)") == \
+        "drop them with --drop-missing (Python: drop_missing=True)"
+    assert cli_first("rows were dropped (drop_missing, CLI --drop-missing)") == \
+        "rows were dropped (--drop-missing; Python: drop_missing)"
+    # plain words before the flag are not Python names: left alone
+    assert cli_first("walk speeds (CLI --walk-speeds) must be > 0") == "walk speeds (CLI --walk-speeds) must be > 0"
