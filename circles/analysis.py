@@ -471,22 +471,6 @@ def _add_units_quality(result, report: dict) -> None:
     result.data_quality["inputs"] = row
 
 
-def _units_warnings(units, demand, report, assumptions: list, *, walk: Network, area_geom, polygons: bool) -> None:
-    """Warnings put first in the assumptions (the CLI prints them in yellow): most people in no
-    unit, or polygon units reaching far beyond the study area / the network."""
-    from .unit_area import extent_warning, unassigned_warning
-
-    warnings = [unassigned_warning(demand.weight_all, demand.unit, len(units), report,
-                                   has_population=demand.has_population)]
-    if polygons:
-        reference = area_geom if area_geom is not None else study_area(walk)
-        where = "the study area (--area)" if area_geom is not None else "the network's extent (--network)"
-        warnings.append(extent_warning(units, reference, metric_crs=walk.crs, reference=where))
-    for text in reversed([w for w in warnings if w]):
-        log.info(text)
-        assumptions.insert(0, "WARNING: " + text)
-
-
 def _check_zones(policy, districts, assumptions: list) -> None:
     """Zones in the districts layer must be ones the policy knows; missing ones are stated."""
     zoned = [c for c in policy.circles if c.zone_thresholds_min]
@@ -713,9 +697,15 @@ def analyze(
         from .unit_area import report_sentences
 
         assumptions.extend(report_sentences(units_report))
-    if units is not None:
-        _units_warnings(unit_frame, demand, units_report, assumptions, walk=walk,
-                        area_geom=area_geom if area is not None else None, polygons=user_polygons)
+    if units is not None:  # warnings first in the assumptions (the CLI prints them in yellow)
+        from .unit_area import units_warnings
+
+        reference = area_geom if area is not None else study_area(walk)
+        for text in reversed(units_warnings(unit_frame, demand, units_report, reference=reference,
+                                            metric_crs=walk.crs, polygons=user_polygons,
+                                            where="the study area (--area)" if area is not None
+                                            else "the network's extent (--network)")):
+            assumptions.insert(0, "WARNING: " + text)
     if population is not None and population_65plus is None and any(c.population == "65plus" for c in pol.circles):
         assumptions.append("no 65+ population raster: circles for residents 65+ are weighted by the whole "
                            "population (give --population-65plus)")

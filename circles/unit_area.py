@@ -379,3 +379,17 @@ def extent_warning(units: gpd.GeoDataFrame, reference_wgs84, *, metric_crs, refe
             f"({100 * within / total:.1f} %) of that lies within {reference}: the units only intersect it, so most "
             f"of their people are far from the network (off network) or outside the study area; give units of the "
             f"study area (neighbourhoods, not districts) or an --area and a network that cover them")
+
+
+def units_warnings(units: gpd.GeoDataFrame, demand, report: dict | None, *, reference, metric_crs, polygons: bool,
+                   where: str) -> list[str]:
+    """The units' warnings, most important first: most people in no unit (:func:`unassigned_warning`),
+    then polygon units reaching far beyond ``reference`` (:func:`extent_warning`)."""
+    out = [unassigned_warning(demand.weight_all, demand.unit, len(units), report,
+                              has_population=demand.has_population)]
+    if polygons:
+        out.append(extent_warning(units, reference, metric_crs=metric_crs, reference=where))
+    for text in out:
+        if text:
+            log.info(text)
+    return [t for t in out if t]
