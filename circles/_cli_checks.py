@@ -182,3 +182,20 @@ def check_candidates_categories(cands, policy, circle: str | None, source) -> No
         raise InputError(f"--candidates {source}: no site has a category the {what} needs ({', '.join(sorted(needed))}); "
                          f"the file's categories are {', '.join(sorted(found))}. Give sites in a category it needs, "
                          f"choose another --circle, or put every site in one with --candidates-category")
+
+
+_PYTHON_THEN_FLAG = None
+
+
+def cli_first(text: str) -> str:
+    """Messages are written for both audiences as ``population_tif (CLI --population)``; on the
+    command line the flag leads: ``--population (Python: population_tif)``.  Only Python-looking
+    names (with ``_`` or ``=``) directly before ``(CLI --flag)`` are turned round; the rest stays."""
+    import re
+
+    global _PYTHON_THEN_FLAG
+    if _PYTHON_THEN_FLAG is None:
+        _PYTHON_THEN_FLAG = re.compile(
+            r"(?<![\w-])([A-Za-z]\w*_\w*(?:=[^\s,;()]*)?|[A-Za-z]\w*=[^\s,;()]*) \(CLI (--[a-z][\w-]*)\)")
+    text = _PYTHON_THEN_FLAG.sub(lambda m: f"{m.group(2)} (Python: {m.group(1)})", text)
+    return re.sub(r"\(([a-z_]+), CLI (--[a-z][\w-]*)\)", r"(\2; Python: \1)", text)

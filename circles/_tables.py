@@ -384,7 +384,7 @@ def read_table(
     else:
         raise InputError(
             f"{path}: unsupported file type {ext or '(no extension)'!r}; expected a table "
-            f"({', '.join(TABLE_EXTENSIONS)}) or a geometry file ({', '.join(GEOMETRY_EXTENSIONS)})")
+            f"({', '.join(TABLE_EXTENSIONS)}) or a geometry file ({', '.join(GEOMETRY_EXTENSIONS)}) for {parameter}")
     return _tidy(frame, path, what=what)
 
 

@@ -45,6 +45,11 @@ def _read_geo(path, *, what: str, parameter: str):
         detail = str(exc).split(";")[0].strip()  # GDAL's first sentence; the rest is advice for GDAL users
         raise InputError(f"{path} ({parameter}): could not read {what} ({detail}); expected a GeoJSON, GeoPackage "
                          f"or Shapefile with polygons — export it again in one of those formats") from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf:
+        columns = ", ".join(map(str, list(gdf.columns)[:8])) or "none"
+        raise InputError(f"{path} ({parameter}): a table without geometry (columns: {columns}); {parameter} expects "
+                         f"{what} as polygons in a GeoJSON, GeoPackage or Shapefile — a CSV of points or names "
+                         f"cannot be used here")
     if gdf.crs is None:
         raise InputError(f"{path}: {what} file has no CRS; set one (e.g. EPSG:4326) with "
                          f"gdf.set_crs(...) or ogr2ogr -a_srs EPSG:4326 ({parameter})")
@@ -242,12 +247,14 @@ def _resolve_facilities(facilities, network, *, crs, columns: dict, osm_faciliti
 
 
 def coordinate_system_warning(network: Network, lon: np.ndarray, lat: np.ndarray, *, declared: str,
-                              max_snap_m: float = settings.MAX_SNAP_M) -> str | None:
+                              max_snap_m: float = settings.MAX_SNAP_M, what: str = "facilities",
+                              flag: str = "--crs", parameter: str = "crs") -> str | None:
     """A warning when points declared WGS84 fit the network much better as GCJ-02.
 
     Chinese web-map coordinates are shifted ~500–600 m in Wuhan; read as WGS84
     they land in the wrong block.  Compares snap distances as given and after
-    the GCJ-02→WGS84 correction.
+    the GCJ-02→WGS84 correction.  ``what``, ``flag`` and ``parameter`` name the
+    input in the message (e.g. ``"candidate sites"``, ``"--candidates-crs"``).
     """
     from .coords import gcj02_to_wgs84
 
@@ -260,10 +267,14 @@ def coordinate_system_warning(network: Network, lon: np.ndarray, lat: np.ndarray
     corrected = network.snap_lonlat(clon, clat, max_snap_m=max_snap_m, source="facilities")
     off_given, off_corr = as_given.off_network.mean(), corrected.off_network.mean()
     med_given, med_corr = np.median(as_given.distance_m), np.median(corrected.distance_m)
-    if (off_given >= 0.5 and off_corr <= off_given / 2) or (med_given >= 50 and med_corr * 1.5 <= med_given):
-        return (f"{off_given:.0%} of the facilities fall off the network as WGS84 (median snap {med_given:.0f} m), "
+    # dense streets keep shifted points near *a* street (median ~40 m in Optics Valley): a read that
+    # puts them three times nearer is the telling sign
+    if (off_given >= 0.5 and off_corr <= off_given / 2) or (med_given >= 50 and med_corr * 1.5 <= med_given) \
+            or (med_given >= 20 and med_corr * 3 <= med_given):
+        return (f"{off_given:.0%} of the {what} fall off the network as WGS84 (median snap {med_given:.0f} m), "
                 f"but only {off_corr:.0%} (median {med_corr:.0f} m) if they are GCJ-02: the file looks like "
-                f"GCJ-02 (Amap/Tencent) coordinates declared as WGS84 — pass crs='gcj02' (CLI --crs gcj02)")
+                f"GCJ-02 (Amap/Tencent) coordinates declared as WGS84 — pass {flag} gcj02 "
+                f"(Python: {parameter}='gcj02')")
     return None
 
 
@@ -470,7 +481,15 @@ def _check_zones(policy, districts, assumptions: list) -> None:
     zoned = [c for c in policy.circles if c.zone_thresholds_min]
     if not zoned:
         return
-    if districts is None or districts["zone"].isna().all():
+    if districts is not None and districts["zone"].isna().all():
+        for c in zoned:
+            zones = ", ".join(f"{z} {m:g} min" for z, m in sorted(c.zone_thresholds_min.items()))
+            assumptions.append(f"WARNING: {c.id}: the districts file (--districts) has no `zone` column (or it is "
+                               f"empty), so every unit uses the default zone {c.default_zone!r}: "
+                               f"{c.effective_threshold(None):g} min everywhere; add a column `zone` giving "
+                               f"each district one of: {zones}")
+        return
+    if districts is None:
         for c in zoned:
             assumptions.append(f"{c.id}: no districts layer with a zone column; every unit uses the "
                                f"default zone {c.default_zone!r} ({c.effective_threshold(None):g} min)")
@@ -684,6 +703,15 @@ def analyze(
         from .unit_area import report_sentences
 
         assumptions.extend(report_sentences(units_report))
+    if units is not None:  # warnings first in the assumptions (the CLI prints them in yellow)
+        from .unit_area import units_warnings
+
+        reference = area_geom if area is not None else study_area(walk)
+        for text in reversed(units_warnings(unit_frame, demand, units_report, reference=reference,
+                                            metric_crs=walk.crs, polygons=user_polygons,
+                                            where="the study area (--area)" if area is not None
+                                            else "the network's extent (--network)")):
+            assumptions.insert(0, "WARNING: " + text)
     if population is not None and population_65plus is None and any(c.population == "65plus" for c in pol.circles):
         assumptions.append("no 65+ population raster: circles for residents 65+ are weighted by the whole "
                            "population (give --population-65plus)")

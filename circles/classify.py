@@ -132,15 +132,25 @@ NOT_PRIMARY_SCHOOL = re.compile(
 ASSUMED_PRIMARY_BASIS = "tag amenity=school (no level: assumed primary)"
 #: Public spaces with these ``access`` values are skipped (private gardens of compounds).
 PRIVATE_ACCESS: frozenset[str] = frozenset({"private", "no", "customers"})
-#: Name hints are not used for features carrying these keys (a shop called
-#: "公园便利店" is a shop, not a park) ...
-NAME_HINT_BLOCKING_KEYS: tuple[str, ...] = ("shop", "office", "craft", "railway", "public_transport", "highway")
-#: ... or these amenity values.
+#: Name hints are not used for features whose tags already say what they are, under
+#: these keys, when no tag rule made them a facility (a shop called "公园便利店" is a
+#: shop, not a park; amenity=bicycle_rental "Senaatintori kaupunkipyöräasema" is a
+#: bike station, not a square) ...
+NAME_HINT_BLOCKING_KEYS: tuple[str, ...] = (
+    "shop", "office", "craft", "railway", "public_transport", "highway", "amenity", "tourism", "leisure",
+    "man_made", "aeroway", "power", "emergency", "healthcare",
+)
+#: ... except these vague amenity values, under which a name may still tell (e.g. an
+#: amenity=social_facility named 养老院 without social_facility:for).
+NAME_HINT_VAGUE_AMENITIES: frozenset[str] = frozenset(
+    {"social_facility", "social_centre", "public_building", "yes", "community_hall"})
+#: Kept for callers of the old name: amenity values that always block name hints.
 NAME_HINT_BLOCKING_AMENITIES: frozenset[str] = frozenset(
     {
         "restaurant", "fast_food", "cafe", "bar", "pub", "food_court", "bank", "atm", "parking",
         "parking_entrance", "fuel", "toilets", "bus_station", "taxi", "car_wash", "post_office",
         "police", "townhall", "university", "college", "research_institute", "place_of_worship",
+        "bicycle_rental",
     }
 )
 #: Name tags read for hints, in order.
@@ -469,6 +479,22 @@ def _school_matches(tags: Mapping[str, object]) -> list[Match]:
     return [Match("primary_school", ASSUMED_PRIMARY_BASIS)]
 
 
+def _name_hints_blocked(tags: Mapping[str, object]) -> bool:
+    """True when a tag identifies the feature as something no tag rule counts as a facility
+    (any shop, office, amenity other than a vague one, tourism, leisure …): its name must not
+    override that.  A pedestrian area (highway=pedestrian) may still be named a square."""
+    amenity = _values(tags, "amenity")
+    if amenity & NAME_HINT_BLOCKING_AMENITIES or (amenity and not amenity <= NAME_HINT_VAGUE_AMENITIES):
+        return True
+    for key in NAME_HINT_BLOCKING_KEYS:
+        if key == "amenity" or not _tag(tags, key):
+            continue
+        if key == "highway" and _tag(tags, key) == "pedestrian":
+            continue
+        return True
+    return False
+
+
 def match_tags(tags: Mapping[str, object], *, hospital_as_ambulance: bool = False) -> list[Match]:
     """Like :func:`categories_from_tags` but also says why (see :class:`Match`)."""
     out: list[Match] = []
@@ -495,12 +521,8 @@ def match_tags(tags: Mapping[str, object], *, hospital_as_ambulance: bool = Fals
         out.append(Match("ambulance_station", "hospital_as_ambulance"))
     if out or school_unresolved:
         return _ordered(out)
-    # name hints, unless the feature is plainly something else
-    if any(_tag(tags, k) for k in NAME_HINT_BLOCKING_KEYS if k != "highway") or (
-        _tag(tags, "highway") and _tag(tags, "highway") != "pedestrian"
-    ):
-        return []
-    if _values(tags, "amenity") & NAME_HINT_BLOCKING_AMENITIES:
+    # name hints only when the tags do not say the feature is something else
+    if _name_hints_blocked(tags):
         return []
     for n in _names(tags):
         out.extend(match_name(n))

@@ -17,10 +17,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from ._cli_checks import (check_candidates_categories, check_candidates_in_area, os_error_message, preflight,
-                          report_internal_error)
+from ._cli_checks import (check_candidates_categories, check_candidates_in_area, cli_first, os_error_message,
+                          preflight, report_internal_error)
 from .errors import CirclesError, InputError
 
 #: Default of --units-max-distance-m (circles.units.MAX_POINT_UNIT_DISTANCE_M; kept here so --help needs no geopandas).
@@ -98,6 +99,12 @@ BasemapOpt = Annotated[Optional[str], typer.Option(
     "--basemap", help="Online basemap under the map: osm | carto-light | an https tile URL template "
                       "(default none: the map works offline; GCJ-02 tiles such as Amap/Gaode are refused).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output.")]
+
+
+def _progress(quiet: bool) -> bool:
+    """Progress bars only on a terminal: piped into a log or a notebook cell, a bar's carriage
+    returns leave its last state on the line the next output is printed on."""
+    return not quiet and sys.stderr.isatty()
 
 
 def _fail(message: str) -> None:
@@ -206,12 +213,41 @@ def print_inputs(inputs, *, by_source=None, title: str = "inputs against the stu
                   highlight=False)
     if by_source is not None:
         for row in by_source.itertuples():
-            console.print(f"  facilities from {row.source} (classified places; the others are in "
-                          f"dq_unclassified): {describe_row(row)}", highlight=False)
+            console.print(f"  facilities from {row.source} (classified; the rest: Excel "
+                          f"sheet dq_unclassified): {describe_row(row)}", highlight=False)
     for row in inputs.itertuples():
         label = row.input if row.category == "all" else f"{row.input} · {row.category}"
         colour = "yellow" if row.likely_cause else "dim"
         console.print(f"  [{colour}]{label}:[/] {describe_row(row)}", highlight=False)
+
+
+#: The caption under the summary table: what the unit counts "✓/~/✗/∅/off/?" are.
+UNITS_LEGEND = ("units ✓/~/✗/∅/off/? = covered (≥ 90 % of its people within the time) / partial / uncovered "
+                "(< 10 %) / empty (no people) / off network (all its people > max snap from the streets) / "
+                "no data (a required category has no usable facility)")
+
+
+def print_sensitivity(result) -> None:
+    """The walk-speed sensitivity (``walk_speeds``, CLI --walk-speeds) as a small table: covered share of
+    each walking circle at each speed; nothing when no extra speeds were asked for."""
+    sens = getattr(result, "sensitivity", None)
+    if sens is None or not len(sens):
+        return
+    speeds = sorted(sens["walk_speed_m_per_min"].unique())
+    table = Table(title="walk-speed sensitivity: covered share")
+    table.add_column("circle")
+    table.add_column("policy speed", justify="right")
+    for v in speeds:
+        table.add_column(f"{v:g} m/min", justify="right")
+    shares = dict(zip(result.summary["circle"], result.summary["covered_share"]))
+    for cid, rows in sens.groupby("circle", sort=False):
+        by_speed = dict(zip(rows["walk_speed_m_per_min"], rows["covered_share"]))
+        no_data = (rows["status"] == "no_data").all() if "status" in rows else False
+        own = result.policy.circle(cid).speed_m_per_min
+        base = f"{_pct(shares.get(cid, float('nan')))} at {own:g}" if not no_data else "–"
+        table.add_row(cid, base, *("无数据 no data" if no_data else _pct(by_speed.get(v, float("nan")))
+                                   for v in speeds))
+    console.print(table)
 
 
 def print_summary(result) -> None:
@@ -221,7 +257,7 @@ def print_summary(result) -> None:
     the input or none that reaches the network) shows "无数据 no data", never 0 %,
     and the lines below say why and where the inputs lie against the study area.
     """
-    table = Table(title=f"{result.policy.name}", show_lines=False)
+    table = Table(title=f"{result.policy.name}", show_lines=False, caption=UNITS_LEGEND, caption_justify="left")
     who = "people" if result.demand.has_population else "units (no population data)"
     for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), (who, "right"),
                          ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅/off/?", "right")):
@@ -235,6 +271,8 @@ def print_summary(result) -> None:
                       "–" if no_data else f"{row.covered_population:,.0f}",
                       "[yellow]无数据 no data[/]" if no_data else _pct(row.covered_share), units)
     console.print(table)
+    print_warnings(result)
+    print_sensitivity(result)
     inputs = result.data_quality.get("inputs")
     for row in summary.itertuples():
         if getattr(row, "status", "ok") == "no_data":
@@ -243,15 +281,29 @@ def print_summary(result) -> None:
                           highlight=False)
     print_inputs(inputs, by_source=result.data_quality.get("inputs_by_source"))
     for note in result.assumptions:
-        console.print(f"[dim]assumption:[/] {note}", highlight=False)
+        if not note.startswith(WARNING_PREFIX):
+            console.print(f"[dim]assumption:[/] {escape(cli_first(note))}", highlight=False)
+
+
+#: Assumptions starting with this are warnings: printed in yellow beside the summary, not as dim lines.
+WARNING_PREFIX = "WARNING: "
+
+
+def print_warnings(result) -> None:
+    """The analysis' warnings (assumptions starting with :data:`WARNING_PREFIX`), in yellow."""
+    for note in result.assumptions:
+        if note.startswith(WARNING_PREFIX):
+            console.print(f"[bold yellow]warning:[/] [yellow]{escape(cli_first(note[len(WARNING_PREFIX):]))}[/]",
+                          highlight=False)
 
 
 def print_units_report(result) -> None:
     """What happened to the user's units (rows dropped, outside the area, levels set aside, people in no
-    unit): the ``units:`` assumptions, for commands that do not print the whole summary."""
+    unit) and the analysis' warnings, for commands that do not print the whole summary."""
+    print_warnings(result)
     for note in result.assumptions:
         if note.startswith("units: "):
-            console.print(f"[dim]{note}[/]", highlight=False)
+            console.print(f"[dim]{escape(cli_first(note))}[/]", highlight=False)
 
 
 @app.command()
@@ -354,7 +406,7 @@ def demo(
     from .demo import run_demo
 
     started = time.perf_counter()
-    result, written = run_demo(out, lang=lang, progress=not quiet)
+    result, written = run_demo(out, lang=lang, progress=_progress(quiet))
     print_summary(result)
     for kind, path in written.items():
         console.print(f"wrote {kind:>12}: {path}", highlight=False)
@@ -442,8 +494,10 @@ def score(
     print_inputs(candidates_against_area(result, cands, declared_crs=(candidates_crs or crs or "wgs84")
                                          if candidates is not None else None),
                  title="candidate sites against the study area")
+    if candidates is not None:
+        _warn_candidates_crs(result, cands, candidates_crs or crs or "wgs84")
     circles_to_score = [circle] if circle else None
-    scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=not quiet)
+    scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=_progress(quiet))
     selected = []
     if select:  # every circle asked for gets a selection, empty with its reason when nothing can be chosen
         from .scoring import no_selection
@@ -479,6 +533,22 @@ def score(
     console.print(f"done in {time.perf_counter() - started:.1f} s")
 
 
+def _warn_candidates_crs(result, cands, declared: str) -> None:
+    """The facilities' coordinate-system hint, for a candidates file: GCJ-02 numbers declared WGS84
+    land ~550 m off in Wuhan, often still inside the area but off their street."""
+    from .analysis import coordinate_system_warning
+
+    walk = result.networks.get("walk")
+    if walk is None or not len(cands):
+        return
+    warning = coordinate_system_warning(walk, cands.geometry.x.to_numpy(float), cands.geometry.y.to_numpy(float),
+                                        declared=declared, max_snap_m=result.options.max_snap_m,
+                                        what="candidate sites", flag="--candidates-crs",
+                                        parameter="load_candidates(crs=...)")
+    if warning:
+        console.print(f"[bold yellow]warning:[/] [yellow]{escape(warning)}[/]", highlight=False)
+
+
 @app.callback()
 def _global_options(
     debug: Annotated[bool, typer.Option(
@@ -511,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc(file=sys.stderr)
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(cli_first(str(exc)))}", highlight=False, soft_wrap=True)
         return 2
     except typer.Exit as exc:
         return exc.exit_code

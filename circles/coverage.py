@@ -652,15 +652,24 @@ def _data_quality(policy, facilities, counts, units, demand: Demand, networks, u
     rows = []
     for c in sorted(set(required) | set(counts)):
         sub = facilities[facilities["category"] == c]
+        sub = sub.loc[~sub["feature_id"].duplicated().to_numpy()]  # each feature once, as in `facilities`
         row = {"category": c, "facilities": int(counts.get(c, 0)), "required_by": ", ".join(
             circle.id for circle in policy.circles if any(c in r.categories for r in circle.requirements))}
+        inside = inside_area(area, sub.geometry.x.to_numpy(), sub.geometry.y.to_numpy()) if len(sub) \
+            else np.zeros(0, bool)
+        # the same definitions as data_quality["inputs"]: facilities = outside_area + off_<mode>_network
+        # + on_<mode>_network, the last two counting only facilities inside the study area
+        row["outside_area"] = int((~inside).sum())
         for mode in networks:
-            row[f"off_{mode}_network"] = int(sub[f"{mode}_off_network"].sum()) if len(sub) else 0
+            off = sub[f"{mode}_off_network"].to_numpy(bool) if len(sub) else np.zeros(0, bool)
+            row[f"off_{mode}_network"] = int((inside & off).sum())
+            row[f"on_{mode}_network"] = int((inside & ~off).sum())
         mode = modes.get(c, "walk") if modes.get(c, "walk") in networks else "walk"
+        # usable: within max snap of the circle's network, inside the area or not (people near the
+        # edge reach facilities just outside it); decides "no data" as the summary does
         on_net = int((~sub[f"{mode}_off_network"].astype(bool)).sum()) if len(sub) and mode in networks else 0
-        inside = int(inside_area(area, sub.geometry.x.to_numpy(),
-                                 sub.geometry.y.to_numpy()).sum()) if len(sub) else 0
-        row["status"] = _facility_status(int(counts.get(c, 0)), inside, on_net)
+        row["usable_on_circle_network"] = on_net
+        row["status"] = _facility_status(int(counts.get(c, 0)), int(inside.sum()), on_net)
         rows.append(row)
     net_rows = [{"mode": mode, "nodes": n.n_nodes, "edges": n.n_edges,
                  "components": n.report.get("components"),

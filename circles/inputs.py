@@ -84,12 +84,13 @@ def _shift_m(lon0, lat0, lon1, lat1) -> float:
     return float(np.median(np.hypot(dx, dy))) if np.size(dx) else 0.0
 
 
-def crs_hypothesis(lon, lat, declared, area) -> str:
+def crs_hypothesis(lon, lat, declared, area, *, crs_flag: str = "--crs") -> str:
     """Text naming the coordinate system that would put most points inside ``area``, or ``""``.
 
     ``declared`` is, per point (or for all), the system the user said the
     numbers are in (``None``: not testable, e.g. OSM features).  The user's own
-    numbers are recovered and re-read in each other system.
+    numbers are recovered and re-read in each other system.  ``crs_flag`` is the
+    CLI flag named in the advice (``--candidates-crs`` for candidate sites).
     """
     from .coords import normalize_crs, to_wgs84
 
@@ -116,12 +117,12 @@ def crs_hypothesis(lon, lat, declared, area) -> str:
             shift = _shift_m(lon[testable], lat[testable], ax, ay)
             best = (f"coordinates look like {_CRS_NAMES[alt]} declared as {_CRS_NAMES[kind]} "
                     f"(≈{shift:.0f} m shift here; {n_in} of {lon.size} would lie inside): declare them as "
-                    f"{alt} (CLI --crs {alt})", n_in)
+                    f"{alt} ({crs_flag} {alt})", n_in)
     return best[0]
 
 
 def likely_cause(lon, lat, inside: np.ndarray, off_network: np.ndarray, area, *, declared=None,
-                 nearest_outside_m: float = np.nan, max_snap_m: float | None = None) -> str:
+                 nearest_outside_m: float = np.nan, max_snap_m: float | None = None, crs_flag: str = "--crs") -> str:
     """Why all or most points of an input do not help, or ``""`` when they do.
 
     Most outside the area: a coordinate-system mix-up (tested), else another
@@ -134,7 +135,7 @@ def likely_cause(lon, lat, inside: np.ndarray, off_network: np.ndarray, area, *,
     if total == 0:
         return ""
     if total - n_in > total * MOST_SHARE:
-        cause = crs_hypothesis(lon, lat, declared, area)
+        cause = crs_hypothesis(lon, lat, declared, area, crs_flag=crs_flag)
         if cause:
             return cause
         if np.isfinite(nearest_outside_m) and nearest_outside_m > ELSEWHERE_M:
@@ -164,6 +165,7 @@ def inputs_against_area(
     max_snap_m: float | None = None,
     all_row: bool = False,
     ids: Sequence | None = None,
+    crs_flag: str = "--crs",
 ) -> pd.DataFrame:
     """Count points inside / outside the study area and off the network, per category.
 
@@ -194,6 +196,8 @@ def inputs_against_area(
         when given, e.g. a facility listed under two categories).
     ids : array-like, optional
         Identity of each point for the ``"all"`` row.
+    crs_flag : str
+        The CLI flag a coordinate-system advice names (``--crs``, ``--candidates-crs``).
 
     Returns
     -------
@@ -233,7 +237,7 @@ def inputs_against_area(
             "nearest_outside_m": round(nearest, 1) if np.isfinite(nearest) else np.nan,
             "nearest_network_m": round(near_net, 1) if np.isfinite(near_net) else np.nan,
             "likely_cause": likely_cause(lon[m], lat[m], inside[m], off[m], area, declared=decl[m],
-                                         nearest_outside_m=nearest, max_snap_m=max_snap_m),
+                                         nearest_outside_m=nearest, max_snap_m=max_snap_m, crs_flag=crs_flag),
         })
     return pd.DataFrame(rows, columns=list(INPUT_COLUMNS))
 
@@ -273,12 +277,14 @@ def candidates_against_area(result, candidates, *, declared_crs: str | None = No
                                snap_m=snap_m, declared_crs=declared_crs, max_snap_m=max_snap,
                                metric_crs=getattr(net0, "crs", None), all_row=True,
                                ids=candidates["candidate_id"].to_numpy(object)
-                               if "candidate_id" in candidates else None)
+                               if "candidate_id" in candidates else None, crs_flag="--candidates-crs")
 
 
 def describe_row(row) -> str:
     """One console line for an inputs-table row."""
     text = f"{row.inside:,} of {row.total:,} inside the study area"
+    if row.inside:
+        text += f" ({row.off_network:,} of these off the network)"
     if row.outside:
         text += f", {row.outside:,} outside"
         if np.isfinite(row.nearest_outside_m):
@@ -286,8 +292,6 @@ def describe_row(row) -> str:
             if np.isfinite(row.nearest_network_m) and row.inside == 0:
                 text += f", {_km(row.nearest_network_m)} from the nearest street"
             text += ")"
-    if row.inside:
-        text += f", {row.off_network:,} of them off the network"
     if row.likely_cause:
         text += f" — likely cause: {row.likely_cause}"
     return text
@@ -347,7 +351,7 @@ def facility_and_unit_inputs(policy, facilities, units, demand, networks, area, 
     tot_w = np.bincount(demand.unit[inside], weights=demand.weight_all[inside], minlength=n_units)
     unit_rows = inputs_against_area(
         rep.x.to_numpy(float), rep.y.to_numpy(float), area, input="units", off_network=(off_w >= tot_w) & (tot_w > 0),
-        declared_crs=options.units_crs, metric_crs=metric, max_snap_m=options.max_snap_m)
+        declared_crs=options.units_crs, metric_crs=metric, max_snap_m=options.max_snap_m, crs_flag="--units-crs")
     return pd.concat([fac_rows, unit_rows], ignore_index=True)
 
 

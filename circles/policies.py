@@ -299,8 +299,12 @@ def load_policy(id_or_path: str | Path) -> Policy:
                     f"policy file {str(path)!r} does not exist; check the path, or use a packaged id: "
                     + ", ".join(available_policy_ids())
                 )
+            import difflib
+
+            close = difflib.get_close_matches(text.lower(), available_policy_ids(), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}? " if close else ""
             raise InputError(
-                f"unknown policy {text!r}; packaged policies are: {', '.join(available_policy_ids())}. "
+                f"unknown policy {text!r}; {hint}packaged policies are: {', '.join(available_policy_ids())}. "
                 "A path to your own .toml pack works too (see circles.policies for the format)."
             )
     source = str(path)

@@ -329,3 +329,67 @@ def quality_frames(report: dict):
                          "nearest_network_m": report.get("nearest_network_m", float("nan")),
                          "likely_cause": likely}])
     return sheet, row
+
+
+# ---------------------------------------------------------------- warnings for the console
+
+
+#: Warn when more than this share of the study area's people is in no unit.
+UNASSIGNED_WARN_SHARE: float = 0.25
+#: Warn when less than this share of the units' surface lies where it is measured (area / network).
+EXTENT_WARN_SHARE: float = 0.25
+
+
+def unassigned_warning(weight: np.ndarray, unit: np.ndarray, n_units: int, report: dict | None = None,
+                       *, has_population: bool = True) -> str:
+    """A warning when a large share of the study area's people is in no unit, else ``""``.
+
+    ``weight`` and ``unit`` are the demand points' persons and unit index
+    (``-1``: in no unit).  The shares of every table then describe only the
+    people in the units kept, which a headline must not hide.
+    """
+    weight = np.asarray(weight, float)
+    total = float(weight.sum())
+    if not has_population or total <= 0:
+        return ""
+    out = float(weight[np.asarray(unit) < 0].sum())
+    share = out / total
+    if share <= UNASSIGNED_WARN_SHARE:
+        return ""
+    level = f" (level {report['level_kept']})" if report and report.get("level_kept") else ""
+    fix = ("give units that cover the study area (a finer list, --units-level, or for point units a larger "
+           "--units-max-distance-m), or leave --units out for a grid")
+    return (f"{100 * share:.0f} % of the people in the study area are in no unit ({out:,.0f} of {total:,.0f}): "
+            f"the shares describe only the {n_units:,} unit(s) kept{level} and their {total - out:,.0f} people, "
+            f"not the study area; {fix}")
+
+
+def extent_warning(units: gpd.GeoDataFrame, reference_wgs84, *, metric_crs, reference: str) -> str:
+    """A warning when polygon units reach far beyond ``reference`` (the study area, or the network's
+    extent), else ``""``: e.g. whole districts given as units of a small network."""
+    if reference_wgs84 is None or not len(units) or not units.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        return ""
+    geoms = units.to_crs(metric_crs).geometry
+    ref = gpd.GeoSeries([reference_wgs84], crs="EPSG:4326").to_crs(metric_crs).iloc[0]
+    total = float(geoms.area.sum())
+    within = float(geoms.intersection(ref).area.sum())
+    if total <= 0 or within >= total * EXTENT_WARN_SHARE:
+        return ""
+    return (f"the {len(units):,} units cover {total / 1e6:,.1f} km², but only {within / 1e6:,.1f} km² "
+            f"({100 * within / total:.1f} %) of that lies within {reference}: the units only intersect it, so most "
+            f"of their people are far from the network (off network) or outside the study area; give units of the "
+            f"study area (neighbourhoods, not districts) or an --area and a network that cover them")
+
+
+def units_warnings(units: gpd.GeoDataFrame, demand, report: dict | None, *, reference, metric_crs, polygons: bool,
+                   where: str) -> list[str]:
+    """The units' warnings, most important first: most people in no unit (:func:`unassigned_warning`),
+    then polygon units reaching far beyond ``reference`` (:func:`extent_warning`)."""
+    out = [unassigned_warning(demand.weight_all, demand.unit, len(units), report,
+                              has_population=demand.has_population)]
+    if polygons:
+        out.append(extent_warning(units, reference, metric_crs=metric_crs, reference=where))
+    for text in out:
+        if text:
+            log.info(text)
+    return [t for t in out if t]

@@ -169,6 +169,16 @@ def _(c):
     return c.analyze("--policy", str(c.tmp / "mine.toml")), ["mine.toml", "does not exist", "check the path"]
 
 
+@case("policy-id-typo")
+def _(c):
+    return c.analyze("--policy", "wuhan-2002"), ["wuhan-2002", "did you mean wuhan-2022?"]
+
+
+@case("policy-id-typo-underscore")
+def _(c):
+    return c.analyze("--policy", "Wuhan_2022"), ["Wuhan_2022", "did you mean wuhan-2022?"]
+
+
 @case("policy-malformed-toml")
 def _(c):
     path = c.write("pack.toml", 'id = "x"\nname = "broken\n[[circles]\n')
@@ -326,7 +336,7 @@ def _(c):
 @case("population-not-a-raster")
 def _(c):
     path = c.write("pop.tif", (c.w / "weibo_pois_gcj02.csv").read_bytes())
-    return c.analyze("--population", path), ["pop.tif", "--population", "GeoTIFF"]
+    return c.analyze("--population", path), ["pop.tif", "--population (Python: population_tif)", "GeoTIFF"]
 
 
 @case("population-raster-without-crs")
@@ -457,6 +467,33 @@ def _(c):
 def _(c):
     path = c.write("communities.csv", "code,name\n420111001001,关山社区\n")
     return c.analyze("--units", path, "--units-crs", "gcj02"), ["communities.csv", "longitude"]
+
+
+@case("districts-given-a-csv")
+def _(c):  # the official community list (a CSV) where district polygons are expected
+    return c.analyze("--districts", str(c.w / "communities_gcj02.csv")), \
+        ["communities_gcj02.csv", "--districts", "without geometry", "polygons"]
+
+
+@case("area-given-a-csv")
+def _(c):
+    return c.analyze("--area", str(c.w / "communities_gcj02.csv")), \
+        ["communities_gcj02.csv", "--area", "without geometry", "polygons"]
+
+
+@case("area-given-a-raster")
+def _(c):
+    return c.analyze("--area", str(c.w / "population_20plus.tif")), ["population_20plus.tif", "--area"]
+
+
+@case("districts-given-the-network")
+def _(c):
+    return c.analyze("--districts", str(c.w / "guanggu.osm.pbf")), ["guanggu.osm.pbf", "--districts"]
+
+
+@case("units-given-a-raster")
+def _(c):
+    return c.analyze("--units", str(c.w / "population_20plus.tif")), ["population_20plus.tif", "--units"]
 
 
 @case("area-missing-file")

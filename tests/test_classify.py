@@ -358,3 +358,33 @@ def test_assumed_primary_schools_are_counted_in_the_run(tmp_path):
     table = result.data_quality["classification"].set_index("rule")
     assert table.loc["tag amenity=school (no level: assumed primary)", "assumed"] == "yes"
     assert table.loc["tag amenity=school+isced:level=1", "assumed"] == "no"
+
+
+def test_helsinki_bike_stations_are_not_squares_by_their_names(helsinki_pbf):
+    """amenity=bicycle_rental "Senaatintori kaupunkipyöräasema" (Senate Square city-bike station) was
+    counted as public_space by the name rule: a tag that says what a feature is wins over its name."""
+    from circles.facilities import facilities_from_features
+    from circles.network import load_features
+
+    features = load_features(helsinki_pbf)
+    bikes = features[features["tags"].map(lambda t: isinstance(t, dict) and t.get("amenity") == "bicycle_rental")]
+    assert "Senaatintori kaupunkipyöräasema" in set(bikes["name"])
+    fs = facilities_from_features(features)
+    counted = fs.facilities[fs.facilities["name"].astype(str).str.contains("kaupunkipyöräasema")]
+    assert counted.empty, counted[["name", "category", "basis"]]
+    # the squares themselves are still found by their tags
+    assert (fs.facilities["category"] == "public_space").sum() > 0
+
+
+@pytest.mark.parametrize("tags, expected", [
+    ({"amenity": "bicycle_rental", "name": "Senaatintori kaupunkipyöräasema"}, []),
+    ({"amenity": "parking", "name": "人民广场停车场"}, []),
+    ({"tourism": "hotel", "name": "公园酒店"}, []),
+    ({"leisure": "garden", "access": "private", "name": "桃花源花园"}, []),
+    ({"amenity": "social_facility", "name": "光谷养老院"}, ["elderly_care"]),
+    ({"building": "yes", "name": "关山社区卫生服务中心"}, ["primary_care"]),
+])
+def test_name_hints_only_when_tags_do_not_say_otherwise(tags, expected):
+    from circles.classify import categories_from_tags
+
+    assert categories_from_tags(tags) == expected

@@ -195,6 +195,18 @@ def test_readme_run_reports_inputs_per_category(wuhan_dir, tmp_path, capsys):
     own = next(ln for ln in printed.splitlines() if "facilities from weibo_pois_gcj02.csv" in ln)
     assert "0 of 231 inside the study area, 231 outside" in own
     assert "likely cause: the input covers a larger area than the network" in printed
+    # QA 8: dq_facilities said 65 culture venues "off the walk network" while dq_inputs said 0 off network;
+    # now both count off the network only inside the area, and the parts add up to the total
+    dq.columns = [str(c).split(" / ")[-1] for c in dq.columns]
+    dq = dq.set_index("category")
+    assert (dq["facilities"] == dq["outside_area"] + dq["off_walk_network"] + dq["on_walk_network"]).all()
+    assert (dq["facilities"] == dq["outside_area"] + dq["off_drive_network"] + dq["on_drive_network"]).all()
+    assert (dq.loc["culture", "outside_area"], dq.loc["culture", "off_walk_network"]) == (65, 0)
+    fac_inputs = inputs[(inputs["input"] == "facilities") & (inputs["category"] != "all")].set_index("category")
+    modes = {c: "drive" if c == "ambulance_station" else "walk" for c in fac_inputs.index}
+    for c, row in fac_inputs.iterrows():
+        assert row["outside"] == dq.loc[c, "outside_area"], c
+        assert row["off_network"] == dq.loc[c, f"off_{modes[c]}_network"], c
 
 
 @pytest.mark.wuhan
@@ -218,6 +230,6 @@ def test_score_reports_candidates_against_the_area(wuhan_dir, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "candidate sites against the study area" in printed
-    assert "candidates · elderly_care: 2 of 3 inside the study area, 1 outside" in printed
+    assert "candidates · elderly_care: 2 of 3 inside the study area (0 of these off the network), 1 outside" in printed
     scores = pd.read_csv(tmp_path / "score" / "scores.csv", encoding="utf-8-sig")
     assert (scores["flag"].fillna("").str.contains("outside_area")).sum() == 1
