@@ -243,7 +243,8 @@ def coverage_figure(
         (:func:`find_cjk_font`); without one the figure is drawn in English and
         a warning is logged.
     figsize, dpi
-        Figure size in inches and raster resolution (PNG: ``figsize * dpi`` pixels).
+        Figure size in inches and raster resolution (PNG: at most ``figsize * dpi`` pixels; the
+        file is trimmed to the drawing, without blank margins).
     roads : bool
         Draw the walk network underneath.
     pad_m : float
