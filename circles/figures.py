@@ -79,22 +79,49 @@ def _nice_length(span_m: float) -> float:
 
 
 def _scale_bar(ax, length_m: float, *, lang: str) -> None:
+    """A black-and-white bar with ``0`` and its length, on a white box in the bottom-left corner
+    (the band below the units kept free by :func:`coverage_figure`), so no label sits on a unit."""
+    from matplotlib.patches import Rectangle
+
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     height = (y1 - y0) * 0.012
     bx = x0 + (x1 - x0) * 0.04
-    by = y0 + (y1 - y0) * 0.05
+    by = y0 + (y1 - y0) * 0.025
     half = length_m / 2
-    ax.add_patch(_rect((bx, by), half, height, "black"))
-    ax.add_patch(_rect((bx + half, by), half, height, "white"))
     label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
     if lang == "zh":
         label = f"{length_m / 1000:g} 千米" if length_m >= 1000 else f"{length_m:g} 米"
-    for frac, text in ((0, "0"), (0.5, None), (1, label)):
-        if text is None:
-            continue
-        ax.text(bx + frac * length_m, by + height * 1.8, text, ha="center", va="bottom", fontsize=8,
+    pad = (x1 - x0) * 0.012
+    ax.add_patch(Rectangle((bx - pad, by - height), length_m + 2.5 * pad + (x1 - x0) * 0.03, height * 5.2,
+                           facecolor="white", edgecolor="#999999", linewidth=0.5, alpha=0.9, zorder=9))
+    ax.add_patch(_rect((bx, by), half, height, "black"))
+    ax.add_patch(_rect((bx + half, by), half, height, "white"))
+    for frac, text in ((0, "0"), (1, label)):
+        ax.text(bx + frac * length_m, by + height * 1.6, text, ha="center", va="bottom", fontsize=8,
                 zorder=11)
+
+
+#: District borders: colour, width and dash pattern shared by the lines and their legend entry.
+BORDER_COLOUR, BORDER_WIDTH, BORDER_DASH = "#333333", 1.4, (0, (6, 3))
+#: Share of the units' height added below them, where the scale bar sits.
+SCALE_BAND = 0.1
+
+
+def _draw_borders(ax, districts) -> None:
+    """District boundaries as one dashed line collection (the same dashes as the legend)."""
+    import shapely
+    from matplotlib.collections import LineCollection
+
+    # a border two districts share is drawn once: two overlapping dashed copies out of phase look solid
+    borders = [g for g in districts.geometry.boundary if g is not None and not g.is_empty]
+    if not borders:
+        return
+    merged = shapely.line_merge(shapely.union_all(borders))
+    lines = [np.asarray(part.coords)[:, :2] for part in shapely.get_parts(merged) if not part.is_empty]
+    if lines:
+        ax.add_collection(LineCollection(lines, colors=BORDER_COLOUR, linewidths=BORDER_WIDTH,
+                                         linestyles=[BORDER_DASH], zorder=3))
 
 
 def _rect(xy, w, h, face):
@@ -159,15 +186,16 @@ def _status_patch(status: str, label: str):
 
 
 def _draw_facilities(ax, result, circle, bounds, crs, lang: str, words: dict) -> list:
-    """Facilities by category (those the circle needs drawn larger); returns legend handles."""
+    """The facilities of the categories the circle needs; returns legend handles."""
     from matplotlib.lines import Line2D
 
     minx, miny, maxx, maxy = bounds
     handles = []
     fac = getattr(result, "facilities", None)
     if fac is not None and len(fac):
-        f = fac.to_crs(crs).cx[minx:maxx, miny:maxy]
         needed = set(circle.categories)
+        f = fac.to_crs(crs).cx[minx:maxx, miny:maxy]
+        f = f[f["category"].astype(str).isin(needed)]  # a circle's figure shows its own categories only
         for cat in [c for c in CATEGORY_ICONS if c in set(f["category"])] + \
                 sorted(set(f["category"]) - set(CATEGORY_ICONS)):
             sub = f[f["category"] == cat]
@@ -215,7 +243,8 @@ def coverage_figure(
         (:func:`find_cjk_font`); without one the figure is drawn in English and
         a warning is logged.
     figsize, dpi
-        Figure size in inches and raster resolution (PNG: ``figsize * dpi`` pixels).
+        Figure size in inches and raster resolution (PNG: at most ``figsize * dpi`` pixels; the
+        file is trimmed to the drawing, without blank margins).
     roads : bool
         Draw the walk network underneath.
     pad_m : float
@@ -273,11 +302,12 @@ def coverage_figure(
             if districts is not None and len(districts):
                 d = districts.to_crs(crs).cx[minx:maxx, miny:maxy]
                 if len(d):
-                    d.boundary.plot(ax=ax, color="#333333", linewidth=1.4, linestyle="--", zorder=3)
-                    handles.append(Line2D([], [], color="#333333", linestyle="--", label=words["districts"]))
+                    _draw_borders(ax, d)
+                    handles.append(Line2D([], [], color=BORDER_COLOUR, linewidth=BORDER_WIDTH,
+                                          linestyle=BORDER_DASH, label=words["districts"]))
             handles += _draw_facilities(ax, result, circle, (minx, miny, maxx, maxy), crs, lang, words)
             ax.set_xlim(minx, maxx)
-            ax.set_ylim(miny, maxy)
+            ax.set_ylim(miny - SCALE_BAND * (maxy - miny), maxy)  # a band below the units for the scale bar
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
@@ -289,9 +319,8 @@ def coverage_figure(
                       frameon=False, title=words["status"], title_fontsize=9)
             _scale_bar(ax, _nice_length(maxx - minx), lang=lang)
             _north_arrow(ax)
-            fig.tight_layout()
-            with atomic_path(dest) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=dpi)
+            with atomic_path(dest) as tmp:  # tight: no blank margins around the map and legend
+                fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.08)
         finally:
             plt.close(fig)
     return dest

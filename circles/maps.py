@@ -114,8 +114,31 @@ def _extent(result, metric_crs, pad_m: float):
     minx, miny, maxx, maxy = result.units.to_crs(metric_crs).total_bounds
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
         raise InputError("coverage_map: the result has no unit geometry to map")
+    if _point_units(result.units):
+        # point units (an official list) mark places, not the area: map the whole study area
+        minx, miny, maxx, maxy = _study_bounds(result, metric_crs, (minx, miny, maxx, maxy))
     frame = gpd.GeoSeries([box(minx - pad_m, miny - pad_m, maxx + pad_m, maxy + pad_m)], crs=metric_crs)
     return frame.to_crs(4326).iloc[0]
+
+
+def _point_units(units) -> bool:
+    """True when every unit is a point (e.g. community centre points), not an area."""
+    return bool(len(units)) and bool(units.geometry.geom_type.isin(["Point", "MultiPoint"]).all())
+
+
+def _study_bounds(result, metric_crs, bounds) -> tuple[float, float, float, float]:
+    """``bounds`` grown to the study area (``result.area``, else the walk network's nodes), metric CRS."""
+    import geopandas as gpd
+
+    area = getattr(result, "area", None)
+    if area is not None and not getattr(area, "is_empty", True):
+        ext = gpd.GeoSeries([area], crs=4326).to_crs(metric_crs).total_bounds
+    else:
+        net = (getattr(result, "networks", None) or {}).get("walk")
+        if net is None or not len(getattr(net, "x", [])):
+            return tuple(bounds)
+        ext = (float(np.min(net.x)), float(np.min(net.y)), float(np.max(net.x)), float(np.max(net.y)))
+    return (min(bounds[0], ext[0]), min(bounds[1], ext[1]), max(bounds[2], ext[2]), max(bounds[3], ext[3]))
 
 
 def _is_osm_source(source: Any) -> bool:
@@ -177,15 +200,49 @@ def _share_line(result, cid: str, lang: str, no_data: bool) -> str:
     return f"{t['share']}: {fmt_share(share)} ({fmt_people(cov)} of {fmt_people(pop)} people)"
 
 
+def _input_counts(result, category: str) -> dict | None:
+    """The ``dq_inputs`` row of a facility category (contract 3), or ``None``."""
+    inputs = (getattr(result, "data_quality", None) or {}).get("inputs")
+    if inputs is None or not len(inputs) or "category" not in inputs:
+        return None
+    rows = inputs[(inputs["input"].astype(str) == "facilities") & (inputs["category"].astype(str) == category)]
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def _why_no_data(result, category: str) -> str:
+    """``"absent"`` (none in the input), ``"outside"`` (all outside the study area) or
+    ``"off_network"`` (inside, but none reaches the network)."""
+    row = _input_counts(result, category)
+    if row is None:
+        return "absent"
+    total, inside = float(row.get("total") or 0), float(row.get("inside") or 0)
+    if total <= 0:
+        return "absent"
+    return "outside" if inside <= 0 else "off_network"
+
+
+_WHY_WORDS = {
+    "zh": {"absent": "输入中没有{}", "outside": "{}均在研究区外", "off_network": "{}均未接入路网"},
+    "en": {"absent": "no {} in the input", "outside": "all {} lie outside the study area",
+           "off_network": "no {} reaches the network"},
+}
+
+
 def _no_data_note(result, circle, lang: str) -> str:
-    """``"输入中没有急救站：无法判断是否覆盖"`` — which categories lack data, in words."""
+    """Why a circle has no data, per category, from ``data_quality["inputs"]``: none in the input
+    (``"输入中没有急救站"``) is told apart from all outside the study area (``"…均在研究区外"``) and
+    none reaching the network (``"…均未接入路网"``); then ``"：无法判断是否覆盖"``."""
     row = _summary_row(result, circle.id)
     listed = [c.strip().removesuffix("(no data)").strip() for c in str(row.get("no_data") or "").split(",")]
     cats = [c for c in listed if c and c != "nan"] or list(circle.categories)
-    words = ("、" if lang == "zh" else ", ").join(category_label(c, lang) for c in cats)
+    groups: dict[str, list[str]] = {}
+    for c in cats:
+        groups.setdefault(_why_no_data(result, c), []).append(category_label(c, lang))
+    sep = "、" if lang == "zh" else ", "
+    parts = [_WHY_WORDS[lang][why].format(sep.join(words)) for why, words in groups.items()]
     if lang == "zh":
-        return f"输入中没有{words}：无法判断是否覆盖"
-    return f"no {words} in the input: coverage cannot be judged"
+        return "；".join(parts) + "：无法判断是否覆盖"
+    return "; ".join(parts) + ": coverage cannot be judged"
 
 
 def _pick_default(result, ids: list[str]) -> str:
@@ -278,9 +335,15 @@ def _circle_panel(m, result, circle, frame, metric, *, lang: str, visible: bool,
                 "fillOpacity": 0.85 if fill == mapui.NO_DATA_FILL else 0.55,
                 "className": f"circles-units circles-units-{_cid}"}
 
+    points = _point_units(disp)
+
+    def point_style(feature, _style=style):  # a point unit: a ring in its status colour
+        return {**_style(feature), "color": "#222222", "weight": 2, "fill": True, "fillOpacity": 0.9}
+
     webmap.add_polygons(group, disp, name=f"{cname} · {t['units']}", fields=["status_word"],
-                        aliases=[t["status"]], popup_html="popup_html", tooltip_html="tooltip_html", style=style,
-                        control=False)
+                        aliases=[t["status"]], popup_html="popup_html", tooltip_html="tooltip_html",
+                        style=point_style if points else style, control=False,
+                        point_radius=11 if points else None)
     present = [s for s in STATUSES if (status == s).any()]
     rows = [mapui.swatch(STATUS_COLOURS[s], STATUS_LABELS[lang][s], hatched=s == "no_data") for s in present]
     note = _no_data_note(result, circle, lang) if no_data else None
@@ -445,8 +508,8 @@ def coverage_map(
     extent = _extent(result, metric, facility_extent_m)
     units = result.units.to_crs(4326)
     bounds = units.total_bounds
-    if bounds[0] >= bounds[2] or bounds[1] >= bounds[3]:  # one point unit: fit the padded extent instead
-        bounds = extent.bounds
+    if _point_units(units) or bounds[0] >= bounds[2] or bounds[1] >= bounds[3]:
+        bounds = extent.bounds  # point units: open on the study area, not on the points
     m = webmap.offline_map(bounds, tiles=basemap or tiles, prefer_canvas=False, control_scale=True,
                           map_title_space=80)
     mapui.add_page_style(m)
@@ -483,6 +546,8 @@ def coverage_map(
     mapui.add_info_box(m, mapui.info_box_html(dq.get("inputs"), lang, notes=list(getattr(result, "assumptions", []) or [])
                                               if lang == "en" else []))
     webmap.add_attribution(m, map_attribution(result))
+    head = "服务圈覆盖" if lang == "zh" else "Service-circle coverage"
+    webmap.set_page_meta(m, title=f"{head} · {circle_label(result.circle(show_circle), lang)}", lang=lang)
     return m
 
 

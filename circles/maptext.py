@@ -18,7 +18,7 @@ from .errors import InputError
 from .palette import STATUS_LABELS, category_label
 
 __all__ = ["LANGS", "TEXT", "check_lang", "circle_label", "rule_text", "document_of",
-           "translate_missing", "circle_is_no_data", "fmt_minutes", "fmt_share", "fmt_people"]
+           "translate_missing", "circle_is_no_data", "fmt_minutes", "fmt_share", "fmt_people", "cause_zh"]
 
 LANGS = ("zh", "en")
 
@@ -34,9 +34,9 @@ TEXT: dict[str, dict[str, str]] = {
         "to": "到",
         "info": "数据说明", "input": "输入", "total": "总数", "inside": "区内", "outside": "区外",
         "off_network": "路网外", "nearest_outside_m": "区外最近(米)", "likely_cause": "可能原因",
-        "in_area": "研究区内", "layers": "图层", "chosen": "选中站点", "candidates": "候选站点",
+        "in_area": "研究区内", "all_row": "合计", "layers": "图层", "chosen": "选中站点", "candidates": "候选站点",
         "before": "现状", "after": "新增后", "rank": "排序", "newly": "新增覆盖人口",
-        "improved": "时间缩短人口", "saved": "平均节省(分钟)", "flag": "标记",
+        "improved": "时间缩短人口", "reachable": "新可达人口", "saved": "平均节省(分钟)", "flag": "标记",
         "cumulative": "累计新增覆盖", "high": "新增覆盖多", "low": "新增覆盖少",
         "flagged": "未计分", "score_title": "候选站点评分", "everyone": "全体居民",
         "elderly": "65岁及以上老人",
@@ -54,9 +54,10 @@ TEXT: dict[str, dict[str, str]] = {
         "to": "to",
         "info": "Data notes", "input": "input", "total": "total", "inside": "inside", "outside": "outside",
         "off_network": "off network", "nearest_outside_m": "nearest outside (m)",
-        "likely_cause": "likely cause", "in_area": "in the study area", "layers": "layers",
+        "likely_cause": "likely cause", "in_area": "in the study area", "all_row": "total", "layers": "layers",
         "chosen": "chosen sites", "candidates": "candidate sites", "before": "now", "after": "with new sites",
         "rank": "rank", "newly": "newly covered people", "improved": "people with shorter trips",
+        "reachable": "newly reachable people",
         "saved": "mean minutes saved", "flag": "flag", "cumulative": "cumulative newly covered",
         "high": "many newly covered", "low": "few newly covered", "flagged": "not scored",
         "score_title": "Candidate sites", "everyone": "everyone", "elderly": "residents 65+",
@@ -150,6 +151,65 @@ def rule_text(circle: Any, lang: str, policy: Any = None) -> str:
         return f"{mode} {limit}内到达：{needs}；{who}" + (f"。依据 {doc}" if doc else "")
     text = f"{who}: {needs} within {limit}, {mode}"
     return text + (f". Source: {doc}" if doc else "")
+
+
+_NUM = r"(?P<{}>[\d,.]+)"
+_CRS_ZH = {"WGS84": "WGS84", "GCJ-02": "GCJ-02", "BD-09": "BD-09"}
+#: The likely causes of :mod:`circles.inputs` and :mod:`circles.unit_area` (English, the console's and
+#: the dq_inputs sheet's wording), each with its faithful Chinese translation (same diagnosis, same numbers).
+_CAUSES_ZH: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"^none in the input \(no data\)$"), "输入中没有（无数据）"),
+    (re.compile(r"^the input covers a larger area than the network$"), "输入覆盖的范围大于路网范围"),
+    (re.compile(r"^another city or area \(the nearest point is " + _NUM.format("km") + r" km from the study area\)$"),
+     "另一城市或地区（最近的点距研究区 {km} 公里）"),
+    (re.compile(r"^coordinates look like (?P<alt>\S+) declared as (?P<kind>\S+) \(≈" + _NUM.format("m")
+                + r" m shift here; " + _NUM.format("a") + r" of " + _NUM.format("b") + r" would lie inside\): "
+                r"declare them as (?P<fix>\w+) \(CLI --crs (?P=fix)\)$"),
+     "坐标像是 {alt} 却声明为 {kind}（此处偏移约 {m} 米；按 {alt} 读取则 {b} 个中 {a} 个位于研究区内）："
+     "请声明为 {fix}（命令行 --crs {fix}）"),
+    (re.compile(r"^most points inside the area lie more than (?P<limit>.+?) from the streets: the network may "
+                r"lack streets there, or the coordinates are shifted$"),
+     "研究区内大多数点距街道超过 {limit}：路网在该处可能缺少街道，或坐标有偏移"),
+    (re.compile(r"^wrong coordinate system: " + _NUM.format("n") + r" units would fall inside if the file were "
+                r"(?P<alt>.+?) \(GCJ-02 vs WGS84 is ≈550 m in Wuhan\); (?P<fix>.+)$"),
+     "坐标系有误：若文件实为{alt}，会有 {n} 个单元落在研究区内（武汉 GCJ-02 与 WGS84 相差约 550 米）；{fix}"),
+    (re.compile(r"^the units are in another place: the nearest is " + _NUM.format("km") + r" km from the study "
+                r"area \(another city or district\?\); use units of the area, or a network/area covering them$"),
+     "单元位于别处：最近的距研究区 {km} 公里（另一城市或区？）；请使用本研究区的单元，或覆盖这些单元的路网/范围"),
+    (re.compile(r"^the list covers a larger area than the study area: fine for a city-wide list, else check "
+                r"the coordinate system \(--units-crs\)$"),
+     "名单覆盖的范围大于研究区：全市名单属正常，否则请检查坐标系（--units-crs）"),
+    (re.compile(r"^the nearest unit is only " + _NUM.format("m") + r" m away: check the coordinate system "
+                r"\(GCJ-02 vs WGS84 is ≈550 m in Wuhan; --units-crs\) or widen the study area \(--area\)$"),
+     "最近的单元仅 {m} 米远：请检查坐标系（武汉 GCJ-02 与 WGS84 相差约 550 米；--units-crs）或扩大研究区（--area）"),
+    (re.compile(r"^no unit lies inside the study area \(nearest " + _NUM.format("m") + r" m\): give a "
+                r"network/--area that covers the units, or units of this area$"),
+     "没有单元位于研究区内（最近 {m} 米）：请给出覆盖这些单元的路网/--area，或使用本研究区的单元"),
+]
+_FIX_ZH = {"pass --units-crs gcj02 (crs='gcj02')": "请用 --units-crs gcj02（crs='gcj02'）",
+           "pass --units-crs wgs84 (crs='wgs84')": "请用 --units-crs wgs84（crs='wgs84'）",
+           "GCJ-02 (Amap/Tencent) numbers declared as WGS84": "被声明为 WGS84 的 GCJ-02（高德/腾讯）坐标",
+           "WGS84 numbers declared as GCJ-02": "被声明为 GCJ-02 的 WGS84 坐标"}
+
+
+def cause_zh(text: Any) -> str:
+    """The Chinese translation of an English likely cause (the console's, the ``dq_inputs``
+    sheet's and the English map's wording): the same diagnosis, word for word.
+
+    A text with no known translation (not written by circles) is not guessed at: the map
+    points to the ``dq_inputs`` sheet, where it stands as written.
+    """
+    cause = str(text or "").strip()
+    if not cause or cause.lower() == "nan":
+        return ""
+    for pattern, template in _CAUSES_ZH:
+        found = pattern.match(cause)
+        if found:
+            parts = {k: _FIX_ZH.get(v, v) for k, v in found.groupdict().items()}
+            if "limit" in parts:
+                parts["limit"] = re.sub(r"(\d) m$", r"\1 米", parts["limit"])
+            return template.format(**parts)
+    return "详见数据质量表 dq_inputs 的“可能原因”列"
 
 
 def translate_missing(text: Any, lang: str) -> str:

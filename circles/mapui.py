@@ -199,32 +199,13 @@ def _fmt_count(v: Any) -> str:
     return "" if math.isnan(f) else f"{f:,.0f}"
 
 
-def _cause_zh(row: dict) -> str:
-    """A Chinese reading of a row's likely cause, from its counts (the cause text is English)."""
-    def num(key):
-        try:
-            v = float(row.get(key))
-        except (TypeError, ValueError):
-            return float("nan")
-        return v
-
-    total, inside, off, near = num("total"), num("inside"), num("off_network"), num("nearest_outside_m")
-    if total > 0 and inside == 0:
-        far = f"，最近的距研究区 {near:,.0f} 米" if near == near else ""
-        return (f"全部位于研究区外{far}：坐标系是否有误（武汉 GCJ-02 与 WGS84 相差约 550 米）"
-                "，或数据属于其他城市？")
-    if inside > 0 and off == off and off >= inside / 2:
-        return f"研究区内 {inside:,.0f} 个中 {off:,.0f} 个距路网过远（未计入）"
-    return "请核对该输入（详见数据质量表 dq_inputs）"
-
-
 def info_box_html(inputs: Any, lang: str, *, notes: Sequence[str] = (), open_: bool = False) -> str:
     """The "inputs against the study area" table (``result.data_quality["inputs"]``) as HTML.
 
     A collapsed box (it would cover the map); when an input has a likely cause to report
     (e.g. every facility outside the area) its title says so in red with a ⚠ and the count.
     """
-    from .maptext import TEXT
+    from .maptext import TEXT, cause_zh
     from .palette import category_label
 
     t = TEXT[lang]
@@ -237,14 +218,14 @@ def info_box_html(inputs: Any, lang: str, *, notes: Sequence[str] = (), open_: b
         for r in inputs.to_dict("records"):
             kind = t["inputs"].get(str(r.get("input", "")), str(r.get("input", "")))
             cat = str(r.get("category", ""))
-            cat_word = "" if cat in ("all", "") else category_label(cat, lang)
+            cat_word = t["all_row"] if cat in ("all", "") else category_label(cat, lang)
             cells = "".join(f"<td>{_fmt_count(r.get(c))}</td>" for c in cols)
             rows.append(f"<tr><td>{webmap.escape_html(kind)}</td><td>{webmap.escape_html(cat_word)}</td>{cells}</tr>")
             cause = str(r.get("likely_cause") or "").strip()
             if cause.lower() == "nan":
                 cause = ""
             if cause and lang == "zh":
-                cause = _cause_zh(r)
+                cause = cause_zh(cause)
             if cause:
                 causes += 1
                 rows.append(f'<tr><td colspan="7" class="circles-cause">{webmap.escape_html(t["likely_cause"])}: '

@@ -369,7 +369,7 @@ def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
                  popup: bool | Sequence[str] = False, popup_aliases: Sequence[str] | None = None,
                  popup_html: str | None = None, tooltip_html: str | None = None,
                  tooltip: bool = True, show: bool = True,
-                 control: bool = True) -> folium.GeoJson:
+                 control: bool = True, point_radius: float | None = None) -> folium.GeoJson:
     """Add polygons (or lines) as one GeoJson layer with escaped tooltips.
 
     ``label`` is shown in bold at the top of the tooltip, then ``fields`` with
@@ -381,7 +381,9 @@ def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
     ``popup_html`` names a column of ready, **already escaped** HTML (built with
     :func:`tooltip_html`) shown as the popup instead; ``tooltip_html`` the same for the tooltip.
     ``m`` may be a map or a layer group.  An empty frame gives an empty layer (no
-    tooltip: folium cannot build one without features).
+    tooltip: folium cannot build one without features).  ``point_radius`` (pixels): point
+    features are drawn as circle markers of this radius, styled by ``style`` like the polygons
+    (without it Leaflet draws its blue pin, which ignores the style).
     """
     import folium
 
@@ -429,6 +431,7 @@ def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
         style_function=_style_function(style or {"color": "#3366cc", "weight": 1,
                                                   "fillOpacity": 0.35}),
         tooltip=tip, popup=pop,
+        **({"marker": folium.CircleMarker(radius=float(point_radius))} if point_radius else {}),
     )
     layer.add_to(m)
     return layer
@@ -624,6 +627,33 @@ def to_offline_html(m: folium.Map | Any) -> str:
     page = _LINK_HREF.sub(replace, page)
     if not _CHARSET.search(page[:1024]):
         page = re.sub(r"<head>", '<head>\n<meta charset="utf-8">', page, count=1, flags=re.I)
+    return _page_meta(page, getattr(m, "_circles_title", None), getattr(m, "_circles_lang", None))
+
+
+def set_page_meta(m: folium.Map | Any, *, title: str | None = None, lang: str | None = None) -> None:
+    """Give the saved page a ``<title>`` and ``<html lang>`` (``"zh"`` → ``zh-CN``).
+
+    Parameters
+    ----------
+    m : folium.Map
+    title : str, optional
+        The browser tab / bookmark title (plain text; escaped here).
+    lang : {"zh", "en"}, optional
+        Language of the page's words, for screen readers, spell checkers and fonts.
+    """
+    if title is not None:
+        m._circles_title = str(title)
+    if lang is not None:
+        m._circles_lang = {"zh": "zh-CN", "en": "en"}.get(lang, lang)
+
+
+def _page_meta(page: str, title: str | None, lang: str | None) -> str:
+    if lang:
+        page = re.sub(r"<html(?![^>]*\blang=)([^>]*)>", lambda mo: f'<html lang="{escape_html(lang)}"{mo.group(1)}>',
+                      page, count=1, flags=re.I)
+    if title and not re.search(r"<title>", page[:4096], flags=re.I):
+        page = re.sub(r"<head>", lambda mo: f"<head>\n<title>{escape_html(title)}</title>", page, count=1,
+                      flags=re.I)
     return page
 
 

@@ -46,7 +46,9 @@ def inputs_table():
     return pd.DataFrame([
         {"input": "facilities", "category": "culture", "total": 65, "inside": 0, "outside": 65,
          "off_network": 0, "nearest_outside_m": 1130.0,
-         "likely_cause": "all outside the study area: another city, or GCJ-02 read as WGS84?"},
+         # a cause as circles.inputs writes it (the zh box translates it, same diagnosis)
+         "likely_cause": "coordinates look like GCJ-02 declared as WGS84 (≈560 m shift here; 60 of 65 would "
+                         "lie inside): declare them as gcj02 (CLI --crs gcj02)"},
         {"input": "facilities", "category": "public_space", "total": 75, "inside": 12, "outside": 63,
          "off_network": 0, "nearest_outside_m": 40.0, "likely_cause": ""},
         {"input": "units", "category": "all", "total": 119, "inside": 119, "outside": 0,
@@ -197,8 +199,8 @@ def test_every_word_is_in_the_map_language(maps, no_data_result):
             assert s.report.ok, s.report.summary()
     for text in out["zh"]:
         # unit ids (g000031), units (m, km), WorldPop/OSM credits are not words of the map language
-        cleaned = re.sub(r"g\d{6}|\bkm\b|\bm\b|WorldPop|OpenStreetMap|ODbL|CC BY|GCJ-02|WGS84|dq_inputs", "",
-                         text)
+        cleaned = re.sub(r"g\d{6}|\bkm\b|\bm\b|WorldPop|OpenStreetMap|ODbL|CC BY|GCJ-02|WGS84|dq_inputs"
+                         r"|--crs \w+|\bgcj02\b|\bwgs84\b|\bbd09\b", "", text)  # CLI flags are code, not words
         assert not LATIN_WORD.search(cleaned), LATIN_WORD.findall(cleaned)
     for text in out["en"]:
         for w in data_words:
@@ -290,7 +292,7 @@ def test_info_box_in_english_flags_the_cause(no_data_result):
 
     html = info_box_html(no_data_result.data_quality["inputs"], "en")
     assert " open>" not in html and "⚠ 1" in html
-    assert "likely cause: all outside the study area" in html and "1,130" in html
+    assert "likely cause: coordinates look like GCJ-02 declared as WGS84" in html and "1,130" in html
     quiet = no_data_result.data_quality["inputs"].assign(likely_cause="")
     assert "⚠" not in info_box_html(quiet, "en") and "⚠" not in info_box_html(quiet, "zh")
 
