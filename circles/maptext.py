@@ -164,9 +164,9 @@ _CAUSES_ZH: list[tuple[re.Pattern, str]] = [
      "另一城市或地区（最近的点距研究区 {km} 公里）"),
     (re.compile(r"^coordinates look like (?P<alt>\S+) declared as (?P<kind>\S+) \(≈" + _NUM.format("m")
                 + r" m shift here; " + _NUM.format("a") + r" of " + _NUM.format("b") + r" would lie inside\): "
-                r"declare them as (?P<fix>\w+) \(CLI --crs (?P=fix)\)$"),
+                r"declare them as (?P<fix>\w+) \((?:CLI )?(?P<flag>--[\w-]+) (?P=fix)\)$"),
      "坐标像是 {alt} 却声明为 {kind}（此处偏移约 {m} 米；按 {alt} 读取则 {b} 个中 {a} 个位于研究区内）："
-     "请声明为 {fix}（命令行 --crs {fix}）"),
+     "请声明为 {fix}（命令行 {flag} {fix}）"),
     (re.compile(r"^most points inside the area lie more than (?P<limit>.+?) from the streets: the network may "
                 r"lack streets there, or the coordinates are shifted$"),
      "研究区内大多数点距街道超过 {limit}：路网在该处可能缺少街道，或坐标有偏移"),
