@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
+from osm_builder import lonlat, write_osm
 
 from circles.analysis import analyze
 from circles.engine import travel_seconds
 from circles.network import load_network
-
-from osm_builder import lonlat, write_osm
 
 
 def _drive(tmp_path, nodes, ways):
