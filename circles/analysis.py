@@ -448,7 +448,7 @@ def _units_off_network(units, walk: Network, max_snap_m: float) -> tuple[int, fl
                                 source="units")
         return int(np.asarray(snap.off_network).sum()), float(np.min(snap.distance_m))
     polys = units.to_crs(walk.crs).geometry.to_numpy()
-    tree = shapely.STRtree(shapely.points(walk.x, walk.y))
+    tree = shapely.STRtree(shapely.points(walk.x[walk.main_nodes], walk.y[walk.main_nodes]))  # as snapping does
     nearest_node = tree.nearest(polys)
     dist = shapely.distance(polys, tree.geometries[nearest_node])
     return int((dist > max_snap_m).sum()), float(dist.min())

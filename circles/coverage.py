@@ -31,7 +31,7 @@ import pandas as pd
 from . import settings
 from .engine import Snap, minutes_to_nearest
 from .errors import InputError
-from .network import Network
+from .network import Network, snapping_assumption
 
 log = logging.getLogger(__name__)
 
@@ -570,6 +570,7 @@ def compute_coverage(
     counts = facilities.groupby("category")["feature_id"].nunique().to_dict()
 
     fac_snaps = _snap_inputs(networks, demand, facilities, max_snap_m, timings)
+    assumptions.append(snapping_assumption({m: (demand.snaps[m], fac_snaps[m]) for m in networks}))
     fac_categories = facilities["category"].to_numpy(object)
     usable = {mode: usable_counts(facilities, mode) for mode in networks}
 
@@ -689,6 +690,9 @@ def _data_quality(policy, facilities, counts, units, demand: Demand, networks, u
                     "off_network_population": float((demand.weight_all * snap.off_network).sum())
                     if demand.has_population else np.nan,
                     "off_network_population_65plus": float((demand.weight_65plus * snap.off_network).sum())
+                    if demand.has_population else np.nan,
+                    "past_small_piece_points": snap.n_past_small_piece,
+                    "past_small_piece_population": float((demand.weight_all * snap.past_small_piece).sum())
                     if demand.has_population else np.nan,
                     "population_outside_units": float(demand.weight_all[demand.unit < 0].sum()),
                     "units_all_off_network": int(((off_w >= tot_w) & (tot_w > 0)).sum())})

@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from .errors import InputError
-from .settings import MAX_SNAP_M
+from .settings import MAIN_PIECE_MIN_NODES, MAIN_PIECE_MIN_SHARE, MAX_SNAP_M
 
 Direction = Literal["from", "to"]
 
@@ -166,11 +166,25 @@ class Snap:
     off_network : bool array
         ``True`` where the distance exceeds the maximum snap distance: such
         points are not joined to the network (their times are ``NaN``).
+    past_small_piece : bool array, optional (default all ``False``)
+        ``True`` where the nearest node of all lay on a small detached piece
+        (within the maximum snap) and the point was snapped past it.
     """
 
     node: np.ndarray
     distance_m: np.ndarray
     off_network: np.ndarray
+    past_small_piece: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.past_small_piece is None:  # snapped without a keep mask: nobody passed a piece
+            object.__setattr__(self, "past_small_piece", np.zeros(np.shape(self.node), dtype=bool))
+
+    @property
+    def n_past_small_piece(self) -> int:
+        """How many points had a node of a small detached piece nearest (within the
+        maximum snap) and were snapped past it (to the main network, or off it)."""
+        return int(np.count_nonzero(self.past_small_piece))
 
     def access_seconds(self, speed_m_per_s: float) -> np.ndarray:
         """Seconds to cover each snap distance at ``speed_m_per_s``; ``inf`` off-network."""
@@ -180,14 +194,54 @@ class Snap:
         return np.where(self.off_network, np.inf, seconds)
 
 
-class NodeIndex:
-    """A KD-tree over node coordinates (projected, metres) for fast snapping."""
+def main_pieces(labels: np.ndarray, *, min_share: float = MAIN_PIECE_MIN_SHARE,
+                min_nodes: int = MAIN_PIECE_MIN_NODES) -> np.ndarray:
+    """Nodes of the network's main piece(s): the largest component plus every
+    component with at least ``min_nodes`` nodes **and** ``min_share`` of all nodes.
 
-    def __init__(self, x: np.ndarray, y: np.ndarray):
-        self._tree = cKDTree(np.column_stack([x, y]))
+    Parameters
+    ----------
+    labels : int array
+        Component label per node (any integers; the largest is found by count).
+    min_share, min_nodes : float, int
+        Size a further component needs to count as a main piece.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_nodes,)
+    """
+    labels = np.asarray(labels).ravel()
+    if labels.size == 0:
+        return np.zeros(0, dtype=bool)
+    _, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    big = (sizes >= min_nodes) & (sizes >= min_share * labels.size)
+    big[np.argmax(sizes)] = True
+    return big[inverse.ravel()]
+
+
+class NodeIndex:
+    """A KD-tree over node coordinates (projected, metres) for fast snapping.
+
+    With ``keep`` (a boolean mask, e.g. :func:`main_pieces`), points snap only to
+    kept nodes: a point beside a tiny detached piece of street is joined to the
+    main network instead of to a piece that reaches nothing.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, keep: np.ndarray | None = None):
+        xy = np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)])
+        self._tree = cKDTree(xy)
+        self._kept: np.ndarray | None = None
+        if keep is not None:
+            keep = np.asarray(keep, dtype=bool).ravel()
+            if keep.shape != (xy.shape[0],):
+                raise InputError(f"keep must be one flag per node ({xy.shape[0]}), got shape {keep.shape}")
+            if keep.any() and not keep.all():
+                self._keep = keep
+                self._kept = np.flatnonzero(keep)
+                self._kept_tree = cKDTree(xy[keep])
 
     def snap(self, px: np.ndarray, py: np.ndarray, *, max_snap_m: float = MAX_SNAP_M) -> Snap:
-        """Snap points (same projected CRS as the nodes) to their nearest node.
+        """Snap points (same projected CRS as the nodes) to their nearest (kept) node.
 
         Points further than ``max_snap_m`` are flagged off-network.  Points with
         NaN coordinates raise :class:`~circles.errors.InputError` naming the rows.
@@ -202,8 +256,16 @@ class NodeIndex:
             )
         if not max_snap_m > 0:
             raise InputError(f"max_snap_m must be > 0 metres, got {max_snap_m!r}")
-        distance, node = self._tree.query(np.column_stack([px, py]))
-        return Snap(node=node.astype(np.int64), distance_m=distance, off_network=distance > max_snap_m)
+        points = np.column_stack([px, py])
+        distance, node = self._tree.query(points)
+        node = np.asarray(node, dtype=np.int64)
+        past = np.zeros(px.size, dtype=bool)
+        if self._kept is not None and px.size:
+            kept_distance, kept_node = self._kept_tree.query(points)
+            kept_node = self._kept[np.asarray(kept_node, dtype=np.int64)]
+            past = ~self._keep[node] & (distance <= max_snap_m)
+            node, distance = kept_node, kept_distance
+        return Snap(node=node, distance_m=distance, off_network=distance > max_snap_m, past_small_piece=past)
 
 
 def point_minutes(node_minutes: np.ndarray, snap: Snap, speed_m_per_min: float) -> np.ndarray:

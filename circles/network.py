@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 from . import _osm, online, settings
 from .online import _check_reachable, _offline_message  # noqa: F401  (kept importable from here)
 from .coords import check_lonlat
-from .engine import NodeIndex, build_csr
+from .engine import NodeIndex, build_csr, main_pieces
 from .errors import InputError, NetworkUnavailableError, NoDataError
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,23 @@ class Network:
 
     @cached_property
     def node_index(self) -> NodeIndex:
-        return NodeIndex(self.x, self.y)
+        """KD-tree for snapping, over the nodes of the main piece(s) only (:attr:`main_nodes`)."""
+        return NodeIndex(self.x, self.y, keep=self.main_nodes)
+
+    @cached_property
+    def main_nodes(self) -> np.ndarray:
+        """Nodes of the main piece(s), the only ones points snap to: the largest
+        component plus any with at least ``settings.MAIN_PIECE_MIN_NODES`` nodes and
+        ``settings.MAIN_PIECE_MIN_SHARE`` of all nodes (see :func:`circles.engine.main_pieces`).
+
+        Components are those of :attr:`component`: weak on foot, strong by car (a
+        one-way stub cut off at the edge of the download cannot be driven into or out
+        of).  A drive network whose largest strong piece is itself smaller than
+        ``MAIN_PIECE_MIN_NODES`` (a few one-way roads) uses weak pieces instead."""
+        labels = self.component
+        if self.mode == "drive" and np.count_nonzero(labels == 0) < settings.MAIN_PIECE_MIN_NODES:
+            labels = _components(self.graph_m, "weak")
+        return main_pieces(labels)
 
     @cached_property
     def component(self) -> np.ndarray:
@@ -300,6 +316,17 @@ class Network:
             {"u": u, "v": v, "highway": self.edge_highway[first], "length_m": self.edge_length_m[first]},
             geometry=shapely.linestrings(coords), crs="EPSG:4326",
         )
+
+
+def snapping_assumption(snaps: dict) -> str:
+    """The assumption line on snapping only to each network's main piece(s), with
+    counts; ``snaps`` maps a mode to its (demand points, facilities) :class:`~circles.engine.Snap`."""
+    counts = "; ".join(f"{mode}: {points.n_past_small_piece:,} demand point(s), {fac.n_past_small_piece:,} "
+                       f"facilit(ies)" for mode, (points, fac) in snaps.items())
+    return (f"points snap only to a network's main piece(s) (largest component plus any of >= "
+            f"{settings.MAIN_PIECE_MIN_NODES} nodes and >= {settings.MAIN_PIECE_MIN_SHARE:.0%} of nodes; weak on "
+            f"foot, strong by car); points nearest a smaller detached piece, which reaches nothing, are joined to "
+            f"the main network instead (off-network beyond the max snap) — snapped past a small piece: {counts}")
 
 
 def _components(graph: sp.csr_matrix, connection: str) -> np.ndarray:

@@ -15,6 +15,13 @@ SENSITIVITY_WALK_SPEEDS_M_PER_MIN: tuple[float, ...] = (50.0, 60.0, 67.0, 80.0)
 #: Snaps further than this from the network are flagged off-network.
 MAX_SNAP_M: float = 300.0
 
+#: Points snap only to the network's main piece(s): its largest component plus
+#: any other component with at least this many nodes and this share of all
+#: nodes.  Smaller detached pieces (a footpath stub whose link was not mapped)
+#: reach nothing, so a point beside one is joined to the main network instead.
+MAIN_PIECE_MIN_NODES: int = 50
+MAIN_PIECE_MIN_SHARE: float = 0.01
+
 #: Urban China driving speeds at normal traffic by OSM highway class (km/h),
 #: used where ``maxspeed`` is missing (STANDARDS §3).
 DRIVE_SPEED_KPH: MappingProxyType = MappingProxyType(

@@ -208,7 +208,8 @@ def test_gcj02_points_declared_wgs84_warn(tmp_path, caplog, wuhan_dir):
     from circles.coords import wgs84_to_gcj02
 
     net = load_network(wuhan_dir / "guanggu.osm", mode="walk")
-    pick = np.linspace(0, net.n_nodes - 1, 40).astype(int)
+    main = np.flatnonzero(net.main_nodes)  # nodes points snap to (not those of tiny detached pieces)
+    pick = main[np.linspace(0, main.size - 1, 40).astype(int)]
     glon, glat = wgs84_to_gcj02(net.lon[pick], net.lat[pick])
     csv = tmp_path / "shops.csv"
     pd.DataFrame({"name": [f"店{i}" for i in range(40)], "lon": glon, "lat": glat, "category": "超市"}).to_csv(csv, index=False)
@@ -401,3 +402,24 @@ def test_default_zone_is_mentioned_only_without_zones(tmp_path):
     assert "default" not in threshold_text(ems, np.array(["central", "new_urban"], dtype=object))
     assert "outside the districts" in threshold_text(ems, np.array(["central", None], dtype=object))
     assert threshold_text(load_policy("wuhan-2022").circle("life_15"), np.array([None])) == "15 min"
+
+
+def test_unit_beside_a_detached_stub_is_joined_to_the_main_street(tmp_path):
+    # The street of 11 nodes (x = 0 … 1000 m) and a detached 20 m footway stub (2 nodes)
+    # at y = 60.  The unit at (500, 80) is 20 m from the stub, 80 m from the street; the
+    # grocery stands 20 m off the street at x = 0.  Snapped to the stub it reaches nothing
+    # ("uncovered"); joined to the street it walks 80 + 500 + 20 m = 10 min.
+    nodes = {i + 1: (100.0 * i, 0.0) for i in range(11)} | {21: (490.0, 60.0), 22: (510.0, 60.0)}
+    ways = [(1, list(range(1, 12)), {"highway": "residential"}), (2, [21, 22], {"highway": "footway"})]
+    net = load_network(write_osm(tmp_path / "stub.osm", nodes, ways), mode="walk")
+    assert net.report["components"] == 2
+    units = _points([(500, 80)], unit_id=["u1"], population=[100.0])
+    r = analyze(net, policy=_pack(tmp_path, ONE_CIRCLE, threshold=15), facilities=_facility(0, 20),
+                units=units, osm_facilities=False)
+    row = r.units.iloc[0]
+    assert row["shop_status"] == "covered"
+    assert row["shop_minutes"] == pytest.approx(10.0, abs=0.01)
+    off = r.data_quality["off_network"].set_index("network")
+    assert off.loc["walk", "past_small_piece_points"] == 1
+    assert off.loc["walk", "past_small_piece_population"] == 100.0
+    assert any("snapped past a small piece: walk: 1 demand point(s), 0 facilit(ies)" in a for a in r.assumptions)

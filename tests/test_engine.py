@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from circles.engine import NodeIndex, build_csr, minutes_to_nearest, point_minutes, travel_seconds
+from circles.engine import NodeIndex, build_csr, main_pieces, minutes_to_nearest, point_minutes, travel_seconds
 from circles.errors import InputError
 
 
@@ -92,3 +92,33 @@ def test_snap_flags_far_points_and_adds_access_leg():
     assert minutes[0] == pytest.approx(2.5) and np.isnan(minutes[1])
     with pytest.raises(InputError, match="rows \\[0\\]"):
         idx.snap(np.array([np.nan]), np.array([0.0]))
+
+
+def test_main_pieces_keep_the_largest_and_big_ones_only():
+    # 200 nodes in piece 7 (largest), 60 in piece 3 (>= 50 nodes and >= 1 %), 40 in piece 1
+    # (< 50 nodes) and 2 in piece 9: the first two are main pieces, whatever their labels.
+    labels = np.repeat([3, 7, 1, 9], [60, 200, 40, 2])
+    keep = main_pieces(labels, min_share=0.01, min_nodes=50)
+    assert keep.tolist() == [True] * 260 + [False] * 42
+    # with a 25 % share the 60-node piece (20 %) is small too; the largest always stays
+    assert main_pieces(labels, min_share=0.25, min_nodes=50).sum() == 200
+    assert main_pieces(np.array([5, 5]), min_share=0.5, min_nodes=50).all()  # tiny network: kept whole
+    assert main_pieces(np.zeros(0, int)).size == 0
+
+
+def test_snap_passes_a_small_piece_for_the_main_one():
+    # Main street nodes 0, 1 at (0,0), (100,0); a detached two-node stub (nodes 2, 3) at y=60.
+    # A point at (100, 80) is 20 m from the stub but snaps to node 1, 80 m away; a point
+    # 250 m above the stub (310 m from node 1) goes off-network rather than onto the stub.
+    x, y = np.array([0.0, 100.0, 90.0, 110.0]), np.array([0.0, 0.0, 60.0, 60.0])
+    keep = np.array([True, True, False, False])
+    px, py = np.array([100.0, 100.0, 0.0]), np.array([80.0, 310.0, 10.0])
+    old = NodeIndex(x, y).snap(px, py, max_snap_m=300)
+    assert old.node.tolist()[:2] == [2, 2] and not old.past_small_piece.any()
+    snap = NodeIndex(x, y, keep=keep).snap(px, py, max_snap_m=300)
+    assert snap.node.tolist() == [1, 1, 0]
+    assert snap.distance_m[:2] == pytest.approx([80.0, 310.0])
+    assert snap.off_network.tolist() == [False, True, False]
+    assert snap.past_small_piece.tolist() == [True, True, False] and snap.n_past_small_piece == 2
+    with pytest.raises(InputError, match="one flag per node"):
+        NodeIndex(x, y, keep=keep[:3])
