@@ -360,7 +360,9 @@ def test_k_larger_than_usable_candidates_selects_what_it_can_and_says_why(wuhan_
     assert none.table.empty and "no candidate site of a category this circle needs (ambulance_station)" in none.reason
     row = none.rows()
     assert len(row) == 1 and row["circle"].iloc[0] == "emergency_medical" and pd.isna(row["rank"].iloc[0])
-    assert row["covered_population_after"].iloc[0] == pytest.approx(none.baseline_population)
+    # no ambulance station in the input: no data, so no baseline and nothing after (never 0)
+    assert np.isnan(none.baseline_population) and row["status_after"].iloc[0] == "no_data"
+    assert np.isnan(row["covered_population_after"].iloc[0])
     with pytest.raises(InputError, match="method must be"):
         select_sites(wuhan_result, wuhan_candidates, circle="elderly_care_15", k=1, method="best")
     with pytest.raises(InputError, match="no circle"):
