@@ -298,8 +298,10 @@ def test_greedy_not_better_than_exact_and_after_coverage_agrees(wuhan_result, wu
     np.testing.assert_allclose(t["cumulative_newly_covered"], np.cumsum(t["newly_covered_population"]))
     # baseline = the coverage run; after = the coverage functions rerun with the chosen sites
     base = wuhan_result.summary.set_index("circle").loc[circle, "covered_population"]
-    base = 0.0 if np.isnan(base) else base  # no data: nobody known to be covered yet
-    assert greedy.baseline_population == pytest.approx(base, rel=1e-9)
+    if np.isnan(base):  # no data: no baseline, never 0 (QA item 2)
+        assert np.isnan(greedy.baseline_population)
+    else:
+        assert greedy.baseline_population == pytest.approx(base, rel=1e-9)
     after = coverage_with_sites(wuhan_result, t, circle=circle)
     assert after.attrs["covered_population_after"] == pytest.approx(greedy.covered_population, rel=1e-6)
 
