@@ -280,6 +280,8 @@ def is_id_column(column: str) -> bool:
 def order_columns(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with the user's own coordinates (``lon_gcj02, lat_gcj02`` / ``lon_bd09, lat_bd09``)
     right after ``lon, lat`` — the same order in every table; unchanged without ``lon``/``lat``."""
+    if not hasattr(df, "columns"):  # not a table (a writer-like object): left to its own to_csv
+        return df
     columns = [str(c) for c in df.columns]
     own = [c for c in ORIGINAL_COORDINATES if c in columns]
     if not own or "lat" not in columns or "lon" not in columns:
