@@ -50,6 +50,9 @@ __all__ = [
     "round_for_csv",
     "text_width",
     "NUMBER_KINDS",
+    "plain_table",
+    "order_columns",
+    "is_id_column",
 ]
 
 #: Excel limits sheet names to 31 characters and forbids these.
@@ -181,6 +184,7 @@ def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike, *, index: bool =
     geom = getattr(df, "_geometry_column_name", None)
     if geom is not None and geom in df.columns:
         frame = df.to_wkt() if hasattr(df, "to_wkt") else df
+    frame = order_columns(frame)
     if round_numbers:
         frame = round_for_csv(frame)
     with atomic_path(dest) as tmp:
@@ -220,7 +224,16 @@ NUMBER_KINDS: dict[str, tuple[str, int]] = {
     "share": ("0.0%", 4),
     "minutes": ("0.0", 2),
     "metres": ("#,##0", 1),
+    # WGS84 lon/lat: 6 decimals are about 0.1 m; the user's own GCJ-02/BD-09 numbers
+    # (``lon_gcj02`` …) are not of this kind and stay exactly as given
+    "degrees": ("0.000000", 6),
 }
+
+#: The user's own coordinates (GCJ-02, BD-09): every table puts them right after ``lon``/``lat``.
+ORIGINAL_COORDINATES: tuple[str, ...] = ("lon_gcj02", "lat_gcj02", "lon_bd09", "lat_bd09")
+#: Column names (compared case-insensitively, English part of a bilingual header) that hold ids.
+_ID_NAMES = {"id", "code", "编号", "编码", "代码", "社区编码", "adcode", "area_code", "post_code", "parent",
+             "ur_code"}
 
 
 def _english_name(column: str) -> str:
@@ -236,12 +249,14 @@ def column_kind(column: str) -> str | None:
     (``*_minutes``, ``mean_minutes_saved``, ``threshold_min``), ``"people"`` for
     population counts (``population``, ``covered_population``, ``newly_covered_population``,
     ``cumulative_newly_covered`` …), ``"metres"`` for distances and areas (``snap_m``,
-    ``area_m2``) and None
-    for anything else (ids, coordinates, counts of units).  A bilingual header
+    ``area_m2``), ``"degrees"`` for WGS84 ``lon``/``lat`` and None
+    for anything else (ids, the user's own GCJ-02/BD-09 coordinates, counts of units).  A bilingual header
     ``"中文 / english_name"`` is judged by its English part.
     """
     name = _english_name(column).lower()
     tokens = name.split("_")
+    if name in ("lon", "lat"):
+        return "degrees"
     if "share" in tokens:
         return "share"
     if "minutes" in tokens or name.endswith("_min") or name == "min":
@@ -254,10 +269,86 @@ def column_kind(column: str) -> str | None:
     return None
 
 
+def is_id_column(column: str) -> bool:
+    """True for columns holding identifiers (``unit_id``, ``facility_id``, ``candidate_id``,
+    ``feature_id``, ``id``, ``code``, ``社区编码`` …): Excel gets them as text, so a 12-digit
+    社区编码 is not shown as ``4.20115E+11``."""
+    name = _english_name(column).lower()
+    return name in _ID_NAMES or name.endswith("_id") or name.endswith("编码") or name.endswith("编号")
+
+
+def order_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the user's own coordinates (``lon_gcj02, lat_gcj02`` / ``lon_bd09, lat_bd09``)
+    right after ``lon, lat`` — the same order in every table; unchanged without ``lon``/``lat``."""
+    if not hasattr(df, "columns"):  # not a table (a writer-like object): left to its own to_csv
+        return df
+    columns = [str(c) for c in df.columns]
+    own = [c for c in ORIGINAL_COORDINATES if c in columns]
+    if not own or "lat" not in columns or "lon" not in columns:
+        return df
+    rest = [c for c in df.columns if str(c) not in own]
+    at = max(rest.index("lon"), rest.index("lat")) + 1
+    order = rest[:at] + own + rest[at:]
+    return df if order == list(df.columns) else df[order]
+
+
+def plain_table(df: pd.DataFrame) -> pd.DataFrame:
+    """A plain DataFrame of ``df`` for tables (CSV and Excel alike): a geometry column is
+    replaced by ``lon``/``lat`` (WGS84) of each feature's centre, unless the frame already
+    has ``lon``/``lat``; the user's own coordinates follow them (:func:`order_columns`).
+    Planar centroids in degrees are within centimetres of the true centre for
+    neighbourhood-sized units; points stay where they are; an empty geometry gives NaN."""
+    import pandas as pd
+
+    geom = getattr(df, "_geometry_column_name", None)
+    if geom is None or geom not in df.columns:
+        return order_columns(pd.DataFrame(df))
+    import shapely
+
+    gdf = df
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    values = gdf.geometry.values
+    plain = pd.DataFrame(gdf.drop(columns=geom))
+    if "lon" in plain.columns and "lat" in plain.columns:
+        return order_columns(plain)
+    centre = shapely.centroid(np.asarray(values, dtype=object))
+    empty = shapely.is_empty(centre) | shapely.is_missing(centre)
+    lon = np.where(empty, np.nan, shapely.get_x(centre))
+    lat = np.where(empty, np.nan, shapely.get_y(centre))
+    at = list(df.columns).index(geom)
+    plain.insert(min(at, len(plain.columns)), "lat", lat)
+    plain.insert(min(at, len(plain.columns)), "lon", lon)
+    return order_columns(plain)
+
+
+def _ids_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Id columns, and whole numbers of 12+ digits (codes: Excel would show ``4.20115E+11``),
+    as text for Excel; everything else unchanged."""
+    import pandas as pd
+
+    out = None
+    for j, col in enumerate(frame.columns):
+        values = frame.iloc[:, j]
+        if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            continue
+        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        finite = np.isfinite(arr)
+        whole = finite.any() and bool(np.all(arr[finite] == np.round(arr[finite])))
+        if not (is_id_column(str(col)) or (whole and np.max(np.abs(arr[finite])) >= 1e11)):
+            continue
+        text = [None if not ok else (str(int(v)) if whole else repr(float(v))) for v, ok in zip(arr, finite)]
+        if out is None:
+            out = frame.copy()
+        out.isetitem(j, pd.Series(text, index=frame.index, dtype=object))
+    return frame if out is None else out
+
+
 def round_for_csv(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with float columns rounded by their kind (:data:`NUMBER_KINDS`):
     people 1 decimal, shares 4, minutes 2, metres 1.  Columns stay numeric; NaN stays NaN
-    (an empty CSV cell); other columns (coordinates, ids, text) are untouched."""
+    (an empty CSV cell); WGS84 ``lon``/``lat`` keep 6 decimals (about 0.1 m); other columns
+    (the user's own GCJ-02/BD-09 coordinates, ids, text) are untouched."""
     import numpy as np
     import pandas as pd
 
@@ -285,8 +376,9 @@ def write_excel_atomic(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLi
     frozen, bold header row, an autofilter over all its columns, column widths fitted to
     the header and the content (CJK characters count double, capped at
     :data:`MAX_COLUMN_WIDTH`), and number formats chosen by :func:`column_kind`: whole
-    people with thousands separators, percentages, minutes with one decimal (the cells
-    keep the full values).  A geometry column is replaced by ``lon``/``lat`` (WGS84) of
+    people with thousands separators, percentages, minutes with one decimal, WGS84
+    lon/lat with six (the cells keep the full values); ids (and whole numbers of 12 or more
+    digits, such as a 社区编码) are written as text.  A geometry column is replaced by ``lon``/``lat`` (WGS84) of
     each feature's centre — Excel has no geometry and WKT of 140,000 polygons is useless
     there; the GeoPackage keeps the full record.  NaN cells are left empty.
 
@@ -349,32 +441,10 @@ def text_width(text: str) -> int:
 
 
 def _excel_frame(df: pd.DataFrame, *, index: bool) -> pd.DataFrame:
-    """A plain DataFrame for Excel: index reset on request; geometry -> lon/lat of centres."""
-    import pandas as pd
-
+    """A plain DataFrame for Excel: index reset on request; geometry -> lon/lat of centres
+    (:func:`plain_table`); ids as text (:func:`_ids_as_text`)."""
     frame = df.reset_index() if index else df
-    geom = getattr(frame, "_geometry_column_name", None)
-    if geom is None or geom not in frame.columns:
-        return pd.DataFrame(frame)
-    import shapely
-
-    gdf = frame
-    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-        gdf = gdf.to_crs("EPSG:4326")
-    values = gdf.geometry.values
-    plain = pd.DataFrame(gdf.drop(columns=geom))
-    if "lon" in plain.columns and "lat" in plain.columns:
-        return plain
-    # centre of each feature (points stay where they are); planar centroids in degrees
-    # are within centimetres of the true centre for neighbourhood-sized units
-    centre = shapely.centroid(np.asarray(values, dtype=object))
-    empty = shapely.is_empty(centre) | shapely.is_missing(centre)
-    lon = np.where(empty, np.nan, shapely.get_x(centre))
-    lat = np.where(empty, np.nan, shapely.get_y(centre))
-    at = list(frame.columns).index(geom)
-    plain.insert(min(at, len(plain.columns)), "lat", lat)
-    plain.insert(min(at, len(plain.columns)), "lon", lon)
-    return plain
+    return _ids_as_text(plain_table(frame))
 
 
 def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[list, float]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .io import write_csv_atomic, write_excel_atomic, write_gpkg_atomic
+from . import settings
+from .io import plain_table, write_csv_atomic, write_excel_atomic, write_gpkg_atomic
 
 #: Chinese labels of output columns (suffixes for per-circle columns), for every
 #: workbook: coverage.xlsx and scores.xlsx.
@@ -44,6 +46,16 @@ _ZH = {
     "covered_population_after": "新增后覆盖人口", "covered_share_after": "新增后覆盖率", "method": "方法",
     "sites_requested": "要求选址数", "sites_chosen": "已选址数", "baseline_covered_population": "现状覆盖人口",
     "horizon_min": "搜索时限(分钟)", "candidates_scored": "评分候选点数", "gap_to_exact": "与最优解差距(人)",
+    "baseline_covered_share": "现状覆盖率", "baseline_status": "现状状态",
+    "threshold_text": "阈值说明", "item": "项目", "value": "数值", "description": "说明(英文)",
+    # data quality sheets (dq_*)
+    "off_walk_network": "离步行路网过远数", "off_drive_network": "离车行路网过远数",
+    "nodes": "节点数", "edges": "路段数", "components": "连通分量数",
+    "nodes_outside_largest": "最大连通分量外节点数", "share_outside_largest": "最大连通分量外节点占比",
+    "network": "路网", "demand_points": "需求点数", "off_network_points": "路网外需求点数",
+    "off_network_population": "路网外人口", "off_network_population_65plus": "路网外65岁以上人口",
+    "population_outside_units": "单元外人口", "units_all_off_network": "全部在路网外的单元数",
+    "row": "行号", "label": "原始类别标签", "assumed": "推定数量",
 }
 
 
@@ -96,8 +108,119 @@ def bilingual_header(circles: dict[str, str] | None = None):
     return lambda column: bilingual(column, circles)
 
 
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
+def _threshold_number(result, circle_id: str) -> float:
+    """The circle's limit in minutes when it is the same for everyone in the study area
+    (NaN when it differs by zone: the districts table has each district's)."""
+    d = result.district_summary
+    if d is not None and len(d) and "threshold_min" in d and "circle" in d:
+        values = pd.to_numeric(d.loc[d["circle"] == circle_id, "threshold_min"], errors="coerce").dropna().unique()
+        if len(values) == 1:
+            return float(values[0])
+        if len(values) > 1:
+            return float("nan")
+    try:
+        return float(result.circle(circle_id).effective_threshold(None))
+    except Exception:  # a zone-dependent circle without a default zone and nobody in a district
+        return float("nan")
+
+
+def summary_tables(result) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(summary, districts)`` as written to files: ``threshold_min`` is a number (minutes)
+    in both, the words (zones, default zone, dispatch allowance) in ``threshold_text``.
+    In the summary ``threshold_min`` is empty when the limit differs by zone (e.g. central
+    10 / new urban 12 min): each district's number is in the districts table."""
+    summary = pd.DataFrame(result.summary).copy()
+    districts = pd.DataFrame(result.district_summary).copy()
+    if "threshold_min" not in summary or "circle" not in summary or not len(summary):
+        return summary, districts
+    words = summary["threshold_min"].astype(object)
+    if pd.api.types.is_numeric_dtype(summary["threshold_min"].dtype):
+        words = pd.Series([f"{v:g} min" for v in summary["threshold_min"]], index=summary.index, dtype=object)
+    text_of = dict(zip(summary["circle"], words))
+    summary["threshold_min"] = [_threshold_number(result, c) for c in summary["circle"]]
+    summary.insert(list(summary.columns).index("threshold_min") + 1, "threshold_text", words.to_numpy())
+    if "threshold_min" in districts and "circle" in districts and len(districts):
+        districts["threshold_min"] = pd.to_numeric(districts["threshold_min"], errors="coerce")
+        districts.insert(list(districts.columns).index("threshold_min") + 1, "threshold_text",
+                         districts["circle"].map(text_of).to_numpy(object))
+    return summary, districts
+
+
+def _drive_speed_text(net) -> str:
+    report = getattr(net, "report", {}) or {}
+    n = len(getattr(net, "edge_speed_kph", ()))
+    tagged = report.get("edges_with_maxspeed")
+    used = report.get("segments_used")
+    column = (report.get("columns_used") or {}).get("speed")
+    classes = ", ".join(f"{k} {v:g}" for k, v in list(settings.DRIVE_SPEED_KPH.items())[:12])
+    head = (f"speed column {column!r} of the road file where given; " if column else
+            f"maxspeed tags on {tagged:,} of {used:,} road segments; " if tagged is not None and used else "")
+    return (f"{head}otherwise by road class (km/h, urban China at normal traffic, STANDARDS §3): {classes}; "
+            f"other classes {settings.DRIVE_SPEED_FALLBACK_KPH:g} km/h; the stretch between the road and a "
+            f"resident or station at {settings.DRIVE_ACCESS_SPEED_M_PER_MIN * 60 / 1000:g} km/h"
+            + (f" ({n:,} directed edges)" if n else ""))
+
+
+def _population_text(result) -> str:
+    demand = getattr(result, "demand", None)
+    if demand is None or not getattr(demand, "has_population", True):
+        return "no population data: each unit counts once; shares are shares of units"
+    inside = demand.unit >= 0
+    total, in_units = float(demand.weight_all.sum()), float(demand.weight_all[inside].sum())
+    source = getattr(getattr(result, "options", None), "population_source", None)
+    own_65 = not np.array_equal(demand.weight_65plus, demand.weight_all)
+    text = (f"{'from ' + source + ': ' if source else ''}{total:,.0f} persons at {len(demand):,} demand points in the "
+            f"study area, {in_units:,.0f} of them in units (the tables count those); the ages counted are those "
+            f"of the population input (a 20+ raster counts adults only)")
+    if own_65:
+        text += f"; 65+: {float(demand.weight_65plus[inside].sum()):,.0f} persons in units from their own layer"
+    elif any(c.population == "65plus" for c in result.policy.circles):
+        text += "; no 65+ layer: circles for residents 65+ are weighted by the whole population"
+    return text
+
+
+def assumptions_table(result) -> pd.DataFrame:
+    """The modelling assumptions a run actually used, one row each (``item``, ``assumption``),
+    generated from ``result.options``, the policy and the networks — then the run's own
+    remarks (``result.assumptions``).  The ``assumptions`` sheet of the workbooks."""
+    options = result.options
+    rows = []
+    for c in result.policy.circles:
+        who = "residents 65+" if c.population == "65plus" else "all residents"
+        if c.mode == "walk":
+            speed = c.speed_m_per_min or settings.WALK_SPEED_M_PER_MIN
+            pace = "elderly pace" if c.population == "65plus" else "walking"
+            how = f"{pace} at {speed:g} m/min ({speed / 60:.2f} m/s), resident to facility"
+        else:
+            how = ("ambulance driving from the station to the resident (one-way streets respected)"
+                   if c.direction == "from" else "driving from the resident to the facility")
+        limit = (" / ".join(f"{z} {v:g}" for z, v in c.zone_thresholds_min.items())
+                 if c.zone_thresholds_min else f"{c.threshold_min:g}")
+        extra = f", minus {c.dispatch_allowance_min:g} min dispatch" if c.dispatch_allowance_min else ""
+        default = f" (default zone {c.default_zone})" if c.zone_thresholds_min and c.default_zone else ""
+        rows.append((f"服务圈 / circle {c.id}", f"{how}; limit {limit} min{default}{extra}; weighted by {who}; "
+                                              f"{c.clause}"))
+    if options.walk_speeds:
+        rows.append(("步行速度敏感性 / walking-speed sensitivity",
+                     ", ".join(f"{v:g}" for v in options.walk_speeds) + " m/min (sensitivity sheet)"))
+    drive = (result.networks or {}).get("drive")
+    if drive is not None and any(c.mode == "drive" for c in result.policy.circles):
+        rows.append(("车速 / driving speeds", _drive_speed_text(drive)))
+    rows += [
+        ("最大接入距离 / max snap", f"points farther than {options.max_snap_m:g} m from the network are off the "
+                                 f"network (the straight stretch to the street is walked or driven)"),
+        ("时间上限 / horizon", f"travel times tracked up to {options.cap_min:g} min (beyond: unreachable)"),
+        ("状态阈值 / status thresholds", f"covered: at least {options.covered_min:.0%} of a unit's people within "
+                                     f"the limit of every required category; uncovered: below "
+                                     f"{options.uncovered_max:.0%}; partial in between; no_data: a required "
+                                     f"category has no usable facility"),
+        ("人口 / population", _population_text(result)),
+    ]
+    for what, crs in (("设施坐标系 / facilities CRS", options.facilities_crs), ("单元坐标系 / units CRS", options.units_crs)):
+        if crs:
+            rows.append((what, f"{crs} (declared); tables give WGS84 lon/lat and your own numbers"))
+    rows += [("运行说明 / run remark", text) for text in (result.assumptions or [])]
+    return pd.DataFrame(rows, columns=["item", "assumption"])
 
 
 def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = True,
@@ -117,22 +240,25 @@ def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = T
     units = result.units.to_crs("EPSG:4326")
     facilities = result.facilities.to_crs("EPSG:4326")
     written: dict[str, Path] = {}
+    summary, districts = summary_tables(result)
     layers = {"units": units, "facilities": facilities}
     iso = result.isochrones()
     if len(iso):
         layers["isochrones"] = iso
     written["gpkg"] = write_gpkg_atomic(
         layers, out_dir / "coverage.gpkg",
-        tables={"summary": result.summary, "district_summary": result.district_summary},
+        tables={"summary": summary, "district_summary": districts},
     )
-    written["coverage_csv"] = write_csv_atomic(_plain(units), out_dir / "coverage.csv")
-    written["summary_csv"] = write_csv_atomic(result.summary, out_dir / "summary.csv")
-    written["district_csv"] = write_csv_atomic(result.district_summary, out_dir / "district_summary.csv")
+    # one table of units for CSV and Excel alike: lon/lat of each unit's centre, own coordinates after them
+    table = plain_table(units)
+    written["coverage_csv"] = write_csv_atomic(table, out_dir / "coverage.csv")
+    written["summary_csv"] = write_csv_atomic(summary, out_dir / "summary.csv")
+    written["district_csv"] = write_csv_atomic(districts, out_dir / "district_summary.csv")
     sheets = {
-        "units": units, "summary": result.summary, "districts": result.district_summary,
+        "units": table, "summary": summary, "districts": districts,
         "sensitivity": result.sensitivity,
         **{f"dq_{k}": v for k, v in result.data_quality.items()},
-        "assumptions": pd.DataFrame({"assumption": result.assumptions or ["(none)"]}),
+        "assumptions": assumptions_table(result),
     }
     written["xlsx"] = write_excel_atomic(sheets, out_dir / "coverage.xlsx", header=bilingual_header(circles))
     if map_html:

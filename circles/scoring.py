@@ -111,6 +111,15 @@ MINUTES_SAVED_NOTE = (
     "facility of the category within the circle's limit and reach the candidate sooner (faster_population); "
     "residents with none within the limit before are counted apart as newly_reachable_population, "
     "with no minutes saved invented for them / 平均节省时间仅计原已可达且更快的居民；原不可达者计为新增可达人口")
+#: What newly covered and newly reachable mean for a circle with no data before (scores.xlsx notes, README).
+NO_BASELINE_NOTE = (
+    "{circles}: no data before (no usable facility of {categories}), so there is no baseline — nobody reached "
+    "such a facility before, every resident a site brings within reach is newly reachable "
+    "(newly_reachable_population, within the search horizon) and those within their limit who now meet the "
+    "circle are newly covered (newly_covered_population): for a circle of one category the two columns count "
+    "the same people (they differ only where the horizon is longer than a resident's limit, or where another "
+    "required category is still missing) / 这些服务圈现状无数据，没有基线：新增覆盖人口与新增可达人口基本是同一批居民"
+    "（仅当搜索时限长于该居民的阈值，或仍缺少其他类别时不同）")
 
 # flags (several are joined with ";")
 FLAG_OFF_NETWORK = "off_network"
@@ -185,7 +194,9 @@ class SiteSelection:
         One row per chosen site in pick order: ``rank, candidate_id, name,
         category, lon, lat, circle, newly_covered_population`` (marginal, given
         the sites ranked before it), ``cumulative_newly_covered``,
-        ``covered_population_after``, ``covered_share_after``, ``district``.
+        ``covered_population_after``, ``covered_share_after`` (NaN while the
+        circle still has no data after the sites so far), ``status_after``
+        (``no_data`` or ``ok``), ``district``.
     selection : circles.selection.Selection
         The solver's answer (indices refer to :attr:`candidates`).
     circle : str
@@ -195,14 +206,18 @@ class SiteSelection:
         with ``fixed`` (already built: an existing facility of the category at
         the same node) and ``flag``.
     baseline_population, total_population : float
-        Covered population with existing facilities only, and all population
-        (the circle's group: all ages or 65+).
+        Covered population with existing facilities only (NaN when the circle
+        has no data: a required category has no usable facility), and all
+        population (the circle's group: all ages or 65+).
     exact : Selection or None
         For greedy: the exact optimum when it was affordable (see ``compare_exact``).
     gap_to_exact : float or None
         ``exact.covered - greedy.covered`` (people; 0 when greedy is optimal).
     requested : int
         The number of sites asked for (``k``).
+    no_data, no_data_after : tuple of str
+        The categories without a usable facility before, and still without one
+        after the chosen sites (empty when the circle is measurable).
     reason : str
         Why fewer than ``requested`` sites were chosen ("" when all were): no
         candidate of the circle's categories, too few usable ones, or too few
@@ -221,10 +236,13 @@ class SiteSelection:
     notes: list = field(default_factory=list)
     requested: int = 0
     reason: str = ""
+    no_data: tuple = ()
+    no_data_after: tuple = ()
 
     @property
     def covered_population(self) -> float:
-        return float(self.selection.covered_weight)
+        """Covered population with the chosen sites (NaN while the circle still has no data)."""
+        return np.nan if self.no_data_after else float(self.selection.covered_weight)
 
     def rows(self) -> pd.DataFrame:
         """This circle's rows of ``selected.csv``: the chosen sites with ``sites_requested`` and
@@ -237,7 +255,8 @@ class SiteSelection:
                 "rank": [pd.NA], "candidate_id": [""], "name": [""], "category": [""], "lon": [np.nan],
                 "lat": [np.nan], "circle": [self.circle], "newly_covered_population": [0.0],
                 "cumulative_newly_covered": [0.0], "covered_population_after": [self.baseline_population],
-                "covered_share_after": [share], "district": [None], "method": [self.method],
+                "covered_share_after": [share], "status_after": ["no_data" if self.no_data else "ok"],
+                "district": [None], "method": [self.method],
             })
         table["rank"] = table["rank"].astype("Int64")
         table["sites_requested"] = int(self.requested)
@@ -246,8 +265,11 @@ class SiteSelection:
 
     def __repr__(self) -> str:
         gap = "" if self.gap_to_exact is None else f", gap_to_exact={self.gap_to_exact:.1f}"
+
+        def people(v: float) -> str:
+            return "no data" if np.isnan(v) else f"{v:.0f}"
         return (f"SiteSelection(circle={self.circle!r}, method={self.method!r}, sites={len(self.table)}, "
-                f"covered {self.baseline_population:.0f} -> {self.covered_population:.0f} "
+                f"covered {people(self.baseline_population)} -> {people(self.covered_population)} "
                 f"of {self.total_population:.0f}{gap})")
 
 
@@ -644,6 +666,7 @@ class _Prepared:
     districts: list
     baseline: dict
     chunk_size: int
+    no_data: dict = field(default_factory=dict)  # circle id -> categories without a usable facility
 
 
 def _circle_arrays(result, circle, *, horizon_min: float | None, cap_min: float, districts: list) -> _CircleArrays:
@@ -766,14 +789,16 @@ def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=N
     add_flag((rows["circle"] == "").to_numpy(), FLAG_NOT_REQUIRED)
     add_flag(outside[rows["cand"].to_numpy()], FLAG_OUTSIDE)
 
-    arrays, tasks, baseline = {}, [], {}
+    arrays, tasks, baseline, no_data = {}, [], {}, {}
     fac = result.facilities
     for circle in wanted:
         sel = np.flatnonzero((rows["circle"] == circle.id).to_numpy())
         arrays[circle.id] = arr = _circle_arrays(result, circle, horizon_min=horizon_min, cap_min=cap_min,
                                                  districts=districts)
         w = arr.weight
-        baseline[circle.id] = float(w[arr.met_groups.all(axis=1)].sum())
+        no_data[circle.id] = _no_data_before(result, circle)
+        # no data is not 0: a circle that cannot be measured has no baseline
+        baseline[circle.id] = np.nan if no_data[circle.id] else float(w[arr.met_groups.all(axis=1)].sum())
         if sel.size == 0:
             continue
         net = result.networks[arr.mode]
@@ -812,7 +837,7 @@ def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=N
     rows["district"] = cand_district[rows["cand"]]
     rows["capacity"] = pd.to_numeric(cands["capacity"], errors="coerce").to_numpy(float)[rows["cand"]]
     return _Prepared(rows=rows, arrays=arrays, tasks=tasks, districts=districts, baseline=baseline,
-                     chunk_size=int(chunk_size))
+                     chunk_size=int(chunk_size), no_data=no_data)
 
 
 # =========================================================================== #
@@ -960,6 +985,8 @@ def _assemble(prep: _Prepared, outputs: list, *, timings: dict) -> ScoreTable:
     table.info = {
         "circles": {cid: {"horizon_min": a.horizon_min, "baseline_covered_population": prep.baseline[cid],
                           "population": float(a.weight.sum()),
+                          "status": "no_data" if prep.no_data.get(cid) else "ok",
+                          "no_data": ", ".join(prep.no_data.get(cid, [])),
                           "candidates_scored": int(sum(t.rows.size for t in prep.tasks if t.circle_id == cid))}
                     for cid, a in prep.arrays.items()},
         "timings": timings,
@@ -1235,7 +1262,9 @@ def select_sites(
 
     chosen = sel.chosen
     total = float(w.sum())
-    table = _carry_coords(_selection_table(rows, sel, circle=circle, method=method, total=total), rows, chosen)
+    missing = _no_data_before(result, circ)
+    table = _carry_coords(_selection_table(rows, sel, circle=circ, method=method, total=total, missing=missing),
+                          rows, chosen)
     if chosen.size < k_run:
         reasons.append(f"only {chosen.size} of the {k_run} usable site(s) add coverage; "
                        f"the others would bring nobody into the circle")
@@ -1249,26 +1278,57 @@ def select_sites(
     _carry_coords(cand_view, rows.reset_index(drop=True))
     cand_view["fixed"] = fixed
     return SiteSelection(table=table, selection=sel, circle=circle, method=method, candidates=cand_view,
-                         baseline_population=float(sel.baseline_weight), total_population=total,
-                         exact=exact, gap_to_exact=gap, notes=notes, requested=int(k), reason="; ".join(reasons))
+                         baseline_population=np.nan if missing else float(sel.baseline_weight),
+                         total_population=total, exact=exact, gap_to_exact=gap, notes=notes, requested=int(k),
+                         reason="; ".join(reasons), no_data=tuple(missing),
+                         no_data_after=tuple(_still_missing(circ, missing, table["category"])))
 
 
-def _selection_table(rows: pd.DataFrame, sel, *, circle: str, method: str, total: float) -> pd.DataFrame:
-    """:attr:`SiteSelection.table` of the solver's picks (``rows`` = the prepared score rows)."""
+def _no_data_before(result, circle) -> list[str]:
+    """The circle's categories without a usable facility in the analysis (contract 1: ``no_data``)."""
+    from .coverage import no_data_categories, usable_counts
+
+    mode = "walk" if circle.mode == "walk" else "drive"
+    return no_data_categories(circle, usable_counts(result.facilities, mode))
+
+
+def _still_missing(circle, missing: Sequence[str], added: Sequence[str]) -> list[str]:
+    """``missing`` categories whose requirement group still has no facility once sites of the
+    ``added`` categories are built."""
+    if not len(missing):
+        return []
+    from .coverage import no_data_categories
+
+    usable = {c: 1 for c in circle.categories if c not in missing}
+    usable.update({c: 1 for c in added})
+    return no_data_categories(circle, usable)
+
+
+def _selection_table(rows: pd.DataFrame, sel, *, circle, method: str, total: float,
+                     missing: Sequence[str] = ()) -> pd.DataFrame:
+    """:attr:`SiteSelection.table` of the solver's picks (``rows`` = the prepared score rows).
+
+    While the circle still has no data after the sites ranked so far (``missing`` categories
+    not yet added), the coverage after them is unknown: NaN, ``status_after`` ``no_data``."""
     chosen = sel.chosen
     cum = np.cumsum(sel.gains)
+    categories = rows["category"].to_numpy(object)[chosen]
+    unknown = np.array([bool(_still_missing(circle, missing, categories[:r + 1])) for r in range(chosen.size)],
+                       dtype=bool)
+    after = np.where(unknown, np.nan, sel.baseline_weight + cum)
     return pd.DataFrame({
         "rank": np.arange(1, chosen.size + 1),
         "candidate_id": rows["candidate_id"].to_numpy(object)[chosen],
         "name": rows["name"].to_numpy(object)[chosen],
-        "category": rows["category"].to_numpy(object)[chosen],
+        "category": categories,
         "lon": rows["lon"].to_numpy(float)[chosen],
         "lat": rows["lat"].to_numpy(float)[chosen],
-        "circle": circle,
+        "circle": circle.id,
         "newly_covered_population": sel.gains,
         "cumulative_newly_covered": cum,
-        "covered_population_after": sel.baseline_weight + cum,
-        "covered_share_after": (sel.baseline_weight + cum) / total if total > 0 else np.nan,
+        "covered_population_after": after,
+        "covered_share_after": after / total if total > 0 else np.full(chosen.size, np.nan),
+        "status_after": np.where(unknown, "no_data", "ok").astype(object),
         "district": rows["district"].to_numpy(object)[chosen],
         "method": method,
     })
@@ -1280,8 +1340,9 @@ def no_selection(result, circle: str, *, k: int, method: str, reason: str) -> Si
     from .selection import Selection
 
     districts = sorted({d if d is not None else "(none)" for d in result.demand.district}) or ["(none)"]
-    arr = _circle_arrays(result, result.circle(circle), horizon_min=None, cap_min=settings.MINUTES_CAP,
-                         districts=districts)
+    circ = result.circle(circle)
+    arr = _circle_arrays(result, circ, horizon_min=None, cap_min=settings.MINUTES_CAP, districts=districts)
+    missing = _no_data_before(result, circ)
     base, total = float(arr.weight[arr.met_groups.all(axis=1)].sum()), float(arr.weight.sum())
     sel = Selection(chosen=np.zeros(0, dtype=np.int64), gains=np.zeros(0), covered_weight=base,
                     baseline_weight=base, total_weight=total, method=method, status="nothing to choose")
@@ -1289,12 +1350,12 @@ def no_selection(result, circle: str, *, k: int, method: str, reason: str) -> Si
         ("rank", "int64"), ("candidate_id", object), ("name", object), ("category", object), ("lon", float),
         ("lat", float), ("circle", object), ("newly_covered_population", float),
         ("cumulative_newly_covered", float), ("covered_population_after", float), ("covered_share_after", float),
-        ("district", object), ("method", object))})
+        ("status_after", object), ("district", object), ("method", object))})
     cand_view = pd.DataFrame(columns=["candidate_id", "name", "category", "lon", "lat", "district", "node",
                                       "snap_m", "flag", "fixed"])
     return SiteSelection(table=table, selection=sel, circle=circle, method=method, candidates=cand_view,
-                         baseline_population=base, total_population=total, notes=[reason], requested=int(k),
-                         reason=reason)
+                         baseline_population=np.nan if missing else base, total_population=total, notes=[reason],
+                         requested=int(k), reason=reason, no_data=tuple(missing), no_data_after=tuple(missing))
 
 
 # =========================================================================== #
@@ -1397,6 +1458,16 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
                       lang=lang, **options)
 
 
+def _no_baseline_notes(scores: pd.DataFrame, info: dict) -> list[str]:
+    """:data:`NO_BASELINE_NOTE` for the scored circles that had no data before (none when all had)."""
+    circles = {cid: d.get("no_data", "") for cid, d in (info.get("circles") or {}).items()
+               if d.get("status") == "no_data" and cid in set(pd.DataFrame(scores).get("circle", []))}
+    if not circles:
+        return []
+    categories = sorted({c.strip() for v in circles.values() for c in v.split(",") if c.strip()})
+    return [NO_BASELINE_NOTE.format(circles=", ".join(circles), categories=", ".join(categories))]
+
+
 def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: str | Path = ".", *,
                         map_html: bool = True, lang: str = "zh", basemap: str | None = None) -> dict[str, Path]:
     """Write ``scores.csv``, ``scores_by_district.csv``, ``scores.xlsx``,
@@ -1407,13 +1478,18 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     or None.  ``selected.csv`` has every circle of ``selected``: its chosen
     sites, or one row without a site when none could be chosen; ``sites_requested``
     and ``note`` say why fewer than requested were chosen
-    (:meth:`SiteSelection.rows`).  CSV numbers are rounded by kind and
-    ``scores.xlsx`` has Chinese and English headers (:mod:`circles.io`).
+    (:meth:`SiteSelection.rows`).  No data is never 0: a circle without a usable
+    facility of a required category has an empty baseline, and empty coverage after
+    the sites while they leave it so (``status_after`` ``no_data``).  CSV numbers are
+    rounded by kind and ``scores.xlsx`` has Chinese and English headers
+    (:mod:`circles.io`), a ``summary`` sheet (coverage before and after per circle),
+    ``notes`` (what the columns mean; :data:`NO_BASELINE_NOTE` for circles without a
+    baseline) and the run's ``assumptions``.
     ``basemap`` puts an online basemap under ``scores.html`` (off by default;
     see :func:`circles.webmap.resolve_basemap`).
     """
     from .io import write_csv_atomic, write_excel_atomic
-    from .outputs import bilingual_header
+    from .outputs import assumptions_table, bilingual_header
     from .webmap import save_map
 
     out = Path(out_dir)
@@ -1435,13 +1511,18 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     summary = []
     info = getattr(scores, "info", None) or {}
     for cid, d in (info.get("circles") or {}).items():
-        row = {"circle": cid, "population": d["population"], "baseline_covered_population":
-               d["baseline_covered_population"], "horizon_min": d["horizon_min"],
-               "candidates_scored": d["candidates_scored"]}
+        population, base = d["population"], d["baseline_covered_population"]
+        row = {"circle": cid, "population": population, "baseline_status": d.get("status", "ok"),
+               "baseline_covered_population": base,
+               "baseline_covered_share": base / population if population > 0 else np.nan,
+               "horizon_min": d["horizon_min"], "candidates_scored": d["candidates_scored"]}
         for s in selections:
             if s.circle == cid:
+                after = s.covered_population
                 row.update({"method": s.method, "sites_requested": s.requested, "sites_chosen": len(s.table),
-                            "covered_population_after": s.covered_population,
+                            "covered_population_after": after,
+                            "covered_share_after": after / population if population > 0 else np.nan,
+                            "status_after": "no_data" if s.no_data_after else "ok",
                             "gap_to_exact": s.gap_to_exact, "note": s.reason})
         summary.append(row)
     sheets = {"scores": plain, "summary": pd.DataFrame(summary)}
@@ -1449,8 +1530,9 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
         sheets["by_district"] = by_d
     if sel_table is not None:
         sheets["selected"] = sel_table
-    sheets["notes"] = pd.DataFrame({"note": [info.get("minutes_saved_note", "")] +
+    sheets["notes"] = pd.DataFrame({"note": [info.get("minutes_saved_note", "")] + _no_baseline_notes(scores, info) +
                                     [n for s in selections for n in s.notes] + list(result.assumptions or [])})
+    sheets["assumptions"] = assumptions_table(result)
     names = {c.id: c.name_zh for c in result.policy.circles}
     written["xlsx"] = write_excel_atomic(sheets, out / "scores.xlsx", header=bilingual_header(names))
     if map_html:

@@ -55,7 +55,8 @@ def test_column_kinds_by_name():
     assert column_kind("threshold_min") == "minutes"
     assert column_kind("覆盖人口 / covered_population") == "people"  # bilingual header
     assert column_kind("snap_m") == "metres"
-    for other in ("unit_id", "lon", "lat", "units_covered", "improved_points", "name"):
+    assert column_kind("lon") == column_kind("lat") == "degrees"  # WGS84: 6 decimals in CSVs
+    for other in ("unit_id", "lon_gcj02", "lat_bd09", "units_covered", "improved_points", "name"):
         assert column_kind(other) is None, other
 
 

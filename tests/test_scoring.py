@@ -298,8 +298,10 @@ def test_greedy_not_better_than_exact_and_after_coverage_agrees(wuhan_result, wu
     np.testing.assert_allclose(t["cumulative_newly_covered"], np.cumsum(t["newly_covered_population"]))
     # baseline = the coverage run; after = the coverage functions rerun with the chosen sites
     base = wuhan_result.summary.set_index("circle").loc[circle, "covered_population"]
-    base = 0.0 if np.isnan(base) else base  # no data: nobody known to be covered yet
-    assert greedy.baseline_population == pytest.approx(base, rel=1e-9)
+    if np.isnan(base):  # no data: no baseline, never 0 (QA item 2)
+        assert np.isnan(greedy.baseline_population)
+    else:
+        assert greedy.baseline_population == pytest.approx(base, rel=1e-9)
     after = coverage_with_sites(wuhan_result, t, circle=circle)
     assert after.attrs["covered_population_after"] == pytest.approx(greedy.covered_population, rel=1e-6)
 
@@ -360,7 +362,9 @@ def test_k_larger_than_usable_candidates_selects_what_it_can_and_says_why(wuhan_
     assert none.table.empty and "no candidate site of a category this circle needs (ambulance_station)" in none.reason
     row = none.rows()
     assert len(row) == 1 and row["circle"].iloc[0] == "emergency_medical" and pd.isna(row["rank"].iloc[0])
-    assert row["covered_population_after"].iloc[0] == pytest.approx(none.baseline_population)
+    # no ambulance station in the input: no data, so no baseline and nothing after (never 0)
+    assert np.isnan(none.baseline_population) and row["status_after"].iloc[0] == "no_data"
+    assert np.isnan(row["covered_population_after"].iloc[0])
     with pytest.raises(InputError, match="method must be"):
         select_sites(wuhan_result, wuhan_candidates, circle="elderly_care_15", k=1, method="best")
     with pytest.raises(InputError, match="no circle"):
