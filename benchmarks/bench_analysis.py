@@ -7,13 +7,26 @@ drive speed 30 km/h) laid over the real inputs: the WorldPop rasters (ages 20+ a
 units over the city outline (~139k units).  Facilities are random network nodes
 (a fixed seed; made up, for timing only).  Reports wall time per step and peak memory.
 
-    python benchmarks/bench_analysis.py [--block 100] [--facilities 500]
+Then, in the same process, it times ``result.isochrones()`` alone and
+``result.to_files(...)`` (every output, map.html included; per output from
+``result.timings``) with the peak resident memory of each (sampled every 20 ms),
+the routes and grid cells of the isochrones and the size of every file, and
+prints it all as one JSON object (last line).  A watchdog stops the run with
+the figures so far when a step passes ``--max-rss-gb`` or ``--max-step-s``
+(the machine is shared; the old city-wide GEOS union ran > 13 min and 11.6 GB).
+
+    python benchmarks/bench_analysis.py [--block 100] [--facilities 500] [--out DIR] [--no-map]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
+import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -53,10 +66,92 @@ def grid_network(bounds_lonlat, block_m: float, mode: str) -> Network:
                    source=f"synthetic {block_m:g} m grid", report={"components": 1})
 
 
+def _rss_gb() -> float:
+    with open("/proc/self/statm", encoding="ascii") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**30
+
+
+class Step:
+    """Wall time and peak RSS (sampled every 20 ms) of one step; a watchdog
+    prints ``report`` as JSON and exits when the step passes either limit."""
+
+    def __init__(self, name: str, report: dict, max_rss_gb: float, max_s: float, timings: dict | None = None):
+        self.name, self.report, self.max_rss_gb, self.max_s = name, report, max_rss_gb, max_s
+        self.timings = timings if timings is not None else {}
+
+    def __enter__(self) -> "Step":
+        self.peak = _rss_gb()
+        self.start = time.perf_counter()
+        self.cpu_start = time.process_time()
+        self.done = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+        return self
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.02):
+            self.peak = max(self.peak, _rss_gb())
+            elapsed = time.perf_counter() - self.start
+            if self.peak > self.max_rss_gb or elapsed > self.max_s:
+                self.report[self.name] = {"aborted": True, "after_s": round(elapsed, 1),
+                                          "cpu_s": round(time.process_time() - self.cpu_start, 1),
+                                          "peak_rss_gb": round(self.peak, 2),
+                                          "outputs_done_s": {k: round(v, 2) for k, v in self.timings.items()
+                                                             if k.startswith("output_")}}
+                print(json.dumps(self.report), flush=True)
+                os._exit(3)
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        self.seconds = time.perf_counter() - self.start
+        self.cpu_seconds = time.process_time() - self.cpu_start  # all threads; the machine may be shared
+        self.peak = max(self.peak, _rss_gb())
+
+
+def _iso_summary(iso) -> dict:
+    """Routes, grid cells and size of an isochrones frame."""
+    import shapely
+
+    out = {"polygons": len(iso), "vertices": int(shapely.get_num_coordinates(iso.geometry.to_numpy()).sum())}
+    if "route" in iso:
+        out["routes"] = iso["route"].value_counts().to_dict()
+        cells = iso["cell_m"].dropna()
+        out["cell_m"] = sorted({round(float(c), 2) for c in cells})
+    return out
+
+
+def bench_outputs(result, out_dir: Path, *, map_html: bool, max_rss_gb: float, max_s: float) -> dict:
+    """Time ``result.isochrones()`` alone, then ``result.to_files`` per output."""
+    report: dict = {"machine": machine(), "units": len(result.units)}
+    for mode, net in result.networks.items():
+        report[f"{mode}_nodes"] = int(net.n_nodes)
+    with Step("isochrones", report, max_rss_gb, max_s) as step:
+        iso = result.isochrones()
+    report["isochrones"] = {"seconds": round(step.seconds, 2), "cpu_s": round(step.cpu_seconds, 2),
+                            "peak_rss_gb": round(step.peak, 2),
+                            **_iso_summary(iso)}
+    del iso
+    with Step("to_files", report, max_rss_gb, max_s, result.timings) as step:
+        paths = result.to_files(out_dir, map_html=map_html)
+    report["to_files"] = {
+        "seconds": round(step.seconds, 2), "cpu_s": round(step.cpu_seconds, 2),
+        "peak_rss_gb": round(step.peak, 2),
+        "per_output_s": {k.removeprefix("output_").removesuffix("_s"): round(v, 2)
+                         for k, v in result.timings.items() if k.startswith("output_")},
+        "file_mb": {k: round(Path(p).stat().st_size / 2**20, 1) for k, p in paths.items()},
+    }
+    report["peak_rss_gb_process"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+    return report
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--block", type=float, default=100.0)
     ap.add_argument("--facilities", type=int, default=500, help="per category")
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default: a temporary one)")
+    ap.add_argument("--no-outputs", action="store_true", help="time analyze() only")
+    ap.add_argument("--no-map", action="store_true", help="leave map.html out of to_files")
+    ap.add_argument("--max-rss-gb", type=float, default=8.0, help="stop a step past this peak RSS")
+    ap.add_argument("--max-step-s", type=float, default=600.0, help="stop a step past this wall time")
     args = ap.parse_args()
     print(f"machine: {machine()}")
     boundary = gpd.read_file(WUHAN / "boundary.geojson").to_crs(4326)
@@ -82,6 +177,14 @@ def main() -> None:
     for k, v in result.timings.items():
         print(f"  {k:<24} {v:8.2f} s")
     print(result.summary[["circle", "population", "covered_population", "covered_share"]].to_string(index=False))
+    if args.no_outputs:
+        return
+    sys.stdout.flush()
+    with tempfile.TemporaryDirectory(prefix="bench_outputs_") as tmp:
+        report = bench_outputs(result, args.out or Path(tmp), map_html=not args.no_map,
+                               max_rss_gb=args.max_rss_gb, max_s=args.max_step_s)
+    report["analyze_s"] = round(total, 1)
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,16 @@ How a polygon is made from per-node travel seconds ``t`` and a limit ``L``
    ``method="auto"`` (the default) uses the raster route for reaches of
    :data:`AUTO_RASTER_MIN_PIECES` pieces or more, the vector route below.
 
+   The raster grid is chosen by size (:func:`_grid_cell`): 5 m up to
+   :data:`MAX_RASTER_CELLS` points, then widened up to ``width_m / 2``; beyond
+   that (extents over ~1,250 km²) a reach of :data:`CITY_MIN_PIECES` pieces or
+   more — a city-wide service area — is drawn on the **city grid**, its cell
+   chosen from the extent so the grid holds at most :data:`CITY_MAX_CELLS`
+   points (~20 m for the whole of Wuhan), with enclosed gaps under
+   :data:`CITY_FILL_HOLE_M2` filled (a block ringed by reached streets is
+   served); smaller reaches over such extents take the vector route.  A
+   city-wide GEOS union of millions of corridors ran > 13 min and 11.6 GB.
+
 Why two routes: on the Helsinki walk network (``benchmarks/bench_isochrones.py``,
 2 cores) a 15-minute reach is ~3,200 segments.  The vector route spends ~60 ms
 on it (``union_all`` is most of it; buffering one MultiLineString instead
@@ -99,6 +109,17 @@ MAX_RASTER_CELLS: int = 8_000_000
 #: ``method="auto"``: pieces (segments, legs, lone nodes) from which the raster
 #: route is used; below it the vector route is as fast and exact.
 AUTO_RASTER_MIN_PIECES: int = 64
+#: City route: most grid points of one polygon when the extent is too large for
+#: :data:`MAX_RASTER_CELLS` even at ``width_m / 2`` (float64 field: ~0.4 GB at 50M).
+CITY_MAX_CELLS: int = 50_000_000
+#: City route: pieces from which such an extent is drawn on the coarse city grid;
+#: fewer pieces take the vector route (GEOS unions a few thousand in well under a
+#: second, but a city-wide reach of millions ran > 13 min and 11.6 GB).
+CITY_MIN_PIECES: int = 20_000
+#: City grid: enclosed gaps smaller than this (m²) are filled — a block ringed by
+#: reached streets is served.  Without it a city of small blocks is millions of
+#: holes (a 100 m grid over Wuhan: 1.8M rings, 20M vertices, minutes to simplify).
+CITY_FILL_HOLE_M2: float = 5_000.0
 
 Per = Literal["facility", "category", "all"]
 Direction = Literal["to", "from"]
@@ -215,12 +236,14 @@ def _piece_coords(x: np.ndarray, y: np.ndarray, entry, other, fraction):
 
 
 def _polygon(x: np.ndarray, y: np.ndarray, entry, other, fraction, lone, legs, *,
-             width_m: float, quad_segs: int, method: Method = "auto"):
+             width_m: float, quad_segs: int, method: Method = "auto", info: dict | None = None):
     """Widen and merge the pieces (metric CRS); an empty Polygon if nothing.
 
     ``legs`` is ``None`` or the ``(x0, y0, x1, y1)`` arrays of the access legs.
     ``method`` picks :func:`_vector_polygon` or :func:`_raster_polygon`
     (``"auto"``: raster from :data:`AUTO_RASTER_MIN_PIECES` pieces on).
+    ``info``, when given, receives ``route`` ("vector"/"raster") and ``cell_m``
+    (the raster grid spacing, NaN on the vector route).
     """
     import shapely
 
@@ -228,15 +251,18 @@ def _polygon(x: np.ndarray, y: np.ndarray, entry, other, fraction, lone, legs, *
     if legs is not None:
         ax, ay, bx, by = (np.concatenate([a, b]) for a, b in zip((ax, ay, bx, by), legs))
     n_pieces = ax.size + lone.size
+    info = {} if info is None else info
+    info.update(route="vector", cell_m=float("nan"))
     if n_pieces == 0:
         return shapely.Polygon()
     if method == "raster" or (method == "auto" and n_pieces >= AUTO_RASTER_MIN_PIECES):
         px, py = x[lone], y[lone]
         geom = _raster_polygon(np.concatenate([ax, px]), np.concatenate([ay, py]),
                                np.concatenate([bx, px]), np.concatenate([by, py]),
-                               width_m=width_m, strict=method == "raster")
+                               width_m=width_m, strict=method == "raster", info=info)
         if geom is not None:
             return geom
+    info.update(route="vector", cell_m=float("nan"))
     return _vector_polygon(ax, ay, bx, by, x[lone], y[lone], width_m=width_m, quad_segs=quad_segs)
 
 
@@ -310,7 +336,8 @@ def _distance_field_py(ax, ay, bx, by, x0, y0, cell, nx, ny, width):
                 d = ex * ex + ey * ey
                 if d < f[j, i]:
                     f[j, i] = d
-    return np.sqrt(f)
+    np.sqrt(f, f)  # in place: at city scale the field is hundreds of MB
+    return f
 
 
 _distance_field = None
@@ -326,7 +353,73 @@ def _field_kernel():
     return _distance_field
 
 
-def _raster_polygon(ax, ay, bx, by, *, width_m: float, strict: bool = False):
+def _grid_points(span_x: float, span_y: float, cell: float, width_m: float) -> float:
+    """Grid points :func:`_raster_polygon` lays over a ``span_x`` x ``span_y`` m extent."""
+    margin = 2.0 * (width_m + 3.0 * cell) + 2.0 * cell
+    return (span_x + margin) * (span_y + margin) / (cell * cell)
+
+
+def _grid_cell(span_x: float, span_y: float, *, width_m: float, n_pieces: int,
+               strict: bool = False) -> float | None:
+    """Grid spacing (m) of the raster route for an extent, or ``None`` (use the vector route).
+
+    The switch is by size, in three steps:
+
+    1. ``width_m * RASTER_CELL_FRACTION`` (5 m for 25 m) while the grid holds
+       at most :data:`MAX_RASTER_CELLS` points (an extent of ~200 km² at 5 m);
+    2. else a cell widened until it does, up to ``width_m / 2`` (~1,250 km²);
+    3. else, for reaches of :data:`CITY_MIN_PIECES` pieces or more (a city-wide
+       service area), the **city grid**: ``width_m / 2`` or wider, chosen from
+       the extent so the grid holds at most :data:`CITY_MAX_CELLS` points (the
+       whole of Wuhan, ~134 x 155 km, gets ~20 m).  Smaller reaches spread over
+       such an extent (a few facilities far apart) take the vector route.
+
+    Parameters
+    ----------
+    span_x, span_y : float
+        Extent of the pieces, metres.
+    width_m : float
+        Corridor half-width, metres.
+    n_pieces : int
+        Segments and points to draw.
+    strict : bool
+        Log (INFO) when the cell is widened or the vector route is taken.
+
+    Returns
+    -------
+    float or None
+        The grid spacing in metres.
+    """
+    cell = float(width_m) * RASTER_CELL_FRACTION
+    if _grid_points(span_x, span_y, cell, width_m) <= MAX_RASTER_CELLS:
+        return cell
+    wide = _fit_cell(span_x, span_y, width_m, MAX_RASTER_CELLS, cell)
+    if wide <= width_m / 2.0:
+        if strict:
+            log.info("isochrones: raster cell widened from %.2f m to %.2f m for a %.1f x %.1f km "
+                     "extent", cell, wide, span_x / 1e3, span_y / 1e3)
+        return wide
+    if n_pieces >= CITY_MIN_PIECES:
+        city = _fit_cell(span_x, span_y, width_m, CITY_MAX_CELLS, width_m / 2.0)
+        log.info("isochrones: city grid of %.1f m for %d pieces over a %.1f x %.1f km extent",
+                 city, n_pieces, span_x / 1e3, span_y / 1e3)
+        return city
+    if strict:
+        log.info("isochrones: a %.1f x %.1f km extent is too large for the raster route; "
+                 "using the vector route", span_x / 1e3, span_y / 1e3)
+    return None
+
+
+def _fit_cell(span_x: float, span_y: float, width_m: float, max_points: int, floor: float) -> float:
+    """The smallest cell (>= ``floor``, in 1 % steps) whose grid holds at most ``max_points``."""
+    cell = max(floor, float(np.sqrt(span_x * span_y / max_points)))
+    while _grid_points(span_x, span_y, cell, width_m) > max_points:
+        cell *= 1.01
+    return cell
+
+
+def _raster_polygon(ax, ay, bx, by, *, width_m: float, strict: bool = False,
+                    info: dict | None = None):
     """Grid route: exact distance field on a grid, ``width_m`` contour, simplify.
 
     1. a grid of ``cell = width_m * RASTER_CELL_FRACTION`` (5 m for 25 m),
@@ -357,34 +450,23 @@ def _raster_polygon(ax, ay, bx, by, *, width_m: float, strict: bool = False):
     import contourpy
     import shapely
 
-    cell = float(width_m) * RASTER_CELL_FRACTION
+    lo_x, hi_x = min(ax.min(), bx.min()), max(ax.max(), bx.max())
+    lo_y, hi_y = min(ay.min(), by.min()), max(ay.max(), by.max())
+    cell = _grid_cell(hi_x - lo_x, hi_y - lo_y, width_m=width_m, n_pieces=ax.size, strict=strict)
+    if cell is None:
+        return None
+    if info is not None:
+        info.update(route="city" if cell > width_m / 2.0 + 1e-9 else "raster", cell_m=cell)
     margin = width_m + 3.0 * cell
-    minx = min(ax.min(), bx.min()) - margin
-    maxx = max(ax.max(), bx.max()) + margin
-    miny = min(ay.min(), by.min()) - margin
-    maxy = max(ay.max(), by.max()) + margin
-    need = (maxx - minx) * (maxy - miny) / MAX_RASTER_CELLS
-    if need > cell * cell:
-        coarse = float(np.sqrt(need)) * 1.01
-        if coarse > width_m / 2.0:
-            if strict:
-                log.info("isochrones: a %.1f x %.1f km extent is too large for the raster route; "
-                         "using the vector route", (maxx - minx) / 1e3, (maxy - miny) / 1e3)
-            return None
-        if strict:
-            log.info("isochrones: raster cell widened from %.2f m to %.2f m for a %.1f x %.1f km "
-                     "extent", cell, coarse, (maxx - minx) / 1e3, (maxy - miny) / 1e3)
-        cell = coarse
-        margin = width_m + 3.0 * cell
-        minx, maxx = min(ax.min(), bx.min()) - margin, max(ax.max(), bx.max()) + margin
-        miny, maxy = min(ay.min(), by.min()) - margin, max(ay.max(), by.max()) + margin
-    x0 = np.floor(minx / cell) * cell
-    y0 = np.floor(miny / cell) * cell
-    nx = int(np.ceil((maxx - x0) / cell)) + 1
-    ny = int(np.ceil((maxy - y0) / cell)) + 1
+    x0 = np.floor((lo_x - margin) / cell) * cell
+    y0 = np.floor((lo_y - margin) / cell) * cell
+    nx = int(np.ceil((hi_x + margin - x0) / cell)) + 1
+    ny = int(np.ceil((hi_y + margin - y0) / cell)) + 1
     field = _field_kernel()(np.ascontiguousarray(ax, np.float64), np.ascontiguousarray(ay, np.float64),
                             np.ascontiguousarray(bx, np.float64), np.ascontiguousarray(by, np.float64),
                             float(x0), float(y0), float(cell), nx, ny, float(width_m))
+    if cell > width_m / 2.0 + 1e-9:  # the city grid
+        _fill_small_holes(field, width_m, int(CITY_FILL_HOLE_M2 / (cell * cell)))
     gen = contourpy.contour_generator(x0 + cell * np.arange(nx), y0 + cell * np.arange(ny), field,
                                       fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
                                       corner_mask=False, chunk_size=0)
@@ -405,6 +487,29 @@ def _raster_polygon(ax, ay, bx, by, *, width_m: float, strict: bool = False):
     if shapely.get_num_geometries(geom) == 1:
         geom = shapely.get_geometry(geom, 0)
     return geom
+
+
+def _fill_small_holes(field: np.ndarray, width_m: float, max_points: int) -> None:
+    """Fill (in place, by setting them to 0) the enclosed gaps of at most
+    ``max_points`` grid points in a distance field's ``<= width_m`` region.
+
+    A gap is a 4-connected set of points beyond ``width_m`` that does not touch
+    the grid's edge (the grid has a margin, so the outside world always does).
+    Used on the city grid only: filled before contouring, so marching squares
+    never traces the small holes (most of the work at city scale).
+    """
+    from scipy import ndimage
+
+    if max_points < 1:
+        return
+    labels, n = ndimage.label(field > width_m)
+    if n == 0:
+        return
+    size = np.bincount(labels.ravel(), minlength=n + 1)
+    small = size <= max_points
+    small[0] = False
+    small[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    field[small[labels]] = 0.0
 
 
 def _legs(fx, fy, nx, ny, offsets_s, limit_s):
@@ -478,12 +583,22 @@ def reach_polygon(
     if t.size != network.n_nodes:
         raise InputError(f"reach_polygon: node_seconds has {t.size} values for a network of "
                          f"{network.n_nodes} nodes; pass one value per node")
-    t = np.where(np.isnan(t), np.inf, t)
     edges = _EdgeIndex(network, edge_seconds(network, speed_m_per_min), direction)
+    return _reach_polygon(network, edges, t, float(limit_s), width_m=width_m, quad_segs=quad_segs,
+                          method=method)
+
+
+def _reach_polygon(network: Network, edges: _EdgeIndex, node_seconds: np.ndarray, limit_s: float, *,
+                   width_m: float, quad_segs: int = DEFAULT_QUAD_SEGS, method: Method = "auto",
+                   info: dict | None = None):
+    """:func:`reach_polygon` with a prebuilt edge index (one per network and
+    direction, reused over categories and limits: sorting a city's edges takes
+    about a second); ``info`` receives the route and grid cell used."""
+    t = np.where(np.isnan(node_seconds), np.inf, node_seconds)
     reached = np.flatnonzero(t <= limit_s)
-    pieces = reached_pieces(edges, reached, t[reached], t, float(limit_s))
+    pieces = reached_pieces(edges, reached, t[reached], t, limit_s)
     return _polygon(network.x, network.y, *pieces, None, width_m=width_m, quad_segs=quad_segs,
-                    method=method)
+                    method=method, info=info)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -801,7 +916,10 @@ def circle_isochrones(result, circle_id: str, *, minutes: float | Sequence[float
     """Reached-network polygons of one circle, one per required category (and limit).
 
     Drawn from the analysis' own per-node minutes (``result.node_minutes``),
-    so they match the coverage figures exactly.
+    so they match the coverage figures exactly.  Each polygon is every point
+    within ``width_m`` of the network reached in time (see :func:`reach_polygon`);
+    a city-wide reach is drawn from its distance field on the coarse city grid
+    (:func:`_grid_cell`; ~20 m for all of Wuhan), never by a city-wide GEOS union.
 
     Parameters
     ----------
@@ -816,8 +934,10 @@ def circle_isochrones(result, circle_id: str, *, minutes: float | Sequence[float
     Returns
     -------
     GeoDataFrame (EPSG:4326)
-        ``circle``, ``category``, ``minutes``, ``area_m2``, geometry; categories
-        with no reachable facility are left out.
+        ``circle``, ``category``, ``minutes``, ``area_m2``, ``route``
+        (``"vector"``: GEOS buffer and union; ``"raster"``: distance-field
+        contour) and ``cell_m`` (the raster grid spacing in metres, NaN on the
+        vector route), geometry; categories with no reachable facility are left out.
     """
     import geopandas as gpd
     import pandas as pd
@@ -826,38 +946,50 @@ def circle_isochrones(result, circle_id: str, *, minutes: float | Sequence[float
     net = result.networks["walk" if circle.mode == "walk" else "drive"]
     per_cat = result.node_minutes.get(circle_id, {})
     zones = [None]
-    col = f"{circle_id}_threshold_min"
     if "zone" in result.units:
         zones = list(pd.unique(result.units["zone"].astype(object).where(result.units["zone"].notna(), None)))
+    speed = circle.speed_m_per_min if net.mode == "walk" else None
+    edges = None
     rows, geoms = [], []
     for category in circle.categories:
         node_min = per_cat.get(category)
         if node_min is None or not np.isfinite(node_min).any():
             continue
-        if minutes is not None:
-            limits = sorted({float(m) for m in np.atleast_1d(minutes)})
-        else:
-            limits = set()
-            for req in circle.requirements:
-                if category in req.categories:
-                    for z in zones:
-                        try:
-                            limits.add(circle.requirement_limit(req, z))
-                        except InputError:
-                            limits.add(circle.requirement_limit(req, None))
-            if not limits and col in result.units:
-                limits = set(result.units[col].dropna().astype(float))
-            limits = sorted(limits)
-        for lim in limits:
+        if edges is None:
+            _check_options(width_m=width_m, direction=circle.direction)
+            edges = _EdgeIndex(net, edge_seconds(net, speed), circle.direction)
+        for lim in _category_limits(result, circle, category, zones, minutes):
             if lim <= 0:
                 continue
-            poly = reach_polygon(net, node_min * 60.0, lim * 60.0,
-                                 speed_m_per_min=circle.speed_m_per_min if net.mode == "walk" else None,
-                                 direction=circle.direction, width_m=width_m)
+            info: dict = {}
+            poly = _reach_polygon(net, edges, np.asarray(node_min, np.float64) * 60.0, lim * 60.0,
+                                  width_m=width_m, info=info)
             if poly.is_empty:
                 continue
-            rows.append({"circle": circle_id, "category": category, "minutes": lim, "area_m2": poly.area})
+            rows.append({"circle": circle_id, "category": category, "minutes": lim, "area_m2": poly.area,
+                         "route": info["route"], "cell_m": info["cell_m"]})
             geoms.append(poly)
-    frame = gpd.GeoDataFrame(rows or {"circle": [], "category": [], "minutes": [], "area_m2": []},
-                             geometry=geoms, crs=net.crs)
+    empty = {"circle": [], "category": [], "minutes": [], "area_m2": [], "route": [], "cell_m": []}
+    frame = gpd.GeoDataFrame(rows or empty, geometry=geoms, crs=net.crs)
     return frame.to_crs(4326)
+
+
+def _category_limits(result, circle, category: str, zones: list,
+                     minutes: float | Sequence[float] | None) -> list[float]:
+    """Limits (minutes) to draw for one category of a circle: ``minutes`` when
+    given, else the circle's limit per requirement and zone present (or the
+    units' thresholds)."""
+    if minutes is not None:
+        return sorted({float(m) for m in np.atleast_1d(minutes)})
+    limits = set()
+    for req in circle.requirements:
+        if category in req.categories:
+            for z in zones:
+                try:
+                    limits.add(circle.requirement_limit(req, z))
+                except InputError:
+                    limits.add(circle.requirement_limit(req, None))
+    col = f"{circle.id}_threshold_min"
+    if not limits and col in result.units:
+        limits = set(result.units[col].dropna().astype(float))
+    return sorted(limits)

@@ -9,6 +9,9 @@ sensitivity and data quality; headers in Chinese and English) and
 
 from __future__ import annotations
 
+import logging
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,8 @@ import pandas as pd
 
 from . import settings
 from .io import plain_table, write_csv_atomic, write_excel_atomic, write_gpkg_atomic
+
+log = logging.getLogger(__name__)
 
 #: Chinese labels of output columns (suffixes for per-circle columns), for every
 #: workbook: coverage.xlsx and scores.xlsx.
@@ -29,6 +34,7 @@ _ZH = {
     "units_covered": "覆盖单元数", "units_partial": "部分覆盖单元数", "units_uncovered": "未覆盖单元数",
     "units_empty": "无人口单元数", "units_off_network": "路网外单元数",
     "minutes": "时间(分钟)", "missing": "缺少类别", "area_m2": "面积(平方米)",
+    "route": "绘制方法", "cell_m": "栅格间距(米)",
     "lon": "经度(WGS84)", "lat": "纬度(WGS84)", "lon_gcj02": "经度(GCJ-02)", "lat_gcj02": "纬度(GCJ-02)",
     "lon_bd09": "经度(BD-09)", "lat_bd09": "纬度(BD-09)", "facility_id": "设施编号", "feature_id": "要素编号",
     "source": "来源", "assumption": "假设", "note": "说明",
@@ -223,9 +229,43 @@ def assumptions_table(result) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "assumption"])
 
 
+def isochrone_assumption(iso: pd.DataFrame) -> str | None:
+    """One sentence on how the isochrones layer was drawn (route and grid cell), or ``None``."""
+    from .isochrones import DEFAULT_WIDTH_M
+
+    if not len(iso) or "route" not in iso:
+        return None
+    raster = iso[iso["route"] == "raster"]
+    text = (f"isochrones: {len(iso)} service areas, each every point within {DEFAULT_WIDTH_M:g} m of the streets "
+            f"reached in time; {len(iso) - len(raster)} by GEOS buffer and union, {len(raster)} "
+            "contoured from an exact distance field")
+    if len(raster):
+        cells = raster["cell_m"].astype(float)
+        text += (f" on a grid of {cells.min():.1f}–{cells.max():.1f} m" if cells.max() - cells.min() > 0.05
+                 else f" on a {cells.iloc[0]:.1f} m grid")
+        if cells.max() > DEFAULT_WIDTH_M / 2.0 + 1e-6:
+            text += (" (city scale: the cell is chosen from the extent so a grid holds at most "
+                     "~50M points; boundaries are within about half a cell of the exact buffer, "
+                     "slits narrower than that between corridors are filled)")
+    return text
+
+
+@contextmanager
+def _timed(timings: dict, key: str):
+    """Record the wall time of one output in ``timings[f"output_{key}_s"]`` and log it."""
+    started = time.perf_counter()
+    yield
+    timings[f"output_{key}_s"] = time.perf_counter() - started
+    log.info("outputs: %s in %.1f s", key, timings[f"output_{key}_s"])
+
+
 def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = True,
                   basemap: str | None = None) -> dict[str, Path]:
-    """Write every output file of an analysis into ``out_dir``; returns their paths."""
+    """Write every output file of an analysis into ``out_dir``; returns their paths.
+
+    The wall time of each output is logged and kept in ``result.timings``
+    (``output_isochrones_s``, ``output_gpkg_s``, ... ``output_map_s``).
+    """
     from .errors import InputError
 
     if lang not in ("zh", "en"):
@@ -241,28 +281,38 @@ def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = T
     facilities = result.facilities.to_crs("EPSG:4326")
     written: dict[str, Path] = {}
     summary, districts = summary_tables(result)
+    timings = result.timings
     layers = {"units": units, "facilities": facilities}
-    iso = result.isochrones()
+    with _timed(timings, "isochrones"):
+        iso = result.isochrones()
     if len(iso):
         layers["isochrones"] = iso
-    written["gpkg"] = write_gpkg_atomic(
-        layers, out_dir / "coverage.gpkg",
-        tables={"summary": summary, "district_summary": districts},
-    )
+    with _timed(timings, "gpkg"):
+        written["gpkg"] = write_gpkg_atomic(
+            layers, out_dir / "coverage.gpkg",
+            tables={"summary": summary, "district_summary": districts},
+        )
     # one table of units for CSV and Excel alike: lon/lat of each unit's centre, own coordinates after them
     table = plain_table(units)
-    written["coverage_csv"] = write_csv_atomic(table, out_dir / "coverage.csv")
-    written["summary_csv"] = write_csv_atomic(summary, out_dir / "summary.csv")
-    written["district_csv"] = write_csv_atomic(districts, out_dir / "district_summary.csv")
+    with _timed(timings, "csv"):
+        written["coverage_csv"] = write_csv_atomic(table, out_dir / "coverage.csv")
+        written["summary_csv"] = write_csv_atomic(summary, out_dir / "summary.csv")
+        written["district_csv"] = write_csv_atomic(districts, out_dir / "district_summary.csv")
+    assumptions = assumptions_table(result)
+    iso_note = isochrone_assumption(iso)
+    if iso_note:
+        assumptions.loc[len(assumptions)] = ("等时圈 / isochrones", iso_note)
     sheets = {
         "units": table, "summary": summary, "districts": districts,
         "sensitivity": result.sensitivity,
         **{f"dq_{k}": v for k, v in result.data_quality.items()},
-        "assumptions": assumptions_table(result),
+        "assumptions": assumptions,
     }
-    written["xlsx"] = write_excel_atomic(sheets, out_dir / "coverage.xlsx", header=bilingual_header(circles))
+    with _timed(timings, "xlsx"):
+        written["xlsx"] = write_excel_atomic(sheets, out_dir / "coverage.xlsx", header=bilingual_header(circles))
     if map_html:
         from .maps import save_coverage_map
 
-        written["map"] = save_coverage_map(result, out_dir / "map.html", lang=lang, basemap=basemap)
+        with _timed(timings, "map"):
+            written["map"] = save_coverage_map(result, out_dir / "map.html", lang=lang, basemap=basemap)
     return written
