@@ -62,6 +62,10 @@ _ZH = {
     "off_network_population": "路网外人口", "off_network_population_65plus": "路网外65岁以上人口",
     "population_outside_units": "单元外人口", "units_all_off_network": "全部在路网外的单元数",
     "row": "行号", "label": "原始类别标签", "assumed": "推定数量",
+    "outside_area": "研究区外数", "on_walk_network": "接入步行路网数", "on_drive_network": "接入车行路网数",
+    "usable_on_circle_network": "可用于服务圈计算数",
+    "past_small_piece_points": "越过小路网片段接入的需求点数",
+    "past_small_piece_population": "越过小路网片段接入的人口",
 }
 
 
@@ -190,7 +194,9 @@ def assumptions_table(result) -> pd.DataFrame:
     generated from ``result.options``, the policy and the networks — then the run's own
     remarks (``result.assumptions``).  The ``assumptions`` sheet of the workbooks."""
     options = result.options
-    rows = []
+    remarks = list(result.assumptions or [])
+    # warnings a planner must read before any share (e.g. most people in no unit) come first
+    rows = [("警告 / warning", text.removeprefix("WARNING: ")) for text in remarks if text.startswith("WARNING: ")]
     for c in result.policy.circles:
         who = "residents 65+" if c.population == "65plus" else "all residents"
         if c.mode == "walk":
@@ -225,7 +231,7 @@ def assumptions_table(result) -> pd.DataFrame:
     for what, crs in (("设施坐标系 / facilities CRS", options.facilities_crs), ("单元坐标系 / units CRS", options.units_crs)):
         if crs:
             rows.append((what, f"{crs} (declared); tables give WGS84 lon/lat and your own numbers"))
-    rows += [("运行说明 / run remark", text) for text in (result.assumptions or [])]
+    rows += [("运行说明 / run remark", text) for text in remarks if not text.startswith("WARNING: ")]
     return pd.DataFrame(rows, columns=["item", "assumption"])
 
 
