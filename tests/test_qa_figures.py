@@ -19,16 +19,8 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
 @pytest.fixture(scope="module")
-def result(wuhan_dir):
-    from circles.analysis import analyze
-
-    return analyze(
-        wuhan_dir / "guanggu.osm", policy="wuhan-2022",
-        facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
-        population=wuhan_dir / "population_20plus.tif",
-        population_65plus=wuhan_dir / "population_65plus.tif",
-        districts=wuhan_dir / "districts.geojson",
-    )
+def result(readme_analysis):
+    return readme_analysis  # the README's analysis, computed once per session (conftest.py)
 
 
 def _blank_rows(img: np.ndarray) -> tuple[int, int]:
