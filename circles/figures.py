@@ -173,7 +173,10 @@ def _draw_units(ax, units, status) -> None:
     if no_data.any():
         units[no_data].plot(ax=ax, facecolor=STATUS_COLOURS["no_data"], edgecolor=NO_DATA_STRIPE,
                             hatch=NO_DATA_HATCH, linewidth=0.0, alpha=0.85, zorder=2)
-        units[no_data].boundary.plot(ax=ax, color="#555555", linewidth=0.3, zorder=2)
+        outlines = units[no_data].boundary
+        outlines = outlines[~outlines.is_empty]  # point units have no outline to draw
+        if len(outlines):
+            outlines.plot(ax=ax, color="#555555", linewidth=0.3, zorder=2)
 
 
 def _status_patch(status: str, label: str):
