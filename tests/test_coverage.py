@@ -304,18 +304,7 @@ def test_partial_on_the_combination_lists_what_is_short(tmp_path, street):
     # B at x=900 (8 %) only the pharmacy, C at x=500 (84 %) both.  Each group alone
     # reaches 92 % (>= 90 %), but only 84 % have both: partial, and both groups are
     # listed as missing because neither reaches everyone.
-    from circles.coverage import Demand, compute_coverage
-
-    fac = pd.concat([_facility(0, 0, "grocery"), _facility(1000, 0, "pharmacy")], ignore_index=True)
-    fac["facility_id"] = ["g", "p"]
-    fac["feature_id"] = fac["facility_id"]
-    pts = [lonlat(x, 0) for x in (100, 900, 500)]
-    unit = _points([(500, 0)], unit_id=["u"], name=[""], population=[100.0], population_65plus=[0.0])
-    demand = Demand(lon=np.array([p[0] for p in pts]), lat=np.array([p[1] for p in pts]),
-                    weight_all=np.array([8.0, 8.0, 84.0]), weight_65plus=np.zeros(3), unit=np.zeros(3, int),
-                    district=np.array([None] * 3, dtype=object), zone=np.array([None] * 3, dtype=object),
-                    has_population=True)
-    r = compute_coverage(_pack(tmp_path, TWO_GROUPS), {"walk": street}, fac, unit, demand)
+    r = _two_group_result(tmp_path, street)
     row = r.units.iloc[0]
     assert row["daily_covered_share"] == pytest.approx(0.84)
     assert row["daily_status"] == "partial"
