@@ -34,7 +34,7 @@ from scipy.sparse.csgraph import dijkstra
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from circles._kernels import _batch_kernel, bounded_dijkstra_batch  # noqa: E402
-from circles.selection import exact_select, greedy_select  # noqa: E402
+from circles.scoring.mclp import exact_select, greedy_select  # noqa: E402
 
 
 def grid_network(rows: int, cols: int, *, seed: int = 0) -> sp.csr_array:

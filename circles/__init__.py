@@ -14,10 +14,10 @@ Isochrone polygons: ``circles.isochrones.isochrones(network, facilities, minutes
 (the module keeps its name; it is not re-exported as a function here).
 """
 
-from .analysis import analyze, load_districts
-from .coverage import CoverageResult
-from .engine import minutes_to_nearest, travel_seconds
-from .errors import (
+from circles.analysis import analyze, load_districts
+from circles.coverage import CoverageResult
+from circles.engine import minutes_to_nearest, travel_seconds
+from circles.errors import (
     CirclesError,
     InputError,
     InputFileNotFoundError,
@@ -25,12 +25,12 @@ from .errors import (
     NoDataError,
     ValidationError,
 )
-from .facilities import FacilitySet, facilities_from_features, read_facility_file
-from .network import Network, fetch_network, load_features, load_network
-from .policies import list_policies, load_policy
-from .population import demand_from_rasters
-from .scoring import generate_candidates, load_candidates, score, select_sites
-from .units import grid_units, load_units
+from circles.facilities import FacilitySet, facilities_from_features, read_facility_file
+from circles.network import Network, fetch_network, load_features, load_network
+from circles.policies import list_policies, load_policy
+from circles.population import demand_from_rasters
+from circles.scoring._all import generate_candidates, load_candidates, score, select_sites
+from circles.units import grid_units, load_units
 
 __version__ = "0.1.0"
 

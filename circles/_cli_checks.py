@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from .errors import InputError, InputFileNotFoundError
+from circles.errors import InputError, InputFileNotFoundError
 
 # Path options checked before any work starts: (option name in the command, CLI flag).
 _PATH_FLAGS = (("network", "--network"), ("facilities", "--facilities"), ("units", "--units"),
@@ -47,8 +47,8 @@ def _check_out(out: Path, *, kind: str) -> None:
 def preflight(options: dict, *, out_kind: str = "folder") -> None:
     """Cheap checks of a command's options (its ``locals()``) before minutes of work:
     every input path exists, coordinate systems are known names, --out can be written."""
-    from .coords import normalize_crs
-    from .classify import CATEGORIES
+    from circles.coords import normalize_crs
+    from circles.classify import CATEGORIES
 
     for key, flag in _PATH_FLAGS:
         value = options.get(key)
@@ -141,7 +141,7 @@ def report_internal_error(exc: BaseException, argv: list[str], err_console) -> N
     import platform
     import traceback
 
-    from . import __version__
+    from circles import __version__
 
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     log = (f"circles {__version__}, Python {platform.python_version()} on {platform.platform()}\n"

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, NoDataError
+from circles.errors import InputError, NoDataError
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def _classes(values: pd.Series, report: dict) -> np.ndarray:
 def line_attributes(gdf, what: str, *, oneway_column=None, speed_column=None, class_column=None,
                     report: dict) -> pd.DataFrame:
     """Per feature: OSM-style ``highway``, ``oneway``, ``maxspeed``, ``name`` from the layer's columns."""
-    from .network import parse_maxspeed
+    from circles.network import parse_maxspeed
 
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     one = _find_column(columns, oneway_column, ONEWAY_COLUMNS, "oneway_column (CLI --oneway-column)", what)
@@ -273,8 +273,8 @@ def read_lines(path: Path, *, layer: str | None = None, crs=None, oneway_column:
     import shapely
     from pyproj import Transformer
 
-    from ._osm import SEGMENT_TAGS, OsmTables, _features_frame
-    from .network import utm_crs
+    from circles._osm import SEGMENT_TAGS, OsmTables, _features_frame
+    from circles.network import utm_crs
 
     gdf, what = _read_layer(path, layer, crs)
     report: dict = {"source_crs": gdf.crs.to_string(), "line_features": len(gdf)}

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, InputFileNotFoundError, NoDataError
+from circles.errors import InputError, InputFileNotFoundError, NoDataError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ SUFFIXES = (".osm", ".xml", ".osm.pbf", ".pbf", ".graphml", ".shp", ".gpkg", ".g
 def file_kind(path: Path) -> str:
     """``"xml"``, ``"pbf"``, ``"graphml"`` or ``"lines"`` (a road line layer) from a file name;
     InputError otherwise."""
-    from ._lines import LINE_SUFFIXES
+    from circles._lines import LINE_SUFFIXES
 
     name = path.name.lower()
     if name.endswith(LINE_SUFFIXES):
@@ -360,7 +360,7 @@ def read(path: str | Path, **line_options) -> tuple[OsmTables, bool]:
     kind = file_kind(path)
     given = {k: v for k, v in line_options.items() if v is not None}
     if kind == "lines":
-        from ._lines import read_lines
+        from circles._lines import read_lines
 
         return read_lines(path, **given), False
     if given:

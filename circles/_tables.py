@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, InputFileNotFoundError, NoDataError
+from circles.errors import InputError, InputFileNotFoundError, NoDataError
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import settings
-from .classify import classification_counts
-from .coverage import CoverageResult, Demand, compute_coverage
-from .errors import InputError
-from .network import Network, load_networks
-from .units import MAX_POINT_UNIT_DISTANCE_M
+from circles import settings
+from circles.classify import classification_counts
+from circles.coverage import CoverageResult, Demand, compute_coverage
+from circles.errors import InputError
+from circles.network import Network, load_networks
+from circles.units import MAX_POINT_UNIT_DISTANCE_M
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ GRID_M_RANGE: tuple[float, float] = (10.0, 10_000.0)
 def _read_geo(path, *, what: str, parameter: str):
     import geopandas as gpd
 
-    from ._osm import check_file
+    from circles._osm import check_file
 
     path = check_file(path)
     try:
@@ -189,7 +189,7 @@ def _osm_features(network, categories, file_features=None):
         query = network.report.get("online_query")
         if not query:
             return None
-        from .online import fetch_features
+        from circles.online import fetch_features
 
         return fetch_features(place=query.get("place"), bbox=query.get("bbox"), polygon=query.get("polygon"),
                               categories=categories, cache_dir=query.get("cache_dir"))
@@ -207,7 +207,7 @@ def _resolve_facilities(facilities, network, *, crs, columns: dict, osm_faciliti
     OSM (the network file, or OpenStreetMap for a downloaded network) and/or a user file."""
     import geopandas as gpd
 
-    from .facilities import FacilitySet, facilities_from_features, read_facility_file
+    from circles.facilities import FacilitySet, facilities_from_features, read_facility_file
 
     sets: list = []
     features = _osm_features(network, categories, file_features) if osm_facilities else None
@@ -256,7 +256,7 @@ def coordinate_system_warning(network: Network, lon: np.ndarray, lat: np.ndarray
     the GCJ-02→WGS84 correction.  ``what``, ``flag`` and ``parameter`` name the
     input in the message (e.g. ``"candidate sites"``, ``"--candidates-crs"``).
     """
-    from .coords import gcj02_to_wgs84
+    from circles.coords import gcj02_to_wgs84
 
     if declared.lower() not in ("wgs84", "epsg:4326") or len(lon) < 3:
         return None
@@ -308,7 +308,7 @@ def _normalise_units(units, *, drop_missing: bool = False):
     error naming them, or with ``drop_missing`` are dropped and counted
     (``attrs["dropped_rows"]``).
     """
-    from ._tables import NAME_COLUMNS, find_column, id_columns
+    from circles._tables import NAME_COLUMNS, find_column, id_columns
 
     if units.crs is None:
         raise InputError("units GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326') (or the CRS it is in)")
@@ -347,11 +347,11 @@ def _build_demand(units, area, network: Network, *, population, population_65plu
     nearest unit point within ``max_distance_m``); the persons allocated and
     those in no unit go into ``report`` (when given).
     """
-    from .units import _unit_kind, assign_population
+    from circles.units import _unit_kind, assign_population
 
     n_units = len(units)
     if population is not None:
-        from .population import demand_from_rasters
+        from circles.population import demand_from_rasters
 
         points = demand_from_rasters(population, area, population_65plus_tif=population_65plus)
         given = pd.to_numeric(units["population"], errors="coerce")
@@ -419,7 +419,7 @@ def _build_demand(units, area, network: Network, *, population, population_65plu
 
 def _select_user_units(units, area, walk: Network, *, level: str, max_snap_m: float):
     """The user's units inside the study area at one level, and the report of what was dropped."""
-    from .unit_area import select_units
+    from circles.unit_area import select_units
 
     attrs = dict(units.attrs)
     kept, report = select_units(units, area, metric_crs=walk.crs, level=level,
@@ -465,7 +465,7 @@ def _buffered(area, walk: Network, metres: float):
 def _add_units_quality(result, report: dict) -> None:
     """``data_quality["units"]`` (what happened to the units) and the units row of
     ``data_quality["inputs"]`` (shared contract 3), replacing any units row there."""
-    from .unit_area import quality_frames
+    from circles.unit_area import quality_frames
 
     sheet, row = quality_frames(report)
     result.data_quality["units"] = sheet
@@ -597,8 +597,8 @@ def analyze(
     """
     import geopandas as gpd
 
-    from .policies import load_policy
-    from .units import grid_units, load_units
+    from circles.policies import load_policy
+    from circles.units import grid_units, load_units
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -632,7 +632,7 @@ def analyze(
         facilities, network, crs=crs, columns=facility_columns or {}, osm_facilities=osm_facilities,
         hospital_as_ambulance=hospital_as_ambulance, categories=wanted, file_features=file_features)
     if "basis" in fac:
-        from .classify import ASSUMED_PRIMARY_BASIS
+        from circles.classify import ASSUMED_PRIMARY_BASIS
 
         n_assumed = int((fac["basis"] == ASSUMED_PRIMARY_BASIS).sum())
         if n_assumed:
@@ -663,7 +663,7 @@ def analyze(
         if network_path is None:
             raise InputError("units='osm' reads landuse=residential polygons from the network file; "
                              "pass the network as a path, or pass units as a GeoDataFrame")
-        from .units import units_from_osm_residential
+        from circles.units import units_from_osm_residential
 
         unit_frame = units_from_osm_residential(file_features)
         assumptions.append("units: OSM landuse=residential polygons (people outside them are reported)")
@@ -700,11 +700,11 @@ def analyze(
                                        assumptions=assumptions, max_distance_m=units_max_distance_m,
                                        report=units_report)
     if units_report is not None:
-        from .unit_area import report_sentences
+        from circles.unit_area import report_sentences
 
         assumptions.extend(report_sentences(units_report))
     if units is not None:  # warnings first in the assumptions (the CLI prints them in yellow)
-        from .unit_area import units_warnings
+        from circles.unit_area import units_warnings
 
         reference = area_geom if area is not None else study_area(walk)
         for text in reversed(units_warnings(unit_frame, demand, units_report, reference=reference,

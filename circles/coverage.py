@@ -28,10 +28,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import settings
-from .engine import Snap, minutes_to_nearest
-from .errors import InputError
-from .network import Network, snapping_assumption
+from circles import settings
+from circles.engine import Snap, minutes_to_nearest
+from circles.errors import InputError
+from circles.network import Network, snapping_assumption
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +257,7 @@ class CoverageResult:
         circle's limit(s), from this analysis' own per-node minutes (EPSG:4326)."""
         import geopandas as gpd
 
-        from .isochrones import circle_isochrones
+        from circles.isochrones import circle_isochrones
 
         ids = circle_ids or [c.id for c in self.policy.circles]
         frames = [circle_isochrones(self, cid) for cid in ids]
@@ -270,7 +270,7 @@ class CoverageResult:
                  basemap: str | None = None) -> dict[str, Path]:
         """Write coverage.gpkg, coverage.csv, summary.csv, coverage.xlsx and map.html
         (``basemap``: an optional online basemap under the map, off by default)."""
-        from .outputs import write_outputs
+        from circles.outputs.files import write_outputs
 
         return write_outputs(self, Path(out_dir), lang=lang, map_html=map_html, basemap=basemap)
 
@@ -644,7 +644,7 @@ def _facility_status(total: int, inside: int, on_network: int) -> str:
 
 def _data_quality(policy, facilities, counts, units, demand: Demand, networks, unclassified, area=None,
                   options: AnalysisOptions | None = None) -> dict:
-    from .inputs import category_modes, facilities_by_source, facility_and_unit_inputs, inside_area
+    from circles.inputs import category_modes, facilities_by_source, facility_and_unit_inputs, inside_area
 
     options = options or AnalysisOptions()
 

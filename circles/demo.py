@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import write_csv_atomic
+from circles.outputs.atomic import write_csv_atomic
 
 
 def demo_network_path() -> Path:
@@ -41,7 +41,7 @@ def node_minutes_table(result) -> pd.DataFrame:
 
 def run_demo(out_dir: str | Path = "maps/demo", *, lang: str = "en", progress: bool = False):
     """Run the demo; returns the result and the files written."""
-    from .analysis import analyze
+    from circles.analysis import analyze
 
     out_dir = Path(out_dir)
     result = analyze(demo_network_path(), policy="wuhan-2022", grid_m=250, walk_speeds=(50, 60, 67, 80),

@@ -18,8 +18,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from .errors import InputError
-from .settings import MAIN_PIECE_MIN_NODES, MAIN_PIECE_MIN_SHARE, MAX_SNAP_M
+from circles.errors import InputError
+from circles.settings import MAIN_PIECE_MIN_NODES, MAIN_PIECE_MIN_SHARE, MAX_SNAP_M
 
 Direction = Literal["from", "to"]
 

@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .classify import ASSUMED_PRIMARY_BASIS, CATEGORIES, Match, match_label, match_name, match_tags
-from .coords import check_lonlat, to_wgs84
-from .errors import InputError, InputFileNotFoundError
+from circles.classify import ASSUMED_PRIMARY_BASIS, CATEGORIES, Match, match_label, match_name, match_tags
+from circles.coords import check_lonlat, to_wgs84
+from circles.errors import InputError, InputFileNotFoundError
 
-from . import _tables
+from circles import _tables
 
 # The reading itself lives in circles._tables (shared with candidates and units);
 # these names stay importable from here.

@@ -67,7 +67,7 @@ def distance_to_area_m(area, lon: np.ndarray, lat: np.ndarray, metric_crs: str |
 
 def _original(lon, lat, declared: str):
     """The numbers the user wrote, from WGS84 back into the declared system."""
-    from .coords import wgs84_to_bd09, wgs84_to_gcj02
+    from circles.coords import wgs84_to_bd09, wgs84_to_gcj02
 
     if declared == "gcj02":
         return wgs84_to_gcj02(lon, lat)
@@ -92,7 +92,7 @@ def crs_hypothesis(lon, lat, declared, area, *, crs_flag: str = "--crs") -> str:
     numbers are recovered and re-read in each other system.  ``crs_flag`` is the
     CLI flag named in the advice (``--candidates-crs`` for candidate sites).
     """
-    from .coords import normalize_crs, to_wgs84
+    from circles.coords import normalize_crs, to_wgs84
 
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)

@@ -77,9 +77,9 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from . import settings
-from .errors import InputError
-from .network import Network
+from circles import settings
+from circles.errors import InputError
+from circles.network import Network
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -347,7 +347,7 @@ def _field_kernel():
     """The compiled distance-field kernel (compiled, or loaded from numba's cache, on first use)."""
     global _distance_field
     if _distance_field is None:
-        from ._kernels import _jit
+        from circles._kernels import _jit
 
         _distance_field = _jit(nogil=True)(_distance_field_py)
     return _distance_field
@@ -773,8 +773,8 @@ def isochrones(
     import shapely
     from tqdm.auto import tqdm
 
-    from ._kernels import bounded_dijkstra_batch
-    from .engine import travel_seconds
+    from circles._kernels import bounded_dijkstra_batch
+    from circles.engine import travel_seconds
 
     _check_options(width_m=width_m, direction=direction, method=method)
     if per not in ("facility", "category", "all"):

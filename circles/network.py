@@ -27,11 +27,11 @@ import scipy.sparse as sp
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
-from . import _osm, online, settings
-from .online import _check_reachable, _offline_message  # noqa: F401  (kept importable from here)
-from .coords import check_lonlat
-from .engine import NodeIndex, build_csr, main_pieces
-from .errors import InputError, NetworkUnavailableError, NoDataError
+from circles import _osm, online, settings
+from circles.online import _check_reachable, _offline_message  # noqa: F401  (kept importable from here)
+from circles.coords import check_lonlat
+from circles.engine import NodeIndex, build_csr, main_pieces
+from circles.errors import InputError, NetworkUnavailableError, NoDataError
 
 log = logging.getLogger(__name__)
 

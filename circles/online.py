@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Sequence
 from urllib.parse import urlparse
 
-from . import settings
-from .errors import InputError, NetworkUnavailableError
+from circles import settings
+from circles.errors import InputError, NetworkUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def _to_features(gdf):
     """osmnx's features frame (index element/id, one column per tag) → ``feature_id, name, tags, geometry``."""
     import geopandas as gpd
 
-    from ._osm import _features_frame
+    from circles._osm import _features_frame
 
     if gdf is None or len(gdf) == 0:
         return _features_frame([])
@@ -162,7 +162,7 @@ def _write_cache(features, path: Path) -> None:
 def _read_cache(path: Path):
     import geopandas as gpd
 
-    from ._osm import _features_frame
+    from circles._osm import _features_frame
 
     frame = gpd.read_file(path)
     if len(frame) == 0:
@@ -209,7 +209,7 @@ def fetch_features(
     NetworkUnavailableError
         Offline (within about ``settings.REQUESTS_TIMEOUT_S`` seconds), saying how to use files instead.
     """
-    from .classify import osm_query_tags
+    from circles.classify import osm_query_tags
 
     check_area(place, bbox, polygon, caller="fetch_features")
     tags = osm_query_tags(categories)

@@ -46,9 +46,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .classify import CATEGORIES
-from .errors import InputError, InputFileNotFoundError, ValidationError
-from .settings import ELDERLY_WALK_SPEED_M_PER_MIN, WALK_SPEED_M_PER_MIN
+from circles.classify import CATEGORIES
+from circles.errors import InputError, InputFileNotFoundError, ValidationError
+from circles.settings import ELDERLY_WALK_SPEED_M_PER_MIN, WALK_SPEED_M_PER_MIN
 
 if sys.version_info >= (3, 11):
     import tomllib

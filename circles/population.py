@@ -32,7 +32,7 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
-from .errors import InputError, InputFileNotFoundError, NoDataError
+from circles.errors import InputError, InputFileNotFoundError, NoDataError
 
 log = logging.getLogger(__name__)
 

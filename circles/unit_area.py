@@ -32,7 +32,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from .errors import InputError
+from circles.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _likely_cause(units, area, nearest_m: float, *, inside_now: int = 0, system:
     """Why no (or few) units lie inside the area: a wrong coordinate system, another place, or a
     list covering more ground than the study area.  Read the numbers in the other system: if more
     units fall inside, that is the cause."""
-    from .coords import gcj02_to_wgs84, wgs84_to_gcj02
+    from circles.coords import gcj02_to_wgs84, wgs84_to_gcj02
 
     system = system or units.attrs.get("coordinate_system", "wgs84")
     pts = units.geometry.representative_point()

@@ -21,10 +21,10 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from ._tables import LAT_COLUMNS, LON_COLUMNS, NAME_COLUMNS, crs_name, degrees, file_rows, find_column, \
+from circles._tables import LAT_COLUMNS, LON_COLUMNS, NAME_COLUMNS, crs_name, degrees, file_rows, find_column, \
     id_columns, numbers, read_table, restore_numbers
-from .errors import InputError, InputFileNotFoundError, NoDataError, ValidationError
-from .units import UNIT_COLUMNS, _polygonal, _rows, _unit_kind
+from circles.errors import InputError, InputFileNotFoundError, NoDataError, ValidationError
+from circles.units import UNIT_COLUMNS, _polygonal, _rows, _unit_kind
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def _to_wgs84_xy(lon: np.ndarray, lat: np.ndarray, system) -> tuple[np.ndarray, 
     if system == "wgs84":
         return lon, lat
     if system in ("gcj02", "bd09"):
-        from .coords import to_wgs84
+        from circles.coords import to_wgs84
 
         x, y = to_wgs84(lon, lat, system)
         return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)

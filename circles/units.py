@@ -26,9 +26,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from .errors import InputError, NoDataError
-from .population import DemandPoints, _as_area
-from .settings import GRID_CELL_M
+from circles.errors import InputError, NoDataError
+from circles.population import DemandPoints, _as_area
+from circles.settings import GRID_CELL_M
 
 log = logging.getLogger(__name__)
 
@@ -432,4 +432,4 @@ def assign_population(
     return out, index
 
 
-from .unit_files import load_units  # noqa: E402  (re-exported; it uses the helpers above)
+from circles.unit_files import load_units  # noqa: E402  (re-exported; it uses the helpers above)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
-from circles.io import column_kind, round_for_csv, text_width, write_csv_atomic, write_excel_atomic
-from circles.outputs import bilingual, bilingual_header
+from circles.outputs.atomic import column_kind, round_for_csv, text_width, write_csv_atomic, write_excel_atomic
+from circles.outputs.files import bilingual, bilingual_header
 
 
 def _headers(ws) -> dict[str, int]:
@@ -167,9 +167,9 @@ def test_analyze_outputs_are_fit_to_publish(tmp_path, wuhan_dir):
 
 
 def test_large_sheets_streamed_rows_equal_xlsxwriter_cells(tmp_path, monkeypatch):
-    # big sheets get their rows from circles._sheetxml; every cell (value, type, number format),
+    # big sheets get their rows from circles.outputs._sheetxml; every cell (value, type, number format),
     # the filter, the frozen header and the dimension must be what xlsxwriter itself writes
-    import circles.io as cio
+    import circles.outputs.atomic as cio
 
     df = pd.DataFrame({
         "unit_id": ["g1", "g2", "g3", "g4"],

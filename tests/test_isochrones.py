@@ -406,7 +406,7 @@ def test_circle_isochrones_state_their_route_and_cell(wuhan_dir):
     """Every row of the isochrones layer says how it was drawn; the outputs'
     assumptions sheet says it in a sentence."""
     from circles.analysis import analyze
-    from circles.outputs import isochrone_assumption
+    from circles.outputs.files import isochrone_assumption
 
     result = analyze(wuhan_dir / "guanggu.osm", policy="wuhan-2022",
                      facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",

@@ -11,7 +11,7 @@ import folium
 import geopandas as gpd
 import pytest
 
-from circles import webmap
+from circles.outputs import webmap
 from circles.cli import main
 from maptools import CJK
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from circles.maps import save_coverage_map
-from circles.palette import STATUS_COLOURS
+from circles.outputs.coverage_map import save_coverage_map
+from circles.outputs.palette import STATUS_COLOURS
 from maptools import CJK, LATIN_WORD, LEGEND, TITLE, click_base_layer, fills, toggle_overlay, ui_text, \
     with_no_data
 
@@ -95,7 +95,7 @@ def test_no_data_circle_is_hatched_grey_not_red(maps, no_data_result, lang):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_figure_title_says_no_data_not_zero(no_data_result, tmp_path, lang):
-    from circles.figures import coverage_figure, figure_title
+    from circles.outputs.figures import coverage_figure, figure_title
 
     title = figure_title(no_data_result, "emergency_medical", lang)
     assert title.endswith({"zh": "无数据", "en": "no data"}[lang]) and "0%" not in title
@@ -110,7 +110,7 @@ def test_figure_hatches_no_data_units(no_data_result, tmp_path, monkeypatch):
     """The units of a no-data circle are drawn grey and hatched, none in a status red."""
     import matplotlib.pyplot as plt
 
-    from circles import figures
+    from circles.outputs import figures
 
     seen = {}
     real_close = plt.close
@@ -245,7 +245,7 @@ def test_scale_is_metric_and_data_are_credited(maps):
 
 def test_worldpop_is_credited_only_for_raster_population(result, wuhan_dir):
     from circles.analysis import analyze
-    from circles.maps import map_attribution
+    from circles.outputs.coverage_map import map_attribution
 
     assert map_attribution(result) == ["© OpenStreetMap contributors (ODbL)", "WorldPop (CC BY 4.0)"]
     plain = analyze(wuhan_dir / "guanggu.osm", policy="wuhan-2022")
@@ -280,7 +280,7 @@ def test_unit_names_and_inputs_info_box(no_data_result, tmp_path):
 
 
 def test_info_box_in_english_flags_the_cause(no_data_result):
-    from circles.mapui import info_box_html
+    from circles.outputs.mapui import info_box_html
 
     html = info_box_html(no_data_result.data_quality["inputs"], "en")
     assert " open>" not in html and "⚠ 1" in html

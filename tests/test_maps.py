@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry import box
 
 from circles.errors import InputError
-from circles.maps import STATUS_LABELS, category_label, coverage_map, save_coverage_map
+from circles.outputs.coverage_map import STATUS_LABELS, category_label, coverage_map, save_coverage_map
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 XSS = "<img src=x onerror=alert(1)>"
@@ -74,7 +74,7 @@ def test_map_html_escapes_and_is_offline(hostile, tmp_path):
     path = save_coverage_map(res, tmp_path / "map.html", lang="en")
     html = path.read_text(encoding="utf-8")
     assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-    from circles.webmap import find_online_resources
+    from circles.outputs.webmap import find_online_resources
 
     assert find_online_resources(html) == []
     assert "L.tileLayer" not in html
@@ -207,7 +207,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_coverage_figure_png(result, tmp_path, lang):
-    from circles.figures import coverage_figure
+    from circles.outputs.figures import coverage_figure
 
     out = coverage_figure(result, "public_activity_10", tmp_path / f"fig_{lang}.png", lang=lang,
                           figsize=(8, 6), dpi=100)
@@ -220,7 +220,7 @@ def test_coverage_figure_png(result, tmp_path, lang):
 
 
 def test_coverage_figure_pdf_and_bad_suffix(result, tmp_path):
-    from circles.figures import coverage_figure
+    from circles.outputs.figures import coverage_figure
 
     pdf = coverage_figure(result, "life_15", tmp_path / "life.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-"
@@ -230,7 +230,7 @@ def test_coverage_figure_pdf_and_bad_suffix(result, tmp_path):
 
 
 def test_figure_falls_back_to_english_without_cjk_font(result, tmp_path, monkeypatch, caplog):
-    import circles.figures as figures
+    import circles.outputs.figures as figures
 
     monkeypatch.setattr(figures, "find_cjk_font", lambda: None)
     out = figures.coverage_figure(result, "life_15", tmp_path / "f.png", lang="zh", dpi=50)

@@ -199,8 +199,8 @@ def test_console_says_no_data_and_why_not_zero_percent(tmp_path, street, capsys)
 
 
 def test_outputs_maps_and_figures_take_no_data(tmp_path, street):
-    from circles.figures import coverage_figure
-    from circles.maps import save_coverage_map
+    from circles.outputs.figures import coverage_figure
+    from circles.outputs.coverage_map import save_coverage_map
 
     r = analyze(street, policy=_pack(tmp_path), facilities=_facilities([(0, 20, "grocery")]), units=_units(),
                 osm_facilities=False, area=AREA)

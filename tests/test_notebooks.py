@@ -43,7 +43,7 @@ def output_texts(nb) -> list[str]:
 def offline_problems(texts: list[str]) -> list[str]:
     """CDN hosts mentioned anywhere, and resources a browser would fetch from the
     internet in any HTML output or embedded page (``srcdoc`` unescaped)."""
-    from circles.webmap import find_online_resources
+    from circles.outputs.webmap import find_online_resources
 
     hosts = cdn_hosts()
     problems = []
@@ -65,7 +65,7 @@ def test_offline_check_catches_folium_default_display():
 def test_show_map_is_offline_and_inlined():
     import folium
 
-    from circles.notebook import map_html, show_map
+    from circles.outputs.notebook import map_html, show_map
 
     m = folium.Map(location=[30.48, 114.52], tiles=None, zoom_start=14)
     folium.Marker([30.48, 114.52], tooltip="光谷").add_to(m)
@@ -80,7 +80,7 @@ def test_show_map_is_offline_and_inlined():
 
 def test_show_map_rejects_other_objects():
     from circles.errors import InputError
-    from circles.notebook import map_html
+    from circles.outputs.notebook import map_html
 
     with pytest.raises(InputError, match="folium map or a CoverageResult"):
         map_html("map.html")
@@ -179,7 +179,7 @@ def test_show_map_renders_offline_in_chromium(tmp_path):
 
     import folium
 
-    from circles.notebook import show_map
+    from circles.outputs.notebook import show_map
 
     sys.path.insert(0, str(Path(__file__).parent))
     from browser import chromium_page, require_chromium

@@ -25,7 +25,7 @@ from circles.cli import MAX_POINT_UNIT_DISTANCE_M as CLI_DEFAULT
 from circles.cli import main
 from circles.coords import gcj02_to_wgs84, wgs84_to_gcj02
 from circles.errors import InputError, ValidationError
-from circles.io import write_gpkg_atomic
+from circles.outputs.atomic import write_gpkg_atomic
 from circles.population import raster_total_in_area
 from circles.unit_area import select_units
 from circles.units import MAX_POINT_UNIT_DISTANCE_M, load_units

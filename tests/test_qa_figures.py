@@ -35,7 +35,7 @@ def _blank_rows(img: np.ndarray) -> tuple[int, int]:
 def test_figure_has_no_blank_margins(result):
     import matplotlib.image as mpimg
 
-    from circles.figures import coverage_figure
+    from circles.outputs.figures import coverage_figure
 
     ARTIFACTS.mkdir(exist_ok=True)
     path = coverage_figure(result, "public_activity_10", ARTIFACTS / "qa_figure_public_activity_10.png",
@@ -49,7 +49,7 @@ def test_figure_has_no_blank_margins(result):
 def test_scale_bar_label_sits_below_the_units(result, monkeypatch):
     import matplotlib.pyplot as plt
 
-    from circles.figures import coverage_figure
+    from circles.outputs.figures import coverage_figure
 
     kept = []
     monkeypatch.setattr(plt, "close", lambda fig=None: kept.append(fig))
@@ -77,8 +77,8 @@ def _mixed_facilities():
 def test_a_circles_figure_shows_only_its_own_categories():
     import matplotlib.pyplot as plt
 
-    from circles.figures import _WORDS, _draw_facilities
-    from circles.palette import category_label
+    from circles.outputs.figures import _WORDS, _draw_facilities
+    from circles.outputs.palette import category_label
 
     life = load_policy("wuhan-2022").circle("life_15")
     fake = SimpleNamespace(facilities=_mixed_facilities())
@@ -94,7 +94,7 @@ def test_a_circles_figure_shows_only_its_own_categories():
 def test_district_borders_are_dashed_and_drawn_once():
     import matplotlib.pyplot as plt
 
-    from circles.figures import BORDER_DASH, _draw_borders
+    from circles.outputs.figures import BORDER_DASH, _draw_borders
 
     two = gpd.GeoDataFrame({"district": ["a", "b"]},
                            geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs="EPSG:32650")

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from circles import inputs as inputs_mod
-from circles.maptext import cause_zh
-from circles.mapui import info_box_html
+from circles.outputs.maptext import cause_zh
+from circles.outputs.mapui import info_box_html
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 LATIN = re.compile(r"[A-Za-z]{3,}")
@@ -75,7 +75,7 @@ def test_info_box_says_the_same_cause_in_both_languages_and_a_totals_row():
 def test_no_data_note_tells_absent_from_outside_and_off_network():
     from types import SimpleNamespace
 
-    from circles.maps import _no_data_note
+    from circles.outputs.coverage_map import _no_data_note
     from circles.policies import load_policy
 
     life = load_policy("wuhan-2022").circle("life_15")
@@ -112,8 +112,8 @@ def communities(wuhan_dir):
 
 @pytest.fixture(scope="module")
 def community_maps(communities):
-    from circles import webmap
-    from circles.maps import coverage_map
+    from circles.outputs import webmap
+    from circles.outputs.coverage_map import coverage_map
 
     ARTIFACTS.mkdir(exist_ok=True)
     return {lang: webmap.save_map(coverage_map(communities, lang=lang), ARTIFACTS / f"qa_communities_{lang}.html")
@@ -146,7 +146,7 @@ def test_point_unit_map_opens_on_the_study_area_in_status_colour(communities, co
     from browser import open_in_chromium, require_chromium
     from maptools import CONTROL
 
-    from circles.palette import STATUS_COLOURS
+    from circles.outputs.palette import STATUS_COLOURS
 
     require_chromium()
     units = communities.units
@@ -166,7 +166,7 @@ def test_point_unit_map_opens_on_the_study_area_in_status_colour(communities, co
 
 
 def _shown(result) -> str:
-    from circles.maps import _pick_default
+    from circles.outputs.coverage_map import _pick_default
 
     return _pick_default(result, [c.id for c in result.policy.circles])
 

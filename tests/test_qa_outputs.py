@@ -24,7 +24,7 @@ from osm_builder import lonlat
 from shapely.geometry import Point
 
 from circles.analysis import analyze
-from circles.io import column_kind, write_csv_atomic, write_excel_atomic
+from circles.outputs.atomic import column_kind, write_csv_atomic, write_excel_atomic
 from circles.scoring import select_sites
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -173,7 +173,7 @@ def test_degrees_ids_and_coordinate_order(tmp_path):
                           "lon_gcj02": [114.5420861234567, 114.5], "lat_gcj02": [30.479437, 30.5],
                           "lon": [114.53693301855962, 114.1], "lat": [30.482037539634067, 30.2],
                           "population": [12.0, 3.0]})
-    from circles.io import order_columns
+    from circles.outputs.atomic import order_columns
 
     assert list(order_columns(frame).columns)[:5] == ["unit_id", "code", "lon", "lat", "lon_gcj02"]
     csv = write_csv_atomic(frame, tmp_path / "t.csv")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from circles import webmap
-from circles.maptext import TEXT, circle_label, fmt_people
+from circles.outputs import webmap
+from circles.outputs.maptext import TEXT, circle_label, fmt_people
 from maptools import CONTROL, TITLE, click_base_layer
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

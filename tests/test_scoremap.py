@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from circles import webmap
-from circles.mapui import NO_DATA_FILL
-from circles.palette import CANDIDATE_COLOURS, CANDIDATE_FLAGGED, CHOSEN_COLOUR, STATUS_COLOURS
+from circles.outputs import webmap
+from circles.outputs.mapui import NO_DATA_FILL
+from circles.outputs.palette import CANDIDATE_COLOURS, CANDIDATE_FLAGGED, CHOSEN_COLOUR, STATUS_COLOURS
 from maptools import CJK, CONTROL, LATIN_WORD, LEGEND, TITLE, click_base_layer, ui_text
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -132,7 +132,7 @@ def test_score_map_is_in_one_language(score_maps, scored):
 def test_score_map_simplifies_in_the_results_own_crs(scored, monkeypatch):
     """No Wuhan UTM zone hard-coded: the backdrop and units are simplified in the CRS of
     the analysis' own network, whatever the city."""
-    import circles.scoremap as scoremap
+    import circles.outputs.score_map as scoremap
     from circles.scoring import score_map
 
     result, scores, selected = scored
@@ -164,7 +164,7 @@ def test_score_map_checks_lang(scored):
     (None, "S-1 (公园广场)", "S-1 (parks and squares)"),
 ])
 def test_candidate_labels_in_the_map_language(name, zh, en):
-    from circles.scoremap import _candidate_label
+    from circles.outputs.score_map import _candidate_label
 
     row = {"name": name, "candidate_id": "S-1", "category": "public_space"}
     assert _candidate_label(row, "zh") == zh and _candidate_label(row, "en") == en

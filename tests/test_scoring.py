@@ -1,4 +1,4 @@
-"""Tests of candidate scoring and site selection (circles.scoring, circles.distributed).
+"""Tests of candidate scoring and site selection (circles.scoring).
 
 The central check is brute force: add one candidate to the facilities, rerun
 the full coverage computation, and compare the change in covered population
@@ -276,7 +276,7 @@ def test_generated_candidates_are_thinned_and_deterministic(wuhan_result):
 @pytest.mark.filterwarnings("ignore:Couldn't detect a suitable IP address:RuntimeWarning")  # sockets blocked
 def test_threads_and_dask_equal_serial(wuhan_result, wuhan_candidates, wuhan_scores):
     pytest.importorskip("dask.distributed")
-    from circles.distributed import score_dask
+    from circles.scoring.distributed import score_dask
 
     threaded = score(wuhan_result, wuhan_candidates, n_threads=2, chunk_size=37)
     pd.testing.assert_frame_equal(pd.DataFrame(threaded), pd.DataFrame(wuhan_scores))
@@ -480,7 +480,7 @@ def test_unknown_candidate_category(tmp_path):
 
 @pytest.mark.wuhan
 def test_write_score_outputs_offline_and_escaped(tmp_path, wuhan_result, wuhan_candidates):
-    from circles.webmap import find_online_resources
+    from circles.outputs.webmap import find_online_resources
 
     cands = wuhan_candidates[wuhan_candidates["category"].isin(["elderly_care", "ambulance_station"])].copy()
     cands.loc[cands.index[0], "name"] = "<script>alert(1)</script>"

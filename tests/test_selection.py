@@ -1,4 +1,4 @@
-"""Tests of site selection (circles.selection): greedy, exact MILP, capacities."""
+"""Tests of site selection (circles.scoring.mclp): greedy, exact MILP, capacities."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from circles.errors import InputError
-from circles.selection import Selection, exact_select, greedy_select
+from circles.scoring.mclp import Selection, exact_select, greedy_select
 
 
 def _reach(sets, n_demand):

@@ -1,5 +1,5 @@
-"""Offline HTML maps (circles.webmap), vendored assets (circles._vendor) and atomic
-writers (circles.io).  The browser test opens the map in headless Chromium with every
+"""Offline HTML maps (circles.outputs.webmap), vendored assets (circles._vendor) and atomic
+writers (circles.outputs.atomic).  The browser test opens the map in headless Chromium with every
 non-local request blocked (see tests/browser.py)."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from circles import _vendor, webmap
+from circles import _vendor
+from circles.outputs import webmap
 from circles.errors import InputError, ValidationError
-from circles.io import (
+from circles.outputs.atomic import (
     atomic_path,
     write_csv_atomic,
     write_excel_atomic,

@@ -1,15 +1,15 @@
 """Interactive coverage maps: one offline HTML page per analysis.
 
 :func:`coverage_map` turns a :class:`~circles.coverage.CoverageResult` into a
-folium map that opens with no network (see :mod:`circles.webmap`):
+folium map that opens with no network (see :mod:`circles.outputs.webmap`):
 
 * one base layer per circle (a radio button: one circle at a time) holding its
-  units coloured by status (palette of :mod:`circles.palette`: covered green,
+  units coloured by status (palette of :mod:`circles.outputs.palette`: covered green,
   partial amber, uncovered red, no population light grey, off-network purple,
   **no data hatched grey** — never drawn as a failure) and its isochrones;
 * a title saying which circle is shown, its rule (threshold, mode, who, the
   document) and the headline share — or "无数据 / no data"; a legend that
-  follows the circle shown and the overlays switched on (:mod:`circles.mapui`);
+  follows the circle shown and the overlays switched on (:mod:`circles.outputs.mapui`);
 * hover tooltips (wrapped, one language) and click popups whose text can be
   selected and copied: name, district, population, minutes per category,
   missing categories, the rule;
@@ -20,10 +20,10 @@ folium map that opens with no network (see :mod:`circles.webmap`):
   from rasters) and an info box with the inputs-against-the-area counts.
 
 All user text (names, rules, categories) is HTML-escaped by the
-:mod:`circles.webmap` helpers.  Geometry is simplified in the analysis' own
+:mod:`circles.outputs.webmap` helpers.  Geometry is simplified in the analysis' own
 metric CRS and rounded to 6 decimals (~0.1 m), so the Optics Valley map stays
-around 1–2 MB.  The score map of :mod:`circles.scoring` lives in
-:mod:`circles.scoremap` and shares this module's palette and furniture.
+around 1–2 MB.  The score map of :mod:`circles.scoring._all` lives in
+:mod:`circles.outputs.score_map` and shares this module's palette and furniture.
 """
 
 from __future__ import annotations
@@ -38,12 +38,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import mapui, webmap
-from .errors import InputError
-from .isochrones import circle_isochrones
-from .maptext import (TEXT, check_lang, circle_is_no_data, circle_label, fmt_minutes,
+from circles.outputs import mapui
+from circles.outputs import webmap
+from circles.errors import InputError
+from circles.isochrones import circle_isochrones
+from circles.outputs.maptext import (TEXT, check_lang, circle_is_no_data, circle_label, fmt_minutes,
                       fmt_people, fmt_share, rule_text, translate_missing)
-from .palette import (CATEGORY_ICONS, CATEGORY_LABELS, OFFNET_ICON, OTHER_ICON, STATUS_COLOURS,
+from circles.outputs.palette import (CATEGORY_ICONS, CATEGORY_LABELS, OFFNET_ICON, OTHER_ICON, STATUS_COLOURS,
                       STATUS_LABELS, STATUSES, category_label)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,7 +68,7 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 WORLDPOP_ATTRIBUTION = "WorldPop (CC BY 4.0)"
 
 
-def _check_lang(lang: str) -> str:  # kept for circles.figures and older callers
+def _check_lang(lang: str) -> str:  # kept for circles.outputs.figures and older callers
     return check_lang(lang)
 
 
@@ -476,7 +477,7 @@ def coverage_map(
         each required category; ``False``: none; numbers: those limits instead.
     basemap : str, optional
         An online basemap (``"osm"``, ``"carto-light"`` or an https tile template;
-        GCJ-02/BD-09 tiles are refused, see :func:`circles.webmap.resolve_basemap`).
+        GCJ-02/BD-09 tiles are refused, see :func:`circles.outputs.webmap.resolve_basemap`).
         Default none: the walk network is drawn as a vector backdrop and the
         page needs no internet at all.  ``tiles`` is the older name.
     facility_extent_m : float
@@ -490,7 +491,7 @@ def coverage_map(
     Returns
     -------
     folium.Map
-        Save it with :func:`circles.webmap.save_map` (or :func:`save_coverage_map`).
+        Save it with :func:`circles.outputs.webmap.save_map` (or :func:`save_coverage_map`).
     """
     import folium
 

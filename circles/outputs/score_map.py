@@ -2,8 +2,8 @@
 sites, every candidate scored, the chosen sites numbered by rank.
 
 Per circle one radio button shows the units *now* and one *with the new
-sites* (recomputed by :func:`circles.scoring.coverage_with_sites`), in the
-status palette of the coverage map (:mod:`circles.palette`).  Candidates are
+sites* (recomputed by :func:`circles.scoring._all.coverage_with_sites`), in the
+status palette of the coverage map (:mod:`circles.outputs.palette`).  Candidates are
 blue dots (darker = more people newly covered; white = not scored), chosen
 sites black badges with their rank — colours no status uses, so a strong
 candidate never vanishes on a red cell.  Title, legend, tooltips and popups are
@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import mapui, webmap
-from .maps import _light, _metric_crs, _share_line, map_attribution
-from .maptext import (TEXT, check_lang, circle_is_no_data, circle_label, fmt_minutes, fmt_people, fmt_share,
+from circles.outputs import mapui
+from circles.outputs import webmap
+from circles.outputs.coverage_map import _light, _metric_crs, _share_line, map_attribution
+from circles.outputs.maptext import (TEXT, check_lang, circle_is_no_data, circle_label, fmt_minutes, fmt_people, fmt_share,
                       rule_text, translate_missing)
-from .palette import (CANDIDATE_COLOURS, CANDIDATE_FLAGGED, CHOSEN_COLOUR, CHOSEN_TEXT, STATUS_COLOURS,
+from circles.outputs.palette import (CANDIDATE_COLOURS, CANDIDATE_FLAGGED, CHOSEN_COLOUR, CHOSEN_TEXT, STATUS_COLOURS,
                       STATUS_LABELS, STATUSES, category_label)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -154,7 +155,7 @@ def _after_panel(m, result, sel, circle, metric, *, lang: str, show: bool):
     """The "with the new sites" base layer of one circle: ``(layer, title, legend)``."""
     import folium
 
-    from .scoring import coverage_with_sites
+    from circles.scoring._all import coverage_with_sites
 
     t = TEXT[lang]
     cid, cname = circle.id, circle_label(circle, lang)
@@ -183,9 +184,9 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
     ----------
     result : CoverageResult
     scores : ScoreTable
-        From :func:`circles.scoring.score`.
+        From :func:`circles.scoring._all.score`.
     selected : SiteSelection or list of them, optional
-        From :func:`circles.scoring.select_sites`: drawn as numbered badges, with a
+        From :func:`circles.scoring._all.select_sites`: drawn as numbered badges, with a
         "with the new sites" coverage layer per circle.
     circles : sequence of str, optional
         Circles to draw (default: the selected ones, else every scored circle).
@@ -195,16 +196,16 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
         Draw at most this many candidates (the highest scores).
     lang : {"zh", "en"}
     basemap : str, optional
-        Online basemap (see :func:`circles.webmap.resolve_basemap`); default none.
+        Online basemap (see :func:`circles.outputs.webmap.resolve_basemap`); default none.
 
     Returns
     -------
     folium.Map
-        Save it with :func:`circles.webmap.save_map`.
+        Save it with :func:`circles.outputs.webmap.save_map`.
     """
     import folium
 
-    from .scoring import UNSCORED_FLAGS, _as_selections
+    from circles.scoring._all import UNSCORED_FLAGS, _as_selections
 
     lang = check_lang(lang)
     t = TEXT[lang]

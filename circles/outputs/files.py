@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import settings
-from .io import plain_table, write_csv_atomic, write_excel_atomic, write_gpkg_atomic
+from circles import settings
+from circles.outputs.atomic import plain_table, write_csv_atomic, write_excel_atomic, write_gpkg_atomic
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ _ZH = {
 
 def _category_zh(category: str) -> str | None:
     try:
-        from .maps import CATEGORY_LABELS
+        from circles.outputs.coverage_map import CATEGORY_LABELS
     except ImportError:  # pragma: no cover - maps needs folium, a dependency
         return None
     label = CATEGORY_LABELS.get(category)
@@ -114,7 +114,7 @@ def bilingual(column: str, circles: dict[str, str] | None = None) -> str:
 
 
 def bilingual_header(circles: dict[str, str] | None = None):
-    """``header=`` for :func:`circles.io.write_excel_atomic`: :func:`bilingual` with ``circles``."""
+    """``header=`` for :func:`circles.outputs.atomic.write_excel_atomic`: :func:`bilingual` with ``circles``."""
     return lambda column: bilingual(column, circles)
 
 
@@ -237,7 +237,7 @@ def assumptions_table(result) -> pd.DataFrame:
 
 def isochrone_assumption(iso: pd.DataFrame) -> str | None:
     """One sentence on how the isochrones layer was drawn (route and grid cell), or ``None``."""
-    from .isochrones import DEFAULT_WIDTH_M
+    from circles.isochrones import DEFAULT_WIDTH_M
 
     if not len(iso) or "route" not in iso:
         return None
@@ -272,7 +272,7 @@ def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = T
     The wall time of each output is logged and kept in ``result.timings``
     (``output_isochrones_s``, ``output_gpkg_s``, ... ``output_map_s``).
     """
-    from .errors import InputError
+    from circles.errors import InputError
 
     if lang not in ("zh", "en"):
         raise InputError(f"lang (CLI --lang) must be 'zh' or 'en', got {lang!r}")
@@ -317,7 +317,7 @@ def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = T
     with _timed(timings, "xlsx"):
         written["xlsx"] = write_excel_atomic(sheets, out_dir / "coverage.xlsx", header=bilingual_header(circles))
     if map_html:
-        from .maps import save_coverage_map
+        from circles.outputs.coverage_map import save_coverage_map
 
         with _timed(timings, "map"):
             written["map"] = save_coverage_map(result, out_dir / "map.html", lang=lang, basemap=basemap)

@@ -16,7 +16,7 @@ The flow (one direction):
    covered, population whose time to the category falls, and the minutes
    they save;
 3. **select** (:func:`select_sites`) — the maximal covering problem of
-   :mod:`circles.selection` (greedy, or exact with HiGHS) for one circle,
+   :mod:`circles.scoring.mclp` (greedy, or exact with HiGHS) for one circle,
    with existing facilities as the baseline;
 4. **write** (:func:`write_score_outputs`) — ``scores.csv``, ``scores.xlsx``,
    ``selected.csv`` and an offline ``scores.html`` map with coverage before
@@ -29,7 +29,7 @@ the *gate* — the time within which a new facility of the category would make
 the point covered (``-inf`` where it cannot: the point is already covered or
 still lacks another group).  Candidates are scored in chunks by two compiled
 kernels (search, then reduction), optionally on several threads or, with
-:mod:`circles.distributed`, on a dask cluster — all three give identical
+:mod:`circles.scoring.distributed`, on a dask cluster — all three give identical
 numbers.
 
 Minutes saved and newly reachable
@@ -62,15 +62,15 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import settings
-from ._kernels import _jit, bounded_dijkstra_batch
-from .classify import CATEGORIES, CATEGORY_DESCRIPTIONS
-from .coverage import (
+from circles import settings
+from circles._kernels import _jit, bounded_dijkstra_batch
+from circles.classify import CATEGORIES, CATEGORY_DESCRIPTIONS
+from circles.coverage import (
     compute_circle,
     snap_facilities,
     group_minutes,
 )
-from .errors import InputError
+from circles.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ class SiteSelection:
         ``covered_population_after``, ``covered_share_after`` (NaN while the
         circle still has no data after the sites so far), ``status_after``
         (``no_data`` or ``ok``), ``district``.
-    selection : circles.selection.Selection
+    selection : circles.scoring.mclp.Selection
         The solver's answer (indices refer to :attr:`candidates`).
     circle : str
     method : {"greedy", "exact"}
@@ -345,8 +345,8 @@ def load_candidates(
     """
     import geopandas as gpd
 
-    from . import _tables
-    from .facilities import _classify_points, read_points
+    from circles import _tables
+    from circles.facilities import _classify_points, read_points
 
     path = Path(path).expanduser()
     if category is not None and category not in CATEGORIES:
@@ -509,7 +509,7 @@ def generate_candidates(
         the street's name in brackets when the network keeps street names
         (an ``edge_name`` array on the :class:`~circles.network.Network`).
     """
-    from . import _tables
+    from circles import _tables
 
     kind = _tables.crs_name(crs)
     import geopandas as gpd
@@ -577,7 +577,7 @@ def generate_candidates(
         fac = result.facilities
         kind = next((k for k in ("gcj02", "bd09") if f"lon_{k}" in fac and fac[f"lon_{k}"].notna().any()), None)
     if kind in ("gcj02", "bd09"):
-        from .coords import wgs84_to_bd09, wgs84_to_gcj02
+        from circles.coords import wgs84_to_bd09, wgs84_to_gcj02
 
         lon, lat = (wgs84_to_gcj02 if kind == "gcj02" else wgs84_to_bd09)(out["lon"].to_numpy(float),
                                                                           out["lat"].to_numpy(float))
@@ -758,7 +758,7 @@ def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=N
     lon = cands.geometry.x.to_numpy(float)
     lat = cands.geometry.y.to_numpy(float)
     # the same test as the analysis' inputs table (circles.inputs), with the analysis' own snap limit
-    from .inputs import inside_area
+    from circles.inputs import inside_area
 
     options = getattr(result, "options", None)
     if max_snap_m is None:
@@ -1146,8 +1146,8 @@ def select_sites(
         Number of new sites, at most the number of usable candidates (not
         off the network, not outside the area, not already built).
     method : {"greedy", "exact"}
-        Greedy marginal gains (:func:`circles.selection.greedy_select`) or the
-        MILP optimum (:func:`circles.selection.exact_select`, HiGHS).
+        Greedy marginal gains (:func:`circles.scoring.mclp.greedy_select`) or the
+        MILP optimum (:func:`circles.scoring.mclp.exact_select`, HiGHS).
     capacity_column : str, optional
         Candidate column with the population each site can serve (exact
         only, single-group circles; empty = unlimited).
@@ -1157,7 +1157,7 @@ def select_sites(
     time_limit_s : float
         Time limit of the exact solver.
     rule : {"gain", "progress"}
-        Greedy tie-breaking (see :func:`circles.selection.greedy_select`).
+        Greedy tie-breaking (see :func:`circles.scoring.mclp.greedy_select`).
 
     Returns
     -------
@@ -1178,7 +1178,7 @@ def select_sites(
     and :attr:`SiteSelection.reason` says why, so that every circle asked for
     appears in ``selected.csv``.
     """
-    from .selection import exact_select, greedy_select
+    from circles.scoring.mclp import exact_select, greedy_select
 
     if method not in ("greedy", "exact"):
         raise InputError(f"method must be 'greedy' or 'exact', got {method!r}")
@@ -1286,7 +1286,7 @@ def select_sites(
 
 def _no_data_before(result, circle) -> list[str]:
     """The circle's categories without a usable facility in the analysis (contract 1: ``no_data``)."""
-    from .coverage import no_data_categories, usable_counts
+    from circles.coverage import no_data_categories, usable_counts
 
     mode = "walk" if circle.mode == "walk" else "drive"
     return no_data_categories(circle, usable_counts(result.facilities, mode))
@@ -1297,7 +1297,7 @@ def _still_missing(circle, missing: Sequence[str], added: Sequence[str]) -> list
     ``added`` categories are built."""
     if not len(missing):
         return []
-    from .coverage import no_data_categories
+    from circles.coverage import no_data_categories
 
     usable = {c: 1 for c in circle.categories if c not in missing}
     usable.update({c: 1 for c in added})
@@ -1337,7 +1337,7 @@ def _selection_table(rows: pd.DataFrame, sel, *, circle, method: str, total: flo
 def no_selection(result, circle: str, *, k: int, method: str, reason: str) -> SiteSelection:
     """A :class:`SiteSelection` with no site chosen for ``circle`` and the ``reason``,
     so that the circle still appears (with its coverage as it stands) in ``selected.csv``."""
-    from .selection import Selection
+    from circles.scoring.mclp import Selection
 
     districts = sorted({d if d is not None else "(none)" for d in result.demand.district}) or ["(none)"]
     circ = result.circle(circle)
@@ -1389,7 +1389,7 @@ def coverage_with_sites(result, sites, *, circle: str, max_snap_m: float | None 
     """
     import geopandas as gpd
 
-    from .coverage import AnalysisOptions, no_data_categories, unit_coverage, usable_counts
+    from circles.coverage import AnalysisOptions, no_data_categories, unit_coverage, usable_counts
 
     options = getattr(result, "options", None) or AnalysisOptions()
     max_snap_m = options.max_snap_m if max_snap_m is None else float(max_snap_m)
@@ -1448,11 +1448,11 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
               roads: bool = True, max_candidates: int = MAP_MAX_CANDIDATES, lang: str = "zh", **options):
     """An offline map of the scored candidates in one language (``lang`` "zh" or "en"):
     coverage now and with the chosen sites, candidates in blues, chosen sites numbered
-    by rank.  See :func:`circles.scoremap.score_map` (where it lives); save it with
-    :func:`circles.webmap.save_map` or show it inline with ``IPython.display.HTML`` of
-    :func:`circles.webmap.to_offline_html`.
+    by rank.  See :func:`circles.outputs.score_map.score_map` (where it lives); save it with
+    :func:`circles.outputs.webmap.save_map` or show it inline with ``IPython.display.HTML`` of
+    :func:`circles.outputs.webmap.to_offline_html`.
     """
-    from .scoremap import score_map as _score_map
+    from circles.outputs.score_map import score_map as _score_map
 
     return _score_map(result, scores, selected, circles=circles, roads=roads, max_candidates=max_candidates,
                       lang=lang, **options)
@@ -1482,15 +1482,15 @@ def write_score_outputs(result, scores: pd.DataFrame, selected=None, out_dir: st
     facility of a required category has an empty baseline, and empty coverage after
     the sites while they leave it so (``status_after`` ``no_data``).  CSV numbers are
     rounded by kind and ``scores.xlsx`` has Chinese and English headers
-    (:mod:`circles.io`), a ``summary`` sheet (coverage before and after per circle),
+    (:mod:`circles.outputs.atomic`), a ``summary`` sheet (coverage before and after per circle),
     ``notes`` (what the columns mean; :data:`NO_BASELINE_NOTE` for circles without a
     baseline) and the run's ``assumptions``.
     ``basemap`` puts an online basemap under ``scores.html`` (off by default;
-    see :func:`circles.webmap.resolve_basemap`).
+    see :func:`circles.outputs.webmap.resolve_basemap`).
     """
-    from .io import write_csv_atomic, write_excel_atomic
-    from .outputs import assumptions_table, bilingual_header
-    from .webmap import save_map
+    from circles.outputs.atomic import write_csv_atomic, write_excel_atomic
+    from circles.outputs.files import assumptions_table, bilingual_header
+    from circles.outputs.webmap import save_map
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

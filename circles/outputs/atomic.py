@@ -10,7 +10,7 @@ Parent folders are created when missing.
 Examples
 --------
 >>> import tempfile, pathlib
->>> from circles.io import write_text_atomic
+>>> from circles.outputs.atomic import write_text_atomic
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> write_text_atomic(folder / "out" / "note.txt", "十五分钟生活圈").read_text(encoding="utf-8")
 '十五分钟生活圈'
@@ -126,13 +126,13 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
                 wrapped = None
             if wrapped is None:
                 if hasattr(exc, "add_note"):  # Python >= 3.11
-                    exc.add_note(f"circles.io: writing {dest} failed; "
+                    exc.add_note(f"circles.outputs.atomic: writing {dest} failed; "
                                  "any existing file there was left unchanged")
                 raise
             raise wrapped from exc
         except BaseException as exc:
             if hasattr(exc, "add_note"):  # Python >= 3.11
-                exc.add_note(f"circles.io: writing {dest} failed; "
+                exc.add_note(f"circles.outputs.atomic: writing {dest} failed; "
                              "any existing file there was left unchanged")
             raise
         try:
@@ -392,7 +392,7 @@ def write_excel_atomic(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLi
     index
         Also write each frame's index as leading column(s).
     header
-        Maps a column name to the header shown (e.g. :func:`circles.outputs.bilingual`
+        Maps a column name to the header shown (e.g. :func:`circles.outputs.files.bilingual`
         for ``"覆盖人口 / covered_population"``); number formats are still chosen from the
         column name.
     """
@@ -422,7 +422,7 @@ def write_excel_atomic(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLi
             raise
         book.close()
         if large:
-            from ._sheetxml import fill_sheet_rows
+            from circles.outputs._sheetxml import fill_sheet_rows
 
             for number, frame in zip(large, [f for i, f in enumerate(frames.values(), start=1) if i in large]):
                 fill_sheet_rows(tmp, number, frame)
@@ -511,7 +511,7 @@ def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[
 
 
 #: Sheets with at least this many cells get their data rows streamed by
-#: :mod:`circles._sheetxml` instead of xlsxwriter's per-cell Python (same cells, ~10x faster).
+#: :mod:`circles.outputs._sheetxml` instead of xlsxwriter's per-cell Python (same cells, ~10x faster).
 FAST_CELLS: int = 200_000
 
 
@@ -536,7 +536,7 @@ def _is_missing(value) -> bool:
 
 
 def _write_sheet(book, name: str, frame: pd.DataFrame, *, header, styles: dict, head) -> bool:
-    """Write one sheet; returns True when its data rows are left for :mod:`circles._sheetxml`."""
+    """Write one sheet; returns True when its data rows are left for :mod:`circles.outputs._sheetxml`."""
     import pandas as pd
 
     sheet = book.add_worksheet(name)

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
-from .palette import STATUS_LABELS, category_label
+from circles.errors import InputError
+from circles.outputs.palette import STATUS_LABELS, category_label
 
 __all__ = ["LANGS", "TEXT", "check_lang", "circle_label", "rule_text", "document_of",
            "translate_missing", "circle_is_no_data", "fmt_minutes", "fmt_share", "fmt_people", "cause_zh"]

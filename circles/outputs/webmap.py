@@ -27,7 +27,7 @@ Example
 -------
 >>> import geopandas as gpd
 >>> from shapely.geometry import box
->>> from circles import webmap
+>>> from circles.outputs import webmap
 >>> units = gpd.GeoDataFrame({"name": ["水果湖街道"]},
 ...                          geometry=[box(114.33, 30.54, 114.36, 30.56)], crs=4326)
 >>> m = webmap.offline_map(units.total_bounds)
@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from circles.basemaps import _SHIFTED_TILE_HOSTS, BASEMAPS, BasemapError, resolve_basemap
+from circles.outputs.basemaps import _SHIFTED_TILE_HOSTS, BASEMAPS, BasemapError, resolve_basemap
 from circles.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -675,7 +675,7 @@ def save_map(m: folium.Map | Any, path: str | os.PathLike, *,
     layer, and any GCJ-02/BD-09 tile host, raises :class:`UnvendoredAssetError` /
     :class:`BasemapError`.
     """
-    from circles.io import write_text_atomic
+    from circles.outputs.atomic import write_text_atomic
 
     dest = Path(path)
     if dest.suffix.lower() not in {".html", ".htm"}:

@@ -1,4 +1,4 @@
-"""Fast data rows for large Excel sheets (used by :func:`circles.io.write_excel_atomic`).
+"""Fast data rows for large Excel sheets (used by :func:`circles.outputs.atomic.write_excel_atomic`).
 
 xlsxwriter spends ~5 µs of Python per cell; a city-wide unit table (140,000 units x
 60+ columns, ~9 million cells) would take minutes.  For large sheets xlsxwriter still

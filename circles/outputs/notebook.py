@@ -5,17 +5,17 @@ iframe that still loads Leaflet, jQuery, Bootstrap and Font Awesome from CDNs:
 with no internet the map cell stays blank, and an untrusted notebook shows
 "Make this Notebook Trusted to load map".  :func:`show_map` embeds instead the
 same self-contained page that ``map.html`` is written as
-(:func:`circles.webmap.to_offline_html`: every script and style inlined), in an
+(:func:`circles.outputs.webmap.to_offline_html`: every script and style inlined), in an
 ``<iframe srcdoc=...>`` — so the map works in a notebook opened on a machine
 with no network, and the executed notebook holds no CDN address at all.
 
 :func:`show_figure` draws a circle's static figure
-(:func:`circles.figures.coverage_figure`) and returns it as a PNG image for
+(:func:`circles.outputs.figures.coverage_figure`) and returns it as a PNG image for
 inline display.
 
 Example
 -------
->>> from circles.notebook import show_map, show_figure    # doctest: +SKIP
+>>> from circles.outputs.notebook import show_map, show_figure    # doctest: +SKIP
 >>> show_map(result, lang="en", height=520)               # doctest: +SKIP
 >>> show_figure(result, "public_activity_10")             # doctest: +SKIP
 
@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from circles.errors import InputError
 
 __all__ = ["map_html", "map_iframe", "show_map", "show_figure"]
 
@@ -49,20 +49,20 @@ def map_html(m_or_result: Any, *, lang: str = "zh", **options: Any) -> str:
     Parameters
     ----------
     m_or_result : folium.Map or CoverageResult
-        A folium map (e.g. from :func:`circles.maps.coverage_map` or
-        :func:`circles.scoring.score_map`), or an analysis result, for which
-        :func:`circles.maps.coverage_map` is drawn.
+        A folium map (e.g. from :func:`circles.outputs.coverage_map.coverage_map` or
+        :func:`circles.scoring._all.score_map`), or an analysis result, for which
+        :func:`circles.outputs.coverage_map.coverage_map` is drawn.
     lang : {"zh", "en"}
         Language of the coverage map (only used for a result).
     **options
-        Passed to :func:`circles.maps.coverage_map` (only for a result).
+        Passed to :func:`circles.outputs.coverage_map.coverage_map` (only for a result).
 
     Returns
     -------
     str
         The page, with every script and style inlined (no network needed).
     """
-    from .webmap import to_offline_html
+    from circles.outputs.webmap import to_offline_html
 
     if hasattr(m_or_result, "get_root"):  # a folium map (or any folium element)
         if options:
@@ -70,7 +70,7 @@ def map_html(m_or_result: Any, *, lang: str = "zh", **options: Any) -> str:
                              f"{sorted(options)} apply only when a result is given, not a map")
         m = m_or_result
     elif hasattr(m_or_result, "summary") and hasattr(m_or_result, "units"):
-        from .maps import coverage_map
+        from circles.outputs.coverage_map import coverage_map
 
         m = coverage_map(m_or_result, lang=lang, **options)
     else:
@@ -104,7 +104,7 @@ def show_map(m_or_result: Any, *, height: int = 560, lang: str = "zh", **options
     lang : {"zh", "en"}
         Language of the coverage map (only used for a result).
     **options
-        Passed to :func:`circles.maps.coverage_map` (only for a result), e.g.
+        Passed to :func:`circles.outputs.coverage_map.coverage_map` (only for a result), e.g.
         ``show_circle="public_activity_10"``.
 
     Returns
@@ -127,12 +127,12 @@ def show_figure(result: Any, circle_id: str, *, lang: str = "en",
     circle_id : str
         E.g. ``"public_activity_10"``.
     lang : {"en", "zh"}
-        ``"zh"`` needs a CJK font (see :func:`circles.figures.find_cjk_font`).
+        ``"zh"`` needs a CJK font (see :func:`circles.outputs.figures.find_cjk_font`).
     path : path-like, optional
         Keep the PNG here (for a report); default a temporary file, removed
         once read.
     **options
-        Passed to :func:`circles.figures.coverage_figure` (``figsize``, ``dpi`` …).
+        Passed to :func:`circles.outputs.figures.coverage_figure` (``figsize``, ``dpi`` …).
 
     Returns
     -------
@@ -140,7 +140,7 @@ def show_figure(result: Any, circle_id: str, *, lang: str = "en",
     """
     from IPython.display import Image
 
-    from .figures import coverage_figure
+    from circles.outputs.figures import coverage_figure
 
     if path is not None:
         if Path(path).suffix.lower() != ".png":

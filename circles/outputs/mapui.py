@@ -10,7 +10,7 @@
 * an info box with the inputs-against-the-area counts (contract 3).
 
 All text is escaped here; callers pass plain text (or HTML built with
-:func:`circles.webmap.escape_html`).
+:func:`circles.outputs.webmap.escape_html`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from . import webmap
-from .palette import NO_DATA_CSS, NO_DATA_STRIPE, STATUS_COLOURS
+from circles.outputs import webmap
+from circles.outputs.palette import NO_DATA_CSS, NO_DATA_STRIPE, STATUS_COLOURS
 
 __all__ = ["NO_DATA_FILL", "add_page_style", "swatch", "legend_block", "title_block", "add_panels",
            "info_box_html", "add_info_box"]
@@ -205,8 +205,8 @@ def info_box_html(inputs: Any, lang: str, *, notes: Sequence[str] = (), open_: b
     A collapsed box (it would cover the map); when an input has a likely cause to report
     (e.g. every facility outside the area) its title says so in red with a ⚠ and the count.
     """
-    from .maptext import TEXT, cause_zh
-    from .palette import category_label
+    from circles.outputs.maptext import TEXT, cause_zh
+    from circles.outputs.palette import category_label
 
     t = TEXT[lang]
     rows = []

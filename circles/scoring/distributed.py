@@ -1,7 +1,7 @@
 """Scoring candidate sites on a dask cluster (optional: ``pip install "circles[dask]"``).
 
 :func:`score_dask` prepares the same per-circle arrays as
-:func:`circles.scoring.score`, scatters them to the workers **once**
+:func:`circles.scoring._all.score`, scatters them to the workers **once**
 (broadcast), then scores chunks of candidates as separate tasks and
 assembles the table exactly as the serial path does — the numbers are
 identical.  Worth it for very many candidates on a large network, or across
@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import InputError
+from circles.errors import InputError
 
 __all__ = ["score_dask"]
 
@@ -28,14 +28,14 @@ def _import_distributed():
         raise ImportError(
             "score_dask needs dask.distributed, which is not installed; install it with "
             "pip install 'circles[dask]' (or pip install 'dask[distributed]'), or use "
-            "circles.scoring.score(..., n_threads=N) on one machine"
+            "circles.scoring._all.score(..., n_threads=N) on one machine"
         ) from exc
     return dd
 
 
 def _run_chunk(arrays: dict, circle_id: str, categories: np.ndarray, sources: np.ndarray, offsets_s: np.ndarray):
     """Worker side: score one chunk with the scattered per-circle arrays."""
-    from .scoring import _score_task
+    from circles.scoring._all import _score_task
 
     return _score_task(arrays[circle_id], categories, sources, offsets_s)
 
@@ -53,12 +53,12 @@ def score_dask(
     processes: bool = False,
     progress: bool = False,
 ):
-    """Like :func:`circles.scoring.score`, with candidate chunks scored by dask workers.
+    """Like :func:`circles.scoring._all.score`, with candidate chunks scored by dask workers.
 
     Parameters
     ----------
     result, candidates, circles, horizon_min, max_snap_m
-        As for :func:`circles.scoring.score`.
+        As for :func:`circles.scoring._all.score`.
     client : dask.distributed.Client, optional
         An existing client.  Without one a ``LocalCluster`` with ``n_workers``
         single-threaded workers is started for this call and closed after it.
@@ -80,7 +80,7 @@ def score_dask(
     """
     from tqdm.auto import tqdm
 
-    from .scoring import _assemble, _check_candidates, _prepare
+    from circles.scoring._all import _assemble, _check_candidates, _prepare
 
     dd = _import_distributed()
     if n_chunks is not None and not (isinstance(n_chunks, (int, np.integer)) and n_chunks >= 1):
