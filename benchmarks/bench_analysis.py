@@ -32,9 +32,9 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+from _machine import machine
 from pyproj import CRS, Transformer
 
-from _machine import machine
 from circles.analysis import analyze
 from circles.network import Network
 
@@ -79,7 +79,7 @@ class Step:
         self.name, self.report, self.max_rss_gb, self.max_s = name, report, max_rss_gb, max_s
         self.timings = timings if timings is not None else {}
 
-    def __enter__(self) -> "Step":
+    def __enter__(self) -> Step:
         self.peak = _rss_gb()
         self.start = time.perf_counter()
         self.cpu_start = time.process_time()

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-
 from _machine import machine
+
 from circles.engine import build_csr, travel_seconds
 from circles.network import load_network
 

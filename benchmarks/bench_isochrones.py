@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyrosm  # noqa: E402
 import shapely  # noqa: E402
-
 from _machine import machine  # noqa: E402
+
 from circles.isochrones import isochrones  # noqa: E402
 from circles.network import load_network  # noqa: E402
 

@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numba  # noqa: E402
 import scipy  # noqa: E402
+from _machine import machine  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
-from _machine import machine  # noqa: E402
 from circles.analysis import analyze  # noqa: E402
 from circles.policies import load_policy  # noqa: E402
 from circles.scoring import generate_candidates, score  # noqa: E402

@@ -47,8 +47,8 @@ def _check_out(out: Path, *, kind: str) -> None:
 def preflight(options: dict, *, out_kind: str = "folder") -> None:
     """Cheap checks of a command's options (its ``locals()``) before minutes of work:
     every input path exists, coordinate systems are known names, --out can be written."""
-    from circles.coords import normalize_crs
     from circles.classify import CATEGORIES
+    from circles.coords import normalize_crs
 
     for key, flag in _PATH_FLAGS:
         value = options.get(key)

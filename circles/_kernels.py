@@ -33,7 +33,7 @@ from numba import njit
 
 from circles.errors import InputError
 
-__all__ = ["bounded_dijkstra_batch"]
+__all__ = ["SCORE_STATS", "bounded_dijkstra_batch", "distance_field", "reach_lists", "score_reduce"]
 
 
 def _jit(**options) -> Callable:
@@ -382,3 +382,141 @@ def _stitch(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
         np.concatenate([n for _, n, _ in parts]),
         np.concatenate([t for _, _, t in parts]),
     )
+
+
+# --------------------------------------------------------------------------- #
+# Site scoring (circles.scoring): per search, what a new facility changes.
+# --------------------------------------------------------------------------- #
+
+SCORE_STATS: int = 7
+"""Columns of :func:`score_reduce`'s first output."""
+
+
+@_jit(nogil=True)
+def score_reduce(ptr, nodes, times_s, which, pt_ptr, pt_idx, leg_min, old_min, gate, weight, dcode, n_d,
+                   horizon_min):
+    """For each ``k``, over the nodes reached by search ``which[k]``: [newly
+    covered weight, improved weight, improved points, sum of weight x minutes
+    saved (faster points only), newly covered points, faster weight, newly
+    reachable weight] and per district [newly covered, improved] weight.
+
+    A point reached at ``t`` minutes (within the horizon) is *improved* when
+    ``t < old``; of those, *faster* when ``old <= horizon`` (it had a facility
+    in reach: minutes saved ``old - t`` are real) and *newly reachable*
+    otherwise (``old`` beyond the horizon or none: no minutes saved counted)."""
+    n = which.shape[0]
+    out = np.zeros((n, SCORE_STATS))
+    by_d = np.zeros((n, n_d, 2))
+    for k in range(n):
+        s = which[k]
+        for e in range(ptr[s], ptr[s + 1]):
+            v = nodes[e]
+            tm = times_s[e] / 60.0
+            for q in range(pt_ptr[v], pt_ptr[v + 1]):
+                i = pt_idx[q]
+                t = tm + leg_min[i]
+                if t > horizon_min:
+                    continue
+                w = weight[i]
+                if t <= gate[i]:
+                    out[k, 0] += w
+                    out[k, 4] += 1.0
+                    by_d[k, dcode[i], 0] += w
+                old = old_min[i]
+                if t < old:
+                    out[k, 1] += w
+                    out[k, 2] += 1.0
+                    by_d[k, dcode[i], 1] += w
+                    if old <= horizon_min:
+                        out[k, 3] += w * (old - t)
+                        out[k, 5] += w
+                    else:
+                        out[k, 6] += w
+    return out, by_d
+
+
+@_jit(nogil=True)
+def reach_lists(ptr, nodes, times_s, pt_ptr, pt_idx, leg_min, limit, horizon_min):
+    """Per source, the demand points whose new time is within their limit: (rptr, points)."""
+    n = ptr.shape[0] - 1
+    rptr = np.zeros(n + 1, dtype=np.int64)
+    count = 0
+    for k in range(n):
+        for e in range(ptr[k], ptr[k + 1]):
+            v = nodes[e]
+            tm = times_s[e] / 60.0
+            for q in range(pt_ptr[v], pt_ptr[v + 1]):
+                i = pt_idx[q]
+                t = tm + leg_min[i]
+                if t <= horizon_min and t <= limit[i]:
+                    count += 1
+        rptr[k + 1] = count
+    out = np.empty(count, dtype=np.int64)
+    c = 0
+    for k in range(n):
+        for e in range(ptr[k], ptr[k + 1]):
+            v = nodes[e]
+            tm = times_s[e] / 60.0
+            for q in range(pt_ptr[v], pt_ptr[v + 1]):
+                i = pt_idx[q]
+                t = tm + leg_min[i]
+                if t <= horizon_min and t <= limit[i]:
+                    out[c] = i
+                    c += 1
+    return rptr, out
+
+
+# --------------------------------------------------------------------------- #
+# Isochrone polygons (circles.isochrones): the distance field to street pieces.
+# --------------------------------------------------------------------------- #
+
+@_jit(nogil=True)
+def distance_field(ax, ay, bx, by, x0, y0, cell, nx, ny, width):
+    """Distance from every grid point to the nearest segment .
+
+    Grid point ``(j, i)`` sits at ``(x0 + i * cell, y0 + j * cell)``.  Values
+    are exact for every point within ``width + cell`` of a segment (each
+    segment visits, row by row, only the points that close to it); every other
+    point holds ``width + 2 * cell``, which is all marching squares needs to
+    place the ``width`` contour (a grid edge with one end at ``<= width`` has
+    its other end within ``width + cell``, so both ends are exact).
+    """
+    reach = width + cell
+    far = width + 2.0 * cell
+    f = np.full((ny, nx), far * far)
+    for k in range(ax.size):
+        x1 = ax[k]
+        y1 = ay[k]
+        dx = bx[k] - x1
+        dy = by[k] - y1
+        l2 = dx * dx + dy * dy
+        j0 = max(0, int(math.floor((min(y1, by[k]) - reach - y0) / cell)))
+        j1 = min(ny - 1, int(math.ceil((max(y1, by[k]) + reach - y0) / cell)))
+        for j in range(j0, j1 + 1):
+            gy = y0 + j * cell
+            # the part of the segment within `reach` of this row bounds its x range
+            if dy != 0.0:
+                ta = (gy - reach - y1) / dy
+                tb = (gy + reach - y1) / dy
+                lo = min(max(min(ta, tb), 0.0), 1.0)
+                hi = min(max(max(ta, tb), 0.0), 1.0)
+            else:
+                lo = 0.0
+                hi = 1.0
+            xa = x1 + lo * dx
+            xb = x1 + hi * dx
+            i0 = max(0, int(math.floor((min(xa, xb) - reach - x0) / cell)))
+            i1 = min(nx - 1, int(math.ceil((max(xa, xb) + reach - x0) / cell)))
+            qy = gy - y1
+            for i in range(i0, i1 + 1):
+                qx = x0 + i * cell - x1
+                t = 0.0
+                if l2 > 0.0:
+                    t = min(max((qx * dx + qy * dy) / l2, 0.0), 1.0)
+                ex = qx - t * dx
+                ey = qy - t * dy
+                d = ex * ex + ey * ey
+                if d < f[j, i]:
+                    f[j, i] = d
+    np.sqrt(f, f)  # in place: at city scale the field is hundreds of MB
+    return f

@@ -80,7 +80,7 @@ def check_file(path: str | Path) -> Path:
 class OsmTables:
     nodes: pd.DataFrame
     segments: pd.DataFrame
-    features: "object"  # GeoDataFrame (imported lazily)
+    features: object  # GeoDataFrame (imported lazily)
     #: (west, south, east, north) the extract declares (XML <bounds>), if any
     bounds: tuple[float, float, float, float] | None = None
     #: reader's counts worth reporting (copied into ``Network.report``)

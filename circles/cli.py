@@ -13,15 +13,21 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from circles._cli_checks import (check_candidates_categories, check_candidates_in_area, cli_first, os_error_message,
-                          preflight, report_internal_error)
+from circles._cli_checks import (
+    check_candidates_categories,
+    check_candidates_in_area,
+    cli_first,
+    os_error_message,
+    preflight,
+    report_internal_error,
+)
 from circles.errors import CirclesError, InputError
 
 #: Default of --units-max-distance-m (circles.units.MAX_POINT_UNIT_DISTANCE_M; kept here so --help needs no geopandas).
@@ -38,37 +44,37 @@ console = Console(width=_WIDTH)
 err_console = Console(stderr=True, width=_WIDTH)
 
 # Options shared by analyze / map / score (declared once).
-NetworkOpt = Annotated[Optional[Path], typer.Option(
+NetworkOpt = Annotated[Path | None, typer.Option(
     "--network", help="OSM file: .osm, .osm.pbf or .graphml (walk and drive networks and OSM facilities are read "
                       "from it), or your own road line layer: .shp, .gpkg, .geojson in any CRS (roads only).")]
-PlaceOpt = Annotated[Optional[str], typer.Option(
+PlaceOpt = Annotated[str | None, typer.Option(
     "--place", help="Place name to download from OpenStreetMap: streets and facilities (needs the internet; cached).")]
-NetworkLayerOpt = Annotated[Optional[str], typer.Option(
+NetworkLayerOpt = Annotated[str | None, typer.Option(
     "--network-layer", help="Layer of a multi-layer GeoPackage given as --network.")]
-NetworkCrsOpt = Annotated[Optional[str], typer.Option(
+NetworkCrsOpt = Annotated[str | None, typer.Option(
     "--network-crs", help="CRS of a --network line layer that declares none, e.g. EPSG:4490 or EPSG:4547.")]
-OnewayColOpt = Annotated[Optional[str], typer.Option(
+OnewayColOpt = Annotated[str | None, typer.Option(
     "--oneway-column", help="One-way column of a --network line layer (yes/1/-1/no/是/否; default: oneway/单行/单向).")]
-SpeedColOpt = Annotated[Optional[str], typer.Option(
+SpeedColOpt = Annotated[str | None, typer.Option(
     "--speed-column", help="Speed column (km/h) of a --network line layer (default: maxspeed/speed/限速/速度).")]
-ClassColOpt = Annotated[Optional[str], typer.Option(
+ClassColOpt = Annotated[str | None, typer.Option(
     "--class-column", help="Road class column of a --network line layer: OSM highway values or 快速路/主干路/次干路/支路 "
                            "(default: highway/class/fclass/道路等级).")]
 PolicyOpt = Annotated[str, typer.Option("--policy", help="Policy pack id (see `circles policies`) or a .toml file.")]
-FacilitiesOpt = Annotated[Optional[Path], typer.Option(
+FacilitiesOpt = Annotated[Path | None, typer.Option(
     "--facilities", help="Facilities file (CSV/TSV in UTF-8 or GBK, XLSX, GeoJSON, GeoPackage, Shapefile) added to the OSM ones.")]
-CrsOpt = Annotated[Optional[str], typer.Option(
+CrsOpt = Annotated[str | None, typer.Option(
     "--crs", help="Coordinate system of --facilities: wgs84 | gcj02 (Amap, Tencent) | bd09 (Baidu).")]
-LonColOpt = Annotated[Optional[str], typer.Option("--lon-column", help="Longitude column of --facilities (default: found by name).")]
-LatColOpt = Annotated[Optional[str], typer.Option("--lat-column", help="Latitude column of --facilities (default: found by name).")]
-CategoryColOpt = Annotated[Optional[str], typer.Option(
+LonColOpt = Annotated[str | None, typer.Option("--lon-column", help="Longitude column of --facilities (default: found by name).")]
+LatColOpt = Annotated[str | None, typer.Option("--lat-column", help="Latitude column of --facilities (default: found by name).")]
+CategoryColOpt = Annotated[str | None, typer.Option(
     "--category-column", help="Category column of --facilities (our ids or labels such as 医院, 公园).")]
-NameColOpt = Annotated[Optional[str], typer.Option("--name-column", help="Name column of --facilities.")]
-FacilitiesSheetOpt = Annotated[Optional[str], typer.Option(
+NameColOpt = Annotated[str | None, typer.Option("--name-column", help="Name column of --facilities.")]
+FacilitiesSheetOpt = Annotated[str | None, typer.Option(
     "--facilities-sheet", help="Sheet of an Excel --facilities file: name or 0-based position (default: the first).")]
-UnitsCrsOpt = Annotated[Optional[str], typer.Option(
+UnitsCrsOpt = Annotated[str | None, typer.Option(
     "--units-crs", help="Coordinate system of a CSV of unit points or a units file without CRS: wgs84 | gcj02 | bd09.")]
-UnitsOpt = Annotated[Optional[str], typer.Option(
+UnitsOpt = Annotated[str | None, typer.Option(
     "--units", help="Neighbourhood units: a polygon file, a CSV of points (with --units-crs), or 'osm' for the "
                     "network file's landuse=residential polygons.")]
 DropMissingOpt = Annotated[bool, typer.Option(
@@ -80,22 +86,22 @@ UnitsLevelOpt = Annotated[str, typer.Option(
 UnitsMaxDistanceOpt = Annotated[float, typer.Option(
     "--units-max-distance-m", help="Point units: a population cell goes to the nearest unit point within this many "
                                    "metres; farther cells are in no unit (counted).")]
-UnitsIdColOpt = Annotated[Optional[str], typer.Option(
+UnitsIdColOpt = Annotated[str | None, typer.Option(
     "--units-id-column", help="Id column of --units (default found by name: unit_id, 社区编码, code, 编号 …).")]
-UnitsNameColOpt = Annotated[Optional[str], typer.Option(
+UnitsNameColOpt = Annotated[str | None, typer.Option(
     "--units-name-column", help="Name column of --units (default found by name: name, 名称 …).")]
-GridOpt = Annotated[Optional[float], typer.Option(
+GridOpt = Annotated[float | None, typer.Option(
     "--grid", help="Generate a grid of this cell size in metres when no --units (default 250).")]
 GridShapeOpt = Annotated[str, typer.Option("--grid-shape", help="square | hexagon.")]
-AreaOpt = Annotated[Optional[Path], typer.Option("--area", help="Study area polygon file (default: the OSM file's bounds).")]
-PopulationOpt = Annotated[Optional[Path], typer.Option("--population", help="Population raster (persons per cell).")]
-Population65Opt = Annotated[Optional[Path], typer.Option(
+AreaOpt = Annotated[Path | None, typer.Option("--area", help="Study area polygon file (default: the OSM file's bounds).")]
+PopulationOpt = Annotated[Path | None, typer.Option("--population", help="Population raster (persons per cell).")]
+Population65Opt = Annotated[Path | None, typer.Option(
     "--population-65plus", help="65+ population raster (weights the elderly-care circle).")]
-DistrictsOpt = Annotated[Optional[Path], typer.Option(
+DistrictsOpt = Annotated[Path | None, typer.Option(
     "--districts", help="District polygons with a `zone` column (central / new_urban).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
 LangOpt = Annotated[str, typer.Option("--lang", help="Map language: zh | en.")]
-BasemapOpt = Annotated[Optional[str], typer.Option(
+BasemapOpt = Annotated[str | None, typer.Option(
     "--basemap", help="Online basemap under the map: osm | carto-light | an https tile URL template "
                       "(default none: the map works offline; GCJ-02 tiles such as Amap/Gaode are refused).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output.")]
@@ -112,7 +118,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
-def _check_basemap(basemap: Optional[str]) -> None:
+def _check_basemap(basemap: str | None) -> None:
     """Refuse an unknown or GCJ-02/BD-09 basemap before any work is done."""
     if basemap is not None:
         from circles.outputs.webmap import BasemapError, resolve_basemap
@@ -123,7 +129,7 @@ def _check_basemap(basemap: Optional[str]) -> None:
             raise InputError(f"--basemap: {exc}") from None
 
 
-def _walk_speeds(text: Optional[str]) -> list[float]:
+def _walk_speeds(text: str | None) -> list[float]:
     if not text:
         return []
     try:
@@ -140,7 +146,7 @@ def _check_lang(lang: str) -> None:
         raise InputError(f"--lang must be 'zh' or 'en', got {lang!r}")
 
 
-def _run_analysis(options: dict, *, walk_speeds: Optional[str] = None, out_kind: str = "folder"):
+def _run_analysis(options: dict, *, walk_speeds: str | None = None, out_kind: str = "folder"):
     """Run :func:`circles.analyze` with the options a command received (its ``locals()``)."""
     from circles.analysis import analyze
     from circles.network import fetch_network
@@ -319,7 +325,7 @@ def analyze(
     units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: OutOpt = Path("out"), lang: LangOpt = "zh",
-    walk_speeds: Annotated[Optional[str], typer.Option(
+    walk_speeds: Annotated[str | None, typer.Option(
         "--walk-speeds", help="Sensitivity: covered share at these walking speeds (m/min), e.g. 50,60,67,80.")] = None,
     basemap: BasemapOpt = None,
     quiet: QuietOpt = False,
@@ -376,7 +382,7 @@ def map_command(
 
 @app.command()
 def policies(
-    policy: Annotated[Optional[str], typer.Argument(help="Show one pack (id or .toml path) in detail.")] = None,
+    policy: Annotated[str | None, typer.Argument(help="Show one pack (id or .toml path) in detail.")] = None,
 ):
     """List the policy packs and their circles."""
     from circles.policies import list_policies, load_policy
@@ -421,23 +427,23 @@ def score(
     facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     facilities_sheet: FacilitiesSheetOpt = None,
-    candidates: Annotated[Optional[Path], typer.Option(
+    candidates: Annotated[Path | None, typer.Option(
         "--candidates", help="Candidate sites (CSV/TSV/XLSX/GeoJSON/GPKG/SHP). Default: generated in uncovered, partial and no-data units.")] = None,
-    candidates_crs: Annotated[Optional[str], typer.Option(
+    candidates_crs: Annotated[str | None, typer.Option(
         "--candidates-crs", help="Coordinate system of --candidates (default: --crs).")] = None,
-    candidates_category: Annotated[Optional[str], typer.Option(
+    candidates_category: Annotated[str | None, typer.Option(
         "--candidates-category", help="Put every candidate in this category (a file of one kind of site).")] = None,
-    candidates_sheet: Annotated[Optional[str], typer.Option(
+    candidates_sheet: Annotated[str | None, typer.Option(
         "--candidates-sheet", help="Sheet of an Excel --candidates file: name or 0-based position (default: the first).")] = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
     units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
     units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None,
     grid_shape: GridShapeOpt = "square", area: AreaOpt = None, population: PopulationOpt = None,
     population_65plus: Population65Opt = None, districts: DistrictsOpt = None, out: OutOpt = Path("out"),
-    select: Annotated[Optional[int], typer.Option("--select", help="Choose this many sites per circle.")] = None,
+    select: Annotated[int | None, typer.Option("--select", help="Choose this many sites per circle.")] = None,
     method: Annotated[str, typer.Option("--method", help="greedy | exact (MCLP with HiGHS).")] = "greedy",
-    circle: Annotated[Optional[str], typer.Option("--circle", help="Only this circle (default: every circle scored).")] = None,
-    categories: Annotated[Optional[str], typer.Option(
+    circle: Annotated[str | None, typer.Option("--circle", help="Only this circle (default: every circle scored).")] = None,
+    categories: Annotated[str | None, typer.Option(
         "--categories", help="Comma-separated categories to generate candidates for (default: every category of the policy).")] = None,
     spacing: Annotated[float, typer.Option("--spacing", help="Spacing of generated candidates, metres.")] = 250.0,
     threads: Annotated[int, typer.Option("--threads", help="Threads for the scoring kernel.")] = 1,
@@ -446,7 +452,8 @@ def score(
     quiet: QuietOpt = False,
 ):
     """Score proposed facility sites (people newly brought into each circle) and pick the best K."""
-    from circles.scoring._all import generate_candidates, load_candidates, score as score_sites, select_sites, write_score_outputs
+    from circles.scoring._all import generate_candidates, load_candidates, select_sites, write_score_outputs
+    from circles.scoring._all import score as score_sites
 
     _check_lang(lang)
     _check_basemap(basemap)

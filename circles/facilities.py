@@ -34,11 +34,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from circles import _tables
 from circles.classify import ASSUMED_PRIMARY_BASIS, CATEGORIES, Match, match_label, match_name, match_tags
 from circles.coords import check_lonlat, to_wgs84
 from circles.errors import InputError, InputFileNotFoundError
-
-from circles import _tables
 
 # The reading itself lives in circles._tables (shared with candidates and units);
 # these names stay importable from here.

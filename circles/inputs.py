@@ -14,7 +14,7 @@ coverage run (``result.data_quality["inputs"]``) and by candidate scoring.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

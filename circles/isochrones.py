@@ -69,7 +69,6 @@ unioned with the band below, so simplification cannot break the nesting).
 from __future__ import annotations
 
 import logging
-import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -78,6 +77,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from circles import settings
+from circles._kernels import distance_field
 from circles.errors import InputError
 from circles.network import Network
 
@@ -289,70 +289,6 @@ def _vector_polygon(ax, ay, bx, by, px, py, *, width_m: float, quad_segs: int):
 
 # --------------------------------------------------------------------------- raster route
 
-def _distance_field_py(ax, ay, bx, by, x0, y0, cell, nx, ny, width):
-    """Distance from every grid point to the nearest segment (numba kernel).
-
-    Grid point ``(j, i)`` sits at ``(x0 + i * cell, y0 + j * cell)``.  Values
-    are exact for every point within ``width + cell`` of a segment (each
-    segment visits, row by row, only the points that close to it); every other
-    point holds ``width + 2 * cell``, which is all marching squares needs to
-    place the ``width`` contour (a grid edge with one end at ``<= width`` has
-    its other end within ``width + cell``, so both ends are exact).
-    """
-    reach = width + cell
-    far = width + 2.0 * cell
-    f = np.full((ny, nx), far * far)
-    for k in range(ax.size):
-        x1 = ax[k]
-        y1 = ay[k]
-        dx = bx[k] - x1
-        dy = by[k] - y1
-        l2 = dx * dx + dy * dy
-        j0 = max(0, int(math.floor((min(y1, by[k]) - reach - y0) / cell)))
-        j1 = min(ny - 1, int(math.ceil((max(y1, by[k]) + reach - y0) / cell)))
-        for j in range(j0, j1 + 1):
-            gy = y0 + j * cell
-            # the part of the segment within `reach` of this row bounds its x range
-            if dy != 0.0:
-                ta = (gy - reach - y1) / dy
-                tb = (gy + reach - y1) / dy
-                lo = min(max(min(ta, tb), 0.0), 1.0)
-                hi = min(max(max(ta, tb), 0.0), 1.0)
-            else:
-                lo = 0.0
-                hi = 1.0
-            xa = x1 + lo * dx
-            xb = x1 + hi * dx
-            i0 = max(0, int(math.floor((min(xa, xb) - reach - x0) / cell)))
-            i1 = min(nx - 1, int(math.ceil((max(xa, xb) + reach - x0) / cell)))
-            qy = gy - y1
-            for i in range(i0, i1 + 1):
-                qx = x0 + i * cell - x1
-                t = 0.0
-                if l2 > 0.0:
-                    t = min(max((qx * dx + qy * dy) / l2, 0.0), 1.0)
-                ex = qx - t * dx
-                ey = qy - t * dy
-                d = ex * ex + ey * ey
-                if d < f[j, i]:
-                    f[j, i] = d
-    np.sqrt(f, f)  # in place: at city scale the field is hundreds of MB
-    return f
-
-
-_distance_field = None
-
-
-def _field_kernel():
-    """The compiled distance-field kernel (compiled, or loaded from numba's cache, on first use)."""
-    global _distance_field
-    if _distance_field is None:
-        from circles._kernels import _jit
-
-        _distance_field = _jit(nogil=True)(_distance_field_py)
-    return _distance_field
-
-
 def _grid_points(span_x: float, span_y: float, cell: float, width_m: float) -> float:
     """Grid points :func:`_raster_polygon` lays over a ``span_x`` x ``span_y`` m extent."""
     margin = 2.0 * (width_m + 3.0 * cell) + 2.0 * cell
@@ -462,7 +398,7 @@ def _raster_polygon(ax, ay, bx, by, *, width_m: float, strict: bool = False,
     y0 = np.floor((lo_y - margin) / cell) * cell
     nx = int(np.ceil((hi_x + margin - x0) / cell)) + 1
     ny = int(np.ceil((hi_y + margin - y0) / cell)) + 1
-    field = _field_kernel()(np.ascontiguousarray(ax, np.float64), np.ascontiguousarray(ay, np.float64),
+    field = distance_field(np.ascontiguousarray(ax, np.float64), np.ascontiguousarray(ay, np.float64),
                             np.ascontiguousarray(bx, np.float64), np.ascontiguousarray(by, np.float64),
                             float(x0), float(y0), float(cell), nx, ny, float(width_m))
     if cell > width_m / 2.0 + 1e-9:  # the city grid
@@ -689,7 +625,7 @@ def isochrones(
     method: Method = "auto",
     n_threads: int | None = None,
     progress: bool = False,
-) -> "gpd.GeoDataFrame":
+) -> gpd.GeoDataFrame:
     """Isochrone polygons of the network reached from facilities.
 
     Parameters

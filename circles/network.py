@@ -28,10 +28,10 @@ from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
 from circles import _osm, online, settings
-from circles.online import _check_reachable, _offline_message  # noqa: F401  (kept importable from here)
 from circles.coords import check_lonlat
 from circles.engine import NodeIndex, build_csr, main_pieces
 from circles.errors import InputError, NetworkUnavailableError, NoDataError
+from circles.online import _check_reachable, _offline_message  # noqa: F401  (kept importable from here)
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ class Network:
         """(west, south, east, north) of the nodes in WGS84."""
         return float(self.lon.min()), float(self.lat.min()), float(self.lon.max()), float(self.lat.max())
 
-    def largest_component(self) -> "Network":
+    def largest_component(self) -> Network:
         """A copy keeping only the largest component (weak for walk, strong for drive)."""
         keep = self.component == 0
         return _subset(self, keep)

@@ -17,9 +17,9 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import urlparse
 
 from circles import settings

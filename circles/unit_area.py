@@ -112,8 +112,7 @@ def _likely_cause(units, area, nearest_m: float, *, inside_now: int = 0, system:
 
 
 def _bounds_text(geom_bounds) -> str:
-    return "lon {:.4f}..{:.4f}, lat {:.4f}..{:.4f}".format(geom_bounds[0], geom_bounds[2], geom_bounds[1],
-                                                          geom_bounds[3])
+    return f"lon {geom_bounds[0]:.4f}..{geom_bounds[2]:.4f}, lat {geom_bounds[1]:.4f}..{geom_bounds[3]:.4f}"
 
 
 def _all_outside_error(units, area, dist, *, source: str, what: str, system: str) -> InputError:

@@ -21,8 +21,19 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from circles._tables import LAT_COLUMNS, LON_COLUMNS, NAME_COLUMNS, crs_name, degrees, file_rows, find_column, \
-    id_columns, numbers, read_table, restore_numbers
+from circles._tables import (
+    LAT_COLUMNS,
+    LON_COLUMNS,
+    NAME_COLUMNS,
+    crs_name,
+    degrees,
+    file_rows,
+    find_column,
+    id_columns,
+    numbers,
+    read_table,
+    restore_numbers,
+)
 from circles.errors import InputError, InputFileNotFoundError, NoDataError, ValidationError
 from circles.units import UNIT_COLUMNS, _polygonal, _rows, _unit_kind
 

@@ -339,10 +339,11 @@ def test_helsinki_schools_and_the_data_quality_sheet(helsinki_pbf, tmp_path):
 
 
 def test_assumed_primary_schools_are_counted_in_the_run(tmp_path):
+    from osm_builder import write_osm
+
     import circles
     from circles.facilities import facilities_from_features
     from circles.network import load_features
-    from osm_builder import write_osm
 
     nodes = {1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (50, 10), 5: (150, 10), 6: (120, 10)}
     path = write_osm(tmp_path / "town.osm", nodes, [(1, [1, 2, 3], {"highway": "residential"})], tagged_nodes={

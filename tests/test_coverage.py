@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from osm_builder import lonlat, write_osm
 from shapely.geometry import Point, box
 
 import circles
@@ -15,8 +16,6 @@ from circles.coverage import weighted_median
 from circles.errors import InputError, ValidationError
 from circles.network import load_network
 from circles.policies import load_policy
-
-from osm_builder import lonlat, write_osm
 
 ONE_CIRCLE = """
 id = "test"

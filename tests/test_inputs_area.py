@@ -9,14 +9,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from osm_builder import lonlat, write_osm
 from shapely.geometry import Point, box
 
 from circles.analysis import analyze
 from circles.coords import gcj02_to_wgs84, wgs84_to_gcj02
 from circles.inputs import INPUT_COLUMNS, inputs_against_area
 from circles.network import load_network
-
-from osm_builder import lonlat, write_osm
 
 # a 400 m x 400 m area around the test origin (Optics Valley, where GCJ-02 shifts ~550 m)
 AREA = box(*lonlat(-200, -200), *lonlat(200, 200))

@@ -12,14 +12,14 @@ import logging
 import numpy as np
 import pytest
 import shapely
+from osm_builder import ORIGIN_X, ORIGIN_Y, lonlat, write_osm
 from shapely.geometry import Point
 
+import circles.isochrones as iso_module
 from circles.engine import travel_seconds
 from circles.errors import InputError
-import circles.isochrones as iso_module
 from circles.isochrones import isochrones, reach_polygon
 from circles.network import load_network
-from osm_builder import ORIGIN_X, ORIGIN_Y, lonlat, write_osm
 
 ROAD = {"highway": "residential"}
 #: Every hand-computed geometry test runs through both polygon routes ("auto"

@@ -10,10 +10,10 @@ import re
 import folium
 import geopandas as gpd
 import pytest
-
-from circles.outputs import webmap
-from circles.cli import main
 from maptools import CJK
+
+from circles.cli import main
+from circles.outputs import webmap
 
 pytestmark = pytest.mark.wuhan
 

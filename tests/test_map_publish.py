@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from maptools import CJK, LATIN_WORD, LEGEND, TITLE, click_base_layer, fills, toggle_overlay, ui_text, with_no_data
 
 from circles.outputs.coverage_map import save_coverage_map
 from circles.outputs.palette import STATUS_COLOURS
-from maptools import CJK, LATIN_WORD, LEGEND, TITLE, click_base_layer, fills, toggle_overlay, ui_text, \
-    with_no_data
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 pytestmark = pytest.mark.wuhan

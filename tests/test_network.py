@@ -5,16 +5,14 @@ import time
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
+from osm_builder import write_osm
 
 import circles
 from circles.engine import travel_seconds
 from circles.errors import InputError, InputFileNotFoundError, NetworkUnavailableError, NoDataError
 from circles.network import fetch_network, load_network, parse_maxspeed
-
-from osm_builder import write_osm
-
-import pandas as pd
 
 
 @pytest.fixture

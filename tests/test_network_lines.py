@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from osm_builder import lonlat
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, MultiLineString, Point
 
@@ -16,9 +17,6 @@ from circles import _osm
 from circles.engine import travel_seconds
 from circles.errors import InputError, NoDataError
 from circles.network import drive_mask, load_network, walk_mask
-
-from osm_builder import lonlat
-
 
 # ------------------------------------------------------------------ real streets
 

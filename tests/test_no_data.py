@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from osm_builder import lonlat, write_osm
 from shapely.geometry import Point, box
 
 import circles
@@ -19,8 +20,6 @@ from circles.analysis import analyze
 from circles.network import load_network
 from circles.policies import load_policy
 from circles.scoring import coverage_with_sites, score
-
-from osm_builder import lonlat, write_osm
 
 # one circle, two requirement groups: a grocery AND a pharmacy within 10 minutes
 DAILY = """
@@ -199,8 +198,8 @@ def test_console_says_no_data_and_why_not_zero_percent(tmp_path, street, capsys)
 
 
 def test_outputs_maps_and_figures_take_no_data(tmp_path, street):
-    from circles.outputs.figures import coverage_figure
     from circles.outputs.coverage_map import save_coverage_map
+    from circles.outputs.figures import coverage_figure
 
     r = analyze(street, policy=_pack(tmp_path), facilities=_facilities([(0, 20, "grocery")]), units=_units(),
                 osm_facilities=False, area=AREA)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
-from pyproj import Transformer
 from affine import Affine
+from pyproj import Transformer
 from shapely.geometry import box
 
 from circles.errors import InputError, InputFileNotFoundError

@@ -60,8 +60,9 @@ def my_sites(wuhan_dir, tmp_path_factory):
     """Outputs of the README's own-sites command (run from the repository root, out elsewhere)."""
     import os
 
-    from circles.cli import main
     from test_readme import REPO
+
+    from circles.cli import main
 
     argv = _readme_score_command()
     out = tmp_path_factory.mktemp("my_sites")

@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
+from maptools import CONTROL, TITLE, click_base_layer
 
 from circles.outputs import webmap
 from circles.outputs.maptext import TEXT, circle_label, fmt_people
-from maptools import CONTROL, TITLE, click_base_layer
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 REPO = Path(__file__).resolve().parents[1]

@@ -10,11 +10,11 @@ import re
 from pathlib import Path
 
 import pytest
+from maptools import CJK, CONTROL, LATIN_WORD, LEGEND, TITLE, click_base_layer, ui_text
 
 from circles.outputs import webmap
 from circles.outputs.mapui import NO_DATA_FILL
 from circles.outputs.palette import CANDIDATE_COLOURS, CANDIDATE_FLAGGED, CHOSEN_COLOUR, STATUS_COLOURS
-from maptools import CJK, CONTROL, LATIN_WORD, LEGEND, TITLE, click_base_layer, ui_text
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 pytestmark = pytest.mark.wuhan

@@ -15,8 +15,8 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from circles import _vendor
-from circles.outputs import webmap
 from circles.errors import InputError, ValidationError
+from circles.outputs import webmap
 from circles.outputs.atomic import (
     atomic_path,
     write_csv_atomic,

@@ -38,14 +38,30 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from circles.outputs import mapui
-from circles.outputs import webmap
 from circles.errors import InputError
 from circles.isochrones import circle_isochrones
-from circles.outputs.maptext import (TEXT, check_lang, circle_is_no_data, circle_label, fmt_minutes,
-                      fmt_people, fmt_share, rule_text, translate_missing)
-from circles.outputs.palette import (CATEGORY_ICONS, CATEGORY_LABELS, OFFNET_ICON, OTHER_ICON, STATUS_COLOURS,
-                      STATUS_LABELS, STATUSES, category_label)
+from circles.outputs import mapui, webmap
+from circles.outputs.maptext import (
+    TEXT,
+    check_lang,
+    circle_is_no_data,
+    circle_label,
+    fmt_minutes,
+    fmt_people,
+    fmt_share,
+    rule_text,
+    translate_missing,
+)
+from circles.outputs.palette import (
+    CATEGORY_ICONS,
+    CATEGORY_LABELS,
+    OFFNET_ICON,
+    OTHER_ICON,
+    STATUS_COLOURS,
+    STATUS_LABELS,
+    STATUSES,
+    category_label,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -457,7 +473,7 @@ def coverage_map(
     facility_extent_m: float = 300.0,
     simplify_m: float = 3.0,
     collapsed: bool = True,
-) -> "folium.Map":
+) -> folium.Map:
     """An offline coverage map of an analysis, in one language.
 
     Parameters

@@ -27,8 +27,15 @@ from circles.errors import InputError
 from circles.outputs.atomic import atomic_path
 from circles.outputs.coverage_map import _metric_crs, map_attribution
 from circles.outputs.maptext import TEXT, check_lang, circle_is_no_data, circle_label
-from circles.outputs.palette import (CATEGORY_ICONS, NO_DATA_HATCH, NO_DATA_STRIPE, STATUS_COLOURS, STATUS_LABELS,
-                      STATUSES, category_label)
+from circles.outputs.palette import (
+    CATEGORY_ICONS,
+    NO_DATA_HATCH,
+    NO_DATA_STRIPE,
+    STATUS_COLOURS,
+    STATUS_LABELS,
+    STATUSES,
+    category_label,
+)
 
 __all__ = ["coverage_figure", "find_cjk_font"]
 

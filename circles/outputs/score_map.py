@@ -20,13 +20,29 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from circles.outputs import mapui
-from circles.outputs import webmap
+from circles.outputs import mapui, webmap
 from circles.outputs.coverage_map import _light, _metric_crs, _share_line, map_attribution
-from circles.outputs.maptext import (TEXT, check_lang, circle_is_no_data, circle_label, fmt_minutes, fmt_people, fmt_share,
-                      rule_text, translate_missing)
-from circles.outputs.palette import (CANDIDATE_COLOURS, CANDIDATE_FLAGGED, CHOSEN_COLOUR, CHOSEN_TEXT, STATUS_COLOURS,
-                      STATUS_LABELS, STATUSES, category_label)
+from circles.outputs.maptext import (
+    TEXT,
+    check_lang,
+    circle_is_no_data,
+    circle_label,
+    fmt_minutes,
+    fmt_people,
+    fmt_share,
+    rule_text,
+    translate_missing,
+)
+from circles.outputs.palette import (
+    CANDIDATE_COLOURS,
+    CANDIDATE_FLAGGED,
+    CHOSEN_COLOUR,
+    CHOSEN_TEXT,
+    STATUS_COLOURS,
+    STATUS_LABELS,
+    STATUSES,
+    category_label,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -177,7 +193,7 @@ def _after_panel(m, result, sel, circle, metric, *, lang: str, show: bool):
 
 def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[str] | None = None,
               roads: bool = True, max_candidates: int = MAP_MAX_CANDIDATES, lang: str = "zh",
-              basemap: str | None = None) -> "folium.Map":
+              basemap: str | None = None) -> folium.Map:
     """An offline map of scored candidate sites, in one language.
 
     Parameters

@@ -48,8 +48,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from circles.outputs.basemaps import _SHIFTED_TILE_HOSTS, BASEMAPS, BasemapError, resolve_basemap
 from circles.errors import InputError
+from circles.outputs.basemaps import _SHIFTED_TILE_HOSTS, BASEMAPS, BasemapError, resolve_basemap
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium

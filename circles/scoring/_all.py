@@ -54,21 +54,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from circles import settings
-from circles._kernels import _jit, bounded_dijkstra_batch
+from circles._kernels import SCORE_STATS, bounded_dijkstra_batch, reach_lists, score_reduce
 from circles.classify import CATEGORIES, CATEGORY_DESCRIPTIONS
 from circles.coverage import (
     compute_circle,
-    snap_facilities,
     group_minutes,
+    snap_facilities,
 )
 from circles.errors import InputError
 
@@ -104,7 +104,7 @@ CAPACITY_COLUMNS: tuple[str, ...] = ("capacity", "beds", "places", "容量", "�
 #: Default number of candidates per chunk (per kernel call).
 CHUNK_SIZE: int = 512
 #: Columns of the reduction kernel's per-candidate statistics.
-N_STATS: int = 7
+N_STATS: int = SCORE_STATS
 #: What "minutes saved" means (written to scores.xlsx and the console).
 MINUTES_SAVED_NOTE = (
     "mean_minutes_saved: population-weighted mean minutes saved by the residents who already had a "
@@ -840,85 +840,6 @@ def _prepare(result, candidates, *, circles=None, horizon_min=None, max_snap_m=N
                      chunk_size=int(chunk_size), no_data=no_data)
 
 
-# =========================================================================== #
-# Compiled reductions
-# =========================================================================== #
-
-
-@_jit(nogil=True)
-def _reduce_kernel(ptr, nodes, times_s, which, pt_ptr, pt_idx, leg_min, old_min, gate, weight, dcode, n_d,
-                   horizon_min):
-    """For each ``k``, over the nodes reached by search ``which[k]``: [newly
-    covered weight, improved weight, improved points, sum of weight x minutes
-    saved (faster points only), newly covered points, faster weight, newly
-    reachable weight] and per district [newly covered, improved] weight.
-
-    A point reached at ``t`` minutes (within the horizon) is *improved* when
-    ``t < old``; of those, *faster* when ``old <= horizon`` (it had a facility
-    in reach: minutes saved ``old - t`` are real) and *newly reachable*
-    otherwise (``old`` beyond the horizon or none: no minutes saved counted)."""
-    n = which.shape[0]
-    out = np.zeros((n, N_STATS))
-    by_d = np.zeros((n, n_d, 2))
-    for k in range(n):
-        s = which[k]
-        for e in range(ptr[s], ptr[s + 1]):
-            v = nodes[e]
-            tm = times_s[e] / 60.0
-            for q in range(pt_ptr[v], pt_ptr[v + 1]):
-                i = pt_idx[q]
-                t = tm + leg_min[i]
-                if t > horizon_min:
-                    continue
-                w = weight[i]
-                if t <= gate[i]:
-                    out[k, 0] += w
-                    out[k, 4] += 1.0
-                    by_d[k, dcode[i], 0] += w
-                old = old_min[i]
-                if t < old:
-                    out[k, 1] += w
-                    out[k, 2] += 1.0
-                    by_d[k, dcode[i], 1] += w
-                    if old <= horizon_min:
-                        out[k, 3] += w * (old - t)
-                        out[k, 5] += w
-                    else:
-                        out[k, 6] += w
-    return out, by_d
-
-
-@_jit(nogil=True)
-def _reach_kernel(ptr, nodes, times_s, pt_ptr, pt_idx, leg_min, limit, horizon_min):
-    """Per source, the demand points whose new time is within their limit: (rptr, points)."""
-    n = ptr.shape[0] - 1
-    rptr = np.zeros(n + 1, dtype=np.int64)
-    count = 0
-    for k in range(n):
-        for e in range(ptr[k], ptr[k + 1]):
-            v = nodes[e]
-            tm = times_s[e] / 60.0
-            for q in range(pt_ptr[v], pt_ptr[v + 1]):
-                i = pt_idx[q]
-                t = tm + leg_min[i]
-                if t <= horizon_min and t <= limit[i]:
-                    count += 1
-        rptr[k + 1] = count
-    out = np.empty(count, dtype=np.int64)
-    c = 0
-    for k in range(n):
-        for e in range(ptr[k], ptr[k + 1]):
-            v = nodes[e]
-            tm = times_s[e] / 60.0
-            for q in range(pt_ptr[v], pt_ptr[v + 1]):
-                i = pt_idx[q]
-                t = tm + leg_min[i]
-                if t <= horizon_min and t <= limit[i]:
-                    out[c] = i
-                    c += 1
-    return rptr, out
-
-
 def _search(arr: _CircleArrays, sources: np.ndarray, offsets_s: np.ndarray):
     return bounded_dijkstra_batch(arr.indptr, arr.indices, arr.data, sources, offsets_s,
                                   arr.horizon_min * 60.0, n_threads=1, validate=False)
@@ -937,7 +858,7 @@ def _score_task(arr: _CircleArrays, categories: np.ndarray, sources: np.ndarray,
     by_d = np.zeros((n, arr.n_districts, 2))
     for cat in np.unique(categories):
         mine = np.flatnonzero(categories == cat)
-        s, b = _reduce_kernel(ptr, nodes, times, inverse[mine].astype(np.int64), arr.pt_ptr, arr.pt_idx,
+        s, b = score_reduce(ptr, nodes, times, inverse[mine].astype(np.int64), arr.pt_ptr, arr.pt_idx,
                               arr.leg_min, arr.old_min[cat], arr.gate[cat], arr.weight, arr.district_code,
                               arr.n_districts, arr.horizon_min)
         stats[mine] = s
@@ -1110,7 +1031,7 @@ def _reach_matrix(prep: _Prepared, arr: _CircleArrays, rows: np.ndarray, group_i
     for a in range(0, good.size, prep.chunk_size):
         part = good[a:a + prep.chunk_size]
         ptr, rn, rt = _search(arr, nodes[part], offsets[part])
-        rptr, pts = _reach_kernel(ptr, rn, rt, arr.pt_ptr, arr.pt_idx, arr.leg_min, limit, arr.horizon_min)
+        rptr, pts = reach_lists(ptr, rn, rt, arr.pt_ptr, arr.pt_idx, arr.leg_min, limit, arr.horizon_min)
         counts[part] = np.diff(rptr)
         idx_parts.append(pts)
     np.cumsum(counts, out=indptr[1:])

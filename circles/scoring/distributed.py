@@ -12,7 +12,7 @@ machines; on one machine ``score(..., n_threads=N)`` is usually as fast
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
