@@ -2,7 +2,7 @@
 sites, every candidate scored, the chosen sites numbered by rank.
 
 Per circle one radio button shows the units *now* and one *with the new
-sites* (recomputed by :func:`circles.scoring._all.coverage_with_sites`), in the
+sites* (recomputed by :func:`circles.scoring.select.coverage_with_sites`), in the
 status palette of the coverage map (:mod:`circles.outputs.palette`).  Candidates are
 blue dots (darker = more people newly covered; white = not scored), chosen
 sites black badges with their rank — colours no status uses, so a strong
@@ -171,7 +171,7 @@ def _after_panel(m, result, sel, circle, metric, *, lang: str, show: bool):
     """The "with the new sites" base layer of one circle: ``(layer, title, legend)``."""
     import folium
 
-    from circles.scoring._all import coverage_with_sites
+    from circles.scoring.select import coverage_with_sites
 
     t = TEXT[lang]
     cid, cname = circle.id, circle_label(circle, lang)
@@ -200,9 +200,9 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
     ----------
     result : CoverageResult
     scores : ScoreTable
-        From :func:`circles.scoring._all.score`.
+        From :func:`circles.scoring.score.score`.
     selected : SiteSelection or list of them, optional
-        From :func:`circles.scoring._all.select_sites`: drawn as numbered badges, with a
+        From :func:`circles.scoring.select.select_sites`: drawn as numbered badges, with a
         "with the new sites" coverage layer per circle.
     circles : sequence of str, optional
         Circles to draw (default: the selected ones, else every scored circle).
@@ -221,11 +221,12 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
     """
     import folium
 
-    from circles.scoring._all import UNSCORED_FLAGS, _as_selections
+    from circles.scoring.prepared import UNSCORED_FLAGS
+    from circles.scoring.select import as_selections
 
     lang = check_lang(lang)
     t = TEXT[lang]
-    selections = _as_selections(selected)
+    selections = as_selections(selected)
     if circles is None:
         circles = list(dict.fromkeys(s.circle for s in selections)) or \
             [c.id for c in result.policy.circles if c.id in set(scores["circle"].dropna())]
