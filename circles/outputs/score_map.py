@@ -47,6 +47,8 @@ from circles.outputs.palette import (
 if TYPE_CHECKING:  # pragma: no cover
     import folium
 
+    from circles.scoring.select import SiteSelection
+
 __all__ = ["score_map", "MAP_MAX_CANDIDATES"]
 
 MAP_MAX_CANDIDATES = 3000
@@ -191,7 +193,8 @@ def _after_panel(m, result, sel, circle, metric, *, lang: str, show: bool):
     return after, mapui.title_block(head, rule, share), mapui.legend_block(f"{cname} · {t['after']}", rows)
 
 
-def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[str] | None = None,
+def score_map(result: Any, scores: pd.DataFrame, selected: SiteSelection | Sequence[SiteSelection] | None = None,
+              *, circles: Sequence[str] | None = None,
               roads: bool = True, max_candidates: int = MAP_MAX_CANDIDATES, lang: str = "zh",
               basemap: str | None = None) -> folium.Map:
     """An offline map of scored candidate sites, in one language.
@@ -246,7 +249,8 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
     sub = scores[scores["circle"].isin(circles)] if len(circles) else scores
     sub = sub.sort_values("newly_covered_population", ascending=False).head(int(max_candidates))
     opening = _opening_circle(circles, by_circle, sub)
-    panels, panel_of = [], {}
+    panels: list[tuple] = []
+    panel_of: dict[str, list[int]] = {}
     for cid in circles:
         circle = result.circle(cid)
         cname = circle_label(circle, lang)
