@@ -270,6 +270,12 @@ def test_generated_candidates_are_thinned_and_deterministic(wuhan_result):
     assert 0 < len(sparse) < len(a)
     with pytest.raises(InputError, match="spaceport"):
         generate_candidates(wuhan_result, categories=["spaceport"])
+    # crs= was renamed candidates_crs= (the CLI's --candidates-crs); the old name warns for one release
+    with pytest.warns(DeprecationWarning, match="candidates_crs"):
+        old = generate_candidates(wuhan_result, categories=["public_space"], spacing_m=1000, crs="gcj02")
+    new = generate_candidates(wuhan_result, categories=["public_space"], spacing_m=1000, candidates_crs="gcj02")
+    pd.testing.assert_frame_equal(pd.DataFrame(old), pd.DataFrame(new))
+    assert "lon_gcj02" in new
 
 
 @pytest.mark.wuhan

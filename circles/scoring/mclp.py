@@ -31,6 +31,7 @@ from __future__ import annotations
 import numbers
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -146,7 +147,7 @@ def _greedy(p: Problem, eligible: np.ndarray, k: int, rule: str = "gain") -> tup
 def greedy_select(
     weights: np.ndarray,
     existing: np.ndarray,
-    reach,
+    reach: Any,
     group: np.ndarray,
     k: int,
     *,
@@ -273,7 +274,7 @@ def _uncapacitated_model(p: Problem, k: int):
 def exact_select(
     weights: np.ndarray,
     existing: np.ndarray,
-    reach,
+    reach: Any,
     group: np.ndarray,
     k: int,
     *,

@@ -105,9 +105,15 @@ class SiteSelection:
         return np.nan if self.no_data_after else float(self.selection.covered_weight)
 
     def rows(self) -> pd.DataFrame:
-        """This circle's rows of ``selected.csv``: the chosen sites with ``sites_requested`` and
-        ``note`` (why fewer than requested were chosen), or — when none could be chosen —
-        one row with the circle, the coverage as it stands and the reason."""
+        """This circle's rows of ``selected.csv``.
+
+        Returns
+        -------
+        DataFrame
+            The chosen sites with ``sites_requested`` and ``note`` (why fewer than
+            requested were chosen), or — when none could be chosen — one row with the
+            circle, the coverage as it stands and the reason.
+        """
         table = self.table.copy()
         if table.empty:
             share = self.baseline_population / self.total_population if self.total_population > 0 else np.nan
