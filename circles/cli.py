@@ -452,8 +452,8 @@ def score(
     quiet: QuietOpt = False,
 ):
     """Score proposed facility sites (people newly brought into each circle) and pick the best K."""
-    from circles.scoring._all import generate_candidates, load_candidates, select_sites, write_score_outputs
-    from circles.scoring._all import score as score_sites
+    from circles.scoring import generate_candidates, load_candidates, select_sites, write_score_outputs
+    from circles.scoring import score as score_sites
 
     _check_lang(lang)
     _check_basemap(basemap)
@@ -481,7 +481,7 @@ def score(
     if candidates is not None:  # a bad sites file fails before the analysis, not after it
         from circles.policies import load_policy
 
-        cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category,
+        cands = load_candidates(candidates, candidates_crs=candidates_crs or crs, category=candidates_category,
                                 sheet=candidates_sheet)
         check_candidates_categories(cands, policy if hasattr(policy, "circles") else load_policy(policy),
                                     circle, candidates)
@@ -495,7 +495,7 @@ def score(
     if cands is not None:
         check_candidates_in_area(cands, getattr(result, "area", None), candidates)
     else:
-        cands = generate_candidates(result, categories=cats, spacing_m=spacing, crs=candidates_crs)
+        cands = generate_candidates(result, categories=cats, spacing_m=spacing, candidates_crs=candidates_crs)
     from circles.inputs import candidates_against_area
 
     print_inputs(candidates_against_area(result, cands, declared_crs=(candidates_crs or crs or "wgs84")
@@ -507,7 +507,7 @@ def score(
     scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=_progress(quiet))
     selected = []
     if select:  # every circle asked for gets a selection, empty with its reason when nothing can be chosen
-        from circles.scoring._all import no_selection
+        from circles.scoring import no_selection
 
         for cid in [circle] if circle else [c.id for c in result.policy.circles]:
             try:
@@ -529,7 +529,7 @@ def score(
                           f"{row.faster_population:,.0f}",
                           "–" if math.isnan(row.mean_minutes_saved) else f"{row.mean_minutes_saved:.1f}")
     console.print(table)
-    from circles.scoring._all import MINUTES_SAVED_NOTE
+    from circles.scoring.score import MINUTES_SAVED_NOTE
 
     console.print(MINUTES_SAVED_NOTE, highlight=False, soft_wrap=True)
     for sel in selected:
@@ -551,7 +551,7 @@ def _warn_candidates_crs(result, cands, declared: str) -> None:
     warning = coordinate_system_warning(walk, cands.geometry.x.to_numpy(float), cands.geometry.y.to_numpy(float),
                                         declared=declared, max_snap_m=result.options.max_snap_m,
                                         what="candidate sites", flag="--candidates-crs",
-                                        parameter="load_candidates(crs=...)")
+                                        parameter="load_candidates(candidates_crs=...)")
     if warning:
         console.print(f"[bold yellow]warning:[/] [yellow]{escape(warning)}[/]", highlight=False)
 

@@ -35,7 +35,7 @@ def own_sites(wuhan_dir):
         population_65plus=wuhan_dir / "population_65plus.tif",
         districts=wuhan_dir / "districts.geojson",
     )
-    cands = load_candidates(REPO / "data" / "illustrative_sites_gcj02.csv", crs="gcj02")
+    cands = load_candidates(REPO / "data" / "illustrative_sites_gcj02.csv", candidates_crs="gcj02")
     scores = score(result, cands, progress=False)
     selected = []
     for c in result.policy.circles:

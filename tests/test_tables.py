@@ -185,7 +185,7 @@ def _read(reader, path, **kwargs):
     if reader == "facilities":
         return read_facility_file(path, crs="gcj02", **kwargs)
     if reader == "candidates":
-        return load_candidates(path, crs="gcj02", **kwargs)
+        return load_candidates(path, candidates_crs="gcj02", **kwargs)
     return load_units(path, crs="gcj02", **kwargs)
 
 
@@ -309,7 +309,7 @@ def test_generated_candidates_get_gcj02_columns_when_the_run_is_gcj02(wuhan_dir)
     assert np.allclose(cands["lon_gcj02"], glon, rtol=0, atol=1e-12)
     assert np.allclose(cands["lat_gcj02"], glat, rtol=0, atol=1e-12)
     assert np.allclose(cands["lon"], cands.geometry.x)
-    bd = generate_candidates(result, categories=["elderly_care"], spacing_m=400, crs="bd09")
+    bd = generate_candidates(result, categories=["elderly_care"], spacing_m=400, candidates_crs="bd09")
     assert {"lon_bd09", "lat_bd09"} <= set(bd.columns) and "lon_gcj02" not in bd.columns
     plain = analyze(wuhan_dir / "guanggu.osm")  # OSM facilities only: WGS84, no converted columns
     assert "lon_gcj02" not in generate_candidates(plain, categories=["elderly_care"], spacing_m=400).columns
@@ -361,7 +361,7 @@ def test_geojson_candidates_keep_ids_and_bd09_csv_keeps_bd09(tmp_path):
                            geometry=gpd.points_from_xy([114.52, 114.51], [30.485, 30.48]), crs="EPSG:4326")
     path = tmp_path / "sites.geojson"
     gdf.to_file(path)
-    cands = load_candidates(path, crs="gcj02")
+    cands = load_candidates(path, candidates_crs="gcj02")
     assert cands["candidate_id"].tolist() == ["0007", "A-2"]
     assert cands["lon_gcj02"].tolist() == [114.52, 114.51] and cands["lat_gcj02"].tolist() == [30.485, 30.48]
     csv = _write(tmp_path, "编码,名称,经度,纬度,类型\n0099,某医院,114.281,30.590,医院\n", name="bd.csv")

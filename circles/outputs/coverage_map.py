@@ -22,7 +22,7 @@ folium map that opens with no network (see :mod:`circles.outputs.webmap`):
 All user text (names, rules, categories) is HTML-escaped by the
 :mod:`circles.outputs.webmap` helpers.  Geometry is simplified in the analysis' own
 metric CRS and rounded to 6 decimals (~0.1 m), so the Optics Valley map stays
-around 1–2 MB.  The score map of :mod:`circles.scoring._all` lives in
+around 1–2 MB.  The score map of :mod:`circles.scoring` lives in
 :mod:`circles.outputs.score_map` and shares this module's palette and furniture.
 """
 
