@@ -1330,8 +1330,8 @@ def coverage_with_sites(result, sites, *, circle: str, max_snap_m: float | None 
     net = result.networks["walk" if circ.mode == "walk" else "drive"]
     speed = circ.speed_m_per_min if circ.mode == "walk" else None
     fac_snap = snap_facilities(fac, net, max_snap_m)
-    *_, met = compute_circle(circ, net, demand.snaps[net.mode], fac["category"].to_numpy(object),
-                             fac_snap, speed_m_per_min=speed, cap_min=cap_min, zone=demand.zone)
+    met = compute_circle(circ, net, demand.snaps[net.mode], fac["category"].to_numpy(object),
+                         fac_snap, speed_m_per_min=speed, cap_min=cap_min, zone=demand.zone).met
     fac[f"{net.mode}_off_network"] = fac_snap.off_network
     no_data = bool(no_data_categories(circ, usable_counts(fac, net.mode)))
     weight = demand.weights(circ.population)
