@@ -87,7 +87,7 @@ class OsmTables:
     report: dict = field(default_factory=dict)
 
 
-def _features_frame(rows: list[dict]):
+def features_frame(rows: list[dict]):
     import geopandas as gpd
 
     if not rows:
@@ -226,7 +226,7 @@ def read_xml(path: Path) -> OsmTables:
         else:
             continue  # members outside the extract: nothing to place
         feature_rows.append({"feature_id": f"r{rid}", "name": tags.get("name"), "tags": tags, "geometry": geom})
-    return OsmTables(nodes=nodes, segments=segments, features=_features_frame(feature_rows), bounds=bounds)
+    return OsmTables(nodes=nodes, segments=segments, features=features_frame(feature_rows), bounds=bounds)
 
 
 # --------------------------------------------------------------------- PBF
@@ -299,7 +299,7 @@ def _pbf_features(osm, path: Path):
     except Exception as exc:
         raise InputError(f"{path}: could not read points of interest ({type(exc).__name__}: {exc})") from None
     if gdf is None or len(gdf) == 0:
-        return _features_frame([])
+        return features_frame([])
     columns = [c for c in gdf.columns if c not in ("geometry", "tags", "id", "osm_type", "timestamp",
                                                     "version", "changeset", "visible", "lon", "lat")]
     prefix = {"node": "n", "way": "w", "relation": "r"}
@@ -308,7 +308,7 @@ def _pbf_features(osm, path: Path):
         tags = _row_tags(pd.Series(rec), columns)
         rows.append({"feature_id": f"{prefix.get(rec.get('osm_type'), 'x')}{int(rec['id'])}",
                      "name": tags.get("name"), "tags": tags, "geometry": rec["geometry"]})
-    out = _features_frame(rows)
+    out = features_frame(rows)
     keep = out.geometry.notna() & ~out.geometry.is_empty & out["tags"].map(_is_feature).astype(bool)
     return out[keep].reset_index(drop=True)
 
@@ -347,7 +347,7 @@ def read_graphml(path: Path) -> tuple[OsmTables, bool]:
                 value = "yes" if value else "no"
             rows[k].append(None if value is None else str(value))
     segments = pd.DataFrame(rows).astype({"u": np.int64, "v": np.int64, "way_id": np.int64})
-    return OsmTables(nodes=nodes, segments=segments, features=_features_frame([])), graph.is_directed()
+    return OsmTables(nodes=nodes, segments=segments, features=features_frame([])), graph.is_directed()
 
 
 def read(path: str | Path, **line_options) -> tuple[OsmTables, bool]:

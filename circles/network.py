@@ -2,9 +2,9 @@
 
 ``load_network`` reads files (.osm XML, .osm.pbf, osmnx .graphml, or a road
 line layer as .shp/.gpkg/.geojson in any CRS) and works offline;
-``fetch_network`` downloads from OpenStreetMap through osmnx (and
-:mod:`circles.online` the facilities).  Both end in
-:func:`build_network`, which filters ways by mode, projects nodes to a local
+``fetch_network`` (:mod:`circles.online`) downloads from OpenStreetMap
+through osmnx.  Both end in :func:`build_network`, which filters ways by mode
+(the tag rules of :mod:`circles.road_tags`), projects nodes to a local
 UTM zone, numbers them in a spatial (Morton) order and builds CSR arrays
 straight from edge arrays.  ``load_networks`` reads a file once for both
 modes and its features (what :func:`circles.analyze` does).
@@ -12,14 +12,11 @@ modes and its features (what :func:`circles.analyze` does).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -27,104 +24,23 @@ import scipy.sparse as sp
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
-from circles import _osm, online, settings
+from circles import _osm, settings
 from circles.coords import check_lonlat
 from circles.engine import NodeIndex, build_csr, main_pieces
-from circles.errors import InputError, NetworkUnavailableError, NoDataError
-from circles.online import _check_reachable, _offline_message  # noqa: F401  (kept importable from here)
+from circles.errors import InputError, NoDataError
+from circles.online import fetch_network
+from circles.road_tags import class_speed_kph, drive_mask, oneway_direction, parse_maxspeed, walk_mask
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["walk", "drive"]
-MODES = ("walk", "drive")
+MODES: tuple[Mode, ...] = ("walk", "drive")
 
-# ------------------------------------------------------------------ filters
-# Which ways each mode may use.  Modelled on OSM's access conventions and
-# osmnx's walk/drive filters (rules re-stated here, not copied).
-_NOT_WALKABLE = frozenset({
-    "abandoned", "bus_guideway", "construction", "corridor", "elevator", "escalator",
-    "motorway", "motorway_link", "no", "planned", "platform", "proposed", "raceway",
-    "razed", "disused", "busway", "services", "rest_area",
-})
-_DRIVABLE = frozenset({
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-    "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
-    "residential", "living_street", "service", "road",
-})
-_NO_DRIVE_SERVICE = frozenset({"parking_aisle", "parking", "private", "driveway"})
-_NO = frozenset({"no", "private"})
-_YES = frozenset({"yes", "designated", "permissive", "destination"})
-
-
-def _col(segments: pd.DataFrame, key: str) -> pd.Series:
-    return segments[key].fillna("").astype(str).str.strip().str.lower()
-
-
-def walk_mask(segments: pd.DataFrame) -> np.ndarray:
-    """Segments a pedestrian may use (not motorways, not foot=no, not private)."""
-    hw = _col(segments, "highway")
-    foot = _col(segments, "foot")
-    access = _col(segments, "access")
-    ok = (hw != "") & ~hw.isin(_NOT_WALKABLE) & (_col(segments, "area") != "yes")
-    ok &= ~foot.isin(_NO)
-    ok &= ~(access.isin(_NO) & ~foot.isin(_YES))
-    ok &= _col(segments, "service") != "private"
-    return ok.to_numpy()
-
-
-def drive_mask(segments: pd.DataFrame) -> np.ndarray:
-    """Segments a car (an ambulance) may use."""
-    hw = _col(segments, "highway")
-    motor = _col(segments, "motor_vehicle")
-    car = _col(segments, "motorcar")
-    access = _col(segments, "access")
-    ok = hw.isin(_DRIVABLE) & (_col(segments, "area") != "yes")
-    ok &= ~motor.isin({"no"}) & ~car.isin({"no"})
-    ok &= ~(access.isin(_NO) & ~(motor.isin(_YES) | car.isin(_YES)))
-    ok &= ~_col(segments, "service").isin(_NO_DRIVE_SERVICE)
-    return ok.to_numpy()
-
-
-def oneway_direction(segments: pd.DataFrame) -> np.ndarray:
-    """+1 forward only, -1 backward only, 0 both ways (OSM ``oneway`` rules)."""
-    ow = _col(segments, "oneway")
-    hw = _col(segments, "highway")
-    junction = _col(segments, "junction")
-    forward = ow.isin({"yes", "true", "1"})
-    implied = (junction.isin({"roundabout", "circular"}) | hw.isin({"motorway"})) & (ow == "")
-    backward = ow.isin({"-1", "reverse"})
-    return np.where(forward | implied, 1, np.where(backward, -1, 0)).astype(np.int8)
-
-
-_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$")
-
-
-def parse_maxspeed(values: pd.Series) -> np.ndarray:
-    """km/h from OSM ``maxspeed`` values; NaN where absent or not numeric.
-
-    ``"50"``, ``"50 km/h"``, ``"30 mph"``; several values (``"60;40"``) give the
-    lowest.  Zone codes such as ``"CN:urban"`` give NaN (the class table applies).
-    """
-    out = np.full(len(values), np.nan)
-    for i, raw in enumerate(values.to_numpy(object)):
-        if not isinstance(raw, str) or not raw:
-            continue
-        speeds = []
-        for part in raw.split(";"):
-            m = _SPEED_RE.match(part)
-            if m:
-                kph = float(m.group(1)) * (1.609344 if m.group(2) == "mph" else 1.0)
-                if 3.0 <= kph <= 150.0:
-                    speeds.append(kph)
-        if speeds:
-            out[i] = min(speeds)
-    return out
-
-
-def class_speed_kph(highway: pd.Series) -> np.ndarray:
-    hw = highway.fillna("").astype(str).str.lower()
-    return hw.map(dict(settings.DRIVE_SPEED_KPH)).fillna(settings.DRIVE_SPEED_FALLBACK_KPH).to_numpy(float)
-
+__all__ = [
+    "MODES", "Mode", "Network", "build_network", "densify", "drive_mask", "fetch_network", "load_features",
+    "load_network", "load_networks", "oneway_direction", "parse_maxspeed", "snapping_assumption", "spatial_order",
+    "utm_crs", "walk_mask",
+]
 
 # ------------------------------------------------------------------ network
 
@@ -294,8 +210,8 @@ class Network:
         g.add_nodes_from(range(self.n_nodes))
         seconds = self.edge_seconds(speed_m_per_min)
         g.add_edges_from(
-            (int(u), int(v), {"length": float(l), "time_s": float(s)})
-            for u, v, l, s in zip(self.edge_u, self.edge_v, self.edge_length_m, seconds)
+            (int(u), int(v), {"length": float(length), "time_s": float(s)})
+            for u, v, length, s in zip(self.edge_u, self.edge_v, self.edge_length_m, seconds)
         )
         return g
 
@@ -689,7 +605,7 @@ def load_networks(path: str | Path, *, modes: tuple[str, ...] = MODES, largest_o
     if bad:
         raise InputError(f"modes must be among {MODES}, got {bad}")
     tables, directed = _osm.read(path, **line_options)
-    networks = {m: build_network(tables, mode=m, source=str(path), already_directed=directed,
+    networks = {m: build_network(tables, mode=cast(Mode, m), source=str(path), already_directed=directed,
                                  largest_only=largest_only) for m in modes}
     return networks, tables.features
 
@@ -701,82 +617,6 @@ def load_features(path: str | Path):
     empty for a road line layer (it holds roads only).
     """
     if _osm.file_kind(_osm.check_file(path)) == "lines":
-        return _osm._features_frame([])
+        return _osm.features_frame([])
     tables, _ = _osm.read(path)
     return tables.features
-
-
-# ------------------------------------------------------------------ online
-
-def _cache_path(cache_dir: Path, key: str) -> Path:
-    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-    return cache_dir / f"network-{digest}.graphml"
-
-
-def fetch_network(
-    *,
-    place: str | None = None,
-    bbox: tuple[float, float, float, float] | None = None,
-    polygon=None,
-    mode: Mode = "walk",
-    cache_dir: str | Path | None = None,
-    largest_only: bool = False,
-) -> Network:
-    """Download a street network from OpenStreetMap (osmnx), cached as GraphML.
-
-    Give exactly one of ``place`` (a name Nominatim can geocode), ``bbox``
-    (west, south, east, north in WGS84 degrees) or ``polygon`` (shapely, WGS84).
-    Offline this fails within ~``settings.REQUESTS_TIMEOUT_S`` seconds with
-    :class:`~circles.errors.NetworkUnavailableError` saying how to load a file.
-    The query is kept in ``network.report["online_query"]``, so
-    :func:`circles.analyze` fetches the facilities of the same area
-    (:func:`circles.online.fetch_features`, cached beside the network).
-    """
-    if mode not in MODES:
-        raise InputError(f"mode must be one of {MODES}, got {mode!r}")
-    online.check_area(place, bbox, polygon)
-    key = f"{mode}|{place}|{bbox}|{getattr(polygon, 'wkt', None)}"
-    cache_dir = Path(cache_dir) if cache_dir is not None else Path.home() / ".cache" / "circles"
-    cached = _cache_path(cache_dir, key)
-    query = {"place": place, "bbox": None if bbox is None else tuple(map(float, bbox)), "polygon": polygon,
-             "cache_dir": str(cache_dir)}
-    if cached.exists():
-        log.info("using cached network %s", cached)
-        net = load_network(cached, mode=mode, largest_only=largest_only)
-        net.report["online_query"] = query
-        return net
-    with online.osmnx_settings() as ox:
-        _download_graph(ox, cached, place=place, bbox=bbox, polygon=polygon, mode=mode)
-    net = load_network(cached, mode=mode, largest_only=largest_only)
-    net.report["online_query"] = query
-    return net
-
-
-def _download_graph(ox, cached: Path, *, place, bbox, polygon, mode: str) -> None:
-    started = time.monotonic()
-    network_type = "walk" if mode == "walk" else "drive_service"
-    try:
-        if place is not None:
-            polygon = online.area_polygon(ox, place, bbox, polygon)
-        online._check_reachable(ox.settings.overpass_url, settings.REQUESTS_TIMEOUT_S)
-        if bbox is not None:
-            graph = ox.graph_from_bbox(bbox, network_type=network_type, simplify=False, retain_all=True)
-        else:
-            graph = ox.graph_from_polygon(polygon, network_type=network_type, simplify=False, retain_all=True)
-    except (NetworkUnavailableError, InputError):
-        raise
-    except Exception as exc:  # requests/osmnx errors: connection, timeout, empty response
-        name = type(exc).__name__
-        if "Insufficient" in name or "EmptyOverpass" in name:
-            raise NoDataError(f"OpenStreetMap has no {mode} streets in the requested area ({exc}); "
-                              f"enlarge the area or check its coordinates") from None
-        raise NetworkUnavailableError(online._offline_message("OpenStreetMap servers", f"{name}: {exc}")) from None
-    log.info("downloaded network in %.1f s", time.monotonic() - started)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    for _, _, data in graph.edges(data=True):  # keep only what circles reads: small, fast GraphML
-        for k in list(data):
-            if k not in _osm.SEGMENT_TAGS and k not in ("osmid", "length"):
-                del data[k]
-    tmp = cached.with_suffix(".tmp.graphml")
-    ox.save_graphml(graph, tmp)
-    tmp.replace(cached)

@@ -1,6 +1,8 @@
-"""Online access to OpenStreetMap through osmnx: the only module (with
-:func:`circles.network.fetch_network`) that talks to the internet.
+"""Online access to OpenStreetMap through osmnx: the only module that talks to the internet.
 
+:func:`fetch_network` downloads the streets of an area (cached as GraphML and
+read back by :func:`circles.network.load_network`; also importable as
+``circles.network.fetch_network`` and ``circles.fetch_network``).
 :func:`fetch_features` downloads the facilities of an area — the OSM tags of
 the classification table (:func:`circles.classify.osm_query_tags`) for the
 categories a policy needs — and caches them beside the network cache, so a
@@ -20,10 +22,14 @@ import time
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from circles import settings
-from circles.errors import InputError, NetworkUnavailableError
+from circles.errors import InputError, NetworkUnavailableError, NoDataError
+
+if TYPE_CHECKING:
+    from circles.network import Mode, Network
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ def _check_reachable(url: str, timeout_s: float) -> None:
     worker.join(timeout_s)
     if not outcome.get("ok"):
         detail = outcome.get("error") or f"no answer within {timeout_s:.0f} s"
-        raise NetworkUnavailableError(_offline_message(host, str(detail)))
+        raise NetworkUnavailableError(_offline_message(host or url, str(detail)))
 
 
 
@@ -130,10 +136,10 @@ def _to_features(gdf):
     """osmnx's features frame (index element/id, one column per tag) → ``feature_id, name, tags, geometry``."""
     import geopandas as gpd
 
-    from circles._osm import _features_frame
+    from circles._osm import features_frame
 
     if gdf is None or len(gdf) == 0:
-        return _features_frame([])
+        return features_frame([])
     prefix = {"node": "n", "way": "w", "relation": "r"}
     not_tags = {"geometry", "element", "id", "nodes", "members", "ways", *META_KEYS}
     tag_columns = [c for c in gdf.columns if c not in not_tags]
@@ -162,11 +168,11 @@ def _write_cache(features, path: Path) -> None:
 def _read_cache(path: Path):
     import geopandas as gpd
 
-    from circles._osm import _features_frame
+    from circles._osm import features_frame
 
     frame = gpd.read_file(path)
     if len(frame) == 0:
-        return _features_frame([])
+        return features_frame([])
     # GDAL may hand the JSON column back already parsed
     frame["tags"] = [dict(t) if isinstance(t, dict) else json.loads(t) if isinstance(t, str) else {}
                      for t in frame["tags"]]
@@ -239,3 +245,83 @@ def fetch_features(
     log.info("downloaded %d OSM features in %.1f s", len(features), time.monotonic() - started)
     _write_cache(features, cached)
     return features
+
+
+# ------------------------------------------------------------------ streets
+
+def _network_cache_path(cache_dir: Path, key: str) -> Path:
+    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+    return cache_dir / f"network-{digest}.graphml"
+
+
+def fetch_network(
+    *,
+    place: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    polygon=None,
+    mode: Mode = "walk",
+    cache_dir: str | Path | None = None,
+    largest_only: bool = False,
+) -> Network:
+    """Download a street network from OpenStreetMap (osmnx), cached as GraphML.
+
+    Give exactly one of ``place`` (a name Nominatim can geocode), ``bbox``
+    (west, south, east, north in WGS84 degrees) or ``polygon`` (shapely, WGS84).
+    Offline this fails within ~``settings.REQUESTS_TIMEOUT_S`` seconds with
+    :class:`~circles.errors.NetworkUnavailableError` saying how to load a file.
+    The query is kept in ``network.report["online_query"]``, so
+    :func:`circles.analyze` fetches the facilities of the same area
+    (:func:`circles.online.fetch_features`, cached beside the network).
+    """
+    from circles.network import MODES, load_network
+
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {MODES}, got {mode!r}")
+    check_area(place, bbox, polygon)
+    key = f"{mode}|{place}|{bbox}|{getattr(polygon, 'wkt', None)}"
+    cache_dir = Path(cache_dir) if cache_dir is not None else Path.home() / ".cache" / "circles"
+    cached = _network_cache_path(cache_dir, key)
+    query = {"place": place, "bbox": None if bbox is None else tuple(map(float, bbox)), "polygon": polygon,
+             "cache_dir": str(cache_dir)}
+    if cached.exists():
+        log.info("using cached network %s", cached)
+        net = load_network(cached, mode=mode, largest_only=largest_only)
+        net.report["online_query"] = query
+        return net
+    with osmnx_settings() as ox:
+        _download_graph(ox, cached, place=place, bbox=bbox, polygon=polygon, mode=mode)
+    net = load_network(cached, mode=mode, largest_only=largest_only)
+    net.report["online_query"] = query
+    return net
+
+
+def _download_graph(ox, cached: Path, *, place, bbox, polygon, mode: str) -> None:
+    from circles._osm import SEGMENT_TAGS
+
+    started = time.monotonic()
+    network_type = "walk" if mode == "walk" else "drive_service"
+    try:
+        if place is not None:
+            polygon = area_polygon(ox, place, bbox, polygon)
+        _check_reachable(ox.settings.overpass_url, settings.REQUESTS_TIMEOUT_S)
+        if bbox is not None:
+            graph = ox.graph_from_bbox(bbox, network_type=network_type, simplify=False, retain_all=True)
+        else:
+            graph = ox.graph_from_polygon(polygon, network_type=network_type, simplify=False, retain_all=True)
+    except (NetworkUnavailableError, InputError):
+        raise
+    except Exception as exc:  # requests/osmnx errors: connection, timeout, empty response
+        name = type(exc).__name__
+        if "Insufficient" in name or "EmptyOverpass" in name:
+            raise NoDataError(f"OpenStreetMap has no {mode} streets in the requested area ({exc}); "
+                              f"enlarge the area or check its coordinates") from None
+        raise NetworkUnavailableError(_offline_message("OpenStreetMap servers", f"{name}: {exc}")) from None
+    log.info("downloaded network in %.1f s", time.monotonic() - started)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    for _, _, data in graph.edges(data=True):  # keep only what circles reads: small, fast GraphML
+        for k in list(data):
+            if k not in SEGMENT_TAGS and k not in ("osmid", "length"):
+                del data[k]
+    tmp = cached.with_suffix(".tmp.graphml")
+    ox.save_graphml(graph, tmp)
+    tmp.replace(cached)
