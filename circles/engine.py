@@ -186,13 +186,6 @@ class Snap:
         maximum snap) and were snapped past it (to the main network, or off it)."""
         return int(np.count_nonzero(self.past_small_piece))
 
-    def access_seconds(self, speed_m_per_s: float) -> np.ndarray:
-        """Seconds to cover each snap distance at ``speed_m_per_s``; ``inf`` off-network."""
-        if not speed_m_per_s > 0:
-            raise InputError(f"speed must be > 0 m/s, got {speed_m_per_s!r}")
-        seconds = self.distance_m / speed_m_per_s
-        return np.where(self.off_network, np.inf, seconds)
-
 
 def main_pieces(labels: np.ndarray, *, min_share: float = MAIN_PIECE_MIN_SHARE,
                 min_nodes: int = MAIN_PIECE_MIN_NODES) -> np.ndarray:
