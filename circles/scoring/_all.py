@@ -1262,7 +1262,7 @@ def no_selection(result, circle: str, *, k: int, method: str, reason: str) -> Si
 
     districts = sorted({d if d is not None else "(none)" for d in result.demand.district}) or ["(none)"]
     circ = result.circle(circle)
-    arr = _circle_arrays(result, circ, horizon_min=None, cap_min=settings.MINUTES_CAP, districts=districts)
+    arr = _circle_arrays(result, circ, horizon_min=None, cap_min=result.options.cap_min, districts=districts)
     missing = _no_data_before(result, circ)
     base, total = float(arr.weight[arr.met_groups.all(axis=1)].sum()), float(arr.weight.sum())
     sel = Selection(chosen=np.zeros(0, dtype=np.int64), gains=np.zeros(0), covered_weight=base,
