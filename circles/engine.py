@@ -184,7 +184,7 @@ class Snap:
     def n_past_small_piece(self) -> int:
         """How many points had a node of a small detached piece nearest (within the
         maximum snap) and were snapped past it (to the main network, or off it)."""
-        return int(np.count_nonzero(self.past_small_piece))
+        return 0 if self.past_small_piece is None else int(np.count_nonzero(self.past_small_piece))
 
 
 def main_pieces(labels: np.ndarray, *, min_share: float = MAIN_PIECE_MIN_SHARE,
