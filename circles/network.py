@@ -16,20 +16,24 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
 from circles import _osm, settings
 from circles.coords import check_lonlat
-from circles.engine import NodeIndex, build_csr, main_pieces
+from circles.engine import NodeIndex, Snap, build_csr, main_pieces
 from circles.errors import InputError, NoDataError
 from circles.online import fetch_network
 from circles.road_tags import class_speed_kph, drive_mask, oneway_direction, parse_maxspeed, walk_mask
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,22 @@ __all__ = [
 # ------------------------------------------------------------------ network
 
 def utm_crs(lon: float, lat: float) -> CRS:
-    """The WGS84 UTM zone containing a point (Wuhan: EPSG:32650)."""
+    """The WGS84 UTM zone containing a point.
+
+    Parameters
+    ----------
+    lon, lat : float
+        The point, WGS84 degrees.
+
+    Returns
+    -------
+    pyproj.CRS
+
+    Examples
+    --------
+    >>> utm_crs(114.3, 30.6).to_epsg()  # Wuhan
+    32650
+    """
     zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
@@ -107,8 +126,20 @@ class Network:
                 f"crs={self.crs.to_string()}, components={self.report.get('components')}, source={self.source!r})")
 
     def edge_seconds(self, speed_m_per_min: float | None = None) -> np.ndarray:
-        """Travel seconds per edge.  Walk: length at ``speed_m_per_min`` (default
-        60 m/min).  Drive: length at each edge's speed (the argument must be None)."""
+        """Travel seconds per edge.
+
+        Parameters
+        ----------
+        speed_m_per_min : float, optional
+            Walk networks: the walking speed (default
+            :data:`circles.settings.WALK_SPEED_M_PER_MIN`).  Drive networks use
+            each edge's speed and the argument must be ``None``.
+
+        Returns
+        -------
+        ndarray
+            Seconds per directed edge.
+        """
         if self.mode == "drive":
             if speed_m_per_min is not None:
                 raise InputError("a drive network uses per-edge speeds; do not pass speed_m_per_min")
@@ -119,9 +150,19 @@ class Network:
         return self.edge_length_m / (speed / 60.0)
 
     def access_speed_m_per_min(self, walk_speed_m_per_min: float | None = None) -> float:
-        """Speed of the straight legs between a point and its snapped node: the
-        walking speed (default 60 m/min) on walk networks, and
-        ``settings.DRIVE_ACCESS_SPEED_M_PER_MIN`` on drive networks."""
+        """Speed of the straight legs between a point and its snapped node.
+
+        Parameters
+        ----------
+        walk_speed_m_per_min : float, optional
+            Walking speed on walk networks (default 60 m/min); ignored on drive networks.
+
+        Returns
+        -------
+        float
+            m/min: the walking speed on walk networks,
+            :data:`circles.settings.DRIVE_ACCESS_SPEED_M_PER_MIN` on drive networks.
+        """
         if self.mode == "drive":
             return settings.DRIVE_ACCESS_SPEED_M_PER_MIN
         return settings.WALK_SPEED_M_PER_MIN if walk_speed_m_per_min is None else float(walk_speed_m_per_min)
@@ -132,8 +173,18 @@ class Network:
         return build_csr(self.edge_u, self.edge_v, self.edge_length_m, self.n_nodes)
 
     def graph_s(self, speed_m_per_min: float | None = None) -> sp.csr_matrix:
-        """CSR of travel seconds (see :meth:`edge_seconds`).  Walk graphs at another
-        speed are the length graph rescaled, so this is cheap."""
+        """CSR of travel seconds; walk graphs at another speed are the length graph rescaled (cheap).
+
+        Parameters
+        ----------
+        speed_m_per_min : float, optional
+            As for :meth:`edge_seconds`.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            ``n_nodes x n_nodes``, seconds per edge (minimum over parallel edges).
+        """
         if self.mode == "walk":
             speed = settings.WALK_SPEED_M_PER_MIN if speed_m_per_min is None else float(speed_m_per_min)
             if not speed > 0:
@@ -172,17 +223,46 @@ class Network:
         """Component label per node (weak for walk, strong for drive); 0 = largest."""
         return _components(self.graph_m, "weak" if self.mode == "walk" else "strong")
 
-    def project(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
-        """WGS84 lon/lat → this network's metric CRS."""
+    def project(self, lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """WGS84 lon/lat → this network's metric CRS.
+
+        Parameters
+        ----------
+        lon, lat : array_like
+            WGS84 degrees.
+
+        Returns
+        -------
+        x, y : ndarray
+            Metres in :attr:`crs`.
+        """
         tr = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
         x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
-    def snap_lonlat(self, lon, lat, *, max_snap_m: float = settings.MAX_SNAP_M, source: str = "points"):
-        """Snap WGS84 points to the nearest node (see :meth:`circles.engine.NodeIndex.snap`).
+    def snap_lonlat(self, lon: ArrayLike, lat: ArrayLike, *, max_snap_m: float = settings.MAX_SNAP_M,
+                    source: str = "points") -> Snap:
+        """Snap WGS84 points to the nearest node of the main piece(s) (see :meth:`circles.engine.NodeIndex.snap`).
 
-        Raises InputError naming rows with missing coordinates or a latitude
-        outside ±90 (usually swapped lon/lat columns).
+        Parameters
+        ----------
+        lon, lat : array_like
+            WGS84 degrees.
+        max_snap_m : float
+            Points farther than this from every node are off the network.
+        source : str
+            What the points are, for error messages.
+
+        Returns
+        -------
+        Snap
+            Node, distance and off-network flag per point.
+
+        Raises
+        ------
+        InputError
+            Naming rows with missing coordinates or a latitude outside ±90
+            (usually swapped lon/lat columns).
         """
         lon = np.asarray(lon, dtype=float).ravel()
         lat = np.asarray(lat, dtype=float).ravel()
@@ -191,18 +271,39 @@ class Network:
         return self.node_index.snap(x, y, max_snap_m=max_snap_m)
 
     def bounds(self) -> tuple[float, float, float, float]:
-        """(west, south, east, north) of the nodes in WGS84."""
+        """The nodes' extent.
+
+        Returns
+        -------
+        tuple of float
+            (west, south, east, north), WGS84 degrees.
+        """
         return float(self.lon.min()), float(self.lat.min()), float(self.lon.max()), float(self.lat.max())
 
     def largest_component(self) -> Network:
-        """A copy keeping only the largest component (weak for walk, strong for drive)."""
+        """A copy keeping only the largest component (weak for walk, strong for drive).
+
+        Returns
+        -------
+        Network
+        """
         keep = self.component == 0
         return _subset(self, keep)
 
-    def to_networkx(self, speed_m_per_min: float | None = None):
+    def to_networkx(self, speed_m_per_min: float | None = None) -> Any:
         """A NetworkX MultiDiGraph with ``length`` (m) and ``time_s`` per edge.
 
         For interchange and cross-checks only; never used for routing here.
+
+        Parameters
+        ----------
+        speed_m_per_min : float, optional
+            As for :meth:`edge_seconds`.
+
+        Returns
+        -------
+        networkx.MultiDiGraph
+            Nodes numbered as in this network.
         """
         import networkx as nx
 
@@ -215,9 +316,14 @@ class Network:
         )
         return g
 
-    def edges_gdf(self):
-        """Edges as a GeoDataFrame of straight segments in EPSG:4326 (one per
-        direction pair: reverse duplicates of two-way streets are dropped)."""
+    def edges_gdf(self) -> gpd.GeoDataFrame:
+        """Edges as straight segments, one per direction pair (reverse duplicates of two-way streets dropped).
+
+        Returns
+        -------
+        GeoDataFrame
+            ``u``, ``v``, ``highway``, ``length_m``, geometry (EPSG:4326).
+        """
         import geopandas as gpd
         import shapely
 
@@ -234,9 +340,18 @@ class Network:
         )
 
 
-def snapping_assumption(snaps: dict) -> str:
-    """The assumption line on snapping only to each network's main piece(s), with
-    counts; ``snaps`` maps a mode to its (demand points, facilities) :class:`~circles.engine.Snap`."""
+def snapping_assumption(snaps: dict[str, tuple[Snap, Snap]]) -> str:
+    """The assumption line on snapping only to each network's main piece(s), with counts.
+
+    Parameters
+    ----------
+    snaps : dict
+        Mode -> its (demand points, facilities) :class:`~circles.engine.Snap`.
+
+    Returns
+    -------
+    str
+    """
     counts = "; ".join(f"{mode}: {points.n_past_small_piece:,} demand point(s), {fac.n_past_small_piece:,} "
                        f"facilit(ies)" for mode, (points, fac) in snaps.items())
     return (f"points snap only to a network's main piece(s) (largest component plus any of >= "
@@ -295,13 +410,28 @@ def _all_two_way(u: np.ndarray, v: np.ndarray) -> bool:
     return forward.shape == backward.shape and bool(np.array_equal(forward, backward))
 
 
-def densify(u: np.ndarray, v: np.ndarray, length: np.ndarray, x: np.ndarray, y: np.ndarray, max_len_m: float):
+def densify(u: np.ndarray, v: np.ndarray, length: np.ndarray, x: np.ndarray, y: np.ndarray,
+            max_len_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split segments longer than ``max_len_m`` into equal pieces (vectorised).
 
-    Returns ``(piece_u, piece_v, piece_length, piece_segment, new_x, new_y)``:
-    the pieces as node indices (new nodes numbered from ``x.size`` on), the
-    segment each piece comes from, and the new nodes' coordinates, evenly
-    spaced on the straight line between the segment's ends.
+    Parameters
+    ----------
+    u, v : ndarray of int
+        Segment end nodes (indices into ``x``/``y``).
+    length : ndarray
+        Segment lengths, metres.
+    x, y : ndarray
+        Node coordinates, metres.
+    max_len_m : float
+        Longest piece allowed.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(piece_u, piece_v, piece_length, piece_segment, new_x, new_y)``: the
+        pieces as node indices (new nodes numbered from ``x.size`` on), the
+        segment each piece comes from, and the new nodes' coordinates, evenly
+        spaced on the straight line between the segment's ends.
     """
     n_pieces = np.maximum(1, np.ceil(length / max_len_m - 1e-3)).astype(np.int64)  # 0.1 % slack
     extra = n_pieces - 1
@@ -458,6 +588,25 @@ def build_network(
     ``"id"`` keeps them in OSM-id order (then the intermediate nodes of long
     segments).  Only the numbering differs; ``node_id`` always maps a node
     back to OSM.
+
+    Parameters
+    ----------
+    tables : OsmTables
+        What a reader of :mod:`circles._osm` returned.
+    mode : {"walk", "drive"}
+        The ways to keep and how to direct them.
+    source : str
+        The file (for the report and messages).
+    already_directed : bool
+        The edges already follow one-way rules (osmnx graphs).
+    largest_only : bool
+        Keep only the largest component.
+    node_order : {"spatial", "id"}
+        Node numbering (see above).
+
+    Returns
+    -------
+    Network
     """
     if node_order not in ("spatial", "id"):
         raise InputError(f"node_order must be 'spatial' or 'id', got {node_order!r}")
@@ -534,7 +683,7 @@ def build_network(
 
 
 def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = False, layer: str | None = None,
-                 crs=None, oneway_column: str | None = None, speed_column: str | None = None,
+                 crs: str | CRS | None = None, oneway_column: str | None = None, speed_column: str | None = None,
                  class_column: str | None = None) -> Network:
     """Load a street network from a file, offline.
 
@@ -564,6 +713,10 @@ def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = 
         ``maxspeed``/``speed``/``限速``, ``highway``/``class``/``fclass``/``道路等级``).
         Without a class every line is walkable and drivable; without one-way
         every line is two-way.
+
+    Returns
+    -------
+    Network
     """
     if mode not in MODES:
         raise InputError(f"mode must be one of {MODES}, got {mode!r}")
@@ -574,7 +727,7 @@ def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = 
 
 
 def load_networks(path: str | Path, *, modes: tuple[str, ...] = MODES, largest_only: bool = False,
-                  **line_options) -> tuple[dict[str, Network], object]:
+                  **line_options: Any) -> tuple[dict[str, Network], gpd.GeoDataFrame]:
     """Read a network file once: a :class:`Network` per mode and the file's features.
 
     :func:`circles.analyze` needs the walk and drive networks, the OSM
@@ -610,11 +763,19 @@ def load_networks(path: str | Path, *, modes: tuple[str, ...] = MODES, largest_o
     return networks, tables.features
 
 
-def load_features(path: str | Path):
+def load_features(path: str | Path) -> gpd.GeoDataFrame:
     """Tagged OSM objects (candidate facilities, residential areas) from an OSM file.
 
-    Returns a GeoDataFrame ``feature_id, name, tags, geometry`` (EPSG:4326);
-    empty for a road line layer (it holds roads only).
+    Parameters
+    ----------
+    path : str or Path
+        Any file :func:`load_network` reads.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``feature_id, name, tags, geometry`` (EPSG:4326); empty for a road
+        line layer (it holds roads only).
     """
     if _osm.file_kind(_osm.check_file(path)) == "lines":
         return _osm.features_frame([])

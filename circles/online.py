@@ -19,25 +19,37 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from circles import settings
 from circles.errors import InputError, NetworkUnavailableError, NoDataError
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
+
     from circles.network import Mode, Network
 
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def osmnx_settings():
-    """osmnx configured for circles (short timeout, no rate-limit probe, no osmnx
-    cache in the working folder); its global settings are restored afterwards."""
+def osmnx_settings() -> Iterator[Any]:
+    """osmnx configured for circles, for the duration of a ``with`` block.
+
+    A short timeout, no rate-limit probe and no osmnx cache in the working
+    folder; osmnx's global settings are restored afterwards, also when the
+    block raises, so a session that uses osmnx itself is not changed.
+
+    Yields
+    ------
+    module
+        :mod:`osmnx`, configured.
+    """
     import osmnx as ox
 
     saved = {k: getattr(ox.settings, k) for k in ("requests_timeout", "overpass_rate_limit", "log_console",
@@ -86,8 +98,26 @@ def _check_reachable(url: str, timeout_s: float) -> None:
 
 
 
-def check_area(place, bbox, polygon, *, caller: str = "fetch_network") -> None:
-    """Exactly one of ``place`` / ``bbox`` / ``polygon``, each well formed (InputError otherwise)."""
+def check_area(place: str | None, bbox: Sequence[float] | None, polygon: BaseGeometry | None, *,
+               caller: str = "fetch_network") -> None:
+    """Check that exactly one of ``place`` / ``bbox`` / ``polygon`` is given, well formed.
+
+    Parameters
+    ----------
+    place : str or None
+        A name Nominatim can geocode.
+    bbox : sequence of float or None
+        (west, south, east, north), WGS84 degrees.
+    polygon : shapely geometry or None
+        An area in WGS84 degrees.
+    caller : str
+        The function named in messages.
+
+    Raises
+    ------
+    InputError
+        Saying what is wrong and how to give the area.
+    """
     given = [name for name, value in (("place", place), ("bbox", bbox), ("polygon", polygon)) if value is not None]
     if len(given) != 1:
         raise InputError(f"{caller} needs exactly one of place=, bbox=, polygon= (got {given or 'none'})")
@@ -107,8 +137,22 @@ def check_area(place, bbox, polygon, *, caller: str = "fetch_network") -> None:
         raise InputError("place is an empty string; pass a name such as '洪山区, 武汉市' or use bbox=")
 
 
-def area_polygon(ox, place, bbox, polygon):
-    """The query polygon (WGS84): geocoded from ``place`` (online), a ``bbox`` box, or ``polygon``."""
+def area_polygon(ox: Any, place: str | None, bbox: Sequence[float] | None,
+                 polygon: BaseGeometry | None) -> BaseGeometry | None:
+    """The query polygon (WGS84): geocoded from ``place`` (online), a ``bbox`` box, or ``polygon``.
+
+    Parameters
+    ----------
+    ox : module
+        :mod:`osmnx` (as :func:`osmnx_settings` yields it).
+    place, bbox, polygon
+        Exactly one given (see :func:`check_area`).
+
+    Returns
+    -------
+    shapely geometry
+        ``None`` only when none of the three is given (:func:`check_area` rejects that first).
+    """
     from shapely.geometry import box
 
     timeout = settings.REQUESTS_TIMEOUT_S
@@ -119,7 +163,10 @@ def area_polygon(ox, place, bbox, polygon):
         except (ValueError, TypeError) as exc:
             raise InputError(f"place {place!r} could not be geocoded by Nominatim ({exc}); check the "
                              f"spelling, add the city ('洪山区, 武汉市'), or pass bbox=/polygon=") from None
-    return box(*map(float, bbox)) if bbox is not None else polygon
+    if bbox is not None:
+        west, south, east, north = (float(b) for b in bbox)
+        return box(west, south, east, north)
+    return polygon
 
 
 FEATURE_COLUMNS = ("feature_id", "name", "tags", "geometry")
@@ -184,10 +231,10 @@ def fetch_features(
     *,
     place: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
-    polygon=None,
+    polygon: BaseGeometry | None = None,
     categories: Sequence[str] | None = None,
     cache_dir: str | Path | None = None,
-):
+) -> gpd.GeoDataFrame:
     """Download the facilities of an area from OpenStreetMap (osmnx), cached.
 
     Parameters
@@ -258,7 +305,7 @@ def fetch_network(
     *,
     place: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
-    polygon=None,
+    polygon: BaseGeometry | None = None,
     mode: Mode = "walk",
     cache_dir: str | Path | None = None,
     largest_only: bool = False,
@@ -272,6 +319,26 @@ def fetch_network(
     The query is kept in ``network.report["online_query"]``, so
     :func:`circles.analyze` fetches the facilities of the same area
     (:func:`circles.online.fetch_features`, cached beside the network).
+
+    Parameters
+    ----------
+    place : str, optional
+        A name Nominatim can geocode (e.g. ``"洪山区, 武汉市"``).
+    bbox : tuple of float, optional
+        (west, south, east, north), WGS84 degrees.
+    polygon : shapely geometry, optional
+        An area in WGS84 degrees.
+    mode : {"walk", "drive"}
+        The network to build.
+    cache_dir : str or Path, optional
+        Where downloads are kept (default ``~/.cache/circles``); a second call
+        for the same area reads the cache and makes no request.
+    largest_only : bool
+        As in :func:`circles.network.load_network`.
+
+    Returns
+    -------
+    Network
     """
     from circles.network import MODES, load_network
 

@@ -38,7 +38,18 @@ def _col(segments: pd.DataFrame, key: str) -> pd.Series:
 
 
 def walk_mask(segments: pd.DataFrame) -> np.ndarray:
-    """Segments a pedestrian may use (not motorways, not foot=no, not private)."""
+    """Segments a pedestrian may use (not motorways, not foot=no, not private).
+
+    Parameters
+    ----------
+    segments : DataFrame
+        One row per way segment with the OSM tag columns (:data:`circles._osm.SEGMENT_TAGS`).
+
+    Returns
+    -------
+    ndarray
+        bool per segment.
+    """
     hw = _col(segments, "highway")
     foot = _col(segments, "foot")
     access = _col(segments, "access")
@@ -50,7 +61,18 @@ def walk_mask(segments: pd.DataFrame) -> np.ndarray:
 
 
 def drive_mask(segments: pd.DataFrame) -> np.ndarray:
-    """Segments a car (an ambulance) may use."""
+    """Segments a car (an ambulance) may use.
+
+    Parameters
+    ----------
+    segments : DataFrame
+        One row per way segment with the OSM tag columns (:data:`circles._osm.SEGMENT_TAGS`).
+
+    Returns
+    -------
+    ndarray
+        bool per segment.
+    """
     hw = _col(segments, "highway")
     motor = _col(segments, "motor_vehicle")
     car = _col(segments, "motorcar")
@@ -63,7 +85,18 @@ def drive_mask(segments: pd.DataFrame) -> np.ndarray:
 
 
 def oneway_direction(segments: pd.DataFrame) -> np.ndarray:
-    """+1 forward only, -1 backward only, 0 both ways (OSM ``oneway`` rules)."""
+    """Travel direction per segment under OSM ``oneway`` rules (roundabouts and motorways imply one-way).
+
+    Parameters
+    ----------
+    segments : DataFrame
+        One row per way segment with the OSM tag columns (:data:`circles._osm.SEGMENT_TAGS`).
+
+    Returns
+    -------
+    ndarray
+        int8 per segment: +1 forward only, -1 backward only, 0 both ways.
+    """
     ow = _col(segments, "oneway")
     hw = _col(segments, "highway")
     junction = _col(segments, "junction")
@@ -81,6 +114,21 @@ def parse_maxspeed(values: pd.Series) -> np.ndarray:
 
     ``"50"``, ``"50 km/h"``, ``"30 mph"``; several values (``"60;40"``) give the
     lowest.  Zone codes such as ``"CN:urban"`` give NaN (the class table applies).
+
+    Parameters
+    ----------
+    values : Series
+        Raw ``maxspeed`` tag values.
+
+    Returns
+    -------
+    ndarray of float
+        km/h per value.
+
+    Examples
+    --------
+    >>> parse_maxspeed(pd.Series(["50", "30 mph", "60;40", "CN:urban", None])).round(1).tolist()
+    [50.0, 48.3, 40.0, nan, nan]
     """
     out = np.full(len(values), np.nan)
     for i, raw in enumerate(values.to_numpy(object)):
