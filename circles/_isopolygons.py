@@ -104,6 +104,8 @@ Per = Literal["facility", "category", "all"]
 
 Direction = Literal["to", "from"]
 Method = Literal["auto", "vector", "raster"]
+#: Access legs as ``(x0, y0, x1, y1)`` arrays (metric CRS).
+Legs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 # --------------------------------------------------------------------------- arrays
@@ -201,8 +203,9 @@ def _piece_coords(x: np.ndarray, y: np.ndarray, entry, other, fraction):
     return ax, ay, ax + fraction * (x[other] - ax), ay + fraction * (y[other] - ay)
 
 
-def pieces_polygon(x: np.ndarray, y: np.ndarray, entry, other, fraction, lone, legs, *,
-             width_m: float, quad_segs: int, method: Method = "auto", info: dict | None = None):
+def pieces_polygon(x: np.ndarray, y: np.ndarray, entry: np.ndarray, other: np.ndarray, fraction: np.ndarray,
+                   lone: np.ndarray, legs: Legs | None, *, width_m: float, quad_segs: int, method: Method = "auto",
+                   info: dict | None = None) -> Any:
     """Widen and merge the pieces (metric CRS); an empty Polygon if nothing.
 
     ``legs`` is ``None`` or the ``(x0, y0, x1, y1)`` arrays of the access legs.
@@ -415,7 +418,8 @@ def _fill_small_holes(field: np.ndarray, width_m: float, max_points: int) -> Non
     field[small[labels]] = 0.0
 
 
-def access_legs(fx, fy, nx, ny, offsets_s, limit_s):
+def access_legs(fx: np.ndarray | None, fy: np.ndarray, nx: np.ndarray, ny: np.ndarray, offsets_s: np.ndarray,
+                limit_s: float) -> Legs | None:
     """Straight access legs facility -> snapped node, cut where the limit runs out
     (the traveller walks the leg first when leaving, last when arriving; the
     piece drawn starts at the facility either way).  ``(x0, y0, x1, y1)``
@@ -434,8 +438,8 @@ def access_legs(fx, fy, nx, ny, offsets_s, limit_s):
 
 
 def polygon_of_reach(network: Network, edges: EdgeIndex, node_seconds: np.ndarray, limit_s: float, *,
-                   width_m: float, quad_segs: int = DEFAULT_QUAD_SEGS, method: Method = "auto",
-                   info: dict | None = None):
+                     width_m: float, quad_segs: int = DEFAULT_QUAD_SEGS, method: Method = "auto",
+                     info: dict | None = None) -> Any:
     """:func:`circles.isochrones.reach_polygon` with a prebuilt edge index (one per network and
     direction, reused over categories and limits: sorting a city's edges takes
     about a second); ``info`` receives the route and grid cell used."""
