@@ -10,7 +10,7 @@ GB 50180-2018 ship as policy packs).
 ...                          population="population_20plus.tif")      # doctest: +SKIP
 >>> result.summary                                                     # doctest: +SKIP
 
-Isochrone polygons: ``circles.isochrones.isochrones(network, facilities, minutes=[5, 10, 15])``
+Isochrone polygons: ``circles.isochrones.isochrone_polygons(network, facilities, minutes=[5, 10, 15])``
 (the module keeps its name; it is not re-exported as a function here).
 """
 

@@ -184,14 +184,7 @@ class Snap:
     def n_past_small_piece(self) -> int:
         """How many points had a node of a small detached piece nearest (within the
         maximum snap) and were snapped past it (to the main network, or off it)."""
-        return int(np.count_nonzero(self.past_small_piece))
-
-    def access_seconds(self, speed_m_per_s: float) -> np.ndarray:
-        """Seconds to cover each snap distance at ``speed_m_per_s``; ``inf`` off-network."""
-        if not speed_m_per_s > 0:
-            raise InputError(f"speed must be > 0 m/s, got {speed_m_per_s!r}")
-        seconds = self.distance_m / speed_m_per_s
-        return np.where(self.off_network, np.inf, seconds)
+        return 0 if self.past_small_piece is None else int(np.count_nonzero(self.past_small_piece))
 
 
 def main_pieces(labels: np.ndarray, *, min_share: float = MAIN_PIECE_MIN_SHARE,

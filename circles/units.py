@@ -75,14 +75,6 @@ def _metric_crs(crs, *, parameter: str = "crs") -> CRS:
     return out
 
 
-def _empty_units(crs="EPSG:4326") -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"unit_id": pd.Series([], dtype=object), "name": pd.Series([], dtype=object),
-         "population": pd.Series([], dtype=float), "population_65plus": pd.Series([], dtype=float)},
-        geometry=gpd.GeoSeries([], crs=crs), crs=crs,
-    )
-
-
 def _polygonal(geom):
     """Keep the polygonal part of a geometry (make_valid may return a collection)."""
     if geom is None or geom.geom_type in ("Polygon", "MultiPolygon"):

@@ -12,7 +12,7 @@ from shapely.geometry import Point, box
 
 import circles
 from circles.analysis import analyze
-from circles.coverage import weighted_median
+from circles.coverage import compute_circle, snap_facilities, weighted_median
 from circles.errors import InputError, ValidationError
 from circles.network import load_network
 from circles.policies import load_policy
@@ -341,6 +341,43 @@ def _two_group_result(tmp_path, street, **options):
                     district=np.array([None] * 3, dtype=object), zone=np.array([None] * 3, dtype=object),
                     has_population=True)
     return compute_coverage(_pack(tmp_path, TWO_GROUPS), {"walk": street}, fac, unit, demand, **options)
+
+
+def test_compute_coverage_leaves_the_callers_demand_snaps_alone(tmp_path, street):
+    # issue #11: compute_coverage snapped into the caller's ``demand.snaps``; the result keeps its own
+    from circles.coverage import Demand, compute_coverage
+
+    fac = _facility(0, 0, "grocery")
+    fac["facility_id"] = ["g"]
+    lon, lat = lonlat(100, 0)
+    unit = _points([(100, 0)], unit_id=["u"], name=[""], population=[10.0], population_65plus=[0.0])
+    demand = Demand(lon=np.array([lon]), lat=np.array([lat]), weight_all=np.array([10.0]),
+                    weight_65plus=np.zeros(1), unit=np.zeros(1, int), district=np.array([None], dtype=object),
+                    zone=np.array([None], dtype=object), has_population=True)
+    snaps = demand.snaps
+    r = compute_coverage(_pack(tmp_path, TWO_GROUPS), {"walk": street}, fac, unit, demand)
+    assert demand.snaps is snaps and demand.snaps == {}
+    assert set(r.demand.snaps) == {"walk"} and r.demand is not demand
+
+
+def test_compute_circle_returns_named_fields(tmp_path, street):
+    # issue #11: a record with named fields, not a 6-tuple; unpacking still works for one release, with a warning
+    from circles.coverage import CircleMinutes
+
+    r = _two_group_result(tmp_path, street)
+    circle = r.policy.circles[0]
+    net = r.networks["walk"]
+    fac_snap = snap_facilities(r.facilities, net, r.options.max_snap_m)
+    measured = compute_circle(circle, net, r.demand.snaps["walk"], r.facilities["category"].to_numpy(object),
+                              fac_snap, speed_m_per_min=circle.speed_m_per_min, cap_min=r.options.cap_min,
+                              zone=r.demand.zone)
+    assert isinstance(measured, CircleMinutes)
+    assert sorted(measured.point_minutes) == sorted(circle.categories)
+    assert len(measured.group_minutes) == len(measured.group_limits) == len(circle.requirements)
+    assert np.array_equal(measured.point_minutes["grocery"], r.point_minutes[circle.id]["grocery"], equal_nan=True)
+    with pytest.warns(DeprecationWarning, match="CircleMinutes"):
+        *_, met = measured
+    assert met is measured.met
 
 
 def test_coverage_with_sites_keeps_the_analysis_thresholds(tmp_path, street):

@@ -259,6 +259,31 @@ def test_place_that_cannot_be_geocoded(monkeypatch, tmp_path):
     assert "bbox=" in str(info.value)
 
 
+def test_osmnx_settings_are_restored_after_use_and_after_errors(monkeypatch, tmp_path):
+    # issue #11: circles changes osmnx's global settings only while it talks to the servers
+    import osmnx as ox
+
+    import circles.online as online
+    from circles import settings
+
+    keys = ("requests_timeout", "overpass_rate_limit", "log_console", "use_cache")
+    before = {k: getattr(ox.settings, k) for k in keys}
+    with online.osmnx_settings() as configured:
+        assert configured.settings.requests_timeout == settings.REQUESTS_TIMEOUT_S
+        assert configured.settings.use_cache is False and configured.settings.overpass_rate_limit is False
+    assert {k: getattr(ox.settings, k) for k in keys} == before
+    with pytest.raises(RuntimeError), online.osmnx_settings():
+        raise RuntimeError("a failed request")
+    assert {k: getattr(ox.settings, k) for k in keys} == before
+
+    # a download that fails half-way (the place cannot be geocoded) leaves them as they were too
+    monkeypatch.setattr(online, "_check_reachable", lambda url, timeout: None)
+    monkeypatch.setattr(ox, "geocode_to_gdf", lambda query, *a, **k: (_ for _ in ()).throw(ValueError("no")))
+    with pytest.raises(InputError):
+        fetch_network(place="Atlantis", cache_dir=tmp_path)
+    assert {k: getattr(ox.settings, k) for k in keys} == before
+
+
 def test_long_segments_get_intermediate_nodes(tmp_path):
     # A 1,200 m road with only two OSM nodes.  A resident at its middle, 20 m off
     # the road, is 600 m from either OSM node (off-network at 300 m) but 20 m from

@@ -13,12 +13,16 @@ import logging
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from circles import settings
 from circles.outputs.atomic import plain_table, write_csv_atomic, write_excel_atomic, write_gpkg_atomic
+
+if TYPE_CHECKING:
+    from circles.coverage import CoverageResult
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +122,7 @@ def bilingual_header(circles: dict[str, str] | None = None):
     return lambda column: bilingual(column, circles)
 
 
-def _threshold_number(result, circle_id: str) -> float:
+def _threshold_number(result: CoverageResult, circle_id: str) -> float:
     """The circle's limit in minutes when it is the same for everyone in the study area
     (NaN when it differs by zone: the districts table has each district's)."""
     d = result.district_summary
@@ -134,7 +138,7 @@ def _threshold_number(result, circle_id: str) -> float:
         return float("nan")
 
 
-def summary_tables(result) -> tuple[pd.DataFrame, pd.DataFrame]:
+def summary_tables(result: CoverageResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(summary, districts)`` as written to files: ``threshold_min`` is a number (minutes)
     in both, the words (zones, default zone, dispatch allowance) in ``threshold_text``.
     In the summary ``threshold_min`` is empty when the limit differs by zone (e.g. central
@@ -171,7 +175,7 @@ def _drive_speed_text(net) -> str:
             + (f" ({n:,} directed edges)" if n else ""))
 
 
-def _population_text(result) -> str:
+def _population_text(result: CoverageResult) -> str:
     demand = getattr(result, "demand", None)
     if demand is None or not getattr(demand, "has_population", True):
         return "no population data: each unit counts once; shares are shares of units"
@@ -189,7 +193,7 @@ def _population_text(result) -> str:
     return text
 
 
-def assumptions_table(result) -> pd.DataFrame:
+def assumptions_table(result: CoverageResult) -> pd.DataFrame:
     """The modelling assumptions a run actually used, one row each (``item``, ``assumption``),
     generated from ``result.options``, the policy and the networks — then the run's own
     remarks (``result.assumptions``).  The ``assumptions`` sheet of the workbooks."""
@@ -265,7 +269,7 @@ def _timed(timings: dict, key: str):
     log.info("outputs: %s in %.1f s", key, timings[f"output_{key}_s"])
 
 
-def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = True,
+def write_outputs(result: CoverageResult, out_dir: Path, *, lang: str = "zh", map_html: bool = True,
                   basemap: str | None = None) -> dict[str, Path]:
     """Write every output file of an analysis into ``out_dir``; returns their paths.
 

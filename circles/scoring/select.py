@@ -421,7 +421,7 @@ def no_selection(result: Any, circle: str, *, k: int, method: str, reason: str) 
 
     districts = sorted({d if d is not None else "(none)" for d in result.demand.district}) or ["(none)"]
     circ = result.circle(circle)
-    arr = circle_arrays(result, circ, horizon_min=None, cap_min=settings.MINUTES_CAP, districts=districts)
+    arr = circle_arrays(result, circ, horizon_min=None, cap_min=result.options.cap_min, districts=districts)
     missing = no_data_before(result, circ)
     base, total = float(arr.weight[arr.met_groups.all(axis=1)].sum()), float(arr.weight.sum())
     sel = Selection(chosen=np.zeros(0, dtype=np.int64), gains=np.zeros(0), covered_weight=base,
@@ -487,8 +487,8 @@ def coverage_with_sites(result: Any, sites: pd.DataFrame, *, circle: str, max_sn
     net = result.networks["walk" if circ.mode == "walk" else "drive"]
     speed = circ.speed_m_per_min if circ.mode == "walk" else None
     fac_snap = snap_facilities(fac, net, max_snap_m)
-    *_, met = compute_circle(circ, net, demand.snaps[net.mode], fac["category"].to_numpy(object),
-                             fac_snap, speed_m_per_min=speed, cap_min=cap_min, zone=demand.zone)
+    met = compute_circle(circ, net, demand.snaps[net.mode], fac["category"].to_numpy(object),
+                         fac_snap, speed_m_per_min=speed, cap_min=cap_min, zone=demand.zone).met
     fac[f"{net.mode}_off_network"] = fac_snap.off_network
     no_data = bool(no_data_categories(circ, usable_counts(fac, net.mode)))
     weight = demand.weights(circ.population)
