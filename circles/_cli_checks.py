@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from circles.errors import InputError, InputFileNotFoundError
 
@@ -24,7 +26,7 @@ _PATH_FLAGS = (("network", "--network"), ("facilities", "--facilities"), ("units
 # Tables (no geometry, lon/lat columns) whose coordinate system must be said.
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
 # Coordinate-system flags that take only the three names circles converts between.
-_CRS_FLAGS = (("crs", "--crs"), ("candidates_crs", "--candidates-crs"))
+_CRS_FLAGS = (("facilities_crs", "--facilities-crs"), ("candidates_crs", "--candidates-crs"))
 
 
 def _check_out(out: Path, *, kind: str) -> None:
@@ -44,9 +46,23 @@ def _check_out(out: Path, *, kind: str) -> None:
             break
 
 
-def preflight(options: dict, *, out_kind: str = "folder") -> None:
-    """Cheap checks of a command's options (its ``locals()``) before minutes of work:
-    every input path exists, coordinate systems are known names, --out can be written."""
+def preflight(options: Mapping[str, Any], *, out_kind: str = "folder") -> None:
+    """Cheap checks of a command's options before minutes of work: every input path exists,
+    coordinate systems are known names, --out can be written.
+
+    Parameters
+    ----------
+    options : mapping
+        The command's options by name (``AnalyzeInputs.as_dict()`` plus ``out`` and the
+        score options); absent keys are skipped.
+    out_kind : {"folder", "file"}
+        What ``--out`` names.
+
+    Returns
+    -------
+    None
+        Raises :class:`~circles.errors.InputError` (or ``InputFileNotFoundError``) on the first problem.
+    """
     from circles.classify import CATEGORIES
     from circles.coords import normalize_crs
 
@@ -77,7 +93,7 @@ def preflight(options: dict, *, out_kind: str = "folder") -> None:
     _check_score_options(options, CATEGORIES)
 
 
-def _check_score_options(options: dict, categories: tuple[str, ...]) -> None:
+def _check_score_options(options: Mapping[str, Any], categories: tuple[str, ...]) -> None:
     """Options whose meaning depends on another option (absent keys are skipped)."""
     one = options.get("candidates_category")
     if one is not None and one not in categories:
@@ -94,10 +110,10 @@ def _check_score_options(options: dict, categories: tuple[str, ...]) -> None:
                          f"gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu); in Wuhan the wrong choice moves points "
                          f"about 550 m")
     cands = options.get("candidates")
-    if cands is not None and options.get("candidates_crs") is None and options.get("crs") is None \
+    if cands is not None and options.get("candidates_crs") is None and options.get("facilities_crs") is None \
             and Path(cands).suffix.lower() in TABLE_SUFFIXES:
         raise InputError(f"--candidates {cands}: say which coordinate system its lon/lat columns are in with "
-                         f"--candidates-crs (or --crs): wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) "
+                         f"--candidates-crs (or --facilities-crs): wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) "
                          f"or bd09 (Baidu); in Wuhan the wrong choice moves points about 550 m")
 
 
@@ -188,8 +204,8 @@ _PYTHON_THEN_FLAG = None
 
 
 def cli_first(text: str) -> str:
-    """Messages are written for both audiences as ``population_tif (CLI --population)``; on the
-    command line the flag leads: ``--population (Python: population_tif)``.  Only Python-looking
+    """Messages are written for both audiences as ``facilities_crs (CLI --facilities-crs)``; on the
+    command line the flag leads: ``--facilities-crs (Python: facilities_crs)``.  Only Python-looking
     names (with ``_`` or ``=``) directly before ``(CLI --flag)`` are turned round; the rest stays."""
     import re
 

@@ -256,7 +256,7 @@ def test_readme_cli_prints_no_data(tmp_path, wuhan_dir, capsys):
 
     w = wuhan_dir
     code = main(["analyze", "--network", str(w / "guanggu.osm"), "--facilities", str(w / "weibo_pois_gcj02.csv"),
-                 "--crs", "gcj02", "--population", str(w / "population_20plus.tif"),
+                 "--facilities-crs", "gcj02", "--population", str(w / "population_20plus.tif"),
                  "--population-65plus", str(w / "population_65plus.tif"), "--districts", str(w / "districts.geojson"),
                  "--out", str(tmp_path / "out"), "--quiet"])
     out = capsys.readouterr().out
