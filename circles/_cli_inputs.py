@@ -7,6 +7,22 @@ Every option is named as the Python keyword it becomes (``--facilities-crs`` is
 input is ``<input>_<keyword>`` (``--network-layer`` is ``load_network(layer=...)``,
 ``--candidates-sheet`` is ``load_candidates(sheet=...)``).  ``tests/test_cli_api.py``
 checks both rules.
+
+The vocabulary (one name for one thing):
+
+* ``facilities_crs`` / ``--facilities-crs``, ``units_crs`` / ``--units-crs``,
+  ``candidates_crs`` / ``--candidates-crs``: the coordinate system an input file is in;
+  ``metric_crs``: the projected CRS distances are measured in (``grid_units``,
+  ``assign_population``); a reader's own ``crs=`` is the CRS of the one file it reads;
+* ``grid_m`` / ``--grid-m``: the grid cell size; ``spacing_m`` / ``--spacing-m``: the
+  spacing of generated candidates; lengths end in ``_m``;
+* ``population`` / ``--population`` and ``population_65plus``: the rasters;
+* ``circle``: one circle id (``--circle``, ``select_sites(circle=)``); ``circles``: a list
+  (``score(circles=)``, ``coverage_map(circles=)``);
+* ``k`` / ``--k``: how many sites to choose (``select_sites(k=)``, the MCLP's usual name);
+  ``n_threads`` / ``--n-threads``;
+* ``direction`` of :func:`circles.travel_seconds` and :func:`circles.minutes_to_nearest`
+  is given explicitly (they used to default to opposite directions).
 """
 
 from __future__ import annotations

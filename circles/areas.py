@@ -102,7 +102,7 @@ def study_area(network: Network, area=None):
         if bounds:
             return box(*bounds)
         pts = shapely.multipoints(np.column_stack([network.x, network.y]))
-        hull = shapely.concave_hull(pts, ratio=0.3).buffer(50.0)
+        hull = shapely.buffer(shapely.concave_hull(pts, ratio=0.3), 50.0)
         from pyproj import Transformer
 
         tr = Transformer.from_crs(network.crs, "EPSG:4326", always_xy=True)

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -141,7 +141,8 @@ def _run_analysis(inputs: AnalyzeInputs, *, out: Path, out_kind: str = "folder")
     from circles.analysis import analyze
     from circles.network import fetch_network
 
-    network, place = inputs.network, inputs.place
+    network: Any = inputs.network  # a path, or the Network downloaded for --place
+    place = inputs.place
     if (network is None) == (place is None):
         raise InputError("give exactly one of --network PATH (offline) or --place NAME (online)")
     preflight({**inputs.as_dict(), "out": out}, out_kind=out_kind)
@@ -164,7 +165,9 @@ def _pct(x) -> str:
 
 def _no_data_reason(category: str, inputs) -> str:
     """Why a category gives a circle no data: none in the input, all outside, none on the network."""
-    rows = inputs[(inputs["input"] == "facilities") & (inputs["category"] == category)] if inputs is not None else []
+    if inputs is None:
+        return f"{category}: none in the input"
+    rows = inputs[(inputs["input"] == "facilities") & (inputs["category"] == category)]
     if not len(rows) or int(rows["total"].iloc[0]) == 0:
         return f"{category}: none in the input"
     r = rows.iloc[0]
@@ -229,8 +232,10 @@ def print_summary(result) -> None:
     """
     table = Table(title=f"{result.policy.name}", show_lines=False, caption=UNITS_LEGEND, caption_justify="left")
     who = "people" if result.demand.has_population else "units (no population data)"
-    for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), (who, "right"),
-                         ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅/off/?", "right")):
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
+        ("circle", "left"), ("名称", "left"), ("threshold", "left"), (who, "right"), ("covered", "right"),
+        ("share", "right"), ("units ✓/~/✗/∅/off/?", "right"))
+    for col, justify in columns:
         table.add_column(col, justify=justify, overflow="fold")
     summary = result.summary
     for row in summary.itertuples():
@@ -451,10 +456,12 @@ def score(
 
         pack = load_policy(policy)
         pack.circle(circle)  # unknown --circle: fail now, not after the analysis
-        policy = pack
+        chosen_policy: Any = pack
+    else:
+        chosen_policy = policy
     inputs = AnalyzeInputs(
         network=network, place=place, network_layer=network_layer, network_crs=network_crs,
-        oneway_column=oneway_column, speed_column=speed_column, class_column=class_column, policy=policy,
+        oneway_column=oneway_column, speed_column=speed_column, class_column=class_column, policy=chosen_policy,
         facilities=facilities, facilities_crs=facilities_crs, lon_column=lon_column, lat_column=lat_column,
         category_column=category_column, name_column=name_column, facilities_sheet=facilities_sheet, units=units,
         units_crs=units_crs, drop_missing=drop_missing, units_level=units_level,
@@ -466,7 +473,7 @@ def score(
                "candidates_category": candidates_category, "categories": categories})
     sites_crs = candidates_crs or facilities_crs
     cands = _read_candidates(candidates, crs=sites_crs, category=candidates_category, sheet=candidates_sheet,
-                             policy=policy, circle=circle)
+                             policy=chosen_policy, circle=circle)
     result = _run_analysis(inputs, out=out)
     print_units_report(result)
     cands = _candidate_sites(result, cands, source=candidates, declared_crs=sites_crs or "wgs84",
@@ -637,9 +644,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         # usage errors: typer may bundle its own copy of click, so match by behaviour, not class
-        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+        exit_code = getattr(exc, "exit_code", None)
+        if hasattr(exc, "show") and isinstance(exit_code, int):
             exc.show()
-            return exc.exit_code
+            return exit_code
         if type(exc).__name__ == "Abort":
             err_console.print("aborted", highlight=False)
             return 1

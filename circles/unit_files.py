@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from circles._deprecation import renamed_keywords
 from circles._tables import (
     LAT_COLUMNS,
     LON_COLUMNS,
@@ -34,7 +35,6 @@ from circles._tables import (
     read_table,
     restore_numbers,
 )
-from circles._deprecation import renamed_keywords
 from circles.errors import InputError, InputFileNotFoundError, NoDataError, ValidationError
 from circles.units import UNIT_COLUMNS, _polygonal, _rows, _unit_kind
 

@@ -193,18 +193,18 @@ def grid_units(
         )
 
     if shape == "square":
-        jj, ii = np.meshgrid(np.arange(j0, j1), np.arange(i0, i1), indexing="ij")
-        ii, jj = ii.ravel(), jj.ravel()
+        rows, cols = np.meshgrid(np.arange(j0, j1), np.arange(i0, i1), indexing="ij")
+        ii, jj = cols.ravel(), rows.ravel()
         cells = shapely.box(ii * grid_m, jj * grid_m, (ii + 1) * grid_m, (jj + 1) * grid_m)
     else:
-        jj, ii = np.meshgrid(np.arange(j0, j1 + 1), np.arange(i0, i1 + 1), indexing="ij")
-        ii, jj = ii.ravel(), jj.ravel()
+        rows, cols = np.meshgrid(np.arange(j0, j1 + 1), np.arange(i0, i1 + 1), indexing="ij")
+        ii, jj = cols.ravel(), rows.ravel()
         cx = ii * grid_m + (jj % 2) * (grid_m / 2.0)
         cy = jj * dy
         angles = np.deg2rad(30.0 + 60.0 * np.arange(7))  # 7th vertex closes the ring
         xs = cx[:, None] + r * np.cos(angles)[None, :]
         ys = cy[:, None] + r * np.sin(angles)[None, :]
-        cells = shapely.polygons(np.stack([xs, ys], axis=-1))
+        cells = np.asarray(shapely.polygons(np.stack([xs, ys], axis=-1)))
 
     shapely.prepare(area_p)
     hit = shapely.intersects(area_p, cells)
