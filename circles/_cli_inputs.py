@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,7 @@ class AnalyzeInputs:
         dict
             Field name -> value.
         """
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # shallow: a Policy stays a Policy
 
     def network_options(self) -> dict[str, Any]:
         """The :func:`circles.load_network` keywords given (``--network-layer`` is ``layer``).

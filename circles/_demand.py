@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,10 @@ from circles.coverage import Demand
 from circles.errors import InputError
 from circles.network import Network
 from circles.units import MAX_POINT_UNIT_DISTANCE_M
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
 
 log = logging.getLogger("circles.analysis")  # the messages keep the logger they always had
 
@@ -30,13 +36,43 @@ def _join_points(lon, lat, polygons, columns: Sequence[str]) -> dict[str, np.nda
     return {c: joined[c].astype(object).where(joined[c].notna(), None).to_numpy(object) for c in columns}
 
 
-def build_demand(units, area, network: Network, *, population, population_65plus, districts, assumptions,
-                  max_distance_m: float = MAX_POINT_UNIT_DISTANCE_M, report: dict | None = None):
+def build_demand(units: gpd.GeoDataFrame, area: BaseGeometry, network: Network, *,
+                 population: str | Path | None, population_65plus: str | Path | None,
+                 districts: gpd.GeoDataFrame | None, assumptions: list[str],
+                 max_distance_m: float = MAX_POINT_UNIT_DISTANCE_M,
+                 report: dict | None = None) -> tuple[gpd.GeoDataFrame, Demand]:
     """Demand points and units with population, district and zone.
 
     With a raster, its settled cells are allocated to units (point units: the
     nearest unit point within ``max_distance_m``); the persons allocated and
     those in no unit go into ``report`` (when given).
+
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        The units of the run (data contract).
+    area : shapely geometry
+        The study area (EPSG:4326); the raster's cells inside it are read.
+    network : Network
+        The walk network (its CRS measures distances).
+    population, population_65plus : path, optional
+        The rasters; without them one demand point per unit, weighted by its
+        ``population`` column (or 1 each).
+    districts : geopandas.GeoDataFrame, optional
+        From :func:`circles.areas.load_districts`.
+    assumptions : list of str
+        Appended to: what was assumed about the people.
+    max_distance_m : float
+        Point units: farthest cell that joins a unit point.
+    report : dict, optional
+        Updated with the persons allocated and unassigned.
+
+    Returns
+    -------
+    units : geopandas.GeoDataFrame
+        With population, ``district`` and ``zone``.
+    demand : Demand
+        The people at points, with their unit, district and zone.
     """
     from circles.units import _unit_kind, assign_population
 

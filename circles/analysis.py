@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,12 @@ from circles.coverage import CoverageResult, compute_coverage
 from circles.errors import InputError
 from circles.network import Network, load_networks
 from circles.units import MAX_POINT_UNIT_DISTANCE_M
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from circles.facilities import FacilitySet
+    from circles.policies import Policy
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +145,26 @@ def coordinate_system_warning(network: Network, lon: np.ndarray, lat: np.ndarray
 
     Chinese web-map coordinates are shifted ~500–600 m in Wuhan; read as WGS84
     they land in the wrong block.  Compares snap distances as given and after
-    the GCJ-02→WGS84 correction.  ``what``, ``flag`` and ``parameter`` name the
-    input in the message (e.g. ``"candidate sites"``, ``"--candidates-crs"``).
+    the GCJ-02→WGS84 correction.
+
+    Parameters
+    ----------
+    network : Network
+        The walk network the points are snapped to.
+    lon, lat : numpy.ndarray
+        The points as given.
+    declared : str
+        The coordinate system they were declared in; only ``wgs84`` is checked.
+    max_snap_m : float
+        Farthest snap onto the network.
+    what, flag, parameter : str
+        Name the input in the message (e.g. ``"candidate sites"``, ``"--candidates-crs"``,
+        ``"load_candidates(crs=...)"``).
+
+    Returns
+    -------
+    str or None
+        The warning, or None when the points fit as declared (or GCJ-02 does not apply).
     """
     from circles.coords import gcj02_to_wgs84
 
@@ -304,17 +328,32 @@ class UnitsRequest:
 
     @property
     def from_osm(self) -> bool:
-        """``units="osm"``: the network file's residential polygons."""
+        """``units="osm"``: the network file's residential polygons.
+
+        Returns
+        -------
+        bool
+        """
         return isinstance(self.units, str) and self.units == "osm"
 
     @property
     def from_user(self) -> bool:
-        """Units the user gave (a file or a GeoDataFrame), not a grid or OSM polygons."""
+        """Units the user gave (a file or a GeoDataFrame), not a grid or OSM polygons.
+
+        Returns
+        -------
+        bool
+        """
         return self.units is not None and not self.from_osm
 
     @property
     def from_file(self) -> bool:
-        """Units read from a file (their coordinate system is ``units_crs``)."""
+        """Units read from a file (their coordinate system is ``units_crs``).
+
+        Returns
+        -------
+        bool
+        """
         return self.from_user and not isinstance(self.units, _geodataframe_type())
 
 
@@ -453,17 +492,17 @@ def _demand_with_notes(req: UnitsRequest, pol, unit_frame, area, area_geom, walk
 
 @renamed_keywords(crs="facilities_crs")
 def analyze(
-    network=None,
+    network: str | Path | Network | None = None,
     *,
-    policy="wuhan-2022",
+    policy: str | Path | Policy = "wuhan-2022",
     drive_network: Network | None = None,
     network_options: dict | None = None,
-    facilities=None,
+    facilities: str | Path | gpd.GeoDataFrame | FacilitySet | None = None,
     facilities_crs: str | None = None,
     facility_columns: dict | None = None,
     osm_facilities: bool = True,
     hospital_as_ambulance: bool = False,
-    units=None,
+    units: str | Path | gpd.GeoDataFrame | None = None,
     units_crs: str | None = None,
     drop_missing: bool = False,
     units_level: str = "auto",
@@ -472,10 +511,10 @@ def analyze(
     units_name_column: str | None = None,
     grid_m: float | None = None,
     grid_shape: str = "square",
-    area=None,
-    population=None,
-    population_65plus=None,
-    districts=None,
+    area: Any = None,
+    population: str | Path | None = None,
+    population_65plus: str | Path | None = None,
+    districts: str | Path | gpd.GeoDataFrame | None = None,
     walk_speeds: Sequence[float] = (),
     max_snap_m: float = settings.MAX_SNAP_M,
     covered_min: float = settings.COVERED_SHARE_MIN,

@@ -9,11 +9,16 @@ return EPSG:4326 geometry.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from circles.errors import InputError
 from circles.network import Network
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
 
 #: columns taken as district names, in this order
 DISTRICT_NAME_COLUMNS: tuple[str, ...] = ("name", "district", "名称", "NAME", "区名", "区县", "district_name", "name_zh",
@@ -42,14 +47,28 @@ def _read_geo(path, *, what: str, parameter: str):
     return gdf.to_crs("EPSG:4326")
 
 
-def load_districts(districts, *, name_column: str | None = None, zone_column: str = "zone"):
+def load_districts(districts: str | Path | gpd.GeoDataFrame, *, name_column: str | None = None,
+                   zone_column: str = "zone") -> gpd.GeoDataFrame:
     """Districts as a GeoDataFrame ``district, zone, geometry`` (EPSG:4326).
 
     ``zone`` picks the zone-dependent thresholds (e.g. ``central`` 10 min and
     ``new_urban`` 12 min for the emergency circle); without a zone column the
-    circle's default zone applies (and is reported as an assumption).  The
-    names come from ``name_column`` or the first of
-    :data:`DISTRICT_NAME_COLUMNS`; without one it is an :class:`InputError`.
+    circle's default zone applies (and is reported as an assumption).
+
+    Parameters
+    ----------
+    districts : path or GeoDataFrame
+        District polygons (GeoJSON, GeoPackage, Shapefile) with a CRS.
+    name_column : str, optional
+        Column of district names; default the first of :data:`DISTRICT_NAME_COLUMNS`
+        present, and without one an :class:`InputError`.
+    zone_column : str, default "zone"
+        Column of zones (``central`` / ``new_urban``); may be absent.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``district`` (str), ``zone`` (str or None) and ``geometry``, EPSG:4326.
     """
     import geopandas as gpd
 
@@ -87,12 +106,22 @@ def load_districts(districts, *, name_column: str | None = None, zone_column: st
     return out
 
 
-def study_area(network: Network, area=None):
+def study_area(network: Network, area: Any = None) -> BaseGeometry:
     """The study area polygon (EPSG:4326).
 
-    ``area`` may be a (west, south, east, north) tuple, a shapely geometry
-    (EPSG:4326) or a path to a polygon file.  Default: the bounds the OSM
-    file declares, or else a concave hull around the walk network's nodes.
+    Parameters
+    ----------
+    network : Network
+        The walk network (its declared file bounds, or its nodes for a hull).
+    area : bbox tuple, shapely geometry or path, optional
+        A (west, south, east, north) tuple, a shapely geometry (EPSG:4326) or a
+        path to a polygon file.  Default: the bounds the OSM file declares, or
+        else a concave hull around the walk network's nodes.
+
+    Returns
+    -------
+    shapely geometry
+        The area in EPSG:4326.
     """
     import shapely
     from shapely.geometry import box
@@ -106,7 +135,7 @@ def study_area(network: Network, area=None):
         from pyproj import Transformer
 
         tr = Transformer.from_crs(network.crs, "EPSG:4326", always_xy=True)
-        return shapely.transform(hull, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        return cast("BaseGeometry", shapely.transform(hull, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))))
     if isinstance(area, (tuple, list)) and len(area) == 4:
         west, south, east, north = map(float, area)
         if not (west < east and south < north):
@@ -125,10 +154,27 @@ def study_area(network: Network, area=None):
     raise InputError(f"area must be a bbox tuple, a shapely polygon or a polygon file, got {type(area).__name__}")
 
 
-def check_near_network(network: Network, geoms, *, what: str, source, flag: str, max_snap_m: float,
-                        crs_hint: str) -> None:
-    """Fail when not one of ``geoms`` (a GeoSeries) comes within ``max_snap_m`` of the
-    network's extent: nothing could be computed (wrong CRS, or a file of another city)."""
+def check_near_network(network: Network, geoms: gpd.GeoSeries, *, what: str, source: Any, flag: str,
+                       max_snap_m: float, crs_hint: str) -> None:
+    """Fail when not one of ``geoms`` comes within ``max_snap_m`` of the network's extent:
+    nothing could be computed (wrong CRS, or a file of another city).
+
+    Parameters
+    ----------
+    network : Network
+        The walk network.
+    geoms : geopandas.GeoSeries
+        The area or the units, in any CRS.
+    what, source, flag, crs_hint
+        Name the input in the message: what it is, its file, its CLI flag and where its CRS comes from.
+    max_snap_m : float
+        Distance from the network's extent that still counts as on it.
+
+    Returns
+    -------
+    None
+        Raises :class:`InputError` when every geometry is farther.
+    """
     import shapely
 
     if not len(geoms) or network.x.size == 0:
@@ -145,9 +191,24 @@ def check_near_network(network: Network, geoms, *, what: str, source, flag: str,
             f"~550 m in Wuhan)")
 
 
-def buffered(area, walk: Network, metres: float):
-    """``area`` (EPSG:4326) grown by ``metres``: the hull drawn around a network without declared
-    bounds hugs the streets, and a unit within snapping distance of a street is not outside it."""
+def buffered(area: BaseGeometry, walk: Network, metres: float) -> BaseGeometry:
+    """``area`` grown by ``metres``: the hull drawn around a network without declared
+    bounds hugs the streets, and a unit within snapping distance of a street is not outside it.
+
+    Parameters
+    ----------
+    area : shapely geometry
+        In EPSG:4326.
+    walk : Network
+        Its CRS is the metric CRS the buffer is drawn in.
+    metres : float
+        How far to grow the area.
+
+    Returns
+    -------
+    shapely geometry
+        The grown area, EPSG:4326.
+    """
     import geopandas as gpd
 
     return gpd.GeoSeries([area], crs="EPSG:4326").to_crs(walk.crs).buffer(metres).to_crs("EPSG:4326").iloc[0]

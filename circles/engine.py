@@ -218,7 +218,7 @@ class Snap:
     def n_past_small_piece(self) -> int:
         """How many points had a node of a small detached piece nearest (within the
         maximum snap) and were snapped past it (to the main network, or off it)."""
-        return int(np.count_nonzero(np.asarray(self.past_small_piece, dtype=bool)))
+        return int(np.count_nonzero(self.past_small_piece))
 
     def access_seconds(self, speed_m_per_s: float) -> np.ndarray:
         """Seconds to cover each snap distance at ``speed_m_per_s``; ``inf`` off-network."""

@@ -92,11 +92,27 @@ class FacilitySet:
             object.__setattr__(self, "n_input", n + len(self.unclassified))
 
     def counts(self) -> pd.Series:
-        """Facilities per category, every category listed (0 where none), canonical order."""
+        """Facilities per category, every category listed (0 where none), canonical order.
+
+        Returns
+        -------
+        pandas.Series
+            Category -> number of facilities.
+        """
         return self.facilities["category"].value_counts().reindex(list(CATEGORIES), fill_value=0).astype(int)
 
     def missing_categories(self, categories: tuple[str, ...] | list[str] | None = None) -> list[str]:
-        """Categories (of ``categories``, default all) with no facility: report these as "no data"."""
+        """Categories with no facility: report these as "no data".
+
+        Parameters
+        ----------
+        categories : sequence of str, optional
+            The categories to look at; default all.
+
+        Returns
+        -------
+        list of str
+        """
         wanted = list(categories) if categories is not None else list(CATEGORIES)
         counts = self.counts()
         return [c for c in wanted if counts.get(c, 0) == 0]
@@ -200,6 +216,12 @@ class PointTable:
 
     @property
     def columns(self) -> list[str]:
+        """The attribute columns' names.
+
+        Returns
+        -------
+        list of str
+        """
         return [str(c) for c in self.table.columns]
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -80,12 +81,22 @@ class DemandPoints:
 
     @property
     def total(self) -> float:
-        """Total persons (float)."""
+        """Total persons.
+
+        Returns
+        -------
+        float
+        """
         return float(self.population.sum())
 
     @property
     def total_65plus(self) -> float:
-        """Total persons aged 65+ (float)."""
+        """Total persons aged 65+.
+
+        Returns
+        -------
+        float
+        """
         return float(self.population_65plus.sum())
 
 
@@ -220,7 +231,7 @@ def _centres(src, win) -> tuple[np.ndarray, np.ndarray]:
 @renamed_keywords(population_tif="population", population_65plus_tif="population_65plus")
 def demand_from_rasters(
     population: str | Path,
-    area_wgs84,
+    area_wgs84: Any,
     population_65plus: str | Path | None = None,
 ) -> DemandPoints:
     """Demand points (one per settled cell) of a population raster inside an area.
@@ -304,7 +315,7 @@ def demand_from_rasters(
     return demand
 
 
-def raster_total_in_area(tif: str | Path, area_wgs84) -> float:
+def raster_total_in_area(tif: str | Path, area_wgs84: Any) -> float:
     """Total persons of a raster in cells whose centre lies inside an area.
 
     Computed independently of :func:`demand_from_rasters` (GDAL rasterisation

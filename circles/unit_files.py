@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -285,7 +286,7 @@ def load_units(
     name_column: str | None = None,
     population_column: str | None = None,
     population_65plus_column: str | None = None,
-    units_crs=None,
+    units_crs: Any = None,
     lon_column: str | None = None,
     lat_column: str | None = None,
     drop_missing: bool = False,

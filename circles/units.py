@@ -19,6 +19,7 @@ Sources of units
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -129,9 +130,9 @@ def _hexagon_cells(bounds, grid_m: float):
 
 @renamed_keywords(crs="metric_crs", cell_m="grid_m")
 def grid_units(
-    area_wgs84,
+    area_wgs84: Any,
     *,
-    metric_crs,
+    metric_crs: Any,
     grid_m: float = GRID_CELL_M,
     shape: str = "square",
     clip: bool = True,
@@ -305,7 +306,7 @@ def assign_population(
     units: gpd.GeoDataFrame,
     demand: DemandPoints,
     *,
-    metric_crs=None,
+    metric_crs: Any = None,
     max_distance_m: float = MAX_POINT_UNIT_DISTANCE_M,
     overwrite: bool = False,
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
