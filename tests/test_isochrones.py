@@ -409,7 +409,7 @@ def test_circle_isochrones_state_their_route_and_cell(wuhan_dir):
     from circles.outputs.files import isochrone_assumption
 
     result = analyze(wuhan_dir / "guanggu.osm", policy="wuhan-2022",
-                     facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
+                     facilities=wuhan_dir / "weibo_pois_gcj02.csv", facilities_crs="gcj02",
                      population=wuhan_dir / "population_20plus.tif",
                      population_65plus=wuhan_dir / "population_65plus.tif")
     iso = result.isochrones()

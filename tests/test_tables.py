@@ -302,7 +302,7 @@ def test_generated_candidates_get_gcj02_columns_when_the_run_is_gcj02(wuhan_dir)
     from circles.analysis import analyze
     from circles.scoring import generate_candidates
 
-    result = analyze(wuhan_dir / "guanggu.osm", facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02")
+    result = analyze(wuhan_dir / "guanggu.osm", facilities=wuhan_dir / "weibo_pois_gcj02.csv", facilities_crs="gcj02")
     cands = generate_candidates(result, categories=["elderly_care"], spacing_m=400)
     assert len(cands) and {"lon", "lat", "lon_gcj02", "lat_gcj02"} <= set(cands.columns)
     glon, glat = wgs84_to_gcj02(cands["lon"].to_numpy(), cands["lat"].to_numpy())
