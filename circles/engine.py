@@ -10,6 +10,7 @@ minutes say so in their names.  Unreachable is ``inf`` in seconds arrays and
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -76,12 +77,24 @@ def _with_super_source(graph: sp.csr_matrix, sources: np.ndarray, offsets_s: np.
     return sp.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
 
 
+def _direction(direction: Direction | None, function: str, *, old_default: Direction) -> Direction:
+    """``direction`` checked; when left out, the function's old default with a DeprecationWarning."""
+    if direction is None:
+        warnings.warn(f"{function}() without direction= is deprecated: the two engine functions used to default "
+                      f"to opposite directions; pass direction={old_default!r} (the old default) or the other one",
+                      DeprecationWarning, stacklevel=3)
+        return old_default
+    if direction not in ("from", "to"):
+        raise InputError(f"direction must be 'from' or 'to', got {direction!r}")
+    return direction
+
+
 def travel_seconds(
     graph_s: sp.csr_matrix,
     sources: np.ndarray,
     *,
     limit_s: float = np.inf,
-    direction: Direction = "from",
+    direction: Direction | None = None,
     source_offsets_s: np.ndarray | None = None,
 ) -> np.ndarray:
     """Seconds between every node and the nearest source, bounded by ``limit_s``.
@@ -101,7 +114,9 @@ def travel_seconds(
         (an ambulance driving from its station to the resident).
         ``"to"``: time travelling from each node *to* its nearest source
         (a resident walking to a shop).  On an undirected (walk) graph both
-        give the same answer.
+        give the same answer.  Say it: leaving it out still means ``"from"``
+        for one release, with a DeprecationWarning (``travel_seconds`` and
+        ``minutes_to_nearest`` used to default to opposite directions).
     source_offsets_s : float array, optional
         Seconds already spent when leaving each source (e.g. the facility's
         access leg from its snapped node).  Default zero.
@@ -111,8 +126,7 @@ def travel_seconds(
     ndarray of float64, shape (n_nodes,)
         Seconds, ``inf`` where unreachable within the limit.
     """
-    if direction not in ("from", "to"):
-        raise InputError(f"direction must be 'from' or 'to', got {direction!r}")
+    direction = _direction(direction, "travel_seconds", old_default="from")
     n = graph_s.shape[0]
     sources = np.asarray(sources, dtype=np.int64).ravel()
     if sources.size == 0:
@@ -136,14 +150,34 @@ def minutes_to_nearest(
     sources: np.ndarray,
     *,
     limit_min: float = np.inf,
-    direction: Direction = "to",
+    direction: Direction | None = None,
     source_offsets_min: np.ndarray | None = None,
 ) -> np.ndarray:
     """Minutes between every node and its nearest source; ``NaN`` if unreachable.
 
-    Thin wrapper around :func:`travel_seconds` in minutes.  The default
-    direction is ``"to"`` (residents travelling to facilities).
+    Thin wrapper around :func:`travel_seconds` in minutes.
+
+    Parameters
+    ----------
+    graph_s : csr_matrix
+        Travel seconds per directed edge (see :func:`build_csr`).
+    sources : int array
+        Source node indices (duplicates allowed).
+    limit_min : float
+        Nodes further than this are left unreached (``NaN``).
+    direction : {"from", "to"}
+        As in :func:`travel_seconds`; ``"to"`` for residents travelling to
+        facilities.  Say it: leaving it out still means ``"to"`` for one
+        release, with a DeprecationWarning.
+    source_offsets_min : float array, optional
+        Minutes already spent when leaving each source.  Default zero.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_nodes,)
+        Minutes, ``NaN`` where unreachable within the limit.
     """
+    direction = _direction(direction, "minutes_to_nearest", old_default="to")
     offsets_s = None if source_offsets_min is None else np.asarray(source_offsets_min, dtype=float) * 60.0
     seconds = travel_seconds(
         graph_s, sources, limit_s=limit_min * 60.0, direction=direction, source_offsets_s=offsets_s

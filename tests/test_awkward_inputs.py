@@ -231,7 +231,7 @@ def test_awkward_unit_files(case, communities, tmp_path):
     path, extra = CASES[case](communities, tmp_path)
     if "sheet" in extra:  # load_units reads the first sheet; put the data there
         path, extra = CASES["xlsx_first_sheet"](communities, tmp_path)
-    units = load_units(path, crs="gcj02", **extra)
+    units = load_units(path, units_crs="gcj02", **extra)
     assert units["unit_id"].tolist() == communities["code"].tolist()  # 12-digit codes, leading zero kept
     assert all(u.startswith("0") for u in units["unit_id"])
     assert units["name"].tolist() == communities["name"].tolist()

@@ -212,10 +212,10 @@ def test_gcj02_points_declared_wgs84_warn(tmp_path, caplog, wuhan_dir):
     glon, glat = wgs84_to_gcj02(net.lon[pick], net.lat[pick])
     csv = tmp_path / "shops.csv"
     pd.DataFrame({"name": [f"店{i}" for i in range(40)], "lon": glon, "lat": glat, "category": "超市"}).to_csv(csv, index=False)
-    analyze(wuhan_dir / "guanggu.osm", facilities=csv, crs="wgs84", grid_m=500)
+    analyze(wuhan_dir / "guanggu.osm", facilities=csv, facilities_crs="wgs84", grid_m=500)
     assert "looks like GCJ-02" in caplog.text
     caplog.clear()
-    r = analyze(wuhan_dir / "guanggu.osm", facilities=csv, crs="gcj02", grid_m=500)
+    r = analyze(wuhan_dir / "guanggu.osm", facilities=csv, facilities_crs="gcj02", grid_m=500)
     assert "looks like GCJ-02" not in caplog.text
     on_net = r.facilities.loc[r.facilities["source"] != "osm", "walk_snap_m"]
     assert on_net.max() < 1.0  # exact inverse: back on their nodes
@@ -224,7 +224,7 @@ def test_gcj02_points_declared_wgs84_warn(tmp_path, caplog, wuhan_dir):
 @pytest.mark.wuhan
 def test_all_five_circles_on_optics_valley(wuhan_dir):
     w = wuhan_dir
-    r = circles.analyze(w / "guanggu.osm", policy="wuhan-2022", facilities=w / "weibo_pois_gcj02.csv", crs="gcj02",
+    r = circles.analyze(w / "guanggu.osm", policy="wuhan-2022", facilities=w / "weibo_pois_gcj02.csv", facilities_crs="gcj02",
                         population=w / "population_20plus.tif", population_65plus=w / "population_65plus.tif",
                         districts=w / "districts.geojson", walk_speeds=[50, 60, 67, 80])
     ids = ["life_15", "culture_sports_12", "public_activity_10", "emergency_medical", "elderly_care_15"]

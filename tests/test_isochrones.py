@@ -115,7 +115,7 @@ def test_every_reached_node_is_inside(river, method):
     iso = isochrone_polygons(river, start, minutes=12, method=method)
     poly = metric(iso)[0]
     snap = river.snap_lonlat(*start)
-    t = travel_seconds(river.graph_s(60), snap.node, limit_s=limit_s)
+    t = travel_seconds(river.graph_s(60), snap.node, limit_s=limit_s, direction="from")
     reached = np.flatnonzero(t <= limit_s)
     assert reached.size > 10
     pts = shapely.points(river.x[reached] - ORIGIN_X, river.y[reached] - ORIGIN_Y)
@@ -130,7 +130,7 @@ def test_every_reached_node_is_inside(river, method):
 def test_reach_polygon_from_node_times_matches_isochrones(river, method):
     start = lonlat_arrays((0, 0))
     snap = river.snap_lonlat(*start)
-    t = travel_seconds(river.graph_s(60), snap.node, limit_s=600)
+    t = travel_seconds(river.graph_s(60), snap.node, limit_s=600, direction="from")
     direct = reach_polygon(river, t, 600.0, method=method)
     via_api = isochrone_polygons(river, start, minutes=10, method=method).to_crs(river.crs).geometry.iloc[0]
     assert abs(direct.area - via_api.area) < 1.0
@@ -279,7 +279,7 @@ def helsinki_walk(helsinki_pbf):
 
 
 def _reach(net, node, limit_s):
-    t = travel_seconds(net.graph_s(60), np.array([node]), limit_s=limit_s)
+    t = travel_seconds(net.graph_s(60), np.array([node]), limit_s=limit_s, direction="from")
     return t, np.flatnonzero(t <= limit_s)
 
 
@@ -325,7 +325,7 @@ def test_raster_bands_are_nested_and_hold_their_nodes(helsinki_walk):
         for b, minutes in enumerate([5, 10, 15]):
             limit_s = minutes * 60.0
             t = travel_seconds(net.graph_s(60), np.array([node]), limit_s=limit_s,
-                               source_offsets_s=snap.distance_m[k:k + 1])
+                               source_offsets_s=snap.distance_m[k:k + 1], direction="from")
             reached = np.flatnonzero(t <= limit_s)
             assert shapely.contains(polys[k, b], shapely.points(net.x[reached], net.y[reached])).all()
 
@@ -372,7 +372,7 @@ def guanggu_reach(wuhan_dir):
     15 minutes from 40 random nodes: ~1.75k nodes, a district-wide service area."""
     net = load_network(wuhan_dir / "guanggu.osm", mode="walk")
     src = np.random.default_rng(1).choice(net.n_nodes, 40, replace=False)
-    t = travel_seconds(net.graph_s(60), src, limit_s=900.0)
+    t = travel_seconds(net.graph_s(60), src, limit_s=900.0, direction="from")
     return net, t, np.flatnonzero(t <= 900.0)
 
 
@@ -410,7 +410,7 @@ def test_circle_isochrones_state_their_route_and_cell(wuhan_dir):
     from circles.outputs.files import isochrone_assumption
 
     result = analyze(wuhan_dir / "guanggu.osm", policy="wuhan-2022",
-                     facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
+                     facilities=wuhan_dir / "weibo_pois_gcj02.csv", facilities_crs="gcj02",
                      population=wuhan_dir / "population_20plus.tif",
                      population_65plus=wuhan_dir / "population_65plus.tif")
     iso = result.isochrones()

@@ -145,7 +145,7 @@ def wuhan_result(wuhan_dir):
     from circles.facilities import read_facility_file
 
     weibo = read_facility_file(wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02").facilities
-    base = analyze(wuhan_dir / "guanggu.osm", facilities=weibo, crs="gcj02")
+    base = analyze(wuhan_dir / "guanggu.osm", facilities=weibo, facilities_crs="gcj02")
     net = base.networks["walk"]
     # three nodes near the middle of the extract
     mid = np.argsort((net.lon - 114.515) ** 2 + (net.lat - 30.485) ** 2)[:3]
@@ -153,7 +153,7 @@ def wuhan_result(wuhan_dir):
                               "name": ["g", "k", "p"]},
                              geometry=gpd.points_from_xy(net.lon[mid], net.lat[mid]), crs="EPSG:4326")
     fac = gpd.GeoDataFrame(pd.concat([weibo, extra], ignore_index=True), geometry="geometry", crs="EPSG:4326")
-    return analyze(wuhan_dir / "guanggu.osm", facilities=fac, crs="gcj02",
+    return analyze(wuhan_dir / "guanggu.osm", facilities=fac, facilities_crs="gcj02",
                    population=wuhan_dir / "population_20plus.tif",
                    population_65plus=wuhan_dir / "population_65plus.tif",
                    districts=wuhan_dir / "districts.geojson")

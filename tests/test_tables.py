@@ -186,7 +186,7 @@ def _read(reader, path, **kwargs):
         return read_facility_file(path, crs="gcj02", **kwargs)
     if reader == "candidates":
         return load_candidates(path, candidates_crs="gcj02", **kwargs)
-    return load_units(path, crs="gcj02", **kwargs)
+    return load_units(path, units_crs="gcj02", **kwargs)
 
 
 @pytest.mark.parametrize("name,content,reader,kwargs,error,pattern", BAD, ids=[b[0] for b in BAD])
@@ -230,7 +230,7 @@ def test_cli_score_keeps_candidate_ids_and_gcj02_from_an_excel_sheet(tmp_path, w
                  "--population", str(wuhan_dir / "population_20plus.tif"),
                  "--population-65plus", str(wuhan_dir / "population_65plus.tif"),
                  "--candidates", str(path), "--candidates-crs", "gcj02", "--candidates-sheet", "候选点",
-                 "--circle", "elderly_care_15", "--select", "2", "--out", str(out), "--quiet"])
+                 "--circle", "elderly_care_15", "--k", "2", "--out", str(out), "--quiet"])
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     scores = pd.read_csv(out / "scores.csv", encoding="utf-8-sig", dtype={"lon_gcj02": str, "lat_gcj02": str})
@@ -284,7 +284,7 @@ def test_cli_analyze_reads_facilities_from_an_excel_sheet(tmp_path, wuhan_dir, c
         table.to_excel(w, sheet_name="设施", index=False)
     out = tmp_path / "out"
     code = main(["analyze", "--network", str(wuhan_dir / "guanggu.osm"), "--facilities", str(path),
-                 "--crs", "gcj02", "--facilities-sheet", "设施", "--out", str(out), "--quiet"])
+                 "--facilities-crs", "gcj02", "--facilities-sheet", "设施", "--out", str(out), "--quiet"])
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     fac = gpd.read_file(out / "coverage.gpkg", layer="facilities")
@@ -302,7 +302,7 @@ def test_generated_candidates_get_gcj02_columns_when_the_run_is_gcj02(wuhan_dir)
     from circles.analysis import analyze
     from circles.scoring import generate_candidates
 
-    result = analyze(wuhan_dir / "guanggu.osm", facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02")
+    result = analyze(wuhan_dir / "guanggu.osm", facilities=wuhan_dir / "weibo_pois_gcj02.csv", facilities_crs="gcj02")
     cands = generate_candidates(result, categories=["elderly_care"], spacing_m=400)
     assert len(cands) and {"lon", "lat", "lon_gcj02", "lat_gcj02"} <= set(cands.columns)
     glon, glat = wgs84_to_gcj02(cands["lon"].to_numpy(), cands["lat"].to_numpy())

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from circles import settings
 from circles._kernels import reach_lists
 from circles.coverage import compute_circle, snap_facilities
 from circles.errors import InputError
