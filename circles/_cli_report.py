@@ -7,7 +7,11 @@ and print with rich on :data:`console` (stdout) — :data:`err_console` is stder
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
+import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 from rich.console import Console
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
 _WIDTH = None if sys.stdout.isatty() else 150
 console = Console(width=_WIDTH)
 err_console = Console(stderr=True, width=_WIDTH)
+#: When the command started (this module loads with the command line): progress lines count from here.
+STARTED = time.perf_counter()
 
 
 def _pct(x) -> str:
@@ -199,3 +205,46 @@ def print_units_report(result: Any) -> None:
     for note in result.assumptions:
         if note.startswith("units: "):
             console.print(f"[dim]{escape(cli_first(note))}[/]", highlight=False)
+
+
+class _StepLines(logging.Handler):
+    """Prints each finished step of :mod:`circles.progress` on stderr, the running one on the spinner."""
+
+    def __init__(self, message: str, status: Any) -> None:
+        super().__init__(level=logging.INFO)
+        self.message, self.status = message, status
+
+    def emit(self, record: logging.LogRecord) -> None:
+        current = getattr(record, "circles_step", None)
+        if current is None:
+            return
+        if getattr(record, "circles_phase", "") == "start":
+            if self.status is not None:
+                self.status.update(f"{self.message}: {escape(current.name)} …")
+            return
+        detail = f"  ({escape(current.detail)})" if current.detail else ""
+        err_console.print(f"{time.perf_counter() - STARTED:7.1f} s  ✓ {escape(current.name)}  "
+                          f"{current.seconds:.1f} s{detail}", highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def progress_lines(message: str, quiet: bool) -> Iterator[None]:
+    """While the block runs: a spinner saying ``message`` and the step now running, and one line
+    per finished step (elapsed, name, seconds, what it found) on stderr; nothing with ``--quiet``."""
+    if quiet:
+        yield
+        return
+    from circles.progress import LOGGER
+
+    with err_console.status(message, spinner="dots") as status:
+        handler = _StepLines(message, status)
+        level, propagate = LOGGER.level, LOGGER.propagate
+        LOGGER.addHandler(handler)
+        LOGGER.setLevel(logging.INFO)
+        LOGGER.propagate = False
+        try:
+            yield
+        finally:
+            LOGGER.removeHandler(handler)
+            LOGGER.setLevel(level)
+            LOGGER.propagate = propagate

@@ -25,13 +25,15 @@ from circles.classify import classification_counts
 from circles.coverage import CoverageResult, compute_coverage
 from circles.errors import InputError
 from circles.network import Network, load_networks
+from circles.progress import step
 from circles.units import MAX_POINT_UNIT_DISTANCE_M
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from circles.facilities import FacilitySet
-    from circles.policies import Policy
+    from circles.progress import step
+from circles.policies import Policy
 
 log = logging.getLogger(__name__)
 
@@ -616,21 +618,46 @@ def analyze(
                               walk_speeds=walk_speeds)
     pol = policy if hasattr(policy, "circles") else load_policy(policy)
     network_path = None if isinstance(network, Network) else network
-    networks, file_features = _resolve_networks(network, drive_network, options=network_options,
-                                                needs_drive=any(c.mode == "drive" for c in pol.circles))
-    walk = networks["walk"]
-    timings["networks_s"] = time.perf_counter() - t0
+    with step("networks", timings, key="networks_s") as now:
+        networks, file_features = _resolve_networks(network, drive_network, options=network_options,
+                                                    needs_drive=any(c.mode == "drive" for c in pol.circles))
+        walk = networks["walk"]
+        now.detail = ", ".join(f"{mode} {len(net.node_id):,} nodes" for mode, net in networks.items())
     assumptions: list[str] = []
 
-    t = time.perf_counter()
-    fac, unclassified = _facilities_with_notes(
-        facilities, network, walk, facilities_crs=facilities_crs, facility_columns=facility_columns,
-        osm_facilities=osm_facilities, hospital_as_ambulance=hospital_as_ambulance,
-        categories=sorted({c for circle in pol.circles for r in circle.requirements for c in r.categories}),
-        file_features=file_features, max_snap_m=max_snap_m, assumptions=assumptions)
-    timings["facilities_s"] = time.perf_counter() - t
+    with step("facilities", timings, key="facilities_s") as now:
+        fac, unclassified = _facilities_with_notes(
+            facilities, network, walk, facilities_crs=facilities_crs, facility_columns=facility_columns,
+            osm_facilities=osm_facilities, hospital_as_ambulance=hospital_as_ambulance,
+            categories=sorted({c for circle in pol.circles for r in circle.requirements for c in r.categories}),
+            file_features=file_features, max_snap_m=max_snap_m, assumptions=assumptions)
+        now.detail = f"{len(fac):,} classified"
+    with step("units and population", timings, key="units_s") as now:
+        unit_frame, demand, dist_frame, area_geom, units_report = _units_and_demand(
+            req, pol, walk, area, units, network_path=network_path, file_features=file_features, districts=districts,
+            population=population, population_65plus=population_65plus, max_snap_m=max_snap_m,
+            assumptions=assumptions)
+        now.detail = f"{len(unit_frame):,} units, {len(demand):,} demand points"
 
-    t = time.perf_counter()
+    with step("coverage", timings, key="coverage_s"):
+        user_file = facilities is not None and not isinstance(facilities, _geodataframe_type())
+        result = compute_coverage(
+            pol, networks, fac, unit_frame, demand, walk_speeds=speeds, max_snap_m=max_snap_m,
+            covered_min=covered_min, uncovered_max=uncovered_max, progress=progress, assumptions=assumptions,
+            unclassified=unclassified, districts=dist_frame, area=area_geom,
+            facilities_crs=facilities_crs if user_file else None, units_crs=units_crs if req.from_file else None)
+        result.data_quality["classification"] = classification_counts(fac, unclassified)
+    timings["total_s"] = time.perf_counter() - t0
+    result.timings.update(timings)
+    if units_report is not None:
+        _add_units_quality(result, units_report)
+    return result
+
+
+def _units_and_demand(req: UnitsRequest, pol: Any, walk: Network, area: Any, units: Any, *, network_path: Any,
+                      file_features: Any, districts: Any, population: Any, population_65plus: Any,
+                      max_snap_m: float, assumptions: list[str]) -> tuple:
+    """The units inside the study area, their districts and the demand points (population) in them."""
     area_geom = study_area(walk, area)
     if area is None and not walk.report.get("file_bounds") and not isinstance(units, (_geodataframe_type(), Path)) \
             and not (isinstance(units, str) and units != "osm"):
@@ -645,19 +672,4 @@ def analyze(
     unit_frame, demand = _demand_with_notes(req, pol, unit_frame, area, area_geom, walk, population=population,
                                             population_65plus=population_65plus, dist_frame=dist_frame,
                                             units_report=units_report, assumptions=assumptions)
-    timings["units_s"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    user_file = facilities is not None and not isinstance(facilities, _geodataframe_type())
-    result = compute_coverage(
-        pol, networks, fac, unit_frame, demand, walk_speeds=speeds, max_snap_m=max_snap_m,
-        covered_min=covered_min, uncovered_max=uncovered_max, progress=progress, assumptions=assumptions,
-        unclassified=unclassified, districts=dist_frame, area=area_geom,
-        facilities_crs=facilities_crs if user_file else None, units_crs=units_crs if req.from_file else None)
-    result.data_quality["classification"] = classification_counts(fac, unclassified)
-    timings["coverage_s"] = time.perf_counter() - t
-    timings["total_s"] = time.perf_counter() - t0
-    result.timings.update(timings)
-    if units_report is not None:
-        _add_units_quality(result, units_report)
-    return result
+    return unit_frame, demand, dist_frame, area_geom, units_report

@@ -7,7 +7,6 @@ as one clear message with exit code 2, never as a stack trace.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import os
@@ -39,6 +38,7 @@ from circles._cli_report import (  # re-exported: the printers were defined here
     print_summary,
     print_units_report,
     print_warnings,
+    progress_lines,
 )
 from circles.errors import CirclesError, InputError
 
@@ -141,8 +141,8 @@ def _check_lang(lang: str) -> None:
 
 
 def _status(message: str, quiet: bool):
-    """A spinner with ``message`` on the console, or nothing with --quiet."""
-    return console.status(message, spinner="dots") if not quiet else contextlib.nullcontext()
+    """A spinner with ``message`` and one line per finished step on stderr, or nothing with --quiet."""
+    return progress_lines(message, quiet)
 
 
 def _run_analysis(inputs: AnalyzeInputs, *, out: Path, out_kind: str = "folder"):

@@ -20,7 +20,6 @@ and districts and when building the output frames.
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -43,6 +42,7 @@ from circles.engine import Snap, minutes_to_nearest
 from circles.engine import point_minutes as minutes_at_points
 from circles.errors import InputError
 from circles.network import Network, snapping_assumption
+from circles.progress import step
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -390,13 +390,14 @@ def _snap_inputs(networks: dict, demand: Demand, facilities, max_snap_m: float, 
     ``<mode>_node``, ``<mode>_snap_m``, ``<mode>_off_network`` are added in place)."""
     fac_snaps: dict[str, Snap] = {}
     for mode, net in networks.items():
-        started = time.perf_counter()
-        demand.snaps[mode] = net.snap_lonlat(demand.lon, demand.lat, max_snap_m=max_snap_m, source="demand points")
-        fac_snaps[mode] = snap_facilities(facilities, net, max_snap_m)
-        facilities[f"{mode}_node"] = fac_snaps[mode].node
-        facilities[f"{mode}_snap_m"] = fac_snaps[mode].distance_m
-        facilities[f"{mode}_off_network"] = fac_snaps[mode].off_network
-        timings[f"snap_{mode}_s"] = time.perf_counter() - started
+        with step(f"snap to the {mode} network", timings, key=f"snap_{mode}_s") as now:
+            demand.snaps[mode] = net.snap_lonlat(demand.lon, demand.lat, max_snap_m=max_snap_m,
+                                                 source="demand points")
+            fac_snaps[mode] = snap_facilities(facilities, net, max_snap_m)
+            facilities[f"{mode}_node"] = fac_snaps[mode].node
+            facilities[f"{mode}_snap_m"] = fac_snaps[mode].distance_m
+            facilities[f"{mode}_off_network"] = fac_snaps[mode].off_network
+            now.detail = f"{len(demand):,} demand points, {len(facilities):,} facilities"
     return fac_snaps
 
 
@@ -511,32 +512,34 @@ def compute_coverage(
     summary_rows, district_rows, sens_rows = [], [], []
     unit_zone = units_out["zone"].to_numpy(object) if "zone" in units_out else np.array([None] * n_units, dtype=object)
     for circle in tqdm(policy.circles, desc="circles", disable=not progress, leave=False):
-        started = time.perf_counter()
-        net = networks["walk" if circle.mode == "walk" else "drive"]
-        speed = circle.speed_m_per_min if circle.mode == "walk" else None
-        snap = demand.snaps[net.mode]
-        measured = compute_circle(circle, net, snap, fac_categories, fac_snaps[net.mode], speed_m_per_min=speed,
-                                  cap_min=cap_min, zone=demand.zone)
-        met, limits = measured.met, measured.group_limits
-        node_minutes[circle.id] = measured.node_minutes
-        point_minutes[circle.id] = measured.point_minutes
-        point_limits[circle.id] = limits
-        weight = demand.weights(circle.population)
-        no_data = no_data_categories(circle, usable[net.mode])
-        covered_w, total_w, offnet_w, share, status = unit_coverage(
-            met, weight, demand.unit, snap.off_network, n_units, no_data=bool(no_data), covered_min=covered_min,
-            uncovered_max=uncovered_max)
-        cid = circle.id
-        units_out[f"{cid}_minutes"] = np.nan if no_data else np.round(
-            weighted_median(measured.minutes, weight, demand.unit, n_units), 2)
-        units_out[f"{cid}_covered_share"] = np.round(share, 4)
-        units_out[f"{cid}_status"] = status
-        units_out[f"{cid}_missing"] = _missing_labels(circle, measured.group_minutes, limits, weight, demand, n_units, status,
-                                                      total_w, usable[net.mode], covered_min)
-        units_out[f"{cid}_threshold_min"] = thresholds_by_zone(circle, unit_zone)
-        units_out[f"{cid}_rule"] = circle.clause
-        _category_minutes(units_out, cid, measured.point_minutes, weight, demand.unit)
-        timings[f"{cid}_s"] = time.perf_counter() - started
+        with step(circle.id, timings, key=f"{circle.id}_s") as now:
+            net = networks["walk" if circle.mode == "walk" else "drive"]
+            speed = circle.speed_m_per_min if circle.mode == "walk" else None
+            snap = demand.snaps[net.mode]
+            measured = compute_circle(circle, net, snap, fac_categories, fac_snaps[net.mode], speed_m_per_min=speed,
+                                      cap_min=cap_min, zone=demand.zone)
+            met, limits = measured.met, measured.group_limits
+            node_minutes[circle.id] = measured.node_minutes
+            point_minutes[circle.id] = measured.point_minutes
+            point_limits[circle.id] = limits
+            weight = demand.weights(circle.population)
+            no_data = no_data_categories(circle, usable[net.mode])
+            covered_w, total_w, offnet_w, share, status = unit_coverage(
+                met, weight, demand.unit, snap.off_network, n_units, no_data=bool(no_data), covered_min=covered_min,
+                uncovered_max=uncovered_max)
+            cid = circle.id
+            units_out[f"{cid}_minutes"] = np.nan if no_data else np.round(
+                weighted_median(measured.minutes, weight, demand.unit, n_units), 2)
+            units_out[f"{cid}_covered_share"] = np.round(share, 4)
+            units_out[f"{cid}_status"] = status
+            units_out[f"{cid}_missing"] = _missing_labels(circle, measured.group_minutes, limits, weight, demand, n_units, status,
+                                                          total_w, usable[net.mode], covered_min)
+            units_out[f"{cid}_threshold_min"] = thresholds_by_zone(circle, unit_zone)
+            units_out[f"{cid}_rule"] = circle.clause
+            _category_minutes(units_out, cid, measured.point_minutes, weight, demand.unit)
+            now.detail = ("no data" if no_data else
+                          f"{covered_w.sum() / total_w.sum():.1%} of {total_w.sum():,.0f} people covered"
+                          if total_w.sum() > 0 else "no people")
         sens_rows += _sensitivity(circle, net, snap, fac_categories, fac_snaps[net.mode], demand, weight,
                                   units_out, options, bool(no_data))
 

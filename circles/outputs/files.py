@@ -10,8 +10,6 @@ sensitivity and data quality; headers in Chinese and English) and
 from __future__ import annotations
 
 import logging
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +18,7 @@ import pandas as pd
 
 from circles import settings
 from circles.outputs.atomic import plain_table, write_csv_atomic, write_excel_atomic, write_gpkg_atomic
+from circles.progress import step
 
 if TYPE_CHECKING:
     from circles.coverage import CoverageResult
@@ -260,15 +259,6 @@ def isochrone_assumption(iso: pd.DataFrame) -> str | None:
     return text
 
 
-@contextmanager
-def _timed(timings: dict, key: str):
-    """Record the wall time of one output in ``timings[f"output_{key}_s"]`` and log it."""
-    started = time.perf_counter()
-    yield
-    timings[f"output_{key}_s"] = time.perf_counter() - started
-    log.info("outputs: %s in %.1f s", key, timings[f"output_{key}_s"])
-
-
 def write_outputs(result: CoverageResult, out_dir: Path, *, lang: str = "zh", map_html: bool = True,
                   basemap: str | None = None) -> dict[str, Path]:
     """Write every output file of an analysis into ``out_dir``; returns their paths.
@@ -293,18 +283,19 @@ def write_outputs(result: CoverageResult, out_dir: Path, *, lang: str = "zh", ma
     summary, districts = summary_tables(result)
     timings = result.timings
     layers = {"units": units, "facilities": facilities}
-    with _timed(timings, "isochrones"):
+    with step("isochrones", timings, key="output_isochrones_s") as now:
         iso = result.isochrones()
+        now.detail = f"{len(iso):,} polygons"
     if len(iso):
         layers["isochrones"] = iso
-    with _timed(timings, "gpkg"):
+    with step("write coverage.gpkg", timings, key="output_gpkg_s"):
         written["gpkg"] = write_gpkg_atomic(
             layers, out_dir / "coverage.gpkg",
             tables={"summary": summary, "district_summary": districts},
         )
     # one table of units for CSV and Excel alike: lon/lat of each unit's centre, own coordinates after them
     table = plain_table(units)
-    with _timed(timings, "csv"):
+    with step("write CSV tables", timings, key="output_csv_s"):
         written["coverage_csv"] = write_csv_atomic(table, out_dir / "coverage.csv")
         written["summary_csv"] = write_csv_atomic(summary, out_dir / "summary.csv")
         written["district_csv"] = write_csv_atomic(districts, out_dir / "district_summary.csv")
@@ -318,11 +309,11 @@ def write_outputs(result: CoverageResult, out_dir: Path, *, lang: str = "zh", ma
         **{f"dq_{k}": v for k, v in result.data_quality.items()},
         "assumptions": assumptions,
     }
-    with _timed(timings, "xlsx"):
+    with step("write coverage.xlsx", timings, key="output_xlsx_s"):
         written["xlsx"] = write_excel_atomic(sheets, out_dir / "coverage.xlsx", header=bilingual_header(circles))
     if map_html:
         from circles.outputs.coverage_map import save_coverage_map
 
-        with _timed(timings, "map"):
+        with step("write map.html", timings, key="output_map_s"):
             written["map"] = save_coverage_map(result, out_dir / "map.html", lang=lang, basemap=basemap)
     return written
