@@ -308,23 +308,33 @@ def read_pbf(path: Path) -> OsmTables:
         extra = edge_gdf["tags"] if "tags" in edge_gdf else pd.Series([None] * len(edge_gdf))
         cols = {"u": edge_gdf["u"].astype(np.int64).to_numpy(), "v": edge_gdf["v"].astype(np.int64).to_numpy(),
                 "way_id": edge_gdf["id"].astype(np.int64).to_numpy()}
+        json_tags = None
         for k in SEGMENT_TAGS:
             if k in edge_gdf:
                 cols[k] = edge_gdf[k].where(edge_gdf[k].notna(), None).to_numpy(object)
             else:  # tag not promoted to a column by pyrosm: look in the JSON tags
-                cols[k] = np.array([_json_get(t, k) for t in extra], dtype=object)
+                json_tags = json_tags if json_tags is not None else _parsed_tags(extra)
+                codes, parsed = json_tags
+                cols[k] = np.array([p.get(k) for p in parsed] + [None], dtype=object)[codes]
         segments = pd.DataFrame(cols)
     features = _pbf_features(osm, path)
     return OsmTables(nodes=nodes, segments=segments, features=features)
 
 
-def _json_get(text, key):
-    if isinstance(text, str) and key in text:
+def _parsed_tags(texts: pd.Series) -> tuple[np.ndarray, list[dict]]:
+    """pyrosm's JSON ``tags`` of each segment, parsed once per distinct text (a way's segments share it).
+
+    Returns the code of each segment (-1: no tags) and the parsed tags per code.
+    """
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    parsed = []
+    for text in uniques:
         try:
-            return json.loads(text).get(key)
+            tags = json.loads(text) if isinstance(text, str) else {}
         except ValueError:
-            return None
-    return None
+            tags = {}
+        parsed.append(tags if isinstance(tags, dict) else {})
+    return codes, parsed
 
 
 def _pbf_features(osm, path: Path):

@@ -51,11 +51,12 @@ def build_csr(u: np.ndarray, v: np.ndarray, cost: np.ndarray, n_nodes: int) -> s
         raise InputError("build_csr: edge costs must be finite and >= 0")
     if u.size and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= n_nodes):
         raise InputError(f"build_csr: node index out of range 0..{n_nodes - 1}")
-    order = np.lexsort((cost, v, u))  # by u, then v, cheapest first
-    u, v, cost = u[order], v[order], cost[order]
-    first = np.ones(u.size, dtype=bool)
-    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-    u, v, cost = u[first], v[first], cost[first]  # cheapest of each (u, v)
+    key = u * np.int64(n_nodes) + v  # one sort key: by u, then v (n_nodes**2 fits in int64 below 3e9 nodes)
+    order = np.argsort(key, kind="stable")
+    key, cost = key[order], cost[order]
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if key.size else np.zeros(0, np.int64)
+    cost = np.minimum.reduceat(cost, starts) if key.size else cost  # cheapest of each (u, v)
+    u, v = np.divmod(key[starts], np.int64(n_nodes)) if key.size else (u, v)
     indptr = np.zeros(n_nodes + 1, dtype=np.int64)
     np.cumsum(np.bincount(u, minlength=n_nodes), out=indptr[1:])
     index_dtype = np.int32 if max(n_nodes, u.size) < 2**31 - 1 else np.int64

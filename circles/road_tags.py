@@ -34,7 +34,13 @@ _YES = frozenset({"yes", "designated", "permissive", "destination"})
 
 
 def _col(segments: pd.DataFrame, key: str) -> pd.Series:
-    return segments[key].fillna("").astype(str).str.strip().str.lower()
+    """A tag column as clean lower-case text ("" where absent).
+
+    A city has millions of segments but few distinct tag values: clean each distinct value once.
+    """
+    codes, uniques = pd.factorize(segments[key], use_na_sentinel=True)
+    clean = np.array([str(u).strip().lower() for u in uniques] + [""], dtype=object)  # code -1 (absent) -> ""
+    return pd.Series(clean[codes], index=segments.index, dtype=object)
 
 
 def walk_mask(segments: pd.DataFrame) -> np.ndarray:
