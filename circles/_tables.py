@@ -434,7 +434,8 @@ def _refuse_broken_utf8(path: Path, data: bytes, exc: UnicodeDecodeError) -> Non
 
 def _header_index(rows: list[list[Any]]) -> int:
     """Index of the header row: the first non-empty row, skipping title rows (one filled cell)
-    above a wider row (a sheet titled "武汉市养老机构名录" above its table)."""
+    above a wider row (a sheet titled "武汉市养老机构名录" above its table).
+    """
     filled = [sum(1 for v in r if not _blank(v)) for r in rows[:30]]
     first = next((i for i, n in enumerate(filled) if n), None)
     if first is None:

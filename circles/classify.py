@@ -482,7 +482,8 @@ def _school_matches(tags: Mapping[str, object]) -> list[Match]:
 def _name_hints_blocked(tags: Mapping[str, object]) -> bool:
     """True when a tag identifies the feature as something no tag rule counts as a facility
     (any shop, office, amenity other than a vague one, tourism, leisure …): its name must not
-    override that.  A pedestrian area (highway=pedestrian) may still be named a square."""
+    override that.  A pedestrian area (highway=pedestrian) may still be named a square.
+    """
     amenity = _values(tags, "amenity")
     if amenity & NAME_HINT_BLOCKING_AMENITIES or (amenity and not amenity <= NAME_HINT_VAGUE_AMENITIES):
         return True

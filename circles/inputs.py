@@ -357,7 +357,8 @@ def facility_and_unit_inputs(policy, facilities, units, demand, networks, area, 
 
 def facilities_by_source(facilities, area, options, metric_crs: str | None = None) -> pd.DataFrame:
     """Facilities inside / outside the area per source (``"osm"`` or the file's name), each
-    feature once: says whether the user's own file lies in the study area at all."""
+    feature once: says whether the user's own file lies in the study area at all.
+    """
     if not len(facilities) or "source" not in facilities:
         return pd.DataFrame(columns=["input", "source", *INPUT_COLUMNS[2:]])
     first = ~(facilities["feature_id"] if "feature_id" in facilities else facilities["facility_id"]).duplicated()

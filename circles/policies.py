@@ -201,7 +201,8 @@ class Circle:
 
     def describe_threshold(self) -> str:
         """The threshold in words, e.g. ``"15 min"`` or
-        ``"central 10 / new_urban 12 min (default central)"``; mentions any dispatch allowance."""
+        ``"central 10 / new_urban 12 min (default central)"``; mentions any dispatch allowance.
+        """
         if self.zone_thresholds_min:
             text = " / ".join(f"{z} {v:g}" for z, v in self.zone_thresholds_min.items()) + " min"
             if self.default_zone:
@@ -214,7 +215,8 @@ class Circle:
 
     def requirement_limit(self, requirement: Requirement, zone: str | None = None) -> float:
         """Travel-time budget for one requirement group: its ``max_minutes`` if set, else
-        :meth:`threshold_for_zone`, minus the dispatch allowance."""
+        :meth:`threshold_for_zone`, minus the dispatch allowance.
+        """
         base = requirement.max_minutes if requirement.max_minutes is not None else self.threshold_for_zone(zone)
         return float(base) - float(self.dispatch_allowance_min)
 

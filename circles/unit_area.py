@@ -79,7 +79,8 @@ def _inside(units, area) -> np.ndarray:
 def _likely_cause(units, area, nearest_m: float, *, inside_now: int = 0, system: str | None = None) -> str:
     """Why no (or few) units lie inside the area: a wrong coordinate system, another place, or a
     list covering more ground than the study area.  Read the numbers in the other system: if more
-    units fall inside, that is the cause."""
+    units fall inside, that is the cause.
+    """
     from circles.coords import gcj02_to_wgs84, wgs84_to_gcj02
 
     system = system or units.attrs.get("coordinate_system", "wgs84")
@@ -291,7 +292,8 @@ _ZH_ITEMS: dict[str, str] = {
 
 def quality_frames(report: dict):
     """``(units_sheet, inputs_row)``: the item/value table for ``data_quality["units"]`` and the
-    ``input="units"`` row of ``data_quality["inputs"]`` (shared contract 3)."""
+    ``input="units"`` row of ``data_quality["inputs"]`` (shared contract 3).
+    """
     import pandas as pd
 
     items = [
@@ -365,7 +367,8 @@ def unassigned_warning(weight: np.ndarray, unit: np.ndarray, n_units: int, repor
 
 def extent_warning(units: gpd.GeoDataFrame, reference_wgs84, *, metric_crs, reference: str) -> str:
     """A warning when polygon units reach far beyond ``reference`` (the study area, or the network's
-    extent), else ``""``: e.g. whole districts given as units of a small network."""
+    extent), else ``""``: e.g. whole districts given as units of a small network.
+    """
     if reference_wgs84 is None or not len(units) or not units.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         return ""
     geoms = units.to_crs(metric_crs).geometry
@@ -383,7 +386,8 @@ def extent_warning(units: gpd.GeoDataFrame, reference_wgs84, *, metric_crs, refe
 def units_warnings(units: gpd.GeoDataFrame, demand, report: dict | None, *, reference, metric_crs, polygons: bool,
                    where: str) -> list[str]:
     """The units' warnings, most important first: most people in no unit (:func:`unassigned_warning`),
-    then polygon units reaching far beyond ``reference`` (:func:`extent_warning`)."""
+    then polygon units reaching far beyond ``reference`` (:func:`extent_warning`).
+    """
     out = [unassigned_warning(demand.weight_all, demand.unit, len(units), report,
                               has_population=demand.has_population)]
     if polygons:

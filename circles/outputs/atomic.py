@@ -160,7 +160,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` atomically (UTF-8 by default, ``\\n`` line ends kept)."""
+    r"""Write ``text`` to ``path`` atomically (UTF-8 by default, ``\n`` line ends kept)."""
     dest = Path(path)
     with atomic_path(dest) as tmp:
         with open(tmp, "w", encoding=encoding, newline="") as fh:
@@ -170,11 +170,11 @@ def write_text_atomic(path: str | os.PathLike, text: str, *, encoding: str = "ut
 
 def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False,
                      encoding: str = "utf-8-sig", round_numbers: bool = True, **to_csv_kwargs) -> Path:
-    """Write a DataFrame to CSV atomically.
+    r"""Write a DataFrame to CSV atomically.
 
     The default ``utf-8-sig`` encoding writes a byte-order mark so that Excel opens
     Chinese text correctly; pandas and Python's ``csv`` read it back with
-    ``encoding="utf-8-sig"`` (plain ``utf-8`` keeps a ``\\ufeff`` on the first header).
+    ``encoding="utf-8-sig"`` (plain ``utf-8`` keeps a ``\ufeff`` on the first header).
     A GeoDataFrame's geometry column is written as WKT.  With ``round_numbers``
     (default) people, shares, minutes and metres are rounded as :func:`round_for_csv`
     says (``17303.4`` people, not ``17303.4394826889``); NaN is written as an empty cell.
@@ -272,14 +272,16 @@ def column_kind(column: str) -> str | None:
 def is_id_column(column: str) -> bool:
     """True for columns holding identifiers (``unit_id``, ``facility_id``, ``candidate_id``,
     ``feature_id``, ``id``, ``code``, ``社区编码`` …): Excel gets them as text, so a 12-digit
-    社区编码 is not shown as ``4.20115E+11``."""
+    社区编码 is not shown as ``4.20115E+11``.
+    """
     name = _english_name(column).lower()
     return name in _ID_NAMES or name.endswith("_id") or name.endswith("编码") or name.endswith("编号")
 
 
 def order_columns(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with the user's own coordinates (``lon_gcj02, lat_gcj02`` / ``lon_bd09, lat_bd09``)
-    right after ``lon, lat`` — the same order in every table; unchanged without ``lon``/``lat``."""
+    right after ``lon, lat`` — the same order in every table; unchanged without ``lon``/``lat``.
+    """
     if not hasattr(df, "columns"):  # not a table (a writer-like object): left to its own to_csv
         return df
     columns = [str(c) for c in df.columns]
@@ -297,7 +299,8 @@ def plain_table(df: pd.DataFrame) -> pd.DataFrame:
     replaced by ``lon``/``lat`` (WGS84) of each feature's centre, unless the frame already
     has ``lon``/``lat``; the user's own coordinates follow them (:func:`order_columns`).
     Planar centroids in degrees are within centimetres of the true centre for
-    neighbourhood-sized units; points stay where they are; an empty geometry gives NaN."""
+    neighbourhood-sized units; points stay where they are; an empty geometry gives NaN.
+    """
     import pandas as pd
 
     geom = getattr(df, "_geometry_column_name", None)
@@ -324,7 +327,8 @@ def plain_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def _ids_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Id columns, and whole numbers of 12+ digits (codes: Excel would show ``4.20115E+11``),
-    as text for Excel; everything else unchanged."""
+    as text for Excel; everything else unchanged.
+    """
     import pandas as pd
 
     out = None
@@ -348,7 +352,8 @@ def round_for_csv(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with float columns rounded by their kind (:data:`NUMBER_KINDS`):
     people 1 decimal, shares 4, minutes 2, metres 1.  Columns stay numeric; NaN stays NaN
     (an empty CSV cell); WGS84 ``lon``/``lat`` keep 6 decimals (about 0.1 m); other columns
-    (the user's own GCJ-02/BD-09 coordinates, ids, text) are untouched."""
+    (the user's own GCJ-02/BD-09 coordinates, ids, text) are untouched.
+    """
     import numpy as np
     import pandas as pd
 
@@ -370,7 +375,7 @@ def round_for_csv(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_excel_atomic(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike, *,
                        index: bool = False, header: Callable[[str], str] | None = None) -> Path:
-    """Write several DataFrames as sheets of one ``.xlsx`` workbook, atomically, fit to publish.
+    r"""Write several DataFrames as sheets of one ``.xlsx`` workbook, atomically, fit to publish.
 
     Uses xlsxwriter (in constant-memory mode, rows streamed to disk).  Every sheet gets a
     frozen, bold header row, an autofilter over all its columns, column widths fitted to
@@ -386,7 +391,7 @@ def write_excel_atomic(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLi
     ----------
     sheets
         Sheet name -> DataFrame (or GeoDataFrame).  Names are validated first (≤ 31
-        characters, none of ``[]:*?/\\``, unique ignoring case).
+        characters, none of ``[]:*?/\``, unique ignoring case).
     path
         The ``.xlsx`` file to write.
     index
@@ -442,14 +447,16 @@ def text_width(text: str) -> int:
 
 def _excel_frame(df: pd.DataFrame, *, index: bool) -> pd.DataFrame:
     """A plain DataFrame for Excel: index reset on request; geometry -> lon/lat of centres
-    (:func:`plain_table`); ids as text (:func:`_ids_as_text`)."""
+    (:func:`plain_table`); ids as text (:func:`_ids_as_text`).
+    """
     frame = df.reset_index() if index else df
     return _ids_as_text(plain_table(frame))
 
 
 def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[list, float]:
     """Python values for xlsxwriter (None = empty cell; ``[]`` unless ``cells``) and the
-    widest shown value."""
+    widest shown value.
+    """
     import pandas as pd
 
     n = len(values)
@@ -518,7 +525,8 @@ FAST_CELLS: int = 200_000
 def _header_width(label: str) -> float:
     """Width a (wrapping) header needs: ``"中文 / english_name"`` wraps at " / "; the
     English name has no spaces and must fit on its line, the Chinese part may wrap
-    (Excel breaks CJK text anywhere) onto a second line."""
+    (Excel breaks CJK text anywhere) onto a second line.
+    """
     zh, sep, en = label.rpartition(" / ")
     if not sep:
         words = label.split()

@@ -228,7 +228,8 @@ def _input_counts(result, category: str) -> dict | None:
 
 def _why_no_data(result, category: str) -> str:
     """``"absent"`` (none in the input), ``"outside"`` (all outside the study area) or
-    ``"off_network"`` (inside, but none reaches the network)."""
+    ``"off_network"`` (inside, but none reaches the network).
+    """
     row = _input_counts(result, category)
     if row is None:
         return "absent"
@@ -248,7 +249,8 @@ _WHY_WORDS = {
 def _no_data_note(result, circle, lang: str) -> str:
     """Why a circle has no data, per category, from ``data_quality["inputs"]``: none in the input
     (``"输入中没有急救站"``) is told apart from all outside the study area (``"…均在研究区外"``) and
-    none reaching the network (``"…均未接入路网"``); then ``"：无法判断是否覆盖"``."""
+    none reaching the network (``"…均未接入路网"``); then ``"：无法判断是否覆盖"``.
+    """
     row = _summary_row(result, circle.id)
     listed = [c.strip().removesuffix("(no data)").strip() for c in str(row.get("no_data") or "").split(",")]
     cats = [c for c in listed if c and c != "nan"] or list(circle.categories)

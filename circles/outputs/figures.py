@@ -87,7 +87,8 @@ def _nice_length(span_m: float) -> float:
 
 def _scale_bar(ax, length_m: float, *, lang: str) -> None:
     """A black-and-white bar with ``0`` and its length, on a white box in the bottom-left corner
-    (the band below the units kept free by :func:`coverage_figure`), so no label sits on a unit."""
+    (the band below the units kept free by :func:`coverage_figure`), so no label sits on a unit.
+    """
     from matplotlib.patches import Rectangle
 
     x0, x1 = ax.get_xlim()

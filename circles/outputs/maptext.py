@@ -230,7 +230,8 @@ def translate_missing(text: Any, lang: str) -> str:
 
 def circle_is_no_data(result: Any, circle_id: str) -> bool:
     """True when the circle has status ``no_data`` (contract 1): its summary row says
-    ``status == "no_data"``, or every unit's ``<circle>_status`` is ``no_data``."""
+    ``status == "no_data"``, or every unit's ``<circle>_status`` is ``no_data``.
+    """
     summary = getattr(result, "summary", None)
     if summary is not None and "status" in summary and "circle" in summary:
         row = summary.loc[summary["circle"] == circle_id, "status"]
@@ -252,12 +253,67 @@ def _missing(v: Any) -> bool:
 
 
 def fmt_minutes(v: Any) -> str:
+    """Minutes as shown on maps: one decimal, empty when missing.
+
+    Parameters
+    ----------
+    v : number or None
+        Minutes; ``None`` or NaN means no value.
+
+    Returns
+    -------
+    str
+        The text for a popup or table cell.
+
+    Examples
+    --------
+    >>> fmt_minutes(12.345)
+    '12.3'
+    >>> fmt_minutes(float("nan"))
+    ''
+    """
     return "" if _missing(v) else f"{float(v):.1f}"
 
 
 def fmt_share(v: Any) -> str:
+    """A share (0-1) as a whole percentage, empty when missing.
+
+    Parameters
+    ----------
+    v : number or None
+        The share of people covered, 0 to 1; ``None`` or NaN means no value.
+
+    Returns
+    -------
+    str
+        The percentage text.
+
+    Examples
+    --------
+    >>> fmt_share(0.8349)
+    '83%'
+    >>> fmt_share(None)
+    ''
+    """
     return "" if _missing(v) else f"{100 * float(v):.0f}%"
 
 
 def fmt_people(v: Any) -> str:
+    """A number of people, rounded, with thousands separators; empty when missing.
+
+    Parameters
+    ----------
+    v : number or None
+        People (population weights are fractional); ``None`` or NaN means no value.
+
+    Returns
+    -------
+    str
+        The rounded count.
+
+    Examples
+    --------
+    >>> fmt_people(17303.44)
+    '17,303'
+    """
     return "" if _missing(v) else f"{float(v):,.0f}"

@@ -92,11 +92,11 @@ class UnvendoredAssetError(InputError):
 
 # --------------------------------------------------------------------------- escaping
 def escape_html(value: Any) -> str:
-    """Text -> HTML that displays it literally, safe in every place folium puts text.
+    r"""Text -> HTML that displays it literally, safe in every place folium puts text.
 
     Besides ``& < > " '`` (:func:`html.escape`), the backtick, ``$`` and backslash are
     replaced by character references, because folium embeds tooltip and popup HTML in
-    JavaScript template literals (where ``${...}`` would run and ``\\`` would escape).
+    JavaScript template literals (where ``${...}`` would run and ``\`` would escape).
     ``None`` and NaN become an empty string.
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
