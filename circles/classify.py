@@ -361,9 +361,7 @@ def match_label(text: str | None) -> list[Match]:
                 type_matches.extend(_text_matches(level, "label"))
             # exclusions apply to the whole type string (宠物 in any level …)
             whole = ";".join(levels)
-            type_matches = [
-                m for m in type_matches if not (_COMPILED[m.category][1] and _COMPILED[m.category][1].search(whole))
-            ]
+            type_matches = [m for m in type_matches if not _excluded(m.category, whole)]
         out.extend(type_matches)
     return _ordered(out)
 
@@ -398,6 +396,12 @@ def categories_from_label(text: str | None) -> list[str]:
     return [m.category for m in match_label(text)]
 
 
+def _excluded(category: str, text: str) -> bool:
+    """True when ``text`` matches the exclusion pattern of ``category`` (宠物 for a hospital …)."""
+    exclude = _COMPILED[category][1]
+    return bool(exclude and exclude.search(text))
+
+
 def _tag(tags: Mapping[str, object], key: str) -> str:
     value = tags.get(key)
     return value.strip().lower() if isinstance(value, str) else ""
@@ -408,7 +412,7 @@ def _values(tags: Mapping[str, object], key: str) -> set[str]:
 
 
 def _names(tags: Mapping[str, object]) -> list[str]:
-    return [str(tags[k]) for k in NAME_TAGS if isinstance(tags.get(k), str) and tags[k].strip()]
+    return [v for k in NAME_TAGS if isinstance(v := tags.get(k), str) and v.strip()]
 
 
 def _social_facility_matches(tags: Mapping[str, object]) -> list[Match]:
@@ -453,14 +457,14 @@ def _school_matches(tags: Mapping[str, object]) -> list[Match]:
         value = _tag(tags, key)
         if not value:
             continue
-        cats = SCHOOL_LEVEL_VALUES.get(value)
-        if cats is None:  # a free value such as "grundschule" or "gymnasium": read like a name
-            cats = tuple(m.category for m in match_name(value) if m.category.endswith("_school"))
-            said_otherwise |= not cats and bool(NOT_PRIMARY_SCHOOL.search(value))
+        named = SCHOOL_LEVEL_VALUES.get(value)
+        if named is None:  # a free value such as "grundschule" or "gymnasium": read like a name
+            named = tuple(m.category for m in match_name(value) if m.category.endswith("_school"))
+            said_otherwise |= not named and bool(NOT_PRIMARY_SCHOOL.search(value))
         else:
-            said_otherwise |= not cats
-        if cats:
-            return [Match(c, f"tag amenity=school+{key}={value}") for c in cats]
+            said_otherwise |= not named
+        if named:
+            return [Match(c, f"tag amenity=school+{key}={value}") for c in named]
     grades = _levels(_tag(tags, "grades"))
     if grades:
         cats = [c for c, rng in (("primary_school", range(1, 7)), ("middle_school", range(7, 10)))

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 #: Columns of an inputs table (``nearest_network_m`` is the nearest point's
 #: distance to the street network, when snap distances are known).
@@ -152,14 +153,14 @@ def likely_cause(lon, lat, inside: np.ndarray, off_network: np.ndarray, area, *,
 
 
 def inputs_against_area(
-    lon: Sequence[float],
-    lat: Sequence[float],
+    lon: ArrayLike,
+    lat: ArrayLike,
     area,
     *,
     input: str,
     categories: Sequence[str] | None = None,
-    off_network: Sequence[bool] | None = None,
-    snap_m: Sequence[float] | None = None,
+    off_network: ArrayLike | None = None,
+    snap_m: ArrayLike | None = None,
     declared_crs=None,
     metric_crs: str | None = None,
     max_snap_m: float | None = None,
@@ -204,17 +205,17 @@ def inputs_against_area(
     DataFrame
         Columns :data:`INPUT_COLUMNS`.
     """
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    n = lon.size
+    x = np.asarray(lon, dtype=float)
+    y = np.asarray(lat, dtype=float)
+    n = x.size
     off = np.zeros(n, bool) if off_network is None else np.asarray(off_network, dtype=bool)
     snap = np.full(n, np.nan) if snap_m is None else np.asarray(snap_m, dtype=float)
     decl = (np.asarray([declared_crs] * n, dtype=object) if declared_crs is None or isinstance(declared_crs, str)
             else np.asarray(declared_crs, dtype=object))
-    inside = inside_area(area, lon, lat)
+    inside = inside_area(area, x, y)
     dist = np.zeros(n)
     if area is not None and (~inside).any():
-        dist[~inside] = distance_to_area_m(area, lon[~inside], lat[~inside], metric_crs)
+        dist[~inside] = distance_to_area_m(area, x[~inside], y[~inside], metric_crs)
     groups: list[tuple[str, np.ndarray]] = []
     if categories is None:
         groups.append(("all", np.ones(n, dtype=bool)))
@@ -236,7 +237,7 @@ def inputs_against_area(
             "outside": int(out_m.sum()), "off_network": int((m & inside & off).sum()),
             "nearest_outside_m": round(nearest, 1) if np.isfinite(nearest) else np.nan,
             "nearest_network_m": round(near_net, 1) if np.isfinite(near_net) else np.nan,
-            "likely_cause": likely_cause(lon[m], lat[m], inside[m], off[m], area, declared=decl[m],
+            "likely_cause": likely_cause(x[m], y[m], inside[m], off[m], area, declared=decl[m],
                                          nearest_outside_m=nearest, max_snap_m=max_snap_m, crs_flag=crs_flag),
         })
     return pd.DataFrame(rows, columns=list(INPUT_COLUMNS))

@@ -44,7 +44,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from circles.classify import CATEGORIES
 from circles.errors import InputError, InputFileNotFoundError, ValidationError
@@ -61,6 +61,10 @@ PACKS_DIR: Path = Path(__file__).resolve().parent / "packs"
 MODES: tuple[str, ...] = ("walk", "drive")
 DIRECTIONS: tuple[str, ...] = ("to", "from")
 POPULATIONS: tuple[str, ...] = ("all", "65plus")
+#: How a circle travels, which way, and whom it counts (the values of MODES, DIRECTIONS, POPULATIONS).
+Mode = Literal["walk", "drive"]
+Direction = Literal["to", "from"]
+PopulationGroup = Literal["all", "65plus"]
 
 _POLICY_KEYS = {"id": True, "name": True, "source": False, "circles": True}
 _CIRCLE_KEYS = {
@@ -141,14 +145,14 @@ class Circle:
     id: str
     name_zh: str
     name_en: str
-    mode: Literal["walk", "drive"]
+    mode: Mode
     speed_m_per_min: float | None
     threshold_min: float
     zone_thresholds_min: dict[str, float] = field(default_factory=dict)
     default_zone: str | None = None
     dispatch_allowance_min: float = 0.0
-    direction: Literal["to", "from"] = "to"
-    population: Literal["all", "65plus"] = "all"
+    direction: Direction = "to"
+    population: PopulationGroup = "all"
     requirements: tuple[Requirement, ...] = ()
     clause: str = ""
     note: str = ""
@@ -449,14 +453,14 @@ def _parse_circle(obj: Any, where: str, problems: list[str]) -> Circle | None:
         id=cid,
         name_zh=_text(obj, "name_zh", w, problems),
         name_en=_text(obj, "name_en", w, problems),
-        mode=mode,
+        mode=cast(Mode, mode),  # _choice checked it is one of MODES
         speed_m_per_min=speed,
         threshold_min=threshold if threshold is not None else float("nan"),
         zone_thresholds_min=zones,
         default_zone=default_zone,
         dispatch_allowance_min=allowance if allowance is not None else 0.0,
-        direction=direction,
-        population=population,
+        direction=cast(Direction, direction),
+        population=cast(PopulationGroup, population),
         requirements=tuple(requirements),
         clause=_text(obj, "clause", w, problems),
         note=_text(obj, "note", w, problems),

@@ -26,6 +26,7 @@ prints, states as assumptions and writes to the data-quality sheets.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -199,7 +200,7 @@ def select_units(units: gpd.GeoDataFrame, area_wgs84, *, metric_crs, level: str 
     inside = _inside(units, area_wgs84)
     dist = _distances_m(units, area_wgs84, metric_crs)
     outside = ~inside
-    report = {"total": len(units), "inside": int(inside.sum()), "outside": int(outside.sum()),
+    report: dict[str, Any] = {"total": len(units), "inside": int(inside.sum()), "outside": int(outside.sum()),
               "nearest_outside_m": float(dist[outside].min()) if outside.any() else float("nan"),
               "level_column": None, "level_kept": "", "set_aside": 0, "set_aside_by_level": {}, "notes": []}
     column = _level_column(units) if level.lower() != "all" else None

@@ -467,9 +467,9 @@ def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[
         return ([None if pd.isna(v) else bool(v) for v in values] if cells else []), 5.0
     if pd.api.types.is_integer_dtype(dtype) and not hasattr(dtype, "na_value"):
         arr = values.to_numpy()
-        big = int(np.max(np.abs(arr)))
+        widest = int(np.max(np.abs(arr)))
         return ((arr.tolist() if cells else []),
-                float(len(f"{big:,}" if kind in ("people", "metres") else str(big)) + 1))
+                float(len(f"{widest:,}" if kind in ("people", "metres") else str(widest)) + 1))
     if pd.api.types.is_numeric_dtype(dtype):
         arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         finite = np.isfinite(arr)
@@ -499,10 +499,10 @@ def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[
             distinct = pd.unique(arr)
         except TypeError:  # unhashable values (lists, dicts)
             distinct = arr
-        shown = [v if isinstance(v, str) else str(v) for v in distinct if not _is_missing(v)]
-        if len(shown) > 20000:
-            shown = sorted(shown, key=len)[-2000:]
-        return [], float(max((text_width(v) for v in shown), default=0))
+        texts = [v if isinstance(v, str) else str(v) for v in distinct if not _is_missing(v)]
+        if len(texts) > 20000:
+            texts = sorted(texts, key=len)[-2000:]
+        return [], float(max((text_width(v) for v in texts), default=0))
     missing = pd.isna(values).to_numpy()
     out = np.empty(n, dtype=object)
     out[:] = [None if m else (v if isinstance(v, str) else str(v)) for v, m in zip(arr, missing)]

@@ -402,7 +402,7 @@ def _facility_layers(m, result, extent, lang: str, shown: set[str] | None = None
 
     t = TEXT[lang]
     fac = getattr(result, "facilities", None)
-    out = []
+    out: list[tuple[Any, str, str]] = []
     if fac is None or not len(fac):
         return out
     f = fac.to_crs(4326)

@@ -20,6 +20,7 @@ import logging
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -295,7 +296,7 @@ def coverage_figure(
         raise InputError("coverage_figure: the result has no unit geometry to draw")
     minx, miny, maxx, maxy = minx - pad_m, miny - pad_m, maxx + pad_m, maxy + pad_m
 
-    rc = {"font.family": [font, "DejaVu Sans"]} if font else {}
+    rc: dict[Any, Any] = {"font.family": [font, "DejaVu Sans"]} if font else {}
     with plt.rc_context(rc):
         fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
         try:

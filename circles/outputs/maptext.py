@@ -22,7 +22,8 @@ __all__ = ["LANGS", "TEXT", "check_lang", "circle_label", "rule_text", "document
 
 LANGS = ("zh", "en")
 
-TEXT: dict[str, dict[str, str]] = {
+#: Map words per language; ``TEXT[lang]["inputs"]`` is itself a dict (input kind -> word).
+TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "units": "单元", "isochrones": "等时圈", "facilities": "设施", "districts": "行政区界",
         "roads": "步行路网", "name": "名称", "population": "人口", "population_65plus": "65岁以上人口",

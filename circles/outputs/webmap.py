@@ -46,7 +46,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from circles.errors import InputError
 from circles.outputs.basemaps import _SHIFTED_TILE_HOSTS, BASEMAPS, BasemapError, resolve_basemap
@@ -54,6 +54,7 @@ from circles.outputs.basemaps import _SHIFTED_TILE_HOSTS, BASEMAPS, BasemapError
 if TYPE_CHECKING:  # pragma: no cover
     import folium
     import geopandas as gpd
+    from branca.element import Figure
 
 __all__ = [
     "UnvendoredAssetError",
@@ -216,9 +217,6 @@ def offline_map(bounds: Sequence[float] | None = None, *,
     """
     import folium
 
-    if bounds is None and center is None:
-        raise InputError("offline_map: give bounds=(min_lon, min_lat, max_lon, max_lat) "
-                         "or center=(lat, lon)")
     if center is not None:
         try:
             lat, lon = (float(v) for v in center)
@@ -228,13 +226,17 @@ def offline_map(bounds: Sequence[float] | None = None, *,
             raise InputError(f"center={center!r}: expected (lat, lon) in degrees; "
                              "latitude outside [-90, 90] (lon/lat swapped?)")
         location = [lat, lon]
-    else:
+    elif bounds is not None:
         minx, miny, maxx, maxy = _check_bounds(bounds)
         location = [(miny + maxy) / 2, (minx + maxx) / 2]
+    else:
+        raise InputError("offline_map: give bounds=(min_lon, min_lat, max_lon, max_lat) "
+                         "or center=(lat, lon)")
     metric_scale = bool(map_kwargs.pop("control_scale", False))
     m = folium.Map(location=location, zoom_start=zoom if zoom is not None else 13,
                    tiles=None, width=width, height=height, **map_kwargs)
-    m._circles_tiles = []  # the online tile URLs this map was built with (see save_map)
+    online_tiles: list[str] = []  # the online tile URLs this map was built with (see save_map)
+    m._circles_tiles = online_tiles  # type: ignore[attr-defined]  # circles' own note on folium's Map
     if tiles is not None:
         if not isinstance(tiles, str):
             raise InputError(f"tiles={tiles!r}: expected None, a basemap name or an URL "
@@ -242,19 +244,24 @@ def offline_map(bounds: Sequence[float] | None = None, *,
         url, attr = resolve_basemap(tiles)
         folium.TileLayer(url, attr=attribution or attr, name=url.split("/")[2], control=False,
                          max_zoom=19).add_to(m)
-        m._circles_tiles.append(url)
+        online_tiles.append(url)
     if bounds is not None and center is None:
         top = int(map_title_space) if map_title_space else 0
         m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(10, top + 10) if top else None,
                      padding_bottom_right=(10, 10) if top else None)
     if not re.fullmatch(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]+", background):
         raise InputError(f"background={background!r}: expected a CSS colour like '#f5f3ef'")
-    m.get_root().header.add_child(folium.Element(
+    _page(m).header.add_child(folium.Element(
         f"<style>.folium-map.leaflet-container{{background:{background};}}</style>"),
         name="circles_background")
     if metric_scale:
         add_script(m, "L.control.scale({metric: true, imperial: false, maxWidth: 150}).addTo(map);")
     return m
+
+
+def _page(m: folium.Map) -> Figure:
+    """The HTML page (branca ``Figure``) a map is drawn in: its head, body and scripts."""
+    return cast("Figure", m.get_root())
 
 
 def add_script(m: folium.Map, body: str) -> folium.MacroElement:
@@ -267,7 +274,7 @@ def add_script(m: folium.Map, body: str) -> folium.MacroElement:
 
     el = MacroElement()
     el._name = "CirclesScript"
-    el.body = body
+    el.body = body  # type: ignore[attr-defined]  # read by the template below
     el._template = Template("{% macro script(this, kwargs) %}(function () {\n"
                             "var map = {{ this._parent.get_name() }};\n{{ this.body }}\n"
                             "})();\n{% endmacro %}")
@@ -281,7 +288,7 @@ def add_css(m: folium.Map, css: str, *, name: str | None = None) -> None:
 
     if "</" in css:
         raise InputError("add_css: the CSS must not contain '</'")
-    m.get_root().header.add_child(folium.Element(f"<style>{css}</style>"), name=name)
+    _page(m).header.add_child(folium.Element(f"<style>{css}</style>"), name=name)
 
 
 def add_attribution(m: folium.Map, texts: Iterable[str]) -> None:
@@ -423,7 +430,7 @@ def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
         if popup is True:
             pop_alias = tip_aliases
         else:
-            pop_alias = ([""] if label else []) + [escape_html(a) for a in (popup_aliases or popup)]
+            pop_alias = ([""] if label else []) + [escape_html(a) for a in (popup_aliases or popup or [])]
         pop = folium.GeoJsonPopup(fields=pop_cols, aliases=pop_alias, labels=True, localize=False,
                                   max_width=360, class_name="circles-popup")
     layer = folium.GeoJson(
@@ -431,7 +438,7 @@ def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
         style_function=_style_function(style or {"color": "#3366cc", "weight": 1,
                                                   "fillOpacity": 0.35}),
         tooltip=tip, popup=pop,
-        **({"marker": folium.CircleMarker(radius=float(point_radius))} if point_radius else {}),
+        marker=folium.CircleMarker(radius=float(point_radius)) if point_radius else None,
     )
     layer.add_to(m)
     return layer
@@ -529,7 +536,7 @@ def add_legend(m: folium.Map, items: Iterable[tuple[str, Any]], title: Any = Non
     import folium
 
     el = folium.Element(legend_html(items, title, position=position))
-    m.get_root().html.add_child(el)
+    _page(m).html.add_child(el)
     return el
 
 
@@ -642,9 +649,9 @@ def set_page_meta(m: folium.Map | Any, *, title: str | None = None, lang: str | 
         Language of the page's words, for screen readers, spell checkers and fonts.
     """
     if title is not None:
-        m._circles_title = str(title)
+        m._circles_title = str(title)  # type: ignore[union-attr]  # read back by _page_meta
     if lang is not None:
-        m._circles_lang = {"zh": "zh-CN", "en": "en"}.get(lang, lang)
+        m._circles_lang = {"zh": "zh-CN", "en": "en"}.get(lang, lang)  # type: ignore[union-attr]
 
 
 def _page_meta(page: str, title: str | None, lang: str | None) -> str:
