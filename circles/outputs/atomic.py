@@ -178,6 +178,37 @@ def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike, *, index: bool =
     A GeoDataFrame's geometry column is written as WKT.  With ``round_numbers``
     (default) people, shares, minutes and metres are rounded as :func:`round_for_csv`
     says (``17303.4`` people, not ``17303.4394826889``); NaN is written as an empty cell.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        The table.
+    path : str or path-like
+        Destination; its folder is created when missing.
+    index : bool, default False
+        Write the index as a first column.
+    encoding : str, default "utf-8-sig"
+        Text encoding (with a byte-order mark by default, for Excel).
+    round_numbers : bool, default True
+        Round numbers by their kind (:func:`column_kind`).
+    **to_csv_kwargs
+        Passed to :meth:`pandas.DataFrame.to_csv`.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"unit_id": ["420111001"], "population": [17303.4394826889],
+    ...                       "life_15_covered_share": [0.834567], "life_15_minutes": [float("nan")]})
+    >>> path = write_csv_atomic(table, pathlib.Path(tempfile.mkdtemp()) / "coverage.csv")
+    >>> print(path.read_text(encoding="utf-8-sig"), end="")
+    unit_id,population,life_15_covered_share,life_15_minutes
+    420111001,17303.4,0.8346,
     """
     dest = Path(path)
     frame = df
@@ -252,6 +283,21 @@ def column_kind(column: str) -> str | None:
     ``area_m2``), ``"degrees"`` for WGS84 ``lon``/``lat`` and None
     for anything else (ids, the user's own GCJ-02/BD-09 coordinates, counts of units).  A bilingual header
     ``"中文 / english_name"`` is judged by its English part.
+
+    Parameters
+    ----------
+    column : str
+        A column name (English, or bilingual ``"中文 / english"``).
+
+    Returns
+    -------
+    str or None
+        ``"share"``, ``"minutes"``, ``"people"``, ``"metres"``, ``"degrees"`` or ``None``.
+
+    Examples
+    --------
+    >>> [column_kind(c) for c in ("population", "life_15_covered_share", "覆盖率 / covered_share", "snap_m", "name")]
+    ['people', 'share', 'share', 'metres', None]
     """
     name = _english_name(column).lower()
     tokens = name.split("_")
