@@ -50,10 +50,13 @@ Known noise, accepted and documented rather than hidden
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 #: The facility categories (STANDARDS §4), in canonical order, with a short description.
 CATEGORY_DESCRIPTIONS: dict[str, str] = {
@@ -568,7 +571,7 @@ def categories_from_tags(tags: Mapping[str, object], *, hospital_as_ambulance: b
     return [m.category for m in match_tags(tags, hospital_as_ambulance=hospital_as_ambulance)]
 
 
-def osm_query_tags(categories=None) -> dict[str, list[str]]:
+def osm_query_tags(categories: Iterable[str] | None = None) -> dict[str, list[str]]:
     """The OSM tags to download for ``categories`` (default all), for osmnx
     ``features_from_polygon(tags=...)``: every tag the rules above read.
 
@@ -600,7 +603,7 @@ def osm_query_tags(categories=None) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in sorted(tags.items())}
 
 
-def classification_counts(facilities, unclassified=None):
+def classification_counts(facilities: pd.DataFrame, unclassified: pd.DataFrame | None = None) -> pd.DataFrame:
     """How many facilities each rule classified: the ``classification`` data-quality table.
 
     Parameters

@@ -15,10 +15,16 @@ coverage run (``result.data_quality["inputs"]``) and by candidate scoring.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shapely.geometry.base import BaseGeometry
+
+    from circles.policies import Policy
 
 #: Columns of an inputs table (``nearest_network_m`` is the nearest point's
 #: distance to the street network, when snap distances are known).
@@ -35,14 +41,14 @@ CAUSE_LARGER = "the input covers a larger area than the network"
 NONE_IN_INPUT = "none in the input (no data)"
 
 
-def metric_crs_for(area) -> str:
+def metric_crs_for(area: BaseGeometry) -> str:
     """A UTM CRS (``EPSG:326xx``/``327xx``) around the area's centroid."""
     c = area.centroid
     zone = int(np.clip(np.floor((c.x + 180.0) / 6.0) + 1, 1, 60))
     return f"EPSG:{(32600 if c.y >= 0 else 32700) + zone}"
 
 
-def inside_area(area, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def inside_area(area: BaseGeometry | None, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Boolean per point: inside (or on the edge of) ``area`` (EPSG:4326); all True without an area."""
     import shapely
 
@@ -52,7 +58,7 @@ def inside_area(area, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.asarray(shapely.intersects_xy(area, lon, np.asarray(lat, dtype=float)), dtype=bool)
 
 
-def distance_to_area_m(area, lon: np.ndarray, lat: np.ndarray, metric_crs: str | None = None) -> np.ndarray:
+def distance_to_area_m(area: BaseGeometry, lon: np.ndarray, lat: np.ndarray, metric_crs: str | None = None) -> np.ndarray:
     """Metres from each point to ``area`` (0 inside), in a local metric CRS."""
     import shapely
     from pyproj import Transformer
@@ -85,7 +91,8 @@ def _shift_m(lon0, lat0, lon1, lat1) -> float:
     return float(np.median(np.hypot(dx, dy))) if np.size(dx) else 0.0
 
 
-def crs_hypothesis(lon, lat, declared, area, *, crs_flag: str = "--crs") -> str:
+def crs_hypothesis(lon: ArrayLike, lat: ArrayLike, declared: Any, area: BaseGeometry | None, *,
+                   crs_flag: str = "--crs") -> str:
     """Text naming the coordinate system that would put most points inside ``area``, or ``""``.
 
     ``declared`` is, per point (or for all), the system the user said the
@@ -122,7 +129,8 @@ def crs_hypothesis(lon, lat, declared, area, *, crs_flag: str = "--crs") -> str:
     return best[0]
 
 
-def likely_cause(lon, lat, inside: np.ndarray, off_network: np.ndarray, area, *, declared=None,
+def likely_cause(lon: ArrayLike, lat: ArrayLike, inside: np.ndarray, off_network: np.ndarray,
+                 area: BaseGeometry | None, *, declared: Any = None,
                  nearest_outside_m: float = np.nan, max_snap_m: float | None = None, crs_flag: str = "--crs") -> str:
     """Why all or most points of an input do not help, or ``""`` when they do.
 
@@ -243,7 +251,7 @@ def inputs_against_area(
     return pd.DataFrame(rows, columns=list(INPUT_COLUMNS))
 
 
-def category_modes(policy) -> dict[str, str]:
+def category_modes(policy: Policy) -> dict[str, str]:
     """Category -> the network mode its circles run on (drive wins: ambulances)."""
     modes: dict[str, str] = {}
     for circle in policy.circles:
@@ -281,7 +289,7 @@ def candidates_against_area(result, candidates, *, declared_crs: str | None = No
                                if "candidate_id" in candidates else None, crs_flag="--candidates-crs")
 
 
-def describe_row(row) -> str:
+def describe_row(row: Any) -> str:
     """One console line for an inputs-table row."""
     text = f"{row.inside:,} of {row.total:,} inside the study area"
     if row.inside:

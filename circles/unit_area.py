@@ -26,7 +26,7 @@ prints, states as assumptions and writes to the data-quality sheets.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -34,6 +34,10 @@ import shapely
 from pyproj import CRS
 
 from circles.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from shapely.geometry.base import BaseGeometry
 
 log = logging.getLogger(__name__)
 
@@ -156,8 +160,8 @@ def _level_keep(units, inside, level: str, column: str, *, source: str) -> tuple
     return keep, "/".join(wanted), f"kept level {'/'.join(wanted)} (--units-level)"
 
 
-def select_units(units: gpd.GeoDataFrame, area_wgs84, *, metric_crs, level: str = "auto",
-                 source: str = "units") -> tuple[gpd.GeoDataFrame, dict]:
+def select_units(units: gpd.GeoDataFrame, area_wgs84: BaseGeometry, *, metric_crs: CRS | str, level: str = "auto",
+                 source: str = "units") -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """The units inside the study area, at one administrative level.
 
     Parameters
@@ -291,7 +295,7 @@ _ZH_ITEMS: dict[str, str] = {
 }
 
 
-def quality_frames(report: dict):
+def quality_frames(report: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(units_sheet, inputs_row)``: the item/value table for ``data_quality["units"]`` and the
     ``input="units"`` row of ``data_quality["inputs"]`` (shared contract 3).
     """
@@ -366,7 +370,8 @@ def unassigned_warning(weight: np.ndarray, unit: np.ndarray, n_units: int, repor
             f"not the study area; {fix}")
 
 
-def extent_warning(units: gpd.GeoDataFrame, reference_wgs84, *, metric_crs, reference: str) -> str:
+def extent_warning(units: gpd.GeoDataFrame, reference_wgs84: BaseGeometry | None, *, metric_crs: CRS | str,
+                   reference: str) -> str:
     """A warning when polygon units reach far beyond ``reference`` (the study area, or the network's
     extent), else ``""``: e.g. whole districts given as units of a small network.
     """
@@ -384,8 +389,8 @@ def extent_warning(units: gpd.GeoDataFrame, reference_wgs84, *, metric_crs, refe
             f"study area (neighbourhoods, not districts) or an --area and a network that cover them")
 
 
-def units_warnings(units: gpd.GeoDataFrame, demand, report: dict | None, *, reference, metric_crs, polygons: bool,
-                   where: str) -> list[str]:
+def units_warnings(units: gpd.GeoDataFrame, demand: Any, report: dict[str, Any] | None, *,
+                   reference: BaseGeometry | None, metric_crs: CRS | str, polygons: bool, where: str) -> list[str]:
     """The units' warnings, most important first: most people in no unit (:func:`unassigned_warning`),
     then polygon units reaching far beyond ``reference`` (:func:`extent_warning`).
     """

@@ -27,7 +27,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -169,7 +169,7 @@ def write_text_atomic(path: str | os.PathLike, text: str, *, encoding: str = "ut
 
 
 def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False,
-                     encoding: str = "utf-8-sig", round_numbers: bool = True, **to_csv_kwargs) -> Path:
+                     encoding: str = "utf-8-sig", round_numbers: bool = True, **to_csv_kwargs: Any) -> Path:
     r"""Write a DataFrame to CSV atomically.
 
     The default ``utf-8-sig`` encoding writes a byte-order mark so that Excel opens

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -113,8 +114,25 @@ def bilingual(column: str, circles: dict[str, str] | None = None) -> str:
     return column
 
 
-def bilingual_header(circles: dict[str, str] | None = None):
-    """``header=`` for :func:`circles.outputs.atomic.write_excel_atomic`: :func:`bilingual` with ``circles``."""
+def bilingual_header(circles: dict[str, str] | None = None) -> Callable[[str], str]:
+    """``header=`` for :func:`circles.outputs.atomic.write_excel_atomic`: :func:`bilingual` with ``circles``.
+
+    Parameters
+    ----------
+    circles : dict of str to str, optional
+        Circle id -> Chinese circle name, for per-circle columns.
+
+    Returns
+    -------
+    callable
+        Column name -> bilingual header.
+
+    Examples
+    --------
+    >>> header = bilingual_header({"life_15": "15分钟生活圈"})
+    >>> header("life_15_covered_share")
+    '15分钟生活圈 覆盖率 / life_15_covered_share'
+    """
     return lambda column: bilingual(column, circles)
 
 
