@@ -313,7 +313,23 @@ def _text_matches(text: str, basis: str) -> list[Match]:
 
 
 def match_name(name: str | None) -> list[Match]:
-    """Categories hinted by a feature's name (Chinese or English), with basis ``"name"``."""
+    """Categories hinted by a feature's name (Chinese or English), with basis ``"name"``.
+
+    Parameters
+    ----------
+    name : str or None
+        A place name.
+
+    Returns
+    -------
+    list of Match
+        In canonical category order; empty when the name hints at nothing.
+
+    Examples
+    --------
+    >>> match_name("武汉市第一中学")
+    [Match(category='middle_school', basis='name')]
+    """
     if not isinstance(name, str) or not name.strip():
         return []
     return _ordered(_text_matches(name.strip(), "name"))
@@ -336,7 +352,18 @@ def categories_from_name(name: str | None) -> list[str]:
 
 
 def match_label(text: str | None) -> list[Match]:
-    """Like :func:`categories_from_label` but also says why (see :class:`Match`)."""
+    """Like :func:`categories_from_label` but also says why (see :class:`Match`).
+
+    Parameters
+    ----------
+    text : str or None
+        A POI type label (``"医疗保健服务;综合医院;综合医院"``) or category ids.
+
+    Returns
+    -------
+    list of Match
+        In canonical category order.
+    """
     if not isinstance(text, str):
         return []
     text = text.strip()
@@ -504,7 +531,25 @@ def _name_hints_blocked(tags: Mapping[str, object]) -> bool:
 
 
 def match_tags(tags: Mapping[str, object], *, hospital_as_ambulance: bool = False) -> list[Match]:
-    """Like :func:`categories_from_tags` but also says why (see :class:`Match`)."""
+    """Like :func:`categories_from_tags` but also says why (see :class:`Match`).
+
+    Parameters
+    ----------
+    tags : mapping
+        OSM tags of one feature.
+    hospital_as_ambulance : bool, default False
+        As for :func:`categories_from_tags`.
+
+    Returns
+    -------
+    list of Match
+        In canonical category order; the basis names the tag that decided.
+
+    Examples
+    --------
+    >>> match_tags({"amenity": "pharmacy"})
+    [Match(category='pharmacy', basis='tag amenity=pharmacy')]
+    """
     out: list[Match] = []
     for key, values, cat in TAG_RULES:
         vals = _values(tags, key)

@@ -152,7 +152,20 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically; return the path."""
+    """Write ``data`` to ``path`` atomically; return the path.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination; its folder is created when missing.
+    data : bytes
+        The content.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     dest = Path(path)
     with atomic_path(dest) as tmp:
         tmp.write_bytes(data)
@@ -160,7 +173,22 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> Path:
-    r"""Write ``text`` to ``path`` atomically (UTF-8 by default, ``\n`` line ends kept)."""
+    r"""Write ``text`` to ``path`` atomically (UTF-8 by default, ``\n`` line ends kept).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination; its folder is created when missing.
+    text : str
+        The content, written as it is (no newline translation).
+    encoding : str, default "utf-8"
+        Text encoding.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     dest = Path(path)
     with atomic_path(dest) as tmp:
         with open(tmp, "w", encoding=encoding, newline="") as fh:
@@ -628,6 +656,27 @@ def write_gpkg_atomic(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.Pat
     (GeoPackage layers without geometry), e.g. summaries; a table without any
     column (an empty summary) cannot be stored in a GeoPackage and is skipped
     with a warning.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        Layer name -> features (each with a CRS).
+    path : str or path-like
+        Destination ``.gpkg``; its folder is created when missing.
+    tables : mapping of str to DataFrame, optional
+        Attribute tables without geometry.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    InputError
+        No layers at all.
+    ValidationError
+        Layers without a name, a geometry column or a CRS (all listed).
     """
     dest = Path(path)
     if not layers:

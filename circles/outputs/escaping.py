@@ -30,6 +30,23 @@ def escape_html(value: Any) -> str:
     replaced by character references, because folium embeds tooltip and popup HTML in
     JavaScript template literals (where ``${...}`` would run and ``\`` would escape).
     ``None`` and NaN become an empty string.
+
+    Parameters
+    ----------
+    value : object
+        Any value; shown as ``str(value)``.
+
+    Returns
+    -------
+    str
+        HTML text.
+
+    Examples
+    --------
+    >>> escape_html('<img src=x onerror="alert(1)">')
+    '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
+    >>> escape_html("${cost}"), escape_html(None)
+    ('&#36;{cost}', '')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -40,6 +57,20 @@ def escape_html(value: Any) -> str:
 def tooltip_html(title: Any = None, fields: Mapping[Any, Any] | None = None) -> str:
     """Small HTML block: a bold title and ``label: value`` lines, all escaped.
 
+    Parameters
+    ----------
+    title : object, optional
+        Shown in bold on the first line.
+    fields : mapping, optional
+        Label -> value, one line each.
+
+    Returns
+    -------
+    str
+        HTML, ready to insert as it is.
+
+    Examples
+    --------
     >>> tooltip_html("<b>医院</b>", {"床位": 120})
     '<b>&lt;b&gt;医院&lt;/b&gt;</b><br>床位: 120'
     """
@@ -53,7 +84,19 @@ def tooltip_html(title: Any = None, fields: Mapping[Any, Any] | None = None) -> 
 
 def make_tooltip(title: Any = None, fields: Mapping[Any, Any] | None = None,
                  **kwargs: Any) -> folium.Tooltip:
-    """A ``folium.Tooltip`` whose text is escaped (see :func:`tooltip_html`)."""
+    """A ``folium.Tooltip`` whose text is escaped (see :func:`tooltip_html`).
+
+    Parameters
+    ----------
+    title, fields
+        As for :func:`tooltip_html`.
+    **kwargs
+        Passed to ``folium.Tooltip`` (``sticky=``, ``style=`` …).
+
+    Returns
+    -------
+    folium.Tooltip
+    """
     import folium
 
     return folium.Tooltip(tooltip_html(title, fields), **kwargs)
@@ -61,7 +104,21 @@ def make_tooltip(title: Any = None, fields: Mapping[Any, Any] | None = None,
 
 def make_popup(title: Any = None, fields: Mapping[Any, Any] | None = None, *,
                max_width: int | str = 300, **kwargs: Any) -> folium.Popup:
-    """A ``folium.Popup`` whose content is escaped (see :func:`tooltip_html`)."""
+    """A ``folium.Popup`` whose content is escaped (see :func:`tooltip_html`).
+
+    Parameters
+    ----------
+    title, fields
+        As for :func:`tooltip_html`.
+    max_width : int or str, default 300
+        Popup width limit (pixels, or a CSS length).
+    **kwargs
+        Passed to ``folium.Popup``.
+
+    Returns
+    -------
+    folium.Popup
+    """
     import folium
 
     # parse_html=False means "insert as HTML": our HTML is already escaped.
@@ -75,7 +132,23 @@ def escape_properties(gdf: gpd.GeoDataFrame, columns: Iterable[str] | None = Non
 
     Use it before ``folium.GeoJson(..., tooltip=GeoJsonTooltip(...))`` or
     ``GeoJsonPopup``: folium puts property values into the page with ``innerHTML``.
-    ``columns`` defaults to every non-geometry column holding text (object/string dtype).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The features.
+    columns : iterable of str, optional
+        Columns to escape; default every non-geometry column holding text (object/string dtype).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy; ``gdf`` is not changed.
+
+    Raises
+    ------
+    InputError
+        A named column is not in ``gdf``.
     """
     out = gdf.copy()
     geom = gdf.geometry.name

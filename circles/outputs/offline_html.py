@@ -57,7 +57,22 @@ def find_online_resources(html: str) -> list[str]:
     Looks at ``src``/``href``/``data`` attributes of fetching tags (script, link,
     img, iframe ...) — also inside JavaScript strings, where folium keeps popup
     HTML — and at CSS ``url()``/``@import``.  Tile URL templates given to
-    ``L.tileLayer`` are not reported (tiles are opt-in, see :func:`offline_map`).
+    ``L.tileLayer`` are not reported (tiles are opt-in, see :func:`circles.outputs.webmap.offline_map`).
+
+    Parameters
+    ----------
+    html : str
+        A rendered page.
+
+    Returns
+    -------
+    list of str
+        The URLs, each once, in page order.
+
+    Examples
+    --------
+    >>> find_online_resources('<script src="https://cdn.example.org/leaflet.js"></script><a href="https://osm.org">')
+    ['https://cdn.example.org/leaflet.js']
     """
     found = [m.group("url") for m in _FETCHED.finditer(html)]
     found += [m.group("url") for m in _CSS_URL.finditer(html)]
@@ -84,6 +99,16 @@ def to_offline_html(m: folium.Map | Any) -> str:
     Every CDN ``<script src>`` / ``<link href>`` folium emits is replaced by the inline
     contents of the vendored copy (``circles/_vendor``, ~1 MB in total).  A
     ``<meta charset="utf-8">`` is ensured so Chinese text displays correctly.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map (title and language from :func:`set_page_meta` are applied).
+
+    Returns
+    -------
+    str
+        The page.
 
     Raises
     ------
@@ -161,7 +186,18 @@ _TILE_URL = re.compile(r"""L\.tileLayer\(\s*(["'])(?P<url>[^"']+)\1""")
 
 
 def tile_urls(html: str) -> list[str]:
-    """Tile URL templates of the ``L.tileLayer`` calls in a rendered page."""
+    """Tile URL templates of the ``L.tileLayer`` calls in a rendered page.
+
+    Parameters
+    ----------
+    html : str
+        A rendered page.
+
+    Returns
+    -------
+    list of str
+        The URL templates, each once.
+    """
     return list(dict.fromkeys(m.group("url") for m in _TILE_URL.finditer(html)))
 
 
@@ -171,9 +207,23 @@ def save_map(m: folium.Map | Any, path: str | os.PathLike, *,
 
     See :func:`to_offline_html`.  The parent folder is created if missing.  The page may
     load map tiles only from the URL templates it was built with by
-    :func:`offline_map` (``tiles=``) or listed in ``allow_tiles``; any other tile
+    :func:`circles.outputs.webmap.offline_map` (``tiles=``) or listed in ``allow_tiles``; any other tile
     layer, and any GCJ-02/BD-09 tile host, raises :class:`UnvendoredAssetError` /
-    :class:`BasemapError`.
+    :class:`~circles.outputs.basemaps.BasemapError`.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    path : str or path-like
+        Destination, ending in ``.html`` or ``.htm``.
+    allow_tiles : sequence of str
+        Further tile URL templates the page may load.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
     """
     from circles.outputs.atomic import write_text_atomic
 
