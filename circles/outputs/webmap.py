@@ -205,6 +205,18 @@ def add_script(m: folium.Map, body: str) -> folium.MacroElement:
     """Run JavaScript ``body`` after the map's layers are created; ``map`` names the map in it.
 
     Add it after the layers (and the layer control) it refers to.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    body : str
+        JavaScript statements.
+
+    Returns
+    -------
+    branca.element.MacroElement
+        The element added to ``m``.
     """
     from branca.element import MacroElement
     from jinja2 import Template
@@ -220,7 +232,17 @@ def add_script(m: folium.Map, body: str) -> folium.MacroElement:
 
 
 def add_css(m: folium.Map, css: str, *, name: str | None = None) -> None:
-    """Add a ``<style>`` block to the page head."""
+    """Add a ``<style>`` block to the page head.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    css : str
+        Style rules (must not contain ``</``).
+    name : str, optional
+        Element name; adding the same name again replaces the block.
+    """
     import folium
 
     if "</" in css:
@@ -229,7 +251,15 @@ def add_css(m: folium.Map, css: str, *, name: str | None = None) -> None:
 
 
 def add_attribution(m: folium.Map, texts: Iterable[str]) -> None:
-    """Put ``texts`` (plain text, escaped here) in Leaflet's attribution control."""
+    """Put ``texts`` in Leaflet's attribution control.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    texts : iterable of str
+        Plain text (escaped here); empty ones are skipped.
+    """
     items = [escape_html(t) for t in texts if t]
     if items:
         import json
@@ -469,7 +499,20 @@ def legend_html(items: Iterable[tuple[str, Any]], title: Any = None, *,
 
 def add_legend(m: folium.Map, items: Iterable[tuple[str, Any]], title: Any = None, *,
                position: str = "bottomright") -> folium.Element:
-    """Add :func:`legend_html` to the map page; returns the element."""
+    """Add :func:`legend_html` to the map page.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    items, title, position
+        As for :func:`legend_html`.
+
+    Returns
+    -------
+    folium.Element
+        The element added to the page.
+    """
     import folium
 
     el = folium.Element(legend_html(items, title, position=position))
