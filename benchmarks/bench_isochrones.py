@@ -39,7 +39,7 @@ import pyrosm  # noqa: E402
 import shapely  # noqa: E402
 from _machine import machine  # noqa: E402
 
-from circles.isochrones import isochrones  # noqa: E402
+from circles.isochrones import isochrone_polygons  # noqa: E402
 from circles.network import load_network  # noqa: E402
 
 
@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{(e - w) * 55.6:.1f} x {(n - s) * 111.2:.1f} km, loaded in {load_s:.2f} s")
     print(f"input   : {args.facilities} facilities, per='facility', width {args.width:g} m, 60 m/min")
     for method in args.methods:  # compile the kernels (or load them from numba's cache)
-        isochrones(net, (lon[:3], lat[:3]), minutes=5, n_threads=1, method=method)
-        isochrones(net, (lon[:3], lat[:3]), minutes=5, n_threads=2, method=method)
+        isochrone_polygons(net, (lon[:3], lat[:3]), minutes=5, n_threads=1, method=method)
+        isochrone_polygons(net, (lon[:3], lat[:3]), minutes=5, n_threads=2, method=method)
 
     print(f"\n{'minutes':>12} {'threads':>7} {'method':>7} {'seconds':>8} {'ms/facility':>11} "
           f"{'speedup':>7} {'mean km2':>8} {'mean vertices':>13} {'vs vector':>9}")
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         for threads in args.threads:
             base = None
             for method in args.methods:
-                secs, iso = best_of(args.repeat, lambda: isochrones(
+                secs, iso = best_of(args.repeat, lambda: isochrone_polygons(
                     net, pts, minutes=minutes, width_m=args.width, n_threads=threads, method=method))
                 top = iso[iso["minutes"] == max(np.atleast_1d(minutes))]
                 geoms = top.to_crs(net.crs).geometry.to_numpy()
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
     for per in ("category", "all"):
         for method in args.methods:
-            secs, iso = best_of(args.repeat, lambda: isochrones(net, fac, minutes=[5, 10, 15], per=per,
+            secs, iso = best_of(args.repeat, lambda: isochrone_polygons(net, fac, minutes=[5, 10, 15], per=per,
                                                                 n_threads=max(args.threads),
                                                                 method=method))
             print(f"per={per!r:>10} {method:>7}: {len(iso)} polygons (5/10/15 min) in {secs:.2f} s")

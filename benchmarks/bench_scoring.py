@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_scoring.py               # Helsinki + 1M-node grid
-    /work/venv/bin/python benchmarks/bench_scoring.py --side 300    # quicker grid (90k nodes)
-    /work/venv/bin/python benchmarks/bench_scoring.py --no-grid     # Helsinki only
+    python benchmarks/bench_scoring.py               # Helsinki + 1M-node grid
+    python benchmarks/bench_scoring.py --side 300    # quicker grid (90k nodes)
+    python benchmarks/bench_scoring.py --no-grid     # Helsinki only
 
 Two networks, each timed in this one process:
 

@@ -10,7 +10,7 @@ GB 50180-2018 ship as policy packs).
 ...                          population="population_20plus.tif")      # doctest: +SKIP
 >>> result.summary                                                     # doctest: +SKIP
 
-Isochrone polygons: ``circles.isochrones.isochrones(network, facilities, minutes=[5, 10, 15])``
+Isochrone polygons: ``circles.isochrones.isochrone_polygons(network, facilities, minutes=[5, 10, 15])``
 (the module keeps its name; it is not re-exported as a function here).
 """
 
@@ -29,7 +29,7 @@ from circles.facilities import FacilitySet, facilities_from_features, read_facil
 from circles.network import Network, fetch_network, load_features, load_network
 from circles.policies import list_policies, load_policy
 from circles.population import demand_from_rasters
-from circles.scoring._all import generate_candidates, load_candidates, score, select_sites
+from circles.scoring import generate_candidates, load_candidates, score, select_sites
 from circles.units import grid_units, load_units
 
 __version__ = "0.1.0"

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from circles.errors import InputError, InputFileNotFoundError
 
@@ -24,7 +26,7 @@ _PATH_FLAGS = (("network", "--network"), ("facilities", "--facilities"), ("units
 # Tables (no geometry, lon/lat columns) whose coordinate system must be said.
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
 # Coordinate-system flags that take only the three names circles converts between.
-_CRS_FLAGS = (("crs", "--crs"), ("candidates_crs", "--candidates-crs"))
+_CRS_FLAGS = (("facilities_crs", "--facilities-crs"), ("candidates_crs", "--candidates-crs"))
 
 
 def _check_out(out: Path, *, kind: str) -> None:
@@ -44,9 +46,23 @@ def _check_out(out: Path, *, kind: str) -> None:
             break
 
 
-def preflight(options: dict, *, out_kind: str = "folder") -> None:
-    """Cheap checks of a command's options (its ``locals()``) before minutes of work:
-    every input path exists, coordinate systems are known names, --out can be written."""
+def preflight(options: Mapping[str, Any], *, out_kind: str = "folder") -> None:
+    """Cheap checks of a command's options before minutes of work: every input path exists,
+    coordinate systems are known names, --out can be written.
+
+    Parameters
+    ----------
+    options : mapping
+        The command's options by name (``AnalyzeInputs.as_dict()`` plus ``out`` and the
+        score options); absent keys are skipped.
+    out_kind : {"folder", "file"}
+        What ``--out`` names.
+
+    Returns
+    -------
+    None
+        Raises :class:`~circles.errors.InputError` (or ``InputFileNotFoundError``) on the first problem.
+    """
     from circles.classify import CATEGORIES
     from circles.coords import normalize_crs
 
@@ -77,7 +93,7 @@ def preflight(options: dict, *, out_kind: str = "folder") -> None:
     _check_score_options(options, CATEGORIES)
 
 
-def _check_score_options(options: dict, categories: tuple[str, ...]) -> None:
+def _check_score_options(options: Mapping[str, Any], categories: tuple[str, ...]) -> None:
     """Options whose meaning depends on another option (absent keys are skipped)."""
     one = options.get("candidates_category")
     if one is not None and one not in categories:
@@ -94,15 +110,30 @@ def _check_score_options(options: dict, categories: tuple[str, ...]) -> None:
                          f"gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu); in Wuhan the wrong choice moves points "
                          f"about 550 m")
     cands = options.get("candidates")
-    if cands is not None and options.get("candidates_crs") is None and options.get("crs") is None \
+    if cands is not None and options.get("candidates_crs") is None and options.get("facilities_crs") is None \
             and Path(cands).suffix.lower() in TABLE_SUFFIXES:
         raise InputError(f"--candidates {cands}: say which coordinate system its lon/lat columns are in with "
-                         f"--candidates-crs (or --crs): wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) "
+                         f"--candidates-crs (or --facilities-crs): wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) "
                          f"or bd09 (Baidu); in Wuhan the wrong choice moves points about 550 m")
 
 
-def check_candidates_in_area(cands, area, source) -> None:
-    """Fail when not one candidate lies within 1 km of the study area (wrong CRS, another city)."""
+def check_candidates_in_area(cands: Any, area: Any, source: Any) -> None:
+    """Fail when not one candidate lies within 1 km of the study area (wrong CRS, another city).
+
+    Parameters
+    ----------
+    cands : geopandas.GeoDataFrame
+        The candidate sites.
+    area : shapely geometry or None
+        The study area (EPSG:4326); None: nothing to check.
+    source : path
+        The --candidates file, named in the message.
+
+    Returns
+    -------
+    None
+        Raises :class:`InputError` when every site is farther.
+    """
     import geopandas as gpd
 
     if area is None or not len(cands):
@@ -119,7 +150,18 @@ def check_candidates_in_area(cands, area, source) -> None:
 
 def log_path(argv: list[str]) -> Path:
     """Where the traceback of an internal error is written: the --out folder when it
-    exists (or the folder of an --out file), else the system's temporary folder."""
+    exists (or the folder of an --out file), else the system's temporary folder.
+
+    Parameters
+    ----------
+    argv : list of str
+        The command line (its --out is looked for).
+
+    Returns
+    -------
+    pathlib.Path
+        A new log file's path.
+    """
     import tempfile
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -134,10 +176,23 @@ def log_path(argv: list[str]) -> Path:
     return Path(tempfile.gettempdir()) / name
 
 
-def report_internal_error(exc: BaseException, argv: list[str], err_console) -> None:
-    """One line on ``err_console`` (a rich Console): the error, where the log is and
-    ``--debug``; the traceback, the command and the versions go to the log file
-    (see :func:`log_path`)."""
+def report_internal_error(exc: BaseException, argv: list[str], err_console: Any) -> None:
+    """One line on ``err_console``: the error, where the log is and ``--debug``; the
+    traceback, the command and the versions go to the log file (see :func:`log_path`).
+
+    Parameters
+    ----------
+    exc : BaseException
+        The unexpected error.
+    argv : list of str
+        The command line.
+    err_console : rich.console.Console
+        Where the line is printed.
+
+    Returns
+    -------
+    None
+    """
     import platform
     import traceback
 
@@ -160,7 +215,18 @@ def report_internal_error(exc: BaseException, argv: list[str], err_console) -> N
 
 def os_error_message(exc: OSError) -> str | None:
     """A one-line message for file-system errors caused by the user's paths (permissions,
-    a full or read-only disk, a file where a folder should be); None for anything else."""
+    a full or read-only disk, a file where a folder should be).
+
+    Parameters
+    ----------
+    exc : OSError
+        The error.
+
+    Returns
+    -------
+    str or None
+        The message; None for anything else.
+    """
     import errno
 
     user_errnos = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
@@ -171,9 +237,25 @@ def os_error_message(exc: OSError) -> str | None:
             f"(choose another --out folder if it is an output)")
 
 
-def check_candidates_categories(cands, policy, circle: str | None, source) -> None:
+def check_candidates_categories(cands: Any, policy: Any, circle: str | None, source: Any) -> None:
     """Fail when no candidate site has a category the chosen circle (or any circle of
-    the policy) needs: every score would be zero and say nothing."""
+    the policy) needs: every score would be zero and say nothing.
+
+    Parameters
+    ----------
+    cands : geopandas.GeoDataFrame
+        The candidate sites (``category`` column).
+    policy : Policy
+        The policy pack.
+    circle : str or None
+        The --circle asked for; None: every circle of the policy.
+    source : path
+        The --candidates file, named in the message.
+
+    Returns
+    -------
+    None
+    """
     needed = ({c for r in policy.circle(circle).requirements for c in r.categories} if circle
               else set(policy.categories))
     found = set(cands["category"].dropna().astype(str)) if "category" in cands else set()
@@ -188,9 +270,20 @@ _PYTHON_THEN_FLAG = None
 
 
 def cli_first(text: str) -> str:
-    """Messages are written for both audiences as ``population_tif (CLI --population)``; on the
-    command line the flag leads: ``--population (Python: population_tif)``.  Only Python-looking
-    names (with ``_`` or ``=``) directly before ``(CLI --flag)`` are turned round; the rest stays."""
+    """Messages are written for both audiences as ``facilities_crs (CLI --facilities-crs)``; on the
+    command line the flag leads: ``--facilities-crs (Python: facilities_crs)``.  Only Python-looking
+    names (with ``_`` or ``=``) directly before ``(CLI --flag)`` are turned round; the rest stays.
+
+    Parameters
+    ----------
+    text : str
+        A message.
+
+    Returns
+    -------
+    str
+        The message with the flags first.
+    """
     import re
 
     global _PYTHON_THEN_FLAG

@@ -243,7 +243,7 @@ def _classes(values: pd.Series, report: dict) -> np.ndarray:
 def line_attributes(gdf, what: str, *, oneway_column=None, speed_column=None, class_column=None,
                     report: dict) -> pd.DataFrame:
     """Per feature: OSM-style ``highway``, ``oneway``, ``maxspeed``, ``name`` from the layer's columns."""
-    from circles.network import parse_maxspeed
+    from circles.road_tags import parse_maxspeed
 
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     one = _find_column(columns, oneway_column, ONEWAY_COLUMNS, "oneway_column (CLI --oneway-column)", what)
@@ -273,7 +273,7 @@ def read_lines(path: Path, *, layer: str | None = None, crs=None, oneway_column:
     import shapely
     from pyproj import Transformer
 
-    from circles._osm import SEGMENT_TAGS, OsmTables, _features_frame
+    from circles._osm import SEGMENT_TAGS, OsmTables, features_frame
     from circles.network import utm_crs
 
     gdf, what = _read_layer(path, layer, crs)
@@ -305,4 +305,4 @@ def read_lines(path: Path, *, layer: str | None = None, crs=None, oneway_column:
                    "snap_tolerance_m": SNAP_TOLERANCE_M,
                    "speeds_from_column": int(pd.Series(attrs["maxspeed"]).notna().sum()),
                    "one_way_lines": int((attrs["oneway"] != "no").sum())})
-    return OsmTables(nodes=nodes, segments=segments, features=_features_frame([]), report=report)
+    return OsmTables(nodes=nodes, segments=segments, features=features_frame([]), report=report)

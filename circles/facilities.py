@@ -92,11 +92,27 @@ class FacilitySet:
             object.__setattr__(self, "n_input", n + len(self.unclassified))
 
     def counts(self) -> pd.Series:
-        """Facilities per category, every category listed (0 where none), canonical order."""
+        """Facilities per category, every category listed (0 where none), canonical order.
+
+        Returns
+        -------
+        pandas.Series
+            Category -> number of facilities.
+        """
         return self.facilities["category"].value_counts().reindex(list(CATEGORIES), fill_value=0).astype(int)
 
     def missing_categories(self, categories: tuple[str, ...] | list[str] | None = None) -> list[str]:
-        """Categories (of ``categories``, default all) with no facility: report these as "no data"."""
+        """Categories with no facility: report these as "no data".
+
+        Parameters
+        ----------
+        categories : sequence of str, optional
+            The categories to look at; default all.
+
+        Returns
+        -------
+        list of str
+        """
         wanted = list(categories) if categories is not None else list(CATEGORIES)
         counts = self.counts()
         return [c for c in wanted if counts.get(c, 0) == 0]
@@ -200,6 +216,12 @@ class PointTable:
 
     @property
     def columns(self) -> list[str]:
+        """The attribute columns' names.
+
+        Returns
+        -------
+        list of str
+        """
         return [str(c) for c in self.table.columns]
 
 
@@ -250,7 +272,8 @@ def _lonlat_pair(table: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.ndarra
     return lon, lat
 
 
-def _lonlat_from_geometry(table: gpd.GeoDataFrame, path: Path, kind: str | None, notes: list[str]):
+def _lonlat_from_geometry(table: gpd.GeoDataFrame, path: Path, kind: str | None,
+                          notes: list[str]) -> tuple[np.ndarray, np.ndarray, str]:
     geom = table.geometry
     if geom.isna().any() or geom.is_empty.any():
         bad = np.flatnonzero(geom.isna().to_numpy() | geom.is_empty.to_numpy()) + 1
@@ -323,6 +346,7 @@ def read_points(
     else:
         lon_in, lat_in = _lonlat_from_table(table, path, lon_column, lat_column, notes)
         attributes = table
+        assert kind is not None  # a table without crs= was refused above
     if kind != "wgs84":
         lon, lat = to_wgs84(lon_in, lat_in, kind)
         notes.append(f"coordinates converted from {kind} to WGS84 (exact inverse)")
@@ -360,7 +384,7 @@ def _classify_points(
                                    source=str(path))
     id_col = _tables.find_column(columns, id_column, id_usual, what="id", option="id_column", source=str(path))
     names = _clean_text(table[name_col] if name_col else None, n)
-    labels = _clean_text(table[cat_col], n) if cat_col else [category] * n
+    labels = _clean_text(table[cat_col], n) if cat_col else [str(category)] * n  # no column: category= given
     ids = _feature_ids(_clean_text(table[id_col], n) if id_col else None, n, str(path), id_col)
 
     if category is not None:

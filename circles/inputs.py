@@ -339,7 +339,7 @@ def facility_and_unit_inputs(policy, facilities, units, demand, networks, area, 
     fac_rows = inputs_against_area(
         facilities.geometry.x.to_numpy(float), facilities.geometry.y.to_numpy(float), area, input="facilities",
         categories=cats, off_network=off, snap_m=snap_m, declared_crs=declared, metric_crs=metric,
-        max_snap_m=options.max_snap_m, all_row=True, ids=key.to_numpy(object))
+        max_snap_m=options.max_snap_m, all_row=True, ids=key.to_numpy(object), crs_flag="--facilities-crs")
 
     # categories the policy needs that the input lacks: a row each, so no category goes unmentioned
     absent = sorted(set(modes) - set(fac_rows["category"]))

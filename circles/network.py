@@ -2,9 +2,9 @@
 
 ``load_network`` reads files (.osm XML, .osm.pbf, osmnx .graphml, or a road
 line layer as .shp/.gpkg/.geojson in any CRS) and works offline;
-``fetch_network`` downloads from OpenStreetMap through osmnx (and
-:mod:`circles.online` the facilities).  Both end in
-:func:`build_network`, which filters ways by mode, projects nodes to a local
+``fetch_network`` (:mod:`circles.online`) downloads from OpenStreetMap
+through osmnx.  Both end in :func:`build_network`, which filters ways by mode
+(the tag rules of :mod:`circles.road_tags`), projects nodes to a local
 UTM zone, numbers them in a spatial (Morton) order and builds CSR arrays
 straight from edge arrays.  ``load_networks`` reads a file once for both
 modes and its features (what :func:`circles.analyze` does).
@@ -12,124 +12,59 @@ modes and its features (what :func:`circles.analyze` does).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
-from circles import _osm, online, settings
+from circles import _osm, settings
 from circles.coords import check_lonlat
-from circles.engine import NodeIndex, build_csr, main_pieces
-from circles.errors import InputError, NetworkUnavailableError, NoDataError
-from circles.online import _check_reachable, _offline_message  # noqa: F401  (kept importable from here)
+from circles.engine import NodeIndex, Snap, build_csr, main_pieces
+from circles.errors import InputError, NoDataError
+from circles.online import fetch_network
+from circles.road_tags import class_speed_kph, drive_mask, oneway_direction, parse_maxspeed, walk_mask
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["walk", "drive"]
-MODES = ("walk", "drive")
+MODES: tuple[Mode, ...] = ("walk", "drive")
 
-# ------------------------------------------------------------------ filters
-# Which ways each mode may use.  Modelled on OSM's access conventions and
-# osmnx's walk/drive filters (rules re-stated here, not copied).
-_NOT_WALKABLE = frozenset({
-    "abandoned", "bus_guideway", "construction", "corridor", "elevator", "escalator",
-    "motorway", "motorway_link", "no", "planned", "platform", "proposed", "raceway",
-    "razed", "disused", "busway", "services", "rest_area",
-})
-_DRIVABLE = frozenset({
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-    "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
-    "residential", "living_street", "service", "road",
-})
-_NO_DRIVE_SERVICE = frozenset({"parking_aisle", "parking", "private", "driveway"})
-_NO = frozenset({"no", "private"})
-_YES = frozenset({"yes", "designated", "permissive", "destination"})
-
-
-def _col(segments: pd.DataFrame, key: str) -> pd.Series:
-    return segments[key].fillna("").astype(str).str.strip().str.lower()
-
-
-def walk_mask(segments: pd.DataFrame) -> np.ndarray:
-    """Segments a pedestrian may use (not motorways, not foot=no, not private)."""
-    hw = _col(segments, "highway")
-    foot = _col(segments, "foot")
-    access = _col(segments, "access")
-    ok = (hw != "") & ~hw.isin(_NOT_WALKABLE) & (_col(segments, "area") != "yes")
-    ok &= ~foot.isin(_NO)
-    ok &= ~(access.isin(_NO) & ~foot.isin(_YES))
-    ok &= _col(segments, "service") != "private"
-    return ok.to_numpy()
-
-
-def drive_mask(segments: pd.DataFrame) -> np.ndarray:
-    """Segments a car (an ambulance) may use."""
-    hw = _col(segments, "highway")
-    motor = _col(segments, "motor_vehicle")
-    car = _col(segments, "motorcar")
-    access = _col(segments, "access")
-    ok = hw.isin(_DRIVABLE) & (_col(segments, "area") != "yes")
-    ok &= ~motor.isin({"no"}) & ~car.isin({"no"})
-    ok &= ~(access.isin(_NO) & ~(motor.isin(_YES) | car.isin(_YES)))
-    ok &= ~_col(segments, "service").isin(_NO_DRIVE_SERVICE)
-    return ok.to_numpy()
-
-
-def oneway_direction(segments: pd.DataFrame) -> np.ndarray:
-    """+1 forward only, -1 backward only, 0 both ways (OSM ``oneway`` rules)."""
-    ow = _col(segments, "oneway")
-    hw = _col(segments, "highway")
-    junction = _col(segments, "junction")
-    forward = ow.isin({"yes", "true", "1"})
-    implied = (junction.isin({"roundabout", "circular"}) | hw.isin({"motorway"})) & (ow == "")
-    backward = ow.isin({"-1", "reverse"})
-    return np.where(forward | implied, 1, np.where(backward, -1, 0)).astype(np.int8)
-
-
-_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$")
-
-
-def parse_maxspeed(values: pd.Series) -> np.ndarray:
-    """km/h from OSM ``maxspeed`` values; NaN where absent or not numeric.
-
-    ``"50"``, ``"50 km/h"``, ``"30 mph"``; several values (``"60;40"``) give the
-    lowest.  Zone codes such as ``"CN:urban"`` give NaN (the class table applies).
-    """
-    out = np.full(len(values), np.nan)
-    for i, raw in enumerate(values.to_numpy(object)):
-        if not isinstance(raw, str) or not raw:
-            continue
-        speeds = []
-        for part in raw.split(";"):
-            m = _SPEED_RE.match(part)
-            if m:
-                kph = float(m.group(1)) * (1.609344 if m.group(2) == "mph" else 1.0)
-                if 3.0 <= kph <= 150.0:
-                    speeds.append(kph)
-        if speeds:
-            out[i] = min(speeds)
-    return out
-
-
-def class_speed_kph(highway: pd.Series) -> np.ndarray:
-    hw = highway.fillna("").astype(str).str.lower()
-    return hw.map(dict(settings.DRIVE_SPEED_KPH)).fillna(settings.DRIVE_SPEED_FALLBACK_KPH).to_numpy(float)
-
+__all__ = [
+    "MODES", "Mode", "Network", "build_network", "densify", "drive_mask", "fetch_network", "load_features",
+    "load_network", "load_networks", "oneway_direction", "parse_maxspeed", "snapping_assumption", "spatial_order",
+    "utm_crs", "walk_mask",
+]
 
 # ------------------------------------------------------------------ network
 
 def utm_crs(lon: float, lat: float) -> CRS:
-    """The WGS84 UTM zone containing a point (Wuhan: EPSG:32650)."""
+    """The WGS84 UTM zone containing a point.
+
+    Parameters
+    ----------
+    lon, lat : float
+        The point, WGS84 degrees.
+
+    Returns
+    -------
+    pyproj.CRS
+
+    Examples
+    --------
+    >>> utm_crs(114.3, 30.6).to_epsg()  # Wuhan
+    32650
+    """
     zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
@@ -191,8 +126,20 @@ class Network:
                 f"crs={self.crs.to_string()}, components={self.report.get('components')}, source={self.source!r})")
 
     def edge_seconds(self, speed_m_per_min: float | None = None) -> np.ndarray:
-        """Travel seconds per edge.  Walk: length at ``speed_m_per_min`` (default
-        60 m/min).  Drive: length at each edge's speed (the argument must be None)."""
+        """Travel seconds per edge.
+
+        Parameters
+        ----------
+        speed_m_per_min : float, optional
+            Walk networks: the walking speed (default
+            :data:`circles.settings.WALK_SPEED_M_PER_MIN`).  Drive networks use
+            each edge's speed and the argument must be ``None``.
+
+        Returns
+        -------
+        ndarray
+            Seconds per directed edge.
+        """
         if self.mode == "drive":
             if speed_m_per_min is not None:
                 raise InputError("a drive network uses per-edge speeds; do not pass speed_m_per_min")
@@ -203,9 +150,19 @@ class Network:
         return self.edge_length_m / (speed / 60.0)
 
     def access_speed_m_per_min(self, walk_speed_m_per_min: float | None = None) -> float:
-        """Speed of the straight legs between a point and its snapped node: the
-        walking speed (default 60 m/min) on walk networks, and
-        ``settings.DRIVE_ACCESS_SPEED_M_PER_MIN`` on drive networks."""
+        """Speed of the straight legs between a point and its snapped node.
+
+        Parameters
+        ----------
+        walk_speed_m_per_min : float, optional
+            Walking speed on walk networks (default 60 m/min); ignored on drive networks.
+
+        Returns
+        -------
+        float
+            m/min: the walking speed on walk networks,
+            :data:`circles.settings.DRIVE_ACCESS_SPEED_M_PER_MIN` on drive networks.
+        """
         if self.mode == "drive":
             return settings.DRIVE_ACCESS_SPEED_M_PER_MIN
         return settings.WALK_SPEED_M_PER_MIN if walk_speed_m_per_min is None else float(walk_speed_m_per_min)
@@ -216,8 +173,18 @@ class Network:
         return build_csr(self.edge_u, self.edge_v, self.edge_length_m, self.n_nodes)
 
     def graph_s(self, speed_m_per_min: float | None = None) -> sp.csr_matrix:
-        """CSR of travel seconds (see :meth:`edge_seconds`).  Walk graphs at another
-        speed are the length graph rescaled, so this is cheap."""
+        """CSR of travel seconds; walk graphs at another speed are the length graph rescaled (cheap).
+
+        Parameters
+        ----------
+        speed_m_per_min : float, optional
+            As for :meth:`edge_seconds`.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            ``n_nodes x n_nodes``, seconds per edge (minimum over parallel edges).
+        """
         if self.mode == "walk":
             speed = settings.WALK_SPEED_M_PER_MIN if speed_m_per_min is None else float(speed_m_per_min)
             if not speed > 0:
@@ -256,17 +223,46 @@ class Network:
         """Component label per node (weak for walk, strong for drive); 0 = largest."""
         return _components(self.graph_m, "weak" if self.mode == "walk" else "strong")
 
-    def project(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
-        """WGS84 lon/lat → this network's metric CRS."""
+    def project(self, lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """WGS84 lon/lat → this network's metric CRS.
+
+        Parameters
+        ----------
+        lon, lat : array_like
+            WGS84 degrees.
+
+        Returns
+        -------
+        x, y : ndarray
+            Metres in :attr:`crs`.
+        """
         tr = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
         x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
-    def snap_lonlat(self, lon, lat, *, max_snap_m: float = settings.MAX_SNAP_M, source: str = "points"):
-        """Snap WGS84 points to the nearest node (see :meth:`circles.engine.NodeIndex.snap`).
+    def snap_lonlat(self, lon: ArrayLike, lat: ArrayLike, *, max_snap_m: float = settings.MAX_SNAP_M,
+                    source: str = "points") -> Snap:
+        """Snap WGS84 points to the nearest node of the main piece(s) (see :meth:`circles.engine.NodeIndex.snap`).
 
-        Raises InputError naming rows with missing coordinates or a latitude
-        outside ±90 (usually swapped lon/lat columns).
+        Parameters
+        ----------
+        lon, lat : array_like
+            WGS84 degrees.
+        max_snap_m : float
+            Points farther than this from every node are off the network.
+        source : str
+            What the points are, for error messages.
+
+        Returns
+        -------
+        Snap
+            Node, distance and off-network flag per point.
+
+        Raises
+        ------
+        InputError
+            Naming rows with missing coordinates or a latitude outside ±90
+            (usually swapped lon/lat columns).
         """
         lon = np.asarray(lon, dtype=float).ravel()
         lat = np.asarray(lat, dtype=float).ravel()
@@ -275,18 +271,39 @@ class Network:
         return self.node_index.snap(x, y, max_snap_m=max_snap_m)
 
     def bounds(self) -> tuple[float, float, float, float]:
-        """(west, south, east, north) of the nodes in WGS84."""
+        """The nodes' extent.
+
+        Returns
+        -------
+        tuple of float
+            (west, south, east, north), WGS84 degrees.
+        """
         return float(self.lon.min()), float(self.lat.min()), float(self.lon.max()), float(self.lat.max())
 
     def largest_component(self) -> Network:
-        """A copy keeping only the largest component (weak for walk, strong for drive)."""
+        """A copy keeping only the largest component (weak for walk, strong for drive).
+
+        Returns
+        -------
+        Network
+        """
         keep = self.component == 0
         return _subset(self, keep)
 
-    def to_networkx(self, speed_m_per_min: float | None = None):
+    def to_networkx(self, speed_m_per_min: float | None = None) -> Any:
         """A NetworkX MultiDiGraph with ``length`` (m) and ``time_s`` per edge.
 
         For interchange and cross-checks only; never used for routing here.
+
+        Parameters
+        ----------
+        speed_m_per_min : float, optional
+            As for :meth:`edge_seconds`.
+
+        Returns
+        -------
+        networkx.MultiDiGraph
+            Nodes numbered as in this network.
         """
         import networkx as nx
 
@@ -294,14 +311,19 @@ class Network:
         g.add_nodes_from(range(self.n_nodes))
         seconds = self.edge_seconds(speed_m_per_min)
         g.add_edges_from(
-            (int(u), int(v), {"length": float(l), "time_s": float(s)})
-            for u, v, l, s in zip(self.edge_u, self.edge_v, self.edge_length_m, seconds)
+            (int(u), int(v), {"length": float(length), "time_s": float(s)})
+            for u, v, length, s in zip(self.edge_u, self.edge_v, self.edge_length_m, seconds)
         )
         return g
 
-    def edges_gdf(self):
-        """Edges as a GeoDataFrame of straight segments in EPSG:4326 (one per
-        direction pair: reverse duplicates of two-way streets are dropped)."""
+    def edges_gdf(self) -> gpd.GeoDataFrame:
+        """Edges as straight segments, one per direction pair (reverse duplicates of two-way streets dropped).
+
+        Returns
+        -------
+        GeoDataFrame
+            ``u``, ``v``, ``highway``, ``length_m``, geometry (EPSG:4326).
+        """
         import geopandas as gpd
         import shapely
 
@@ -318,9 +340,18 @@ class Network:
         )
 
 
-def snapping_assumption(snaps: dict) -> str:
-    """The assumption line on snapping only to each network's main piece(s), with
-    counts; ``snaps`` maps a mode to its (demand points, facilities) :class:`~circles.engine.Snap`."""
+def snapping_assumption(snaps: dict[str, tuple[Snap, Snap]]) -> str:
+    """The assumption line on snapping only to each network's main piece(s), with counts.
+
+    Parameters
+    ----------
+    snaps : dict
+        Mode -> its (demand points, facilities) :class:`~circles.engine.Snap`.
+
+    Returns
+    -------
+    str
+    """
     counts = "; ".join(f"{mode}: {points.n_past_small_piece:,} demand point(s), {fac.n_past_small_piece:,} "
                        f"facilit(ies)" for mode, (points, fac) in snaps.items())
     return (f"points snap only to a network's main piece(s) (largest component plus any of >= "
@@ -379,13 +410,28 @@ def _all_two_way(u: np.ndarray, v: np.ndarray) -> bool:
     return forward.shape == backward.shape and bool(np.array_equal(forward, backward))
 
 
-def densify(u: np.ndarray, v: np.ndarray, length: np.ndarray, x: np.ndarray, y: np.ndarray, max_len_m: float):
+def densify(u: np.ndarray, v: np.ndarray, length: np.ndarray, x: np.ndarray, y: np.ndarray,
+            max_len_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split segments longer than ``max_len_m`` into equal pieces (vectorised).
 
-    Returns ``(piece_u, piece_v, piece_length, piece_segment, new_x, new_y)``:
-    the pieces as node indices (new nodes numbered from ``x.size`` on), the
-    segment each piece comes from, and the new nodes' coordinates, evenly
-    spaced on the straight line between the segment's ends.
+    Parameters
+    ----------
+    u, v : ndarray of int
+        Segment end nodes (indices into ``x``/``y``).
+    length : ndarray
+        Segment lengths, metres.
+    x, y : ndarray
+        Node coordinates, metres.
+    max_len_m : float
+        Longest piece allowed.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(piece_u, piece_v, piece_length, piece_segment, new_x, new_y)``: the
+        pieces as node indices (new nodes numbered from ``x.size`` on), the
+        segment each piece comes from, and the new nodes' coordinates, evenly
+        spaced on the straight line between the segment's ends.
     """
     n_pieces = np.maximum(1, np.ceil(length / max_len_m - 1e-3)).astype(np.int64)  # 0.1 % slack
     extra = n_pieces - 1
@@ -542,6 +588,25 @@ def build_network(
     ``"id"`` keeps them in OSM-id order (then the intermediate nodes of long
     segments).  Only the numbering differs; ``node_id`` always maps a node
     back to OSM.
+
+    Parameters
+    ----------
+    tables : OsmTables
+        What a reader of :mod:`circles._osm` returned.
+    mode : {"walk", "drive"}
+        The ways to keep and how to direct them.
+    source : str
+        The file (for the report and messages).
+    already_directed : bool
+        The edges already follow one-way rules (osmnx graphs).
+    largest_only : bool
+        Keep only the largest component.
+    node_order : {"spatial", "id"}
+        Node numbering (see above).
+
+    Returns
+    -------
+    Network
     """
     if node_order not in ("spatial", "id"):
         raise InputError(f"node_order must be 'spatial' or 'id', got {node_order!r}")
@@ -618,7 +683,7 @@ def build_network(
 
 
 def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = False, layer: str | None = None,
-                 crs=None, oneway_column: str | None = None, speed_column: str | None = None,
+                 crs: str | CRS | None = None, oneway_column: str | None = None, speed_column: str | None = None,
                  class_column: str | None = None) -> Network:
     """Load a street network from a file, offline.
 
@@ -648,6 +713,10 @@ def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = 
         ``maxspeed``/``speed``/``限速``, ``highway``/``class``/``fclass``/``道路等级``).
         Without a class every line is walkable and drivable; without one-way
         every line is two-way.
+
+    Returns
+    -------
+    Network
     """
     if mode not in MODES:
         raise InputError(f"mode must be one of {MODES}, got {mode!r}")
@@ -658,7 +727,7 @@ def load_network(path: str | Path, *, mode: Mode = "walk", largest_only: bool = 
 
 
 def load_networks(path: str | Path, *, modes: tuple[str, ...] = MODES, largest_only: bool = False,
-                  **line_options) -> tuple[dict[str, Network], object]:
+                  **line_options: Any) -> tuple[dict[str, Network], gpd.GeoDataFrame]:
     """Read a network file once: a :class:`Network` per mode and the file's features.
 
     :func:`circles.analyze` needs the walk and drive networks, the OSM
@@ -689,94 +758,26 @@ def load_networks(path: str | Path, *, modes: tuple[str, ...] = MODES, largest_o
     if bad:
         raise InputError(f"modes must be among {MODES}, got {bad}")
     tables, directed = _osm.read(path, **line_options)
-    networks = {m: build_network(tables, mode=m, source=str(path), already_directed=directed,
+    networks = {m: build_network(tables, mode=cast(Mode, m), source=str(path), already_directed=directed,
                                  largest_only=largest_only) for m in modes}
     return networks, tables.features
 
 
-def load_features(path: str | Path):
+def load_features(path: str | Path) -> gpd.GeoDataFrame:
     """Tagged OSM objects (candidate facilities, residential areas) from an OSM file.
 
-    Returns a GeoDataFrame ``feature_id, name, tags, geometry`` (EPSG:4326);
-    empty for a road line layer (it holds roads only).
+    Parameters
+    ----------
+    path : str or Path
+        Any file :func:`load_network` reads.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``feature_id, name, tags, geometry`` (EPSG:4326); empty for a road
+        line layer (it holds roads only).
     """
     if _osm.file_kind(_osm.check_file(path)) == "lines":
-        return _osm._features_frame([])
+        return _osm.features_frame([])
     tables, _ = _osm.read(path)
     return tables.features
-
-
-# ------------------------------------------------------------------ online
-
-def _cache_path(cache_dir: Path, key: str) -> Path:
-    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-    return cache_dir / f"network-{digest}.graphml"
-
-
-def fetch_network(
-    *,
-    place: str | None = None,
-    bbox: tuple[float, float, float, float] | None = None,
-    polygon=None,
-    mode: Mode = "walk",
-    cache_dir: str | Path | None = None,
-    largest_only: bool = False,
-) -> Network:
-    """Download a street network from OpenStreetMap (osmnx), cached as GraphML.
-
-    Give exactly one of ``place`` (a name Nominatim can geocode), ``bbox``
-    (west, south, east, north in WGS84 degrees) or ``polygon`` (shapely, WGS84).
-    Offline this fails within ~``settings.REQUESTS_TIMEOUT_S`` seconds with
-    :class:`~circles.errors.NetworkUnavailableError` saying how to load a file.
-    The query is kept in ``network.report["online_query"]``, so
-    :func:`circles.analyze` fetches the facilities of the same area
-    (:func:`circles.online.fetch_features`, cached beside the network).
-    """
-    if mode not in MODES:
-        raise InputError(f"mode must be one of {MODES}, got {mode!r}")
-    online.check_area(place, bbox, polygon)
-    key = f"{mode}|{place}|{bbox}|{getattr(polygon, 'wkt', None)}"
-    cache_dir = Path(cache_dir) if cache_dir is not None else Path.home() / ".cache" / "circles"
-    cached = _cache_path(cache_dir, key)
-    query = {"place": place, "bbox": None if bbox is None else tuple(map(float, bbox)), "polygon": polygon,
-             "cache_dir": str(cache_dir)}
-    if cached.exists():
-        log.info("using cached network %s", cached)
-        net = load_network(cached, mode=mode, largest_only=largest_only)
-        net.report["online_query"] = query
-        return net
-    with online.osmnx_settings() as ox:
-        _download_graph(ox, cached, place=place, bbox=bbox, polygon=polygon, mode=mode)
-    net = load_network(cached, mode=mode, largest_only=largest_only)
-    net.report["online_query"] = query
-    return net
-
-
-def _download_graph(ox, cached: Path, *, place, bbox, polygon, mode: str) -> None:
-    started = time.monotonic()
-    network_type = "walk" if mode == "walk" else "drive_service"
-    try:
-        if place is not None:
-            polygon = online.area_polygon(ox, place, bbox, polygon)
-        online._check_reachable(ox.settings.overpass_url, settings.REQUESTS_TIMEOUT_S)
-        if bbox is not None:
-            graph = ox.graph_from_bbox(bbox, network_type=network_type, simplify=False, retain_all=True)
-        else:
-            graph = ox.graph_from_polygon(polygon, network_type=network_type, simplify=False, retain_all=True)
-    except (NetworkUnavailableError, InputError):
-        raise
-    except Exception as exc:  # requests/osmnx errors: connection, timeout, empty response
-        name = type(exc).__name__
-        if "Insufficient" in name or "EmptyOverpass" in name:
-            raise NoDataError(f"OpenStreetMap has no {mode} streets in the requested area ({exc}); "
-                              f"enlarge the area or check its coordinates") from None
-        raise NetworkUnavailableError(online._offline_message("OpenStreetMap servers", f"{name}: {exc}")) from None
-    log.info("downloaded network in %.1f s", time.monotonic() - started)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    for _, _, data in graph.edges(data=True):  # keep only what circles reads: small, fast GraphML
-        for k in list(data):
-            if k not in _osm.SEGMENT_TAGS and k not in ("osmid", "length"):
-                del data[k]
-    tmp = cached.with_suffix(".tmp.graphml")
-    ox.save_graphml(graph, tmp)
-    tmp.replace(cached)

@@ -26,12 +26,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
+from circles._deprecation import renamed_keywords
 from circles.errors import InputError, InputFileNotFoundError, NoDataError
 
 log = logging.getLogger(__name__)
@@ -79,12 +81,22 @@ class DemandPoints:
 
     @property
     def total(self) -> float:
-        """Total persons (float)."""
+        """Total persons.
+
+        Returns
+        -------
+        float
+        """
         return float(self.population.sum())
 
     @property
     def total_65plus(self) -> float:
-        """Total persons aged 65+ (float)."""
+        """Total persons aged 65+.
+
+        Returns
+        -------
+        float
+        """
         return float(self.population_65plus.sum())
 
 
@@ -216,24 +228,27 @@ def _centres(src, win) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------- public API
 
 
+@renamed_keywords(population_tif="population", population_65plus_tif="population_65plus")
 def demand_from_rasters(
-    population_tif: str | Path,
-    area_wgs84,
-    population_65plus_tif: str | Path | None = None,
+    population: str | Path,
+    area_wgs84: Any,
+    population_65plus: str | Path | None = None,
 ) -> DemandPoints:
     """Demand points (one per settled cell) of a population raster inside an area.
 
     Parameters
     ----------
-    population_tif : str or Path
+    population : str or Path
         Raster of persons per cell (e.g. WorldPop ``population_20plus.tif``).
-        Any CRS; the area is transformed into it.
+        Any CRS; the area is transformed into it (CLI ``--population``;
+        formerly ``population_tif``, still accepted with a DeprecationWarning).
     area_wgs84 : shapely Polygon or MultiPolygon
         Study area in EPSG:4326 (a GeoSeries/GeoDataFrame is also accepted and
         unioned).
-    population_65plus_tif : str or Path, optional
-        Raster of persons aged 65+ on the **same grid** as ``population_tif``.
-        When omitted, ``population_65plus`` is all zeros.
+    population_65plus : str or Path, optional
+        Raster of persons aged 65+ on the **same grid** as ``population``.
+        When omitted, the points' ``population_65plus`` is all zeros (CLI
+        ``--population-65plus``; formerly ``population_65plus_tif``).
 
     Returns
     -------
@@ -250,17 +265,17 @@ def demand_from_rasters(
         on different grids.
     """
     area = _as_area(area_wgs84)
-    path = Path(population_tif)
-    src = _open(path, parameter="population_tif (CLI --population)")
+    path = Path(population)
+    src = _open(path, parameter="population (CLI --population)")
     with src:
         area_r = _area_in_crs(area, src.crs)
-        win = _window(src, area_r, path=path, area=area, parameter="population_tif (CLI --population)")
+        win = _window(src, area_r, path=path, area=area, parameter="population (CLI --population)")
         pop = _read(src, win)
         x, y = _centres(src, win)
         inside = shapely.intersects_xy(area_r, x, y)  # centre inside or on the edge
-        if population_65plus_tif is not None:
-            path65 = Path(population_65plus_tif)
-            src65 = _open(path65, parameter="population_65plus_tif (CLI --population-65plus)")
+        if population_65plus is not None:
+            path65 = Path(population_65plus)
+            src65 = _open(path65, parameter="population_65plus (CLI --population-65plus)")
             with src65:
                 problems = []
                 if not CRS.from_user_input(src65.crs).equals(CRS.from_user_input(src.crs)):
@@ -271,7 +286,7 @@ def demand_from_rasters(
                     problems.append(f"transform {tuple(src65.transform)[:6]} vs {tuple(src.transform)[:6]}")
                 if problems:
                     raise InputError(
-                        f"population_65plus_tif (CLI --population-65plus) {path65} is not on the same grid as population_tif "
+                        f"population_65plus (CLI --population-65plus) {path65} is not on the same grid as population "
                         f"{path} ({'; '.join(problems)}). Resample it onto that grid first, keeping "
                         "totals, e.g. `gdalwarp -te <bounds> -ts <cols> <rows> -r sum`."
                     )
@@ -283,7 +298,7 @@ def demand_from_rasters(
         if not CRS.from_user_input(src.crs).equals(CRS.from_epsg(4326)):
             back = Transformer.from_crs(src.crs, "EPSG:4326", always_xy=True)
             xs, ys = back.transform(xs, ys)
-    source = path.name if population_65plus_tif is None else f"{path.name} + {Path(population_65plus_tif).name}"
+    source = path.name if population_65plus is None else f"{path.name} + {Path(population_65plus).name}"
     demand = DemandPoints(
         lon=np.asarray(xs, dtype=np.float64),
         lat=np.asarray(ys, dtype=np.float64),
@@ -300,7 +315,7 @@ def demand_from_rasters(
     return demand
 
 
-def raster_total_in_area(tif: str | Path, area_wgs84) -> float:
+def raster_total_in_area(tif: str | Path, area_wgs84: Any) -> float:
     """Total persons of a raster in cells whose centre lies inside an area.
 
     Computed independently of :func:`demand_from_rasters` (GDAL rasterisation

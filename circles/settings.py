@@ -1,30 +1,38 @@
-"""Typed defaults used across circles.  Every value can be overridden per call
-(or, for policy-related values, in a policy pack)."""
+"""Typed defaults used across circles.
+
+Every value is a :data:`typing.Final` constant: override it per call (every
+function that uses one takes it as a keyword, e.g. ``max_snap_m=``) or, for
+policy-related values, in a policy pack -- never by assigning to this module.
+Functions copy these values into their keyword defaults when circles is
+imported, so a module-level assignment would only half work; type checkers
+reject it.
+"""
 
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Final
 
 #: Adult walking speed (STANDARDS §3): 60 m/min = 1.0 m/s.
-WALK_SPEED_M_PER_MIN: float = 60.0
+WALK_SPEED_M_PER_MIN: Final[float] = 60.0
 #: Walking speed used for the elderly-care circle.
-ELDERLY_WALK_SPEED_M_PER_MIN: float = 50.0
+ELDERLY_WALK_SPEED_M_PER_MIN: Final[float] = 50.0
 #: Walking speeds reported in the sensitivity table.
-SENSITIVITY_WALK_SPEEDS_M_PER_MIN: tuple[float, ...] = (50.0, 60.0, 67.0, 80.0)
+SENSITIVITY_WALK_SPEEDS_M_PER_MIN: Final[tuple[float, ...]] = (50.0, 60.0, 67.0, 80.0)
 
 #: Snaps further than this from the network are flagged off-network.
-MAX_SNAP_M: float = 300.0
+MAX_SNAP_M: Final[float] = 300.0
 
 #: Points snap only to the network's main piece(s): its largest component plus
 #: any other component with at least this many nodes and this share of all
 #: nodes.  Smaller detached pieces (a footpath stub whose link was not mapped)
 #: reach nothing, so a point beside one is joined to the main network instead.
-MAIN_PIECE_MIN_NODES: int = 50
-MAIN_PIECE_MIN_SHARE: float = 0.01
+MAIN_PIECE_MIN_NODES: Final[int] = 50
+MAIN_PIECE_MIN_SHARE: Final[float] = 0.01
 
 #: Urban China driving speeds at normal traffic by OSM highway class (km/h),
 #: used where ``maxspeed`` is missing (STANDARDS §3).
-DRIVE_SPEED_KPH: MappingProxyType = MappingProxyType(
+DRIVE_SPEED_KPH: Final[MappingProxyType[str, float]] = MappingProxyType(
     {
         "motorway": 60.0,
         "motorway_link": 40.0,
@@ -44,30 +52,30 @@ DRIVE_SPEED_KPH: MappingProxyType = MappingProxyType(
     }
 )
 #: Speed for a drivable class missing from the table above.
-DRIVE_SPEED_FALLBACK_KPH: float = 20.0
+DRIVE_SPEED_FALLBACK_KPH: Final[float] = 20.0
 
 #: Online calls give up after this many seconds (osmnx waits 180 s by default).
-REQUESTS_TIMEOUT_S: float = 10.0
+REQUESTS_TIMEOUT_S: Final[float] = 10.0
 
 #: Coverage status thresholds on the covered population share.
-COVERED_SHARE_MIN: float = 0.9
-UNCOVERED_SHARE_MAX: float = 0.1
+COVERED_SHARE_MIN: Final[float] = 0.9
+UNCOVERED_SHARE_MAX: Final[float] = 0.1
 
 #: Default grid cell size for generated neighbourhood units.
-GRID_CELL_M: float = 250.0
+GRID_CELL_M: Final[float] = 250.0
 
 #: Default folder for HTML maps.
-MAPS_DIR: str = "maps"
+MAPS_DIR: Final[str] = "maps"
 
 #: Speed of the last stretch between a drivable road and a resident or an
 #: ambulance station (the access leg on drive networks): 20 km/h in m/min.
-DRIVE_ACCESS_SPEED_M_PER_MIN: float = 20_000.0 / 60.0
+DRIVE_ACCESS_SPEED_M_PER_MIN: Final[float] = 20_000.0 / 60.0
 
 #: Minutes beyond which travel times are not tracked (reported as NaN, "beyond
 #: the cap or unreachable").  Keeps runs bounded at city scale.
-MINUTES_CAP: float = 60.0
+MINUTES_CAP: Final[float] = 60.0
 
 #: Street segments longer than this get evenly spaced intermediate nodes, so a
 #: resident beside a long road is never more than half of it from a node (and
 #: is not flagged off-network just because the road has few OSM nodes).
-MAX_SEGMENT_M: float = 100.0
+MAX_SEGMENT_M: Final[float] = 100.0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from circles._deprecation import renamed_keywords
 from circles._tables import (
     LAT_COLUMNS,
     LON_COLUMNS,
@@ -62,7 +64,7 @@ def _coordinate_system(crs, *, source: str):
         out = CRS.from_user_input(crs)
     except Exception as exc:
         raise InputError(
-            f"{source}: crs={crs!r} is not understood; expected 'wgs84', 'gcj02', 'bd09' or an "
+            f"{source}: units_crs={crs!r} is not understood; expected 'wgs84', 'gcj02', 'bd09' or an "
             f"EPSG code such as 'EPSG:4326' ({exc})."
         ) from exc
     return "wgs84" if out.equals(CRS.from_epsg(4326)) else out
@@ -108,8 +110,8 @@ def _table_locations(frame, system, lon_column, lat_column, *, source: str, prob
     """(lon, lat) of a table's rows as given (NaN where missing), or (None, None) on problems."""
     if system is None:
         raise InputError(
-            f"{source}: crs is required for a table of points: say which system the lon/lat are in, "
-            "crs='wgs84', 'gcj02' (Amap, Tencent) or 'bd09' (Baidu) (CLI --units-crs)."
+            f"{source}: units_crs is required for a table of points: say which system the lon/lat are in, "
+            "units_crs='wgs84', 'gcj02' (Amap, Tencent) or 'bd09' (Baidu) (CLI --units-crs)."
         )
     cols = []
     for given, usual, what, option in ((lon_column, _LON_NAMES, "longitude", "lon_column"),
@@ -126,17 +128,17 @@ def _table_locations(frame, system, lon_column, lat_column, *, source: str, prob
 
 
 def _geometry_system(frame: gpd.GeoDataFrame, system, missing: np.ndarray, *, source: str, crs):
-    """The coordinate system of a geometry file's numbers (crs= overrides the file's own)."""
+    """The coordinate system of a geometry file's numbers (units_crs= overrides the file's own)."""
     if frame.crs is None and system is None:
         raise InputError(
-            f"{source}: the file has no CRS, so its coordinates cannot be placed. Pass crs=, e.g. "
-            "crs='wgs84' for lon/lat, 'gcj02' for Amap coordinates or 'EPSG:32650' for UTM 50N (CLI --units-crs)."
+            f"{source}: the file has no CRS, so its coordinates cannot be placed. Pass units_crs=, e.g. "
+            "units_crs='wgs84' for lon/lat, 'gcj02' for Amap coordinates or 'EPSG:32650' for UTM 50N (CLI --units-crs)."
         )
     declared = None
     if frame.crs is not None:
         declared = "wgs84" if CRS.from_user_input(frame.crs).equals(CRS.from_epsg(4326)) else frame.crs
     if system is not None and declared is not None and declared != system:
-        log.warning("%s: declares CRS %s; crs=%r overrides it", source, frame.crs, crs)
+        log.warning("%s: declares CRS %s; units_crs=%r overrides it", source, frame.crs, crs)
     system = system if system is not None else declared
     if system == "wgs84" and (~missing).any():
         # GeoJSON without a "crs" member is read as EPSG:4326 (RFC 7946), even when its numbers are metres
@@ -145,7 +147,7 @@ def _geometry_system(frame: gpd.GeoDataFrame, system, missing: np.ndarray, *, so
             raise InputError(
                 f"{source}: coordinates span x {minx:.6g}..{maxx:.6g}, y {miny:.6g}..{maxy:.6g}, which "
                 "is not lon/lat, yet the file declares no projected CRS (a GeoJSON without a 'crs' "
-                "member counts as WGS84). Pass the CRS the numbers are in, e.g. crs='EPSG:32650'."
+                "member counts as WGS84). Pass the CRS the numbers are in, e.g. units_crs='EPSG:32650'."
             )
     return system
 
@@ -276,6 +278,7 @@ def _assemble(frame, keep, ids, name_col, pops, coords, geoms, *, skip: set, tab
     )
 
 
+@renamed_keywords(crs="units_crs")
 def load_units(
     path: str | Path,
     *,
@@ -283,7 +286,7 @@ def load_units(
     name_column: str | None = None,
     population_column: str | None = None,
     population_65plus_column: str | None = None,
-    crs=None,
+    units_crs: Any = None,
     lon_column: str | None = None,
     lat_column: str | None = None,
     drop_missing: bool = False,
@@ -306,10 +309,11 @@ def load_units(
     population_column, population_65plus_column : str, optional
         Columns of persons per unit (default ``population``/``人口`` and
         ``population_65plus``/``65岁以上人口`` when present, else NaN).
-    crs : str or CRS-like, optional
+    units_crs : str or CRS-like, optional
         System of the coordinates: ``"wgs84"``, ``"gcj02"``, ``"bd09"`` or
         any pyproj CRS.  Required for tables and for geometry files without a
-        CRS; for a geometry file that declares one it overrides the declaration.
+        CRS; for a geometry file that declares one it overrides the declaration
+        (CLI ``--units-crs``; formerly ``crs``, still accepted with a DeprecationWarning).
     lon_column, lat_column : str, optional
         Coordinate columns of a table; default found by name (lon/lng/longitude/经度 …).
     drop_missing : bool, default False
@@ -342,7 +346,7 @@ def load_units(
     source = str(path)
     if not path.exists():
         raise InputFileNotFoundError(f"{path} does not exist; check the path to the units file (CLI --units).")
-    system = _coordinate_system(crs, source=source)
+    system = _coordinate_system(units_crs, source=source)
     problems: list[str] = []
     frame = read_table(path, sheet=sheet, what="unit", parameter="units (CLI --units)")
     table = frame.attrs.get("kind") == "table"
@@ -355,7 +359,7 @@ def load_units(
     else:
         lonlat_cols = []
         missing = (frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
-        system = _geometry_system(frame, system, missing, source=source, crs=crs)
+        system = _geometry_system(frame, system, missing, source=source, crs=units_crs)
     frame = frame.reset_index(drop=True)
     name_col = _column(frame, name_column, NAME_COLUMNS, what="name", option="name_column (CLI --units-name-column)",
                        source=source, problems=problems)

@@ -19,6 +19,7 @@ Sources of units
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +27,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from circles._deprecation import renamed_keywords
 from circles.errors import InputError, NoDataError
 from circles.population import DemandPoints, _as_area
 from circles.settings import GRID_CELL_M
@@ -75,14 +77,6 @@ def _metric_crs(crs, *, parameter: str = "crs") -> CRS:
     return out
 
 
-def _empty_units(crs="EPSG:4326") -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"unit_id": pd.Series([], dtype=object), "name": pd.Series([], dtype=object),
-         "population": pd.Series([], dtype=float), "population_65plus": pd.Series([], dtype=float)},
-        geometry=gpd.GeoSeries([], crs=crs), crs=crs,
-    )
-
-
 def _polygonal(geom):
     """Keep the polygonal part of a geometry (make_valid may return a collection)."""
     if geom is None or geom.geom_type in ("Polygon", "MultiPolygon"):
@@ -117,35 +111,36 @@ def _unit_kind(units: gpd.GeoDataFrame, *, source: str = "units") -> str:
 # ---------------------------------------------------------------- grid
 
 
-def _square_cells(bounds, cell_m: float):
+def _square_cells(bounds, grid_m: float):
     minx, miny, maxx, maxy = bounds
-    i0, i1 = int(np.floor(minx / cell_m)), int(np.ceil(maxx / cell_m))
-    j0, j1 = int(np.floor(miny / cell_m)), int(np.ceil(maxy / cell_m))
+    i0, i1 = int(np.floor(minx / grid_m)), int(np.ceil(maxx / grid_m))
+    j0, j1 = int(np.floor(miny / grid_m)), int(np.ceil(maxy / grid_m))
     return i0, i1, j0, j1
 
 
-def _hexagon_cells(bounds, cell_m: float):
-    """Pointy-top hexagons, flat-to-flat width ``cell_m``, on a lattice anchored at (0, 0)."""
+def _hexagon_cells(bounds, grid_m: float):
+    """Pointy-top hexagons, flat-to-flat width ``grid_m``, on a lattice anchored at (0, 0)."""
     minx, miny, maxx, maxy = bounds
-    r = cell_m / np.sqrt(3.0)  # circumradius
+    r = grid_m / np.sqrt(3.0)  # circumradius
     dy = 1.5 * r
     j0, j1 = int(np.floor((miny - r) / dy)), int(np.ceil((maxy + r) / dy))
-    i0, i1 = int(np.floor((minx - cell_m) / cell_m)), int(np.ceil((maxx + cell_m) / cell_m))
+    i0, i1 = int(np.floor((minx - grid_m) / grid_m)), int(np.ceil((maxx + grid_m) / grid_m))
     return i0, i1, j0, j1, r, dy
 
 
+@renamed_keywords(crs="metric_crs", cell_m="grid_m")
 def grid_units(
-    area_wgs84,
+    area_wgs84: Any,
     *,
-    crs,
-    cell_m: float = GRID_CELL_M,
+    metric_crs: Any,
+    grid_m: float = GRID_CELL_M,
     shape: str = "square",
     clip: bool = True,
 ) -> gpd.GeoDataFrame:
     """Cover an area with a regular grid of units.
 
-    The lattice is anchored at the origin of ``crs`` (cell edges at multiples
-    of ``cell_m``), so the same cell has the same geometry whatever area it is
+    The lattice is anchored at the origin of ``metric_crs`` (cell edges at multiples
+    of ``grid_m``), so the same cell has the same geometry whatever area it is
     generated for.  With ``clip=True`` (default) border cells are cut to the
     area, so the cells tile the area exactly: every point of the area lies in
     exactly one cell (boundaries aside) and no cell reaches across a district
@@ -156,12 +151,14 @@ def grid_units(
     ----------
     area_wgs84 : shapely Polygon or MultiPolygon
         Area in EPSG:4326.
-    crs : CRS-like
-        Projected metric CRS the grid is laid out in, e.g. ``"EPSG:32650"``.
-    cell_m : float, default settings.GRID_CELL_M (250)
+    metric_crs : CRS-like
+        Projected metric CRS the grid is laid out in, e.g. ``"EPSG:32650"``
+        (formerly ``crs``, still accepted with a DeprecationWarning).
+    grid_m : float, default settings.GRID_CELL_M (250)
         Distance in metres between the centres of neighbouring cells: the side
         of a square, the flat-to-flat width of a hexagon (hexagon area
-        ``sqrt(3)/2 * cell_m**2``).
+        ``sqrt(3)/2 * grid_m**2``; formerly ``cell_m``, still accepted with a
+        DeprecationWarning; CLI ``--grid-m``).
     shape : {"square", "hexagon"}
         Cell shape; hexagons are pointy-top.
     clip : bool, default True
@@ -172,43 +169,43 @@ def grid_units(
     geopandas.GeoDataFrame
         ``unit_id`` (``g000001``, …, ordered south to north, west to east),
         ``name`` (= ``unit_id``), ``population`` and ``population_65plus``
-        (NaN until :func:`assign_population`), ``area_m2`` (in ``crs``),
+        (NaN until :func:`assign_population`), ``area_m2`` (in ``metric_crs``),
         geometry; CRS EPSG:4326.
     """
     area = _as_area(area_wgs84)
-    metric = _metric_crs(crs)
-    if not np.isfinite(cell_m) or cell_m <= 0:
-        raise InputError(f"cell_m={cell_m!r}; expected a positive number of metres, e.g. 250.")
+    metric = _metric_crs(metric_crs, parameter="metric_crs")
+    if not np.isfinite(grid_m) or grid_m <= 0:
+        raise InputError(f"grid_m={grid_m!r}; expected a positive number of metres, e.g. 250.")
     if shape not in ("square", "hexagon"):
         raise InputError(f"shape={shape!r}; expected 'square' or 'hexagon'.")
     area_p = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(metric).iloc[0]
     bounds = area_p.bounds
 
     if shape == "square":
-        i0, i1, j0, j1 = _square_cells(bounds, cell_m)
+        i0, i1, j0, j1 = _square_cells(bounds, grid_m)
         n = (i1 - i0) * (j1 - j0)
     else:
-        i0, i1, j0, j1, r, dy = _hexagon_cells(bounds, cell_m)
+        i0, i1, j0, j1, r, dy = _hexagon_cells(bounds, grid_m)
         n = (i1 - i0 + 1) * (j1 - j0 + 1)
     if n > MAX_GRID_CELLS:
         raise InputError(
-            f"grid_units: the area's bounding box needs {n:,} cells of {cell_m} m (limit "
-            f"{MAX_GRID_CELLS:,}); use a larger cell_m or split the area."
+            f"grid_units: the area's bounding box needs {n:,} cells of {grid_m} m (limit "
+            f"{MAX_GRID_CELLS:,}); use a larger grid_m or split the area."
         )
 
     if shape == "square":
-        jj, ii = np.meshgrid(np.arange(j0, j1), np.arange(i0, i1), indexing="ij")
-        ii, jj = ii.ravel(), jj.ravel()
-        cells = shapely.box(ii * cell_m, jj * cell_m, (ii + 1) * cell_m, (jj + 1) * cell_m)
+        rows, cols = np.meshgrid(np.arange(j0, j1), np.arange(i0, i1), indexing="ij")
+        ii, jj = cols.ravel(), rows.ravel()
+        cells = shapely.box(ii * grid_m, jj * grid_m, (ii + 1) * grid_m, (jj + 1) * grid_m)
     else:
-        jj, ii = np.meshgrid(np.arange(j0, j1 + 1), np.arange(i0, i1 + 1), indexing="ij")
-        ii, jj = ii.ravel(), jj.ravel()
-        cx = ii * cell_m + (jj % 2) * (cell_m / 2.0)
+        rows, cols = np.meshgrid(np.arange(j0, j1 + 1), np.arange(i0, i1 + 1), indexing="ij")
+        ii, jj = cols.ravel(), rows.ravel()
+        cx = ii * grid_m + (jj % 2) * (grid_m / 2.0)
         cy = jj * dy
         angles = np.deg2rad(30.0 + 60.0 * np.arange(7))  # 7th vertex closes the ring
         xs = cx[:, None] + r * np.cos(angles)[None, :]
         ys = cy[:, None] + r * np.sin(angles)[None, :]
-        cells = shapely.polygons(np.stack([xs, ys], axis=-1))
+        cells = np.asarray(shapely.polygons(np.stack([xs, ys], axis=-1)))
 
     shapely.prepare(area_p)
     hit = shapely.intersects(area_p, cells)
@@ -223,7 +220,7 @@ def grid_units(
 
     n_cells = len(geoms)
     if n_cells == 0:
-        raise NoDataError(f"grid_units: no cell of {cell_m} m overlaps the area {area.bounds}.")
+        raise NoDataError(f"grid_units: no cell of {grid_m} m overlaps the area {area.bounds}.")
     width = max(6, len(str(n_cells)))
     ids = [f"g{k:0{width}d}" for k in range(1, n_cells + 1)]
     units = gpd.GeoDataFrame(
@@ -239,7 +236,7 @@ def grid_units(
     ).to_crs("EPSG:4326")
     log.info(
         "grid_units: %d %s cells of %g m (%d clipped at the border)",
-        n_cells, shape, cell_m, int((border & overlap).sum()) if clip else 0,
+        n_cells, shape, grid_m, int((border & overlap).sum()) if clip else 0,
     )
     return units
 
@@ -281,7 +278,7 @@ def units_from_osm_residential(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if len(res) == 0:
         raise NoDataError(
             f"features: none of {len(features)} OSM features is a landuse=residential polygon; "
-            "use circles.units.grid_units(area, crs=...) for grid units instead."
+            "use circles.units.grid_units(area, metric_crs=...) for grid units instead."
         )
     names = res["name"] if "name" in res.columns else pd.Series("", index=res.index)
     units = gpd.GeoDataFrame(
@@ -304,11 +301,12 @@ def units_from_osm_residential(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 # ---------------------------------------------------------------- population
 
 
+@renamed_keywords(crs="metric_crs")
 def assign_population(
     units: gpd.GeoDataFrame,
     demand: DemandPoints,
     *,
-    crs=None,
+    metric_crs: Any = None,
     max_distance_m: float = MAX_POINT_UNIT_DISTANCE_M,
     overwrite: bool = False,
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
@@ -319,7 +317,7 @@ def assign_population(
     * polygon units: the unit containing the point (boundary included); where
       polygons overlap, the first such unit in frame order;
     * point units: the nearest unit point within ``max_distance_m``
-      (Voronoi-like), measured in ``crs``.
+      (Voronoi-like), measured in ``metric_crs``.
 
     Points in no unit get index -1; their persons are logged as a warning and
     stored in ``units.attrs`` (``population_outside_units``,
@@ -336,8 +334,9 @@ def assign_population(
         Units following the data contract (all polygons or all points).
     demand : DemandPoints
         People at points, WGS84.
-    crs : CRS-like, optional
-        Projected metric CRS; required for point units.
+    metric_crs : CRS-like, optional
+        Projected metric CRS; required for point units (formerly ``crs``,
+        still accepted with a DeprecationWarning).
     max_distance_m : float, default 1000
         Largest distance from a demand point to its point unit.
     overwrite : bool, default False
@@ -385,7 +384,7 @@ def assign_population(
     elif n_points:
         from scipy.spatial import cKDTree
 
-        metric = _metric_crs(crs)
+        metric = _metric_crs(metric_crs, parameter="metric_crs")
         if not np.isfinite(max_distance_m) or max_distance_m <= 0:
             raise InputError(f"max_distance_m={max_distance_m!r}; expected a positive distance in metres.")
         up = units_wgs.geometry.to_crs(metric)

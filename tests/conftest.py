@@ -70,7 +70,7 @@ def readme_analysis(wuhan_dir):
 
     return analyze(
         wuhan_dir / "guanggu.osm", policy="wuhan-2022",
-        facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
+        facilities=wuhan_dir / "weibo_pois_gcj02.csv", facilities_crs="gcj02",
         population=wuhan_dir / "population_20plus.tif",
         population_65plus=wuhan_dir / "population_65plus.tif",
         districts=wuhan_dir / "districts.geojson",

@@ -213,7 +213,7 @@ def test_awkward_candidate_files(case, places, tmp_path):
     if case == "chinese_headers_gbk":
         frame = frame.rename(columns={"candidate_id": "候选编号", "capacity": "容量"})
     path, extra = {**CASES, **FACILITY_ONLY}[case](frame, tmp_path)
-    cands = load_candidates(path, crs="gcj02", **extra)
+    cands = load_candidates(path, candidates_crs="gcj02", **extra)
     assert cands["candidate_id"].tolist() == places["id"].tolist()
     assert cands["category"].tolist() == [LABELS[c] for c in places["category"]]
     assert cands["capacity"].tolist() == [1000.0 + 10 * i for i in range(len(places))]
@@ -231,7 +231,7 @@ def test_awkward_unit_files(case, communities, tmp_path):
     path, extra = CASES[case](communities, tmp_path)
     if "sheet" in extra:  # load_units reads the first sheet; put the data there
         path, extra = CASES["xlsx_first_sheet"](communities, tmp_path)
-    units = load_units(path, crs="gcj02", **extra)
+    units = load_units(path, units_crs="gcj02", **extra)
     assert units["unit_id"].tolist() == communities["code"].tolist()  # 12-digit codes, leading zero kept
     assert all(u.startswith("0") for u in units["unit_id"])
     assert units["name"].tolist() == communities["name"].tolist()

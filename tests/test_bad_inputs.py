@@ -241,20 +241,20 @@ def _(c):
 
 @case("facilities-missing-file")
 def _(c):
-    return c.analyze("--facilities", str(c.tmp / "pois.csv"), "--crs", "gcj02"), \
+    return c.analyze("--facilities", str(c.tmp / "pois.csv"), "--facilities-crs", "gcj02"), \
         ["pois.csv", "not found", "check the path"]
 
 
 @case("facilities-no-crs")
 def _(c):
     return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv")), \
-        ["weibo_pois_gcj02.csv", "--crs", "gcj02"]
+        ["weibo_pois_gcj02.csv", "--facilities-crs", "gcj02"]
 
 
 @case("facilities-no-lon-column")
 def _(c):
     path = c.pois_csv("no_lon.csv", c.pois().drop(columns=["Longitude"]))
-    return c.analyze("--facilities", path, "--crs", "gcj02"), ["no_lon.csv", "longitude", "--lon-column"]
+    return c.analyze("--facilities", path, "--facilities-crs", "gcj02"), ["no_lon.csv", "longitude", "--lon-column"]
 
 
 @case("facilities-non-numeric-coords")
@@ -263,14 +263,14 @@ def _(c):
     df["Longitude"] = df["Longitude"].astype(object)
     df.iloc[3, df.columns.get_loc("Longitude")] = "待定"  # "to be decided": no number at all
     path = c.pois_csv("text_lon.csv", df)
-    return c.analyze("--facilities", path, "--crs", "gcj02"), ["text_lon.csv", "Longitude", "row"]
+    return c.analyze("--facilities", path, "--facilities-crs", "gcj02"), ["text_lon.csv", "Longitude", "row"]
 
 
 @case("facilities-lat-lon-swapped")
 def _(c):
     df = c.pois().rename(columns={"Longitude": "Latitude", "Latitude": "Longitude"})
     path = c.pois_csv("swapped.csv", df)
-    return c.analyze("--facilities", path, "--crs", "gcj02"), ["swapped.csv", "swap"]
+    return c.analyze("--facilities", path, "--facilities-crs", "gcj02"), ["swapped.csv", "swap"]
 
 
 @case("facilities-all-nan-coords")
@@ -279,36 +279,36 @@ def _(c):
     df["Longitude"] = np.nan
     df["Latitude"] = np.nan
     path = c.pois_csv("nan.csv", df)
-    return c.analyze("--facilities", path, "--crs", "gcj02"), ["nan.csv", "Longitude", "missing"]
+    return c.analyze("--facilities", path, "--facilities-crs", "gcj02"), ["nan.csv", "Longitude", "missing"]
 
 
 @case("facilities-unknown-crs")
 def _(c):
-    return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv"), "--crs", "utm50"), \
-        ["--crs", "utm50", "gcj02"]
+    return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv"), "--facilities-crs", "utm50"), \
+        ["--facilities-crs", "utm50", "gcj02"]
 
 
 @case("facilities-empty-file")
 def _(c):
     path = c.write("empty.csv", b"")
-    return c.analyze("--facilities", path, "--crs", "gcj02"), ["empty.csv", "--facilities", "empty"]
+    return c.analyze("--facilities", path, "--facilities-crs", "gcj02"), ["empty.csv", "--facilities", "empty"]
 
 
 @case("facilities-header-only")
 def _(c):
     path = c.write("header.csv", ",Name_POI,Name_POI.1,Longitude,Latitude,Category\n")
-    return c.analyze("--facilities", path, "--crs", "gcj02"), ["header.csv", "no rows", "one row per facility"]
+    return c.analyze("--facilities", path, "--facilities-crs", "gcj02"), ["header.csv", "no rows", "one row per facility"]
 
 
 @case("facilities-unknown-category-column")
 def _(c):
-    return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv"), "--crs", "gcj02",
+    return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv"), "--facilities-crs", "gcj02",
                      "--category-column", "Kind"), ["Kind", "--category-column", "Category"]
 
 
 @case("facilities-unknown-lon-column")
 def _(c):
-    return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv"), "--crs", "gcj02",
+    return c.analyze("--facilities", str(c.w / "weibo_pois_gcj02.csv"), "--facilities-crs", "gcj02",
                      "--lon-column", "lng"), ["lng", "--lon-column", "Longitude"]
 
 
@@ -317,13 +317,13 @@ def _(c):
     df = c.pois()
     df.iloc[7, df.columns.get_loc("Latitude")] = 300.0
     path = c.pois_csv("lat300.csv", df)
-    return c.analyze("--facilities", path, "--crs", "gcj02"), ["lat300.csv", "300"]
+    return c.analyze("--facilities", path, "--facilities-crs", "gcj02"), ["lat300.csv", "300"]
 
 
 @case("facilities-wrong-extension")
 def _(c):
     path = c.write("pois.docx", b"PK\x03\x04 not a table")
-    return c.analyze("--facilities", path, "--crs", "gcj02"), ["pois.docx", ".csv"]
+    return c.analyze("--facilities", path, "--facilities-crs", "gcj02"), ["pois.docx", ".csv"]
 
 
 # ------------------------------------------------------------------ population
@@ -336,7 +336,7 @@ def _(c):
 @case("population-not-a-raster")
 def _(c):
     path = c.write("pop.tif", (c.w / "weibo_pois_gcj02.csv").read_bytes())
-    return c.analyze("--population", path), ["pop.tif", "--population (Python: population_tif)", "GeoTIFF"]
+    return c.analyze("--population", path), ["pop.tif", "population (CLI --population)", "GeoTIFF"]
 
 
 @case("population-raster-without-crs")
@@ -551,7 +551,7 @@ def _(c):
 @case("facilities-json-not-geojson")
 def _(c):
     path = c.write("pois.json", '{"pois": [{"name": "协和医院", "lon": 114.27, "lat": 30.58}]}')
-    return c.analyze("--facilities", path, "--crs", "gcj02"), ["pois.json", "FeatureCollection", "CSV"]
+    return c.analyze("--facilities", path, "--facilities-crs", "gcj02"), ["pois.json", "FeatureCollection", "CSV"]
 
 
 # ------------------------------------------------------------------ output folder
@@ -575,33 +575,33 @@ CANDS = "id,name,category,lon,lat\n"
 
 @case("score-candidates-missing-file")
 def _(c):
-    return c.score("--candidates", str(c.tmp / "sites.csv"), "--crs", "wgs84"), \
+    return c.score("--candidates", str(c.tmp / "sites.csv"), "--facilities-crs", "wgs84"), \
         ["sites.csv", "not found", "check the path"]
 
 
 @case("score-candidates-duplicate-ids")
 def _(c):
     path = c.write("dups.csv", CANDS + "S-001,a,elderly_care,114.51,30.48\nS-001,b,elderly_care,114.52,30.48\n")
-    return c.score("--candidates", path, "--crs", "wgs84"), ["dups.csv", "S-001", "unique"]
+    return c.score("--candidates", path, "--facilities-crs", "wgs84"), ["dups.csv", "S-001", "unique"]
 
 
 @case("score-candidates-unknown-category")
 def _(c):
     path = c.write("cats.csv", CANDS + "S-001,a,bakery,114.51,30.48\n")
-    return c.score("--candidates", path, "--crs", "wgs84"), ["cats.csv", "bakery", "elderly_care"]
+    return c.score("--candidates", path, "--facilities-crs", "wgs84"), ["cats.csv", "bakery", "elderly_care"]
 
 
 @case("score-candidates-outside-area")
 def _(c):
     path = c.write("far.csv", CANDS + "S-001,a,elderly_care,114.30,30.60\nS-002,b,elderly_care,114.31,30.60\n")
-    return c.score("--candidates", path, "--crs", "wgs84", "--circle", "elderly_care_15"), \
+    return c.score("--candidates", path, "--facilities-crs", "wgs84", "--circle", "elderly_care_15"), \
         ["far.csv", "lies in the study area", "--candidates-crs"]
 
 
 @case("score-candidates-category-unknown")
 def _(c):
     path = c.write("one.csv", "lon,lat\n114.51,30.48\n")
-    return c.score("--candidates", path, "--crs", "wgs84", "--candidates-category", "nursing"), \
+    return c.score("--candidates", path, "--facilities-crs", "wgs84", "--candidates-category", "nursing"), \
         ["nursing", "--candidates-category", "elderly_care"]
 
 
@@ -614,7 +614,7 @@ def _(c):
 @case("score-candidates-none-for-the-circle")
 def _(c):
     path = c.write("groceries.csv", CANDS + "S-001,a,grocery,114.51,30.48\nS-002,b,grocery,114.52,30.48\n")
-    return c.score("--candidates", path, "--crs", "wgs84", "--circle", "elderly_care_15"), \
+    return c.score("--candidates", path, "--facilities-crs", "wgs84", "--circle", "elderly_care_15"), \
         ["groceries.csv", "elderly_care", "--candidates-category"]
 
 
@@ -623,8 +623,8 @@ def _(c):
     # asking for more sites than there are candidates is not an error (the selection says why
     # fewer were chosen, see test_scoring); half a site is
     path = c.write("two.csv", CANDS + "S-001,a,elderly_care,114.51,30.48\nS-002,b,elderly_care,114.52,30.48\n")
-    return c.score("--candidates", path, "--crs", "wgs84", "--circle", "elderly_care_15", "--select", "2.5"), \
-        ["--select", "integer"]
+    return c.score("--candidates", path, "--facilities-crs", "wgs84", "--circle", "elderly_care_15", "--k", "2.5"), \
+        ["--k", "integer"]
 
 
 # ------------------------------------------------------------------ map
@@ -661,27 +661,27 @@ def _(c):
 # (name, command, its extra arguments, strings the message must contain)
 OPTION_CASES = [
     ("policy-unknown-id", "analyze", ("--policy", "wuhan-2099"), ["wuhan-2099", "wuhan-2022"]),
-    ("grid-zero", "analyze", ("--grid", "0"), ["--grid", "positive", "100–500 m"]),
-    ("grid-negative", "analyze", ("--grid", "-250"), ["--grid", "positive", "100–500 m"]),
-    ("grid-huge", "analyze", ("--grid", "1e9"), ["--grid", "1e+09", "100–500 m"]),
-    ("grid-tiny", "analyze", ("--grid", "0.5"), ["--grid", "100–500 m"]),
+    ("grid-zero", "analyze", ("--grid-m", "0"), ["--grid-m", "positive", "100–500 m"]),
+    ("grid-negative", "analyze", ("--grid-m", "-250"), ["--grid-m", "positive", "100–500 m"]),
+    ("grid-huge", "analyze", ("--grid-m", "1e9"), ["--grid-m", "1e+09", "100–500 m"]),
+    ("grid-tiny", "analyze", ("--grid-m", "0.5"), ["--grid-m", "100–500 m"]),
     ("grid-shape-unknown", "analyze", ("--grid-shape", "triangle"), ["--grid-shape", "triangle", "hexagon"]),
     ("walk-speeds-zero", "analyze", ("--walk-speeds", "0"), ["--walk-speeds", "> 0", "50,60"]),
     ("walk-speeds-negative", "analyze", ("--walk-speeds", "60,-50"), ["--walk-speeds", "> 0"]),
     ("walk-speeds-text", "analyze", ("--walk-speeds", "slow,fast"),
      ["--walk-speeds", "comma-separated numbers", "50,60,67,80"]),
     ("lang-unknown", "analyze", ("--lang", "xx"), ["--lang", "'zh' or 'en'"]),
-    ("score-select-zero", "score", ("--select", "0"), ["--select", "positive"]),
-    ("score-select-negative", "score", ("--select", "-1"), ["--select", "positive"]),
+    ("score-select-zero", "score", ("--k", "0"), ["--k", "positive"]),
+    ("score-select-negative", "score", ("--k", "-1"), ["--k", "positive"]),
     ("score-unknown-circle", "score", ("--circle", "life_10"), ["life_10", "--circle", "life_15"]),
     ("score-unknown-method", "score", ("--method", "best"), ["--method", "greedy"]),
-    ("score-bad-spacing", "score", ("--spacing", "0"), ["--spacing", "positive"]),
-    ("score-bad-threads", "score", ("--threads", "0"), ["--threads", "at least 1"]),
+    ("score-bad-spacing", "score", ("--spacing-m", "0"), ["--spacing-m", "positive"]),
+    ("score-bad-threads", "score", ("--n-threads", "0"), ["--n-threads", "at least 1"]),
     ("score-unknown-generate-category", "score", ("--categories", "bakery"), ["--categories", "bakery", "grocery"]),
     ("map-lang-unknown", "map", ("--lang", "fr"), ["--lang", "'zh' or 'en'"]),
     ("usage-unknown-option", "analyze", ("--bogus",), ["--bogus", "No such option"]),
-    ("usage-grid-not-a-number", "analyze", ("--grid", "fine"), ["--grid", "Invalid value", "--help"]),
-    ("usage-select-not-a-number", "score", ("--select", "three"), ["--select", "Invalid value", "--help"]),
+    ("usage-grid-not-a-number", "analyze", ("--grid-m", "fine"), ["--grid-m", "Invalid value", "--help"]),
+    ("usage-select-not-a-number", "score", ("--k", "three"), ["--k", "Invalid value", "--help"]),
 ]
 for _name, _command, _extra, _expected in OPTION_CASES:
     case(_name)(lambda c, command=_command, extra=_extra, expected=_expected:

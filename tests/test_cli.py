@@ -14,7 +14,7 @@ def test_analyze_on_wuhan_writes_every_output(tmp_path, wuhan_dir, capsys):
     w = wuhan_dir
     out = tmp_path / "out"
     code = main(["analyze", "--network", str(w / "guanggu.osm"), "--policy", "wuhan-2022",
-                 "--facilities", str(w / "weibo_pois_gcj02.csv"), "--crs", "gcj02",
+                 "--facilities", str(w / "weibo_pois_gcj02.csv"), "--facilities-crs", "gcj02",
                  "--population", str(w / "population_20plus.tif"),
                  "--population-65plus", str(w / "population_65plus.tif"),
                  "--districts", str(w / "districts.geojson"), "--walk-speeds", "50,60,67,80",
@@ -90,7 +90,7 @@ def test_score_selects_sites_on_wuhan(tmp_path, wuhan_dir, capsys):
     out = tmp_path / "score"
     code = main(["score", "--network", str(w / "guanggu.osm"), "--population", str(w / "population_20plus.tif"),
                  "--population-65plus", str(w / "population_65plus.tif"), "--districts", str(w / "districts.geojson"),
-                 "--circle", "elderly_care_15", "--select", "3", "--method", "greedy", "--out", str(out), "--quiet"])
+                 "--circle", "elderly_care_15", "--k", "3", "--method", "greedy", "--out", str(out), "--quiet"])
     printed = capsys.readouterr().out
     assert code == 0, printed
     scores = pd.read_csv(out / "scores.csv", encoding="utf-8-sig")
@@ -114,7 +114,7 @@ def test_score_rejects_bad_method(capsys):
 
 @pytest.mark.parametrize("args,message", [
     (["analyze", "--bogus"], "No such option"),
-    (["analyze", "--grid", "abc", "--out", "x"], "Invalid value for '--grid'"),
+    (["analyze", "--grid-m", "abc", "--out", "x"], "Invalid value for '--grid-m'"),
     (["nosuchcmd"], "No such command"),
 ])
 def test_usage_errors_are_messages_not_tracebacks(args, message, capsys):
@@ -126,7 +126,7 @@ def test_usage_errors_are_messages_not_tracebacks(args, message, capsys):
 
 @pytest.mark.wuhan
 @pytest.mark.parametrize("extra,message", [
-    (["--grid", "0"], "--grid"),
+    (["--grid-m", "0"], "--grid-m"),
     (["--walk-speeds", "inf"], "--walk-speeds"),
     (["--lang", "fr"], "--lang"),
     (["--population-65plus", "P65"], "--population"),
@@ -149,7 +149,7 @@ def test_output_folder_that_is_a_file(tmp_path, wuhan_dir, capsys):
 
 @pytest.mark.wuhan
 def test_units_keep_their_crs_when_facilities_are_gcj02(tmp_path, wuhan_dir):
-    # --crs describes the facilities file only: WGS84 units must not be shifted by it.
+    # --facilities-crs describes the facilities file only: WGS84 units must not be shifted by it.
     import shapely
 
     from circles.cli import main as cli_main
@@ -161,7 +161,7 @@ def test_units_keep_their_crs_when_facilities_are_gcj02(tmp_path, wuhan_dir):
     cells.to_file(units)
     out = tmp_path / "out"
     assert cli_main(["analyze", "--network", str(wuhan_dir / "guanggu.osm"), "--facilities",
-                     str(wuhan_dir / "weibo_pois_gcj02.csv"), "--crs", "gcj02", "--units", str(units),
+                     str(wuhan_dir / "weibo_pois_gcj02.csv"), "--facilities-crs", "gcj02", "--units", str(units),
                      "--out", str(out), "--quiet"]) == 0
     got = gpd.read_file(out / "coverage.gpkg", layer="units")
     assert np.allclose(got.geometry.bounds.to_numpy(), cells.geometry.bounds.to_numpy())

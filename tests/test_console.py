@@ -120,7 +120,7 @@ def test_no_progress_bar_runs_into_piped_output(wuhan_dir, tmp_path, capsys):
     """Piped (not a terminal), a tqdm bar's carriage returns put "scoring chunks …" on the line of
     "wrote scores_csv": no bar unless stderr is a terminal."""
     code, text = _run(["score", "--network", str(wuhan_dir / "guanggu.osm.pbf"), "--circle", "public_activity_10",
-                       "--categories", "public_space", "--spacing", "500", "--out", str(tmp_path / "out")], capsys)
+                       "--categories", "public_space", "--spacing-m", "500", "--out", str(tmp_path / "out")], capsys)
     assert code == 0, text
     assert "scoring chunks" not in text and "\r" not in text
     assert any(line.startswith("wrote   scores_csv") for line in text.splitlines()), text

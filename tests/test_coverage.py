@@ -12,7 +12,7 @@ from shapely.geometry import Point, box
 
 import circles
 from circles.analysis import analyze
-from circles.coverage import weighted_median
+from circles.coverage import compute_circle, snap_facilities, weighted_median
 from circles.errors import InputError, ValidationError
 from circles.network import load_network
 from circles.policies import load_policy
@@ -212,10 +212,10 @@ def test_gcj02_points_declared_wgs84_warn(tmp_path, caplog, wuhan_dir):
     glon, glat = wgs84_to_gcj02(net.lon[pick], net.lat[pick])
     csv = tmp_path / "shops.csv"
     pd.DataFrame({"name": [f"店{i}" for i in range(40)], "lon": glon, "lat": glat, "category": "超市"}).to_csv(csv, index=False)
-    analyze(wuhan_dir / "guanggu.osm", facilities=csv, crs="wgs84", grid_m=500)
+    analyze(wuhan_dir / "guanggu.osm", facilities=csv, facilities_crs="wgs84", grid_m=500)
     assert "looks like GCJ-02" in caplog.text
     caplog.clear()
-    r = analyze(wuhan_dir / "guanggu.osm", facilities=csv, crs="gcj02", grid_m=500)
+    r = analyze(wuhan_dir / "guanggu.osm", facilities=csv, facilities_crs="gcj02", grid_m=500)
     assert "looks like GCJ-02" not in caplog.text
     on_net = r.facilities.loc[r.facilities["source"] != "osm", "walk_snap_m"]
     assert on_net.max() < 1.0  # exact inverse: back on their nodes
@@ -224,7 +224,7 @@ def test_gcj02_points_declared_wgs84_warn(tmp_path, caplog, wuhan_dir):
 @pytest.mark.wuhan
 def test_all_five_circles_on_optics_valley(wuhan_dir):
     w = wuhan_dir
-    r = circles.analyze(w / "guanggu.osm", policy="wuhan-2022", facilities=w / "weibo_pois_gcj02.csv", crs="gcj02",
+    r = circles.analyze(w / "guanggu.osm", policy="wuhan-2022", facilities=w / "weibo_pois_gcj02.csv", facilities_crs="gcj02",
                         population=w / "population_20plus.tif", population_65plus=w / "population_65plus.tif",
                         districts=w / "districts.geojson", walk_speeds=[50, 60, 67, 80])
     ids = ["life_15", "culture_sports_12", "public_activity_10", "emergency_medical", "elderly_care_15"]
@@ -341,6 +341,43 @@ def _two_group_result(tmp_path, street, **options):
                     district=np.array([None] * 3, dtype=object), zone=np.array([None] * 3, dtype=object),
                     has_population=True)
     return compute_coverage(_pack(tmp_path, TWO_GROUPS), {"walk": street}, fac, unit, demand, **options)
+
+
+def test_compute_coverage_leaves_the_callers_demand_snaps_alone(tmp_path, street):
+    # issue #11: compute_coverage snapped into the caller's ``demand.snaps``; the result keeps its own
+    from circles.coverage import Demand, compute_coverage
+
+    fac = _facility(0, 0, "grocery")
+    fac["facility_id"] = ["g"]
+    lon, lat = lonlat(100, 0)
+    unit = _points([(100, 0)], unit_id=["u"], name=[""], population=[10.0], population_65plus=[0.0])
+    demand = Demand(lon=np.array([lon]), lat=np.array([lat]), weight_all=np.array([10.0]),
+                    weight_65plus=np.zeros(1), unit=np.zeros(1, int), district=np.array([None], dtype=object),
+                    zone=np.array([None], dtype=object), has_population=True)
+    snaps = demand.snaps
+    r = compute_coverage(_pack(tmp_path, TWO_GROUPS), {"walk": street}, fac, unit, demand)
+    assert demand.snaps is snaps and demand.snaps == {}
+    assert set(r.demand.snaps) == {"walk"} and r.demand is not demand
+
+
+def test_compute_circle_returns_named_fields(tmp_path, street):
+    # issue #11: a record with named fields, not a 6-tuple; unpacking still works for one release, with a warning
+    from circles.coverage import CircleMinutes
+
+    r = _two_group_result(tmp_path, street)
+    circle = r.policy.circles[0]
+    net = r.networks["walk"]
+    fac_snap = snap_facilities(r.facilities, net, r.options.max_snap_m)
+    measured = compute_circle(circle, net, r.demand.snaps["walk"], r.facilities["category"].to_numpy(object),
+                              fac_snap, speed_m_per_min=circle.speed_m_per_min, cap_min=r.options.cap_min,
+                              zone=r.demand.zone)
+    assert isinstance(measured, CircleMinutes)
+    assert sorted(measured.point_minutes) == sorted(circle.categories)
+    assert len(measured.group_minutes) == len(measured.group_limits) == len(circle.requirements)
+    assert np.array_equal(measured.point_minutes["grocery"], r.point_minutes[circle.id]["grocery"], equal_nan=True)
+    with pytest.warns(DeprecationWarning, match="CircleMinutes"):
+        *_, met = measured
+    assert met is measured.met
 
 
 def test_coverage_with_sites_keeps_the_analysis_thresholds(tmp_path, street):

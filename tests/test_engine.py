@@ -14,7 +14,7 @@ def test_parallel_edges_keep_the_minimum_not_the_sum():
     # parallel pair into 170 s and report 200 s.
     g = build_csr([0, 0, 1], [1, 1, 2], [100.0, 70.0, 30.0], 3)
     assert g[0, 1] == 70.0
-    assert travel_seconds(g, [0]).tolist() == [0.0, 70.0, 100.0]
+    assert travel_seconds(g, [0], direction="from").tolist() == [0.0, 70.0, 100.0]
     summed = sp.coo_matrix(([100.0, 70.0, 30.0], ([0, 0, 1], [1, 1, 2])), shape=(3, 3)).tocsr()
     assert summed[0, 1] == 170.0  # the pitfall this guards against
 
@@ -22,7 +22,7 @@ def test_parallel_edges_keep_the_minimum_not_the_sum():
 def test_zero_cost_edges_are_edges():
     # 0 -> 1 costs 0 s (two OSM nodes at one spot), 1 -> 2 costs 5 s.
     g = build_csr([0, 1], [1, 2], [0.0, 5.0], 3)
-    assert travel_seconds(g, [0]).tolist() == [0.0, 0.0, 5.0]
+    assert travel_seconds(g, [0], direction="from").tolist() == [0.0, 0.0, 5.0]
 
 
 def test_one_way_street_from_and_to_differ():
@@ -37,9 +37,9 @@ def test_one_way_street_from_and_to_differ():
 def test_disconnected_island_is_unreachable_nan_in_minutes():
     # 0 - 1 connected (60 s both ways); 2 - 3 an island.
     g = build_csr([0, 1, 2, 3], [1, 0, 3, 2], [60.0, 60.0, 60.0, 60.0], 4)
-    s = travel_seconds(g, [0])
+    s = travel_seconds(g, [0], direction="from")
     assert s[1] == 60.0 and np.isinf(s[2]) and np.isinf(s[3])
-    m = minutes_to_nearest(g, [0])
+    m = minutes_to_nearest(g, [0], direction="to")
     assert m[1] == 1.0 and np.isnan(m[2]) and np.isnan(m[3])
 
 
@@ -48,10 +48,10 @@ def test_limit_cuts_off_and_nearest_of_several_sources_wins():
     u = [0, 1, 2, 3]
     v = [1, 2, 3, 4]
     g = build_csr(u + v, v + u, [60.0] * 8, 5)
-    m = minutes_to_nearest(g, [0, 4])
+    m = minutes_to_nearest(g, [0, 4], direction="to")
     assert m.tolist() == [0.0, 1.0, 2.0, 1.0, 0.0]
     # With a 1.5-minute limit node 2 (2 min from either) is out of reach.
-    m = minutes_to_nearest(g, [0, 4], limit_min=1.5)
+    m = minutes_to_nearest(g, [0, 4], limit_min=1.5, direction="to")
     assert np.isnan(m[2]) and m[1] == 1.0
 
 
@@ -59,14 +59,14 @@ def test_source_offsets_are_access_legs():
     # Path 0 - 1 - 2, 60 s per step.  Source 0 starts 100 s late (its facility
     # stands 100 m off the street at 1 m/s), source 2 starts on time.
     g = build_csr([0, 1, 1, 2], [1, 0, 2, 1], [60.0] * 4, 3)
-    s = travel_seconds(g, [0, 2], source_offsets_s=np.array([100.0, 0.0]))
+    s = travel_seconds(g, [0, 2], source_offsets_s=np.array([100.0, 0.0]), direction="from")
     # node 0: min(100, 120) = 100; node 1: min(160, 60) = 60; node 2: 0.
     assert s.tolist() == [100.0, 60.0, 0.0]
 
 
 def test_no_sources_means_nothing_reachable():
     g = build_csr([0], [1], [1.0], 2)
-    assert np.isinf(travel_seconds(g, np.array([], dtype=int))).all()
+    assert np.isinf(travel_seconds(g, np.array([], dtype=int), direction="from")).all()
 
 
 def test_bad_arguments_are_named():
@@ -74,7 +74,7 @@ def test_bad_arguments_are_named():
     with pytest.raises(InputError, match="direction"):
         travel_seconds(g, [0], direction="sideways")
     with pytest.raises(InputError, match="out of range"):
-        travel_seconds(g, [5])
+        travel_seconds(g, [5], direction="from")
     with pytest.raises(InputError, match=">= 0"):
         build_csr([0], [1], [-1.0], 2)
 

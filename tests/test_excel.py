@@ -134,7 +134,7 @@ def test_analyze_outputs_are_fit_to_publish(tmp_path, wuhan_dir):
     from circles.analysis import analyze
 
     w = wuhan_dir
-    r = analyze(w / "guanggu.osm", facilities=w / "weibo_pois_gcj02.csv", crs="gcj02", grid_m=500,
+    r = analyze(w / "guanggu.osm", facilities=w / "weibo_pois_gcj02.csv", facilities_crs="gcj02", grid_m=500,
                 population=w / "population_20plus.tif", population_65plus=w / "population_65plus.tif",
                 districts=w / "districts.geojson")
     written = r.to_files(tmp_path / "out")

@@ -172,7 +172,7 @@ def test_readme_run_reports_inputs_per_category(wuhan_dir, tmp_path, capsys):
     w = wuhan_dir
     out = tmp_path / "out"
     code = main(["analyze", "--network", str(w / "guanggu.osm"), "--facilities", str(w / "weibo_pois_gcj02.csv"),
-                 "--crs", "gcj02", "--population", str(w / "population_20plus.tif"),
+                 "--facilities-crs", "gcj02", "--population", str(w / "population_20plus.tif"),
                  "--districts", str(w / "districts.geojson"), "--out", str(out), "--quiet"])
     printed = capsys.readouterr().out
     assert code == 0, printed

@@ -15,10 +15,11 @@ import shapely
 from osm_builder import ORIGIN_X, ORIGIN_Y, lonlat, write_osm
 from shapely.geometry import Point
 
+import circles._isopolygons as polygons_module
 import circles.isochrones as iso_module
 from circles.engine import travel_seconds
 from circles.errors import InputError
-from circles.isochrones import isochrones, reach_polygon
+from circles.isochrones import isochrone_polygons, reach_polygon
 from circles.network import load_network
 
 ROAD = {"highway": "residential"}
@@ -83,7 +84,7 @@ def test_far_bank_only_via_the_bridge(river, method):
     # 15 min at 60 m/min = 900 m.  S=(0,300) -> bridge foot (600,300) 600 m ->
     # (600,400) 700 m -> (600,500) 800 m; (0,400) across the river is 100 m
     # away as the crow flies but 600+100+600 = 1300 m by street: not reached.
-    iso = isochrones(river, lonlat_arrays((0, 300)), minutes=15, width_m=25, method=method)
+    iso = isochrone_polygons(river, lonlat_arrays((0, 300)), minutes=15, width_m=25, method=method)
     assert list(iso["minutes"]) == [15.0] and not iso["off_network"].any()
     poly = metric(iso)[0]
     assert not poly.contains(Point(0, 400))        # straight across: outside
@@ -97,7 +98,7 @@ def test_far_bank_only_via_the_bridge(river, method):
 
 @METHODS
 def test_area_grows_and_bands_are_nested(river, method):
-    iso = isochrones(river, lonlat_arrays((0, 300)), minutes=[10, 5, 15], method=method)
+    iso = isochrone_polygons(river, lonlat_arrays((0, 300)), minutes=[10, 5, 15], method=method)
     assert list(iso["minutes"]) == [5.0, 10.0, 15.0]
     polys = metric(iso)
     areas = [p.area for p in polys]
@@ -111,10 +112,10 @@ def test_area_grows_and_bands_are_nested(river, method):
 def test_every_reached_node_is_inside(river, method):
     limit_s = 12 * 60
     start = lonlat_arrays((300, 0))
-    iso = isochrones(river, start, minutes=12, method=method)
+    iso = isochrone_polygons(river, start, minutes=12, method=method)
     poly = metric(iso)[0]
     snap = river.snap_lonlat(*start)
-    t = travel_seconds(river.graph_s(60), snap.node, limit_s=limit_s)
+    t = travel_seconds(river.graph_s(60), snap.node, limit_s=limit_s, direction="from")
     reached = np.flatnonzero(t <= limit_s)
     assert reached.size > 10
     pts = shapely.points(river.x[reached] - ORIGIN_X, river.y[reached] - ORIGIN_Y)
@@ -129,9 +130,9 @@ def test_every_reached_node_is_inside(river, method):
 def test_reach_polygon_from_node_times_matches_isochrones(river, method):
     start = lonlat_arrays((0, 0))
     snap = river.snap_lonlat(*start)
-    t = travel_seconds(river.graph_s(60), snap.node, limit_s=600)
+    t = travel_seconds(river.graph_s(60), snap.node, limit_s=600, direction="from")
     direct = reach_polygon(river, t, 600.0, method=method)
-    via_api = isochrones(river, start, minutes=10, method=method).to_crs(river.crs).geometry.iloc[0]
+    via_api = isochrone_polygons(river, start, minutes=10, method=method).to_crs(river.crs).geometry.iloc[0]
     assert abs(direct.area - via_api.area) < 1.0
 
 
@@ -143,13 +144,13 @@ def test_per_category_and_all(river, method):
     fac = gpd.GeoDataFrame({"facility_id": ["a", "b", "c", "far"],
                             "category": ["park", "park", "school", "school"]},
                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    by_cat = isochrones(river, fac, minutes=5, per="category", method=method)
+    by_cat = isochrone_polygons(river, fac, minutes=5, per="category", method=method)
     assert list(by_cat["category"]) == ["park", "school"]
     assert list(by_cat["n_facilities"]) == [2, 1] and list(by_cat["n_off_network"]) == [0, 1]
     parks = metric(by_cat)[0]
     assert parks.contains(Point(250, 0)) and parks.contains(Point(750, 0))
     assert not parks.contains(Point(500, 0))  # 500 m from both parks > 300 m
-    everything = isochrones(river, fac, minutes=5, per="all", method=method)
+    everything = isochrone_polygons(river, fac, minutes=5, per="all", method=method)
     assert len(everything) == 1 and everything["n_facilities"].iloc[0] == 3
     assert metric(everything)[0].contains(Point(0, 650))
 
@@ -166,26 +167,26 @@ def lone_street(tmp_path_factory):
 @METHODS
 def test_partial_edge_ends_where_time_runs_out(lone_street, method):
     # 5 min at 60 m/min = 300 m of the 1000 m edge, plus the 25 m corridor
-    iso = isochrones(lone_street, lonlat_arrays((0, 0)), minutes=5, width_m=25, method=method)
+    iso = isochrone_polygons(lone_street, lonlat_arrays((0, 0)), minutes=5, width_m=25, method=method)
     minx, miny, maxx, maxy = metric(iso)[0].bounds
     assert maxx == pytest.approx(325, abs=1.0)
     assert minx == pytest.approx(-25, abs=1.0)
     assert maxy == pytest.approx(25, abs=1.0)
     # from both ends at once: 300 m from each end, the middle 400 m stays out
-    both = isochrones(lone_street, lonlat_arrays((0, 0), (1000, 0)), minutes=5, per="all",
+    both = isochrone_polygons(lone_street, lonlat_arrays((0, 0), (1000, 0)), minutes=5, per="all",
                       method=method)
     poly = metric(both)[0]
     assert poly.contains(Point(290, 0)) and poly.contains(Point(710, 0))
     assert not poly.contains(Point(500, 0))
     # the access leg counts: 60 m off the street's end, 240 m of street remain
-    leg = isochrones(lone_street, lonlat_arrays((-60, 0)), minutes=5, width_m=10, method=method)
+    leg = isochrone_polygons(lone_street, lonlat_arrays((-60, 0)), minutes=5, width_m=10, method=method)
     minx, _, maxx, _ = metric(leg)[0].bounds
     assert maxx == pytest.approx(250, abs=1.0) and minx == pytest.approx(-70, abs=1.0)
 
 
 @METHODS
 def test_slower_speed_reaches_less(lone_street, method):
-    iso = isochrones(lone_street, lonlat_arrays((0, 0)), minutes=5, speed_m_per_min=50, width_m=25,
+    iso = isochrone_polygons(lone_street, lonlat_arrays((0, 0)), minutes=5, speed_m_per_min=50, width_m=25,
                      method=method)
     assert metric(iso)[0].bounds[2] == pytest.approx(275, abs=1.0)  # 250 m + 25 m
 
@@ -193,7 +194,7 @@ def test_slower_speed_reaches_less(lone_street, method):
 # --------------------------------------------------------------------------- off-network
 def test_off_network_facility_is_reported_not_dropped(lone_street, caplog):
     caplog.set_level(logging.WARNING, logger="circles.isochrones")
-    iso = isochrones(lone_street, lonlat_arrays((0, 0), (500, 2000)), minutes=[5, 10])
+    iso = isochrone_polygons(lone_street, lonlat_arrays((0, 0), (500, 2000)), minutes=[5, 10])
     assert len(iso) == 4
     off = iso[iso["facility_id"] == 1]
     assert off["off_network"].all() and off.geometry.is_empty.all()
@@ -206,17 +207,17 @@ def test_off_network_facility_is_reported_not_dropped(lone_street, caplog):
 def test_bad_options_raise(lone_street):
     pts = lonlat_arrays((0, 0))
     with pytest.raises(InputError, match="width_m"):
-        isochrones(lone_street, pts, width_m=0)
+        isochrone_polygons(lone_street, pts, width_m=0)
     with pytest.raises(InputError, match="minutes"):
-        isochrones(lone_street, pts, minutes=[5, -1])
+        isochrone_polygons(lone_street, pts, minutes=[5, -1])
     with pytest.raises(InputError, match="per="):
-        isochrones(lone_street, pts, per="district")
+        isochrone_polygons(lone_street, pts, per="district")
     with pytest.raises(InputError, match="category"):
-        isochrones(lone_street, pts, per="category")
+        isochrone_polygons(lone_street, pts, per="category")
     with pytest.raises(InputError, match="direction"):
-        isochrones(lone_street, pts, direction="both")
+        isochrone_polygons(lone_street, pts, direction="both")
     with pytest.raises(InputError, match="method"):
-        isochrones(lone_street, pts, method="hull")
+        isochrone_polygons(lone_street, pts, method="hull")
 
 
 # --------------------------------------------------------------------------- directed drive
@@ -235,21 +236,21 @@ def one_way(tmp_path_factory):
 def test_drive_uses_edges_in_their_direction_only(one_way, method):
     a, b = lonlat_arrays((0, 0)), lonlat_arrays((1000, 0))
     # leaving A: 0.5 min at 600 m/min = 300 m towards B
-    from_a = metric(isochrones(one_way, a, minutes=0.5, direction="from", width_m=10, method=method))[0]
+    from_a = metric(isochrone_polygons(one_way, a, minutes=0.5, direction="from", width_m=10, method=method))[0]
     assert from_a.bounds[2] == pytest.approx(310, abs=1.0)
     # leaving B: the street only leads into B, so only B itself (a lone node)
-    from_b = metric(isochrones(one_way, b, minutes=0.5, direction="from", width_m=10, method=method))[0]
+    from_b = metric(isochrone_polygons(one_way, b, minutes=0.5, direction="from", width_m=10, method=method))[0]
     assert from_b.bounds[0] == pytest.approx(990, abs=1.0)
     assert from_b.contains(Point(1000, 0))
     # arriving at B within 0.5 min: the last 300 m before B
-    to_b = metric(isochrones(one_way, b, minutes=0.5, direction="to", width_m=10, method=method))[0]
+    to_b = metric(isochrone_polygons(one_way, b, minutes=0.5, direction="to", width_m=10, method=method))[0]
     assert to_b.bounds[0] == pytest.approx(690, abs=1.0)
     assert to_b.contains(Point(800, 0)) and not to_b.contains(Point(600, 0))
     # arriving at A: nobody can drive to A along this street
-    to_a = metric(isochrones(one_way, a, minutes=0.5, direction="to", width_m=10, method=method))[0]
+    to_a = metric(isochrone_polygons(one_way, a, minutes=0.5, direction="to", width_m=10, method=method))[0]
     assert to_a.bounds[2] == pytest.approx(10, abs=1.0)
     with pytest.raises(InputError, match="speed"):
-        isochrones(one_way, a, minutes=1, speed_m_per_min=60)
+        isochrone_polygons(one_way, a, minutes=1, speed_m_per_min=60)
 
 
 # --------------------------------------------------------------------------- real network
@@ -257,7 +258,7 @@ def test_helsinki_walk_isochrones(helsinki_pbf):
     net = load_network(helsinki_pbf, mode="walk")
     rng = np.random.default_rng(1)
     idx = rng.choice(net.n_nodes, 5, replace=False)
-    iso = isochrones(net, (net.lon[idx], net.lat[idx]), minutes=[5, 10], n_threads=2)
+    iso = isochrone_polygons(net, (net.lon[idx], net.lat[idx]), minutes=[5, 10], n_threads=2)
     assert len(iso) == 10 and iso.crs.to_epsg() == 4326
     assert (iso.geometry.is_valid).all()
     assert not iso.geometry.geom_type.isin(["GeometryCollection"]).any()
@@ -278,7 +279,7 @@ def helsinki_walk(helsinki_pbf):
 
 
 def _reach(net, node, limit_s):
-    t = travel_seconds(net.graph_s(60), np.array([node]), limit_s=limit_s)
+    t = travel_seconds(net.graph_s(60), np.array([node]), limit_s=limit_s, direction="from")
     return t, np.flatnonzero(t <= limit_s)
 
 
@@ -313,7 +314,7 @@ def test_raster_bands_are_nested_and_hold_their_nodes(helsinki_walk):
     net = helsinki_walk
     rng = np.random.default_rng(3)
     idx = rng.choice(net.n_nodes, 4, replace=False)
-    iso = isochrones(net, (net.lon[idx], net.lat[idx]), minutes=[5, 10, 15], method="raster",
+    iso = isochrone_polygons(net, (net.lon[idx], net.lat[idx]), minutes=[5, 10, 15], method="raster",
                      n_threads=2).to_crs(net.crs)
     assert iso.geometry.is_valid.all()
     polys = iso.geometry.to_numpy().reshape(len(idx), 3)
@@ -324,7 +325,7 @@ def test_raster_bands_are_nested_and_hold_their_nodes(helsinki_walk):
         for b, minutes in enumerate([5, 10, 15]):
             limit_s = minutes * 60.0
             t = travel_seconds(net.graph_s(60), np.array([node]), limit_s=limit_s,
-                               source_offsets_s=snap.distance_m[k:k + 1])
+                               source_offsets_s=snap.distance_m[k:k + 1], direction="from")
             reached = np.flatnonzero(t <= limit_s)
             assert shapely.contains(polys[k, b], shapely.points(net.x[reached], net.y[reached])).all()
 
@@ -336,12 +337,12 @@ def test_raster_route_coarsens_then_falls_back_on_huge_extents(helsinki_walk, mo
     vector = reach_polygon(net, t, 600.0, method="vector")
     pts = shapely.points(net.x[reached], net.y[reached])
     # few grid points allowed: a coarser cell (still < width/2), same region within a metre or so
-    monkeypatch.setattr(iso_module, "MAX_RASTER_CELLS", 20_000)
+    monkeypatch.setattr(polygons_module, "MAX_RASTER_CELLS", 20_000)
     coarse = reach_polygon(net, t, 600.0, method="raster")
     assert coarse.is_valid and shapely.contains(coarse, pts).all()
     assert abs(coarse.area - fine.area) / fine.area < 0.02
     # far too few: the vector route draws it
-    monkeypatch.setattr(iso_module, "MAX_RASTER_CELLS", 100)
+    monkeypatch.setattr(polygons_module, "MAX_RASTER_CELLS", 100)
     fallback = reach_polygon(net, t, 600.0, method="raster")
     assert shapely.equals_exact(fallback, vector, tolerance=1e-9)
 
@@ -352,17 +353,17 @@ def test_grid_cell_switches_by_size():
     5 m up to MAX_RASTER_CELLS points; widened up to 12.5 m; beyond that the
     city grid for city-wide reaches (CITY_MIN_PIECES pieces or more), sized so
     it holds at most CITY_MAX_CELLS points; the vector route for small reaches."""
-    grid_cell = iso_module._grid_cell
+    grid_cell = polygons_module._grid_cell
     assert grid_cell(5_000, 5_000, width_m=25, n_pieces=100) == 5.0  # 1M points at 5 m
     widened = grid_cell(30_000, 30_000, width_m=25, n_pieces=100)  # 36M points at 5 m
     assert 5.0 < widened <= 12.5
-    assert iso_module._grid_points(30_000, 30_000, widened, 25) <= iso_module.MAX_RASTER_CELLS
+    assert polygons_module._grid_points(30_000, 30_000, widened, 25) <= polygons_module.MAX_RASTER_CELLS
     # the whole of Wuhan (~134 x 155 km): a city-wide reach gets a ~20 m grid ...
-    city = grid_cell(134_000, 155_000, width_m=25, n_pieces=iso_module.CITY_MIN_PIECES)
+    city = grid_cell(134_000, 155_000, width_m=25, n_pieces=polygons_module.CITY_MIN_PIECES)
     assert 19.0 < city < 21.5
-    assert iso_module._grid_points(134_000, 155_000, city, 25) <= iso_module.CITY_MAX_CELLS
+    assert polygons_module._grid_points(134_000, 155_000, city, 25) <= polygons_module.CITY_MAX_CELLS
     # ... and a few facilities far apart take the vector route (a small GEOS union)
-    assert grid_cell(134_000, 155_000, width_m=25, n_pieces=iso_module.CITY_MIN_PIECES - 1) is None
+    assert grid_cell(134_000, 155_000, width_m=25, n_pieces=polygons_module.CITY_MIN_PIECES - 1) is None
 
 
 @pytest.fixture(scope="module")
@@ -371,7 +372,7 @@ def guanggu_reach(wuhan_dir):
     15 minutes from 40 random nodes: ~1.75k nodes, a district-wide service area."""
     net = load_network(wuhan_dir / "guanggu.osm", mode="walk")
     src = np.random.default_rng(1).choice(net.n_nodes, 40, replace=False)
-    t = travel_seconds(net.graph_s(60), src, limit_s=900.0)
+    t = travel_seconds(net.graph_s(60), src, limit_s=900.0, direction="from")
     return net, t, np.flatnonzero(t <= 900.0)
 
 
@@ -383,16 +384,16 @@ def test_city_grid_holds_every_node_and_the_fine_area(guanggu_reach, monkeypatch
     difference 1.8 %)."""
     net, t, reached = guanggu_reach
     fine_info: dict = {}
-    edges = iso_module._EdgeIndex(net, iso_module.edge_seconds(net), "to")
-    fine = iso_module._reach_polygon(net, edges, t, 900.0, width_m=25, info=fine_info)
+    edges = polygons_module.EdgeIndex(net, net.edge_seconds(), "to")
+    fine = polygons_module.polygon_of_reach(net, edges, t, 900.0, width_m=25, info=fine_info)
     assert fine_info == {"route": "raster", "cell_m": 5.0}
     span_x = np.ptp(net.x[reached]) + 60.0  # the pieces run a little past the reached nodes
     span_y = np.ptp(net.y[reached]) + 60.0
-    monkeypatch.setattr(iso_module, "MAX_RASTER_CELLS", 1_000)  # no fine grid fits
-    monkeypatch.setattr(iso_module, "CITY_MIN_PIECES", 0)
-    monkeypatch.setattr(iso_module, "CITY_MAX_CELLS", int(iso_module._grid_points(span_x, span_y, 20.0, 25)))
+    monkeypatch.setattr(polygons_module, "MAX_RASTER_CELLS", 1_000)  # no fine grid fits
+    monkeypatch.setattr(polygons_module, "CITY_MIN_PIECES", 0)
+    monkeypatch.setattr(polygons_module, "CITY_MAX_CELLS", int(polygons_module._grid_points(span_x, span_y, 20.0, 25)))
     info: dict = {}
-    coarse = iso_module._reach_polygon(net, edges, t, 900.0, width_m=25, info=info)
+    coarse = polygons_module.polygon_of_reach(net, edges, t, 900.0, width_m=25, info=info)
     assert info["route"] == "city" and 17.0 < info["cell_m"] < 21.0
     assert coarse.is_valid
     gap = shapely.distance(coarse, shapely.points(net.x[reached], net.y[reached]))
@@ -409,7 +410,7 @@ def test_circle_isochrones_state_their_route_and_cell(wuhan_dir):
     from circles.outputs.files import isochrone_assumption
 
     result = analyze(wuhan_dir / "guanggu.osm", policy="wuhan-2022",
-                     facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
+                     facilities=wuhan_dir / "weibo_pois_gcj02.csv", facilities_crs="gcj02",
                      population=wuhan_dir / "population_20plus.tif",
                      population_65plus=wuhan_dir / "population_65plus.tif")
     iso = result.isochrones()
@@ -436,16 +437,27 @@ def test_city_grid_fills_small_enclosed_blocks_only(monkeypatch):
 
     parts = [square(0.0, 100.0), square(4_000.0, 200.0)]
     ax, ay, bx, by = (np.concatenate([p[k] for p in parts]) for k in range(4))
-    fine = iso_module._raster_polygon(ax, ay, bx, by, width_m=25.0)
+    fine = polygons_module._raster_polygon(ax, ay, bx, by, width_m=25.0)
     assert len(shapely.get_parts(fine)) == 2
     assert sum(shapely.get_num_interior_rings(g) for g in shapely.get_parts(fine)) == 2
-    monkeypatch.setattr(iso_module, "MAX_RASTER_CELLS", 100)
-    monkeypatch.setattr(iso_module, "CITY_MIN_PIECES", 0)
-    monkeypatch.setattr(iso_module, "CITY_MAX_CELLS", 5_000)  # ~4.3 x 0.35 km at ~17 m
+    monkeypatch.setattr(polygons_module, "MAX_RASTER_CELLS", 100)
+    monkeypatch.setattr(polygons_module, "CITY_MIN_PIECES", 0)
+    monkeypatch.setattr(polygons_module, "CITY_MAX_CELLS", 5_000)  # ~4.3 x 0.35 km at ~17 m
     info: dict = {}
-    city = iso_module._raster_polygon(ax, ay, bx, by, width_m=25.0, info=info)
+    city = polygons_module._raster_polygon(ax, ay, bx, by, width_m=25.0, info=info)
     assert info["route"] == "city" and info["cell_m"] > 12.5
     small, large = sorted(shapely.get_parts(city), key=lambda g: g.centroid.x)
     assert shapely.get_num_interior_rings(small) == 0
     assert shapely.get_num_interior_rings(large) == 1
     assert small.area == pytest.approx(150.0 * 150.0, rel=0.05)  # the whole block, corners rounded
+
+
+def test_deprecated_isochrones_aliases_warn_and_agree(lone_street):
+    # issue #11: the function no longer shares the module's name; the old names work for one release
+    pts = lonlat_arrays((0, 0))
+    with pytest.warns(DeprecationWarning, match="isochrone_polygons"):
+        old = iso_module.isochrones(lone_street, pts, minutes=5)
+    new = isochrone_polygons(lone_street, pts, minutes=5)
+    assert old.geometry.iloc[0].equals(new.geometry.iloc[0])
+    with pytest.warns(DeprecationWarning, match="edge_seconds"):
+        assert np.array_equal(iso_module.edge_seconds(lone_street), lone_street.edge_seconds())

@@ -133,7 +133,7 @@ def test_basemap_map_requests_only_its_tiles(wuhan_dir, tmp_path, capsys):
 def test_score_lang_flag(wuhan_dir, tmp_path, capsys):
     out = tmp_path / "s"
     code, printed = _run(["score", "--network", str(wuhan_dir / "guanggu.osm"), "--circle", "public_activity_10",
-                          "--spacing", "400", "--select", "2", "--lang", "en", "--out", str(out), "--quiet"],
+                          "--spacing-m", "400", "--k", "2", "--lang", "en", "--out", str(out), "--quiet"],
                          capsys)
     assert code == 0, printed
     html = (out / "scores.html").read_text(encoding="utf-8")

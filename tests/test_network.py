@@ -47,8 +47,8 @@ def test_walk_network_filters_and_is_undirected(tiny_osm):
     assert net.crs.to_epsg() == 32650
     # walking 1 -> 4 is 300 m at 60 m/min = 300 s, and the same back against the one-way.
     g = net.graph_s()
-    there = travel_seconds(g, [idx(net, 1)])[idx(net, 4)]
-    back = travel_seconds(g, [idx(net, 4)])[idx(net, 1)]
+    there = travel_seconds(g, [idx(net, 1)], direction="from")[idx(net, 4)]
+    back = travel_seconds(g, [idx(net, 4)], direction="from")[idx(net, 1)]
     assert there == pytest.approx(300.0, rel=1e-3) and back == pytest.approx(there)
     # the island is reported, not dropped
     assert net.report["components"] == 2 and net.report["nodes_outside_largest"] == 2
@@ -82,7 +82,7 @@ def test_parallel_edges_cheapest_used(tmp_path):
     # 2 parallel segments + 2 detour segments of 150 m, each split into two 75 m pieces
     # (segments > 100 m get intermediate nodes), all in both directions: (2 + 4) * 2
     assert net.n_edges == 12
-    t = travel_seconds(net.graph_s(), [idx(net, 1)])[idx(net, 2)]
+    t = travel_seconds(net.graph_s(), [idx(net, 1)], direction="from")[idx(net, 2)]
     assert t == pytest.approx(100.0, rel=1e-3)  # never the 200 s sum of the parallel pair
 
 
@@ -236,8 +236,8 @@ def test_graphml_roundtrip(tmp_path, tiny_osm):
     ox.save_graphml(g, path)
     again = circles.load_network(path, mode="drive")
     assert again.n_nodes == net.n_nodes and again.n_edges == net.n_edges
-    a = travel_seconds(net.graph_s(), [0])
-    b = travel_seconds(again.graph_s(), [int(np.flatnonzero(again.node_id == net.node_id[0])[0])])
+    a = travel_seconds(net.graph_s(), [0], direction="from")
+    b = travel_seconds(again.graph_s(), [int(np.flatnonzero(again.node_id == net.node_id[0])[0])], direction="from")
     order = np.argsort(again.node_id)
     assert np.allclose(np.sort(a[np.isfinite(a)]), np.sort(b[order][np.isfinite(b[order])]))
 
@@ -259,6 +259,31 @@ def test_place_that_cannot_be_geocoded(monkeypatch, tmp_path):
     assert "bbox=" in str(info.value)
 
 
+def test_osmnx_settings_are_restored_after_use_and_after_errors(monkeypatch, tmp_path):
+    # issue #11: circles changes osmnx's global settings only while it talks to the servers
+    import osmnx as ox
+
+    import circles.online as online
+    from circles import settings
+
+    keys = ("requests_timeout", "overpass_rate_limit", "log_console", "use_cache")
+    before = {k: getattr(ox.settings, k) for k in keys}
+    with online.osmnx_settings() as configured:
+        assert configured.settings.requests_timeout == settings.REQUESTS_TIMEOUT_S
+        assert configured.settings.use_cache is False and configured.settings.overpass_rate_limit is False
+    assert {k: getattr(ox.settings, k) for k in keys} == before
+    with pytest.raises(RuntimeError), online.osmnx_settings():
+        raise RuntimeError("a failed request")
+    assert {k: getattr(ox.settings, k) for k in keys} == before
+
+    # a download that fails half-way (the place cannot be geocoded) leaves them as they were too
+    monkeypatch.setattr(online, "_check_reachable", lambda url, timeout: None)
+    monkeypatch.setattr(ox, "geocode_to_gdf", lambda query, *a, **k: (_ for _ in ()).throw(ValueError("no")))
+    with pytest.raises(InputError):
+        fetch_network(place="Atlantis", cache_dir=tmp_path)
+    assert {k: getattr(ox.settings, k) for k in keys} == before
+
+
 def test_long_segments_get_intermediate_nodes(tmp_path):
     # A 1,200 m road with only two OSM nodes.  A resident at its middle, 20 m off
     # the road, is 600 m from either OSM node (off-network at 300 m) but 20 m from
@@ -275,7 +300,7 @@ def test_long_segments_get_intermediate_nodes(tmp_path):
     snap = net.snap_lonlat([lon], [lat])
     assert not snap.off_network[0] and snap.distance_m[0] == pytest.approx(20.0, abs=0.5)
     a, b = idx(net, 1), idx(net, 2)
-    assert travel_seconds(net.graph_s(), [a])[b] == pytest.approx(1200.0, rel=1e-3)
+    assert travel_seconds(net.graph_s(), [a], direction="from")[b] == pytest.approx(1200.0, rel=1e-3)
 
 
 def test_impossible_node_coordinates_name_the_file(tmp_path):

@@ -170,7 +170,7 @@ def test_oneway_column_with_chinese_names_and_classes(tmp_path):
     assert "motorway" not in set(walk.edge_highway)  # 快速路 is not walkable
     g = walk.graph_s()
     wa, wb = _node(walk, 0, 0), _node(walk, 100, 0)
-    assert travel_seconds(g, [wb])[wa] == pytest.approx(100.0, rel=1e-3)  # walking ignores one-way
+    assert travel_seconds(g, [wb], direction="from")[wa] == pytest.approx(100.0, rel=1e-3)  # walking ignores one-way
 
 
 def test_named_columns_reverse_oneway_and_speed(tmp_path):
@@ -208,7 +208,7 @@ def test_lines_are_split_at_shared_vertices_only(tmp_path):
     net = load_network(path, mode="walk")
     g = net.graph_s()
     start = _node(net, 0, 0)
-    t = travel_seconds(g, [start])
+    t = travel_seconds(g, [start], direction="from")
     assert t[_node(net, 100, 100)] == pytest.approx(200.0, rel=1e-3)  # via the shared vertex
     assert np.isinf(t[_node(net, 150, 50)])  # the bridge is not a junction
     assert t[_node(net, 300, 0)] == pytest.approx(300.0, rel=1e-3)  # snapped within 1 cm

@@ -219,7 +219,7 @@ def test_outputs_maps_and_figures_take_no_data(tmp_path, street):
 def readme_result(wuhan_dir):
     w = wuhan_dir
     return circles.analyze(w / "guanggu.osm", policy="wuhan-2022", facilities=w / "weibo_pois_gcj02.csv",
-                           crs="gcj02", population=w / "population_20plus.tif",
+                           facilities_crs="gcj02", population=w / "population_20plus.tif",
                            population_65plus=w / "population_65plus.tif", districts=w / "districts.geojson")
 
 
@@ -256,7 +256,7 @@ def test_readme_cli_prints_no_data(tmp_path, wuhan_dir, capsys):
 
     w = wuhan_dir
     code = main(["analyze", "--network", str(w / "guanggu.osm"), "--facilities", str(w / "weibo_pois_gcj02.csv"),
-                 "--crs", "gcj02", "--population", str(w / "population_20plus.tif"),
+                 "--facilities-crs", "gcj02", "--population", str(w / "population_20plus.tif"),
                  "--population-65plus", str(w / "population_65plus.tif"), "--districts", str(w / "districts.geojson"),
                  "--out", str(tmp_path / "out"), "--quiet"])
     out = capsys.readouterr().out

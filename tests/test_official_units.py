@@ -352,8 +352,8 @@ def test_excel_list_with_chinese_headers(tmp_path):
                   "经度": [114.5101, 114.5202, None], "纬度": [30.4801, 30.4852, None],
                   "级别": ["village", "village", "village"]}).to_excel(path, index=False)
     with pytest.raises(ValidationError, match=r"rows 4 \(无坐标社区\).*--drop-missing"):
-        load_units(path, crs="gcj02")
-    units = load_units(path, crs="gcj02", drop_missing=True)
+        load_units(path, units_crs="gcj02")
+    units = load_units(path, units_crs="gcj02", drop_missing=True)
     assert units["unit_id"].tolist() == ["0420001", "0420002"]  # leading zeros kept
     assert units["name"].tolist() == ["关山社区", "光谷社区"]
     assert units["lon_gcj02"].tolist() == [114.5101, 114.5202]
@@ -441,7 +441,7 @@ def test_polygon_units_off_network_by_their_outline(paths):
 def test_units_in_degrees_minutes_seconds(tmp_path):
     csv = tmp_path / "dms.csv"
     csv.write_text("编号,名称,经度,纬度\nA,关山社区,114°30′36″,30°29′\nB,光谷社区,114.52,30.485\n", encoding="utf-8")
-    units = load_units(csv, crs="wgs84")
+    units = load_units(csv, units_crs="wgs84")
     assert units["lon"].tolist() == pytest.approx([114 + 30 / 60 + 36 / 3600, 114.52])
     assert units["lat"].tolist() == pytest.approx([30 + 29 / 60, 30.485])
 
@@ -452,7 +452,7 @@ def test_point_geometry_file_keeps_the_users_own_coordinates(tmp_path, system):
     own = [(114.5201, 30.4852), (114.5302, 30.4881)]
     gpd.GeoDataFrame({"unit_id": ["p", "q"], "name": ["甲", "乙"]}, geometry=[shapely.Point(p) for p in own],
                      crs="EPSG:4326").to_file(path)
-    units = load_units(path, crs=system)
+    units = load_units(path, units_crs=system)
     assert units[f"lon_{system}"].tolist() == [p[0] for p in own]
     assert units[f"lat_{system}"].tolist() == [p[1] for p in own]
     from circles.coords import to_wgs84

@@ -16,7 +16,8 @@ from circles._osm import read_xml
 from circles.classify import osm_query_tags
 from circles.errors import NetworkUnavailableError
 from circles.facilities import facilities_from_features
-from circles.network import _cache_path, fetch_network, load_features
+from circles.network import fetch_network, load_features
+from circles.online import _network_cache_path
 
 pytestmark = pytest.mark.wuhan
 
@@ -103,7 +104,7 @@ def _seed_network_cache(cache_dir, wuhan_dir, *, place=None, bbox=None):
 
     graph = ox.graph_from_xml(wuhan_dir / "guanggu.osm", simplify=False, retain_all=True)
     for mode in ("walk", "drive"):
-        ox.save_graphml(graph, _cache_path(cache_dir, f"{mode}|{place}|{bbox}|None"))
+        ox.save_graphml(graph, _network_cache_path(cache_dir, f"{mode}|{place}|{bbox}|None"))
 
 
 def test_analyze_on_a_downloaded_network_gets_online_facilities(overpass, recorded, wuhan_dir, tmp_path):

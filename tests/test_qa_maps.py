@@ -102,7 +102,7 @@ def communities(wuhan_dir):
 
     return analyze(
         wuhan_dir / "guanggu.osm", policy="wuhan-2022",
-        facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
+        facilities=wuhan_dir / "weibo_pois_gcj02.csv", facilities_crs="gcj02",
         units=wuhan_dir / "communities_gcj02.csv", units_crs="gcj02", drop_missing=True,
         population=wuhan_dir / "population_20plus.tif",
         population_65plus=wuhan_dir / "population_65plus.tif",

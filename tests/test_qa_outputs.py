@@ -198,7 +198,7 @@ def test_degrees_ids_and_coordinate_order(tmp_path):
 @pytest.fixture(scope="module")
 def analysis_out(wuhan_dir, tmp_path_factory):
     w = wuhan_dir
-    r = analyze(w / "guanggu.osm", facilities=w / "weibo_pois_gcj02.csv", crs="gcj02", grid_m=500,
+    r = analyze(w / "guanggu.osm", facilities=w / "weibo_pois_gcj02.csv", facilities_crs="gcj02", grid_m=500,
                 population=w / "population_20plus.tif", population_65plus=w / "population_65plus.tif",
                 districts=w / "districts.geojson", walk_speeds=[50, 80], max_snap_m=250)
     return r, r.to_files(tmp_path_factory.mktemp("analysis"), map_html=False)

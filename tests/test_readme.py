@@ -97,7 +97,7 @@ def _expected_outputs(argv: list[str]) -> list[str]:
     if verb == "score":
         folder = Path(out or "out")
         files = [str(folder / f) for f in ("scores.csv", "scores_by_district.csv", "scores.xlsx", "scores.html")]
-        if "--select" in argv:
+        if "--k" in argv:
             files.append(str(folder / "selected.csv"))
         return files
     if verb == "demo":

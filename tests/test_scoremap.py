@@ -28,7 +28,7 @@ def scored(wuhan_dir):
 
     result = analyze(
         wuhan_dir / "guanggu.osm", policy="wuhan-2022",
-        facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02",
+        facilities=wuhan_dir / "weibo_pois_gcj02.csv", facilities_crs="gcj02",
         population=wuhan_dir / "population_20plus.tif",
         population_65plus=wuhan_dir / "population_65plus.tif",
         districts=wuhan_dir / "districts.geojson",

@@ -145,7 +145,7 @@ def wuhan_result(wuhan_dir):
     from circles.facilities import read_facility_file
 
     weibo = read_facility_file(wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02").facilities
-    base = analyze(wuhan_dir / "guanggu.osm", facilities=weibo, crs="gcj02")
+    base = analyze(wuhan_dir / "guanggu.osm", facilities=weibo, facilities_crs="gcj02")
     net = base.networks["walk"]
     # three nodes near the middle of the extract
     mid = np.argsort((net.lon - 114.515) ** 2 + (net.lat - 30.485) ** 2)[:3]
@@ -153,7 +153,7 @@ def wuhan_result(wuhan_dir):
                               "name": ["g", "k", "p"]},
                              geometry=gpd.points_from_xy(net.lon[mid], net.lat[mid]), crs="EPSG:4326")
     fac = gpd.GeoDataFrame(pd.concat([weibo, extra], ignore_index=True), geometry="geometry", crs="EPSG:4326")
-    return analyze(wuhan_dir / "guanggu.osm", facilities=fac, crs="gcj02",
+    return analyze(wuhan_dir / "guanggu.osm", facilities=fac, facilities_crs="gcj02",
                    population=wuhan_dir / "population_20plus.tif",
                    population_65plus=wuhan_dir / "population_65plus.tif",
                    districts=wuhan_dir / "districts.geojson")
@@ -270,6 +270,12 @@ def test_generated_candidates_are_thinned_and_deterministic(wuhan_result):
     assert 0 < len(sparse) < len(a)
     with pytest.raises(InputError, match="spaceport"):
         generate_candidates(wuhan_result, categories=["spaceport"])
+    # crs= was renamed candidates_crs= (the CLI's --candidates-crs); the old name warns for one release
+    with pytest.warns(DeprecationWarning, match="candidates_crs"):
+        old = generate_candidates(wuhan_result, categories=["public_space"], spacing_m=1000, crs="gcj02")
+    new = generate_candidates(wuhan_result, categories=["public_space"], spacing_m=1000, candidates_crs="gcj02")
+    pd.testing.assert_frame_equal(pd.DataFrame(old), pd.DataFrame(new))
+    assert "lon_gcj02" in new
 
 
 @pytest.mark.wuhan
@@ -441,7 +447,7 @@ def test_load_candidates_gcj02_ids_labels_capacity(tmp_path):
     p = _write(tmp_path, "id,name,category,lon,lat,beds\n"
                          "a,光谷养老院,养老院,114.52,30.485,120\n"
                          "b,急救站一,ambulance_station,114.51,30.48,\n")
-    c = load_candidates(p, crs="gcj02")
+    c = load_candidates(p, candidates_crs="gcj02")
     assert c["candidate_id"].tolist() == ["a", "b"]
     assert c["category"].tolist() == ["elderly_care", "ambulance_station"]
     assert c["capacity"].iloc[0] == 120 and np.isnan(c["capacity"].iloc[1])
@@ -450,13 +456,13 @@ def test_load_candidates_gcj02_ids_labels_capacity(tmp_path):
     assert c.geometry.y.iloc[0] == pytest.approx(lat[0], abs=1e-9)
     # no id column: rows numbered by file stem
     q = _write(tmp_path, "category,lon,lat\npark,114.52,30.485\n", name="sites.csv")
-    assert load_candidates(q, crs="wgs84")["candidate_id"].tolist() == ["sites-0001"]
+    assert load_candidates(q, candidates_crs="wgs84")["candidate_id"].tolist() == ["sites-0001"]
 
 
 def test_duplicate_candidate_ids(tmp_path):
     p = _write(tmp_path, "id,category,lon,lat\nx1,park,114.52,30.485\nx1,park,114.53,30.485\nx2,park,114.5,30.48\n")
     with pytest.raises(InputError, match=r"duplicate.*'x1'"):
-        load_candidates(p, crs="wgs84")
+        load_candidates(p, candidates_crs="wgs84")
     gdf = gpd.GeoDataFrame({"candidate_id": ["a", "a"], "category": ["public_space"] * 2},
                            geometry=gpd.points_from_xy([114.52, 114.53], [30.48, 30.48]), crs="EPSG:4326")
     with pytest.raises(InputError, match=r"unique.*'a'"):
@@ -466,11 +472,22 @@ def test_duplicate_candidate_ids(tmp_path):
 def test_unknown_candidate_category(tmp_path):
     p = _write(tmp_path, "id,category,lon,lat\nx1,park,114.52,30.485\nx2,spaceport,114.53,30.485\n")
     with pytest.raises(InputError) as err:
-        load_candidates(p, crs="wgs84")
+        load_candidates(p, candidates_crs="wgs84")
     msg = str(err.value)
     assert "row 2" in msg and "spaceport" in msg and "elderly_care" in msg and "ambulance_station" in msg
     with pytest.raises(InputError, match="crs"):
         load_candidates(p)
+
+
+def test_candidates_crs_old_keyword_still_works_and_warns(tmp_path):
+    """``crs=`` was renamed ``candidates_crs=`` (the CLI's --candidates-crs); the old name warns for one release."""
+    p = _write(tmp_path, "id,category,lon,lat\nx1,park,114.52,30.485\n")
+    new = load_candidates(p, candidates_crs="gcj02")
+    with pytest.warns(DeprecationWarning, match="candidates_crs"):
+        old = load_candidates(p, crs="gcj02")
+    assert old.geometry.x.iloc[0] == new.geometry.x.iloc[0]
+    with pytest.raises(InputError, match="not both"):
+        load_candidates(p, crs="gcj02", candidates_crs="gcj02")
 
 
 # --------------------------------------------------------------------------- #

@@ -25,7 +25,7 @@ def test_drive_point_beside_a_one_way_entry_stub_joins_the_main_roads(tmp_path):
     snap = net.snap_lonlat(*lonlat(3000, 100))
     assert snap.distance_m[0] == pytest.approx(100.0, abs=0.5) and snap.past_small_piece.tolist() == [True]
     start = int(np.argmin(np.hypot(net.x - net.x.min(), net.y - net.y.min())))
-    assert np.isfinite(travel_seconds(net.graph_s(), [start])[snap.node[0]])
+    assert np.isfinite(travel_seconds(net.graph_s(), [start], direction="from")[snap.node[0]])
 
 
 def test_drive_network_of_one_way_roads_only_is_kept_whole(tmp_path):

@@ -185,8 +185,8 @@ def _read(reader, path, **kwargs):
     if reader == "facilities":
         return read_facility_file(path, crs="gcj02", **kwargs)
     if reader == "candidates":
-        return load_candidates(path, crs="gcj02", **kwargs)
-    return load_units(path, crs="gcj02", **kwargs)
+        return load_candidates(path, candidates_crs="gcj02", **kwargs)
+    return load_units(path, units_crs="gcj02", **kwargs)
 
 
 @pytest.mark.parametrize("name,content,reader,kwargs,error,pattern", BAD, ids=[b[0] for b in BAD])
@@ -230,7 +230,7 @@ def test_cli_score_keeps_candidate_ids_and_gcj02_from_an_excel_sheet(tmp_path, w
                  "--population", str(wuhan_dir / "population_20plus.tif"),
                  "--population-65plus", str(wuhan_dir / "population_65plus.tif"),
                  "--candidates", str(path), "--candidates-crs", "gcj02", "--candidates-sheet", "候选点",
-                 "--circle", "elderly_care_15", "--select", "2", "--out", str(out), "--quiet"])
+                 "--circle", "elderly_care_15", "--k", "2", "--out", str(out), "--quiet"])
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     scores = pd.read_csv(out / "scores.csv", encoding="utf-8-sig", dtype={"lon_gcj02": str, "lat_gcj02": str})
@@ -284,7 +284,7 @@ def test_cli_analyze_reads_facilities_from_an_excel_sheet(tmp_path, wuhan_dir, c
         table.to_excel(w, sheet_name="设施", index=False)
     out = tmp_path / "out"
     code = main(["analyze", "--network", str(wuhan_dir / "guanggu.osm"), "--facilities", str(path),
-                 "--crs", "gcj02", "--facilities-sheet", "设施", "--out", str(out), "--quiet"])
+                 "--facilities-crs", "gcj02", "--facilities-sheet", "设施", "--out", str(out), "--quiet"])
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     fac = gpd.read_file(out / "coverage.gpkg", layer="facilities")
@@ -302,14 +302,14 @@ def test_generated_candidates_get_gcj02_columns_when_the_run_is_gcj02(wuhan_dir)
     from circles.analysis import analyze
     from circles.scoring import generate_candidates
 
-    result = analyze(wuhan_dir / "guanggu.osm", facilities=wuhan_dir / "weibo_pois_gcj02.csv", crs="gcj02")
+    result = analyze(wuhan_dir / "guanggu.osm", facilities=wuhan_dir / "weibo_pois_gcj02.csv", facilities_crs="gcj02")
     cands = generate_candidates(result, categories=["elderly_care"], spacing_m=400)
     assert len(cands) and {"lon", "lat", "lon_gcj02", "lat_gcj02"} <= set(cands.columns)
     glon, glat = wgs84_to_gcj02(cands["lon"].to_numpy(), cands["lat"].to_numpy())
     assert np.allclose(cands["lon_gcj02"], glon, rtol=0, atol=1e-12)
     assert np.allclose(cands["lat_gcj02"], glat, rtol=0, atol=1e-12)
     assert np.allclose(cands["lon"], cands.geometry.x)
-    bd = generate_candidates(result, categories=["elderly_care"], spacing_m=400, crs="bd09")
+    bd = generate_candidates(result, categories=["elderly_care"], spacing_m=400, candidates_crs="bd09")
     assert {"lon_bd09", "lat_bd09"} <= set(bd.columns) and "lon_gcj02" not in bd.columns
     plain = analyze(wuhan_dir / "guanggu.osm")  # OSM facilities only: WGS84, no converted columns
     assert "lon_gcj02" not in generate_candidates(plain, categories=["elderly_care"], spacing_m=400).columns
@@ -361,7 +361,7 @@ def test_geojson_candidates_keep_ids_and_bd09_csv_keeps_bd09(tmp_path):
                            geometry=gpd.points_from_xy([114.52, 114.51], [30.485, 30.48]), crs="EPSG:4326")
     path = tmp_path / "sites.geojson"
     gdf.to_file(path)
-    cands = load_candidates(path, crs="gcj02")
+    cands = load_candidates(path, candidates_crs="gcj02")
     assert cands["candidate_id"].tolist() == ["0007", "A-2"]
     assert cands["lon_gcj02"].tolist() == [114.52, 114.51] and cands["lat_gcj02"].tolist() == [30.485, 30.48]
     csv = _write(tmp_path, "编码,名称,经度,纬度,类型\n0099,某医院,114.281,30.590,医院\n", name="bd.csv")

@@ -64,7 +64,7 @@ def _conserves(units, demand, area, rasters, index):
 @pytest.mark.parametrize("shape", ["square", "hexagon"])
 def test_grid_over_guanggu_conserves_population(rasters, shape):
     demand = demand_from_rasters(rasters[0], GUANGGU, rasters[1])
-    grid = grid_units(GUANGGU, crs=UTM50N, shape=shape)
+    grid = grid_units(GUANGGU, metric_crs=UTM50N, shape=shape)
     _check_contract(grid)
     assert grid["population"].isna().all()  # unknown until assigned
     assert all(re.fullmatch(r"g\d{6}", u) for u in grid["unit_id"])
@@ -78,7 +78,7 @@ def test_grid_over_guanggu_conserves_population(rasters, shape):
 @pytest.mark.parametrize("shape", ["square", "hexagon"])
 def test_grid_over_hongshan_conserves_population(rasters, hongshan, shape):
     demand = demand_from_rasters(rasters[0], hongshan, rasters[1])
-    grid = grid_units(hongshan, crs=UTM50N, shape=shape)
+    grid = grid_units(hongshan, metric_crs=UTM50N, shape=shape)
     _check_contract(grid)
     units, index = assign_population(grid, demand)
     _conserves(units, demand, hongshan, rasters, index)
@@ -88,7 +88,7 @@ def test_grid_over_hongshan_conserves_population(rasters, hongshan, shape):
 
 def test_square_cells_tile_the_area_exactly_once():
     area = Polygon([(114.50, 30.47), (114.53, 30.475), (114.52, 30.50), (114.505, 30.49)])
-    grid = grid_units(area, crs=UTM50N, cell_m=250)
+    grid = grid_units(area, metric_crs=UTM50N, grid_m=250)
     projected = grid.to_crs(UTM50N)
     area_m2 = gpd.GeoSeries([area], crs=4326).to_crs(UTM50N).area.iloc[0]
     # no overlaps (sum of parts == area of union) and no gaps (== the area)
@@ -96,14 +96,14 @@ def test_square_cells_tile_the_area_exactly_once():
     assert projected.union_all().area == pytest.approx(area_m2, rel=1e-6)
     assert projected.area.max() == pytest.approx(250 * 250, rel=1e-6)
     # whole cells cover the area too, and are all full squares
-    whole = grid_units(area, crs=UTM50N, cell_m=250, clip=False).to_crs(UTM50N)
+    whole = grid_units(area, metric_crs=UTM50N, grid_m=250, clip=False).to_crs(UTM50N)
     assert len(whole) == len(grid)
     assert np.allclose(whole.area, 250 * 250)
     assert whole.union_all().buffer(1e-6).contains(gpd.GeoSeries([area], crs=4326).to_crs(UTM50N).iloc[0])
 
 
-def test_hexagons_have_centre_spacing_cell_m():
-    grid = grid_units(GUANGGU, crs=UTM50N, cell_m=200, shape="hexagon", clip=False).to_crs(UTM50N)
+def test_hexagons_have_centre_spacing_grid_m():
+    grid = grid_units(GUANGGU, metric_crs=UTM50N, grid_m=200, shape="hexagon", clip=False).to_crs(UTM50N)
     assert np.allclose(grid.area, np.sqrt(3) / 2 * 200**2)  # flat-to-flat width 200 m
     centres = np.column_stack([grid.centroid.x, grid.centroid.y])
     from scipy.spatial import cKDTree
@@ -114,15 +114,15 @@ def test_hexagons_have_centre_spacing_cell_m():
 
 def test_grid_parameters_are_checked():
     with pytest.raises(InputError, match="projected CRS in metres"):
-        grid_units(GUANGGU, crs="EPSG:4326")
+        grid_units(GUANGGU, metric_crs="EPSG:4326")
     with pytest.raises(InputError, match="crs is required"):
-        grid_units(GUANGGU, crs=None)
+        grid_units(GUANGGU, metric_crs=None)
     with pytest.raises(InputError, match="shape="):
-        grid_units(GUANGGU, crs=UTM50N, shape="triangle")
-    with pytest.raises(InputError, match="cell_m"):
-        grid_units(GUANGGU, crs=UTM50N, cell_m=-5)
-    with pytest.raises(InputError, match="larger cell_m"):
-        grid_units(box(110, 25, 120, 35), crs=UTM50N, cell_m=10)
+        grid_units(GUANGGU, metric_crs=UTM50N, shape="triangle")
+    with pytest.raises(InputError, match="grid_m"):
+        grid_units(GUANGGU, metric_crs=UTM50N, grid_m=-5)
+    with pytest.raises(InputError, match="larger grid_m"):
+        grid_units(box(110, 25, 120, 35), metric_crs=UTM50N, grid_m=10)
 
 
 # ------------------------------------------------------------------ loading files
@@ -182,12 +182,12 @@ def test_geometry_without_crs_needs_crs(tmp_path):
     with pytest.raises(InputError, match="has no CRS") as info:
         load_units(shp)
     assert "crs=" in str(info.value)
-    assert load_units(shp, crs="wgs84").crs.to_epsg() == 4326
+    assert load_units(shp, units_crs="wgs84").crs.to_epsg() == 4326
     # A GeoJSON without a "crs" member counts as WGS84 (RFC 7946); metres in it are refused.
     utm = _write_geojson(tmp_path / "utm.geojson", [({"unit_id": "a"}, box(300_000, 3_380_000, 300_250, 3_380_250))])
     with pytest.raises(InputError, match="not lon/lat"):
         load_units(utm)
-    fixed = load_units(utm, crs=UTM50N)
+    fixed = load_units(utm, units_crs=UTM50N)
     expected = gpd.GeoSeries([box(300_000, 3_380_000, 300_250, 3_380_250)], crs=UTM50N).to_crs(4326)
     assert np.allclose(fixed.total_bounds, expected.total_bounds)
     assert 114 < fixed.total_bounds[0] < 115  # east of Wuhan, inside UTM zone 50
@@ -218,19 +218,19 @@ def test_load_errors(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")
     with pytest.raises(NoDataError, match="empty"):
-        load_units(empty, crs="wgs84")
+        load_units(empty, units_crs="wgs84")
     csv = tmp_path / "pts.csv"
     pd.DataFrame({"id": ["a", "b"], "east": [114.5, 114.6], "north": [30.5, 30.6], "pop": [1, -2]}).to_csv(
         csv, index=False)
     with pytest.raises(ValidationError) as info:
-        load_units(csv, crs="wgs84", id_column="id", population_column="pop")
+        load_units(csv, units_crs="wgs84", id_column="id", population_column="pop")
     text = str(info.value)  # all problems at once: no lon, no lat, negative population
     assert "longitude" in text and "latitude" in text
     with pytest.raises(ValidationError, match=r"1 negative populations \(rows 3\)"):  # file row: header is row 1
-        load_units(csv, crs="wgs84", id_column="id", population_column="pop", lon_column="east",
+        load_units(csv, units_crs="wgs84", id_column="id", population_column="pop", lon_column="east",
                    lat_column="north")
     with pytest.raises(InputError, match="not understood"):
-        load_units(csv, crs="mars", lon_column="east", lat_column="north")
+        load_units(csv, units_crs="mars", lon_column="east", lat_column="north")
 
 
 # ------------------------------------------------------------------ communities CSV (GCJ-02 points)
@@ -244,11 +244,11 @@ def test_communities_csv_as_point_units(wuhan_dir):
     has_point = raw["longitude"].notna() & raw["latitude"].notna()
     # Most rows have no centre point: that is an error unless the user opts in to dropping them.
     with pytest.raises(ValidationError, match=f"{int((~has_point).sum())} of {len(raw)} rows have no coordinates"):
-        load_units(path, crs="gcj02", id_column="code")
+        load_units(path, units_crs="gcj02", id_column="code")
     with pytest.raises(InputError, match="crs is required"):
         load_units(path, id_column="code", drop_missing=True)
 
-    units = load_units(path, crs="gcj02", id_column="code", drop_missing=True)
+    units = load_units(path, units_crs="gcj02", id_column="code", drop_missing=True)
     _check_contract(units)
     assert len(units) == int(has_point.sum())
     assert units.attrs["dropped_rows"] == int((~has_point).sum())
@@ -264,10 +264,10 @@ def test_communities_csv_as_point_units(wuhan_dir):
 @pytest.mark.wuhan
 def test_point_units_take_nearby_demand(wuhan_dir, rasters, hongshan):
     pytest.importorskip("circles.coords")
-    units = load_units(wuhan_dir / "communities_gcj02.csv", crs="gcj02", id_column="code", drop_missing=True)
+    units = load_units(wuhan_dir / "communities_gcj02.csv", units_crs="gcj02", id_column="code", drop_missing=True)
     units = units[units["county"] == "洪山区"]
     demand = demand_from_rasters(rasters[0], hongshan, rasters[1])
-    out, index = assign_population(units, demand, crs=UTM50N, max_distance_m=1000)
+    out, index = assign_population(units, demand, metric_crs=UTM50N, max_distance_m=1000)
     assert out.index.equals(units.index)
     # nobody lost: assigned + outside == all
     assert out["population"].sum() + out.attrs["population_outside_units"] == pytest.approx(demand.total)
@@ -295,7 +295,7 @@ def test_point_assignment_by_hand():
     dx, dy = to_wgs.transform([600_100, 600_900, 602_500], [3_380_000] * 3)
     units = gpd.GeoDataFrame({"unit_id": ["a", "b"], "name": ["", ""], "population": np.nan,
                               "population_65plus": np.nan}, geometry=gpd.points_from_xy(ux, uy), crs=4326)
-    out, index = assign_population(units, _demand(dx, dy, [1, 2, 4]), crs=UTM50N)
+    out, index = assign_population(units, _demand(dx, dy, [1, 2, 4]), metric_crs=UTM50N)
     assert index.tolist() == [0, 1, -1]
     assert out["population"].tolist() == [1.0, 2.0]
     assert out.attrs["population_outside_units"] == 4.0

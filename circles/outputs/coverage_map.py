@@ -22,7 +22,7 @@ folium map that opens with no network (see :mod:`circles.outputs.webmap`):
 All user text (names, rules, categories) is HTML-escaped by the
 :mod:`circles.outputs.webmap` helpers.  Geometry is simplified in the analysis' own
 metric CRS and rounded to 6 decimals (~0.1 m), so the Optics Valley map stays
-around 1–2 MB.  The score map of :mod:`circles.scoring._all` lives in
+around 1–2 MB.  The score map of :mod:`circles.scoring` lives in
 :mod:`circles.outputs.score_map` and shares this module's palette and furniture.
 """
 
@@ -40,7 +40,7 @@ import pandas as pd
 
 from circles.errors import InputError
 from circles.isochrones import circle_isochrones
-from circles.outputs import mapui, webmap
+from circles.outputs import city_map, mapui, webmap
 from circles.outputs.maptext import (
     TEXT,
     check_lang,
@@ -80,6 +80,9 @@ log = logging.getLogger(__name__)
 
 _TEXT = TEXT
 _ISO_DASH = "6 4"
+#: Above this many facilities in the map's extent they are drawn as dots (one GeoJSON layer per
+#: category) instead of icon markers: each marker is a DOM element and a compiled template.
+MANY_FACILITIES: int = 500
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 WORLDPOP_ATTRIBUTION = "WorldPop (CC BY 4.0)"
 
@@ -334,8 +337,11 @@ def _unit_table(frame, result, circle, lang: str, no_data: bool):
 
 
 def _circle_panel(m, result, circle, frame, metric, *, lang: str, visible: bool,
-                  isochrone_minutes, simplify_m: float):
-    """One circle's base layer (units + isochrones) with its title and legend HTML."""
+                  isochrone_minutes, simplify_m: float, city: city_map.CityUnits | None = None):
+    """One circle's base layer (units + isochrones) with its title and legend HTML.
+
+    With ``city`` (many units) the units are one status image and the isochrones are left out.
+    """
     import folium
 
     t = TEXT[lang]
@@ -344,6 +350,14 @@ def _circle_panel(m, result, circle, frame, metric, *, lang: str, visible: bool,
     no_data = circle_is_no_data(result, cid)
     group = folium.FeatureGroup(name=webmap.escape_html(cname + (f" ({t['no_data']})" if no_data else "")),
                                 overlay=False, show=visible)
+    if city is not None:
+        city_map.add_status_layer(group, city, cid)
+        rows = city_map.legend_rows(city.table["circles"][cid]["status"], lang)
+        city_note: str = _no_data_note(result, circle, lang) if no_data else city_map.city_note(lang)
+        group.add_to(m)
+        title = mapui.title_block(cname, rule_text(circle, lang, getattr(result, "policy", None)),
+                                  _share_line(result, cid, lang, no_data))
+        return group, title, mapui.legend_block(f"{cname} · {t['units']}", rows, city_note)
     disp, status, tip, pop = _unit_table(frame, result, circle, lang, no_data)
     fill_by_word = {STATUS_LABELS[lang][s]: (mapui.NO_DATA_FILL if s == "no_data" else STATUS_COLOURS[s])
                     for s in STATUSES}
@@ -429,9 +443,19 @@ def _facility_layers(m, result, extent, lang: str, shown: set[str] | None = None
         if off.any():
             fields.append("offnet_word")
             aliases.append(t["status"])
-        layer = webmap.add_points(m, sub, name=f"{t['facilities']}: {word} ({len(sub)})", label="title",
-                                  fields=fields, aliases=aliases, icon=icon,
-                                  show=shown is None or category in shown)
+        name = f"{t['facilities']}: {word} ({len(sub)})"
+        if len(f) > MANY_FACILITIES:  # one light layer of dots, not thousands of icon markers
+            def dot(feature, _fill=hex_colour):
+                is_off = bool(feature["properties"].get("offnet_word"))
+                return {"color": "#ffffff", "weight": 1, "fillColor": OFFNET_ICON[1] if is_off else _fill,
+                        "fillOpacity": 0.95}
+
+            layer: folium.GeoJson | folium.FeatureGroup = webmap.add_polygons(
+                m, sub, name=name, label="title", fields=fields, aliases=aliases, popup=True, point_radius=4,
+                show=shown is None or category in shown, style=dot)
+        else:
+            layer = webmap.add_points(m, sub, name=name, label="title", fields=fields, aliases=aliases, icon=icon,
+                                      show=shown is None or category in shown)
         rows = [mapui.swatch(hex_colour, f"{word} ({len(sub)})", kind="dot")]
         if off.any():
             rows.append(mapui.swatch(OFFNET_ICON[1], f"{word}: {t['offnet']} ({int(off.sum())})", kind="dot"))
@@ -535,7 +559,12 @@ def coverage_map(
 
     nets = getattr(result, "networks", None) or {}
     overlays = []
-    if "walk" in nets:
+    city = None
+    if city_map.use_images(result.units):  # a whole city: images and a click lookup, no streets or isochrones
+        no_data = {c.id: circle_is_no_data(result, c.id) for c in chosen}
+        city = city_map.city_units(result, chosen, lang, no_data)
+        isochrone_minutes = False
+    elif "walk" in nets:
         edges = nets["walk"].edges_gdf()
         edges = edges[edges.intersects(extent)]
         if len(edges):
@@ -545,9 +574,11 @@ def coverage_map(
     if district is not None:
         overlays.append(district)
 
-    frame = _light(units, metric, simplify_m)
+    frame = _light(units, metric, simplify_m) if city is None else None
     panels = [_circle_panel(m, result, c, frame, metric, lang=lang, visible=c.id == show_circle,
-                            isochrone_minutes=isochrone_minutes, simplify_m=simplify_m) for c in chosen]
+                            isochrone_minutes=isochrone_minutes, simplify_m=simplify_m, city=city) for c in chosen]
+    if city is not None:
+        city_map.add_click_lookup(m, city, ids, lang)
     iso_toggle = None
     if isochrone_minutes is not False and getattr(result, "node_minutes", None):
         iso_toggle = folium.FeatureGroup(name=webmap.escape_html(t["isochrones"]), show=True)

@@ -10,16 +10,19 @@ sensitivity and data quality; headers in Chinese and English) and
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from circles import settings
 from circles.outputs.atomic import plain_table, write_csv_atomic, write_excel_atomic, write_gpkg_atomic
+from circles.progress import step
+
+if TYPE_CHECKING:
+    from circles.coverage import CoverageResult
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +139,7 @@ def bilingual_header(circles: dict[str, str] | None = None) -> Callable[[str], s
     return lambda column: bilingual(column, circles)
 
 
-def _threshold_number(result, circle_id: str) -> float:
+def _threshold_number(result: CoverageResult, circle_id: str) -> float:
     """The circle's limit in minutes when it is the same for everyone in the study area
     (NaN when it differs by zone: the districts table has each district's).
     """
@@ -153,7 +156,7 @@ def _threshold_number(result, circle_id: str) -> float:
         return float("nan")
 
 
-def summary_tables(result) -> tuple[pd.DataFrame, pd.DataFrame]:
+def summary_tables(result: CoverageResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(summary, districts)`` as written to files: ``threshold_min`` is a number (minutes)
     in both, the words (zones, default zone, dispatch allowance) in ``threshold_text``.
     In the summary ``threshold_min`` is empty when the limit differs by zone (e.g. central
@@ -191,7 +194,7 @@ def _drive_speed_text(net) -> str:
             + (f" ({n:,} directed edges)" if n else ""))
 
 
-def _population_text(result) -> str:
+def _population_text(result: CoverageResult) -> str:
     demand = getattr(result, "demand", None)
     if demand is None or not getattr(demand, "has_population", True):
         return "no population data: each unit counts once; shares are shares of units"
@@ -209,7 +212,7 @@ def _population_text(result) -> str:
     return text
 
 
-def assumptions_table(result) -> pd.DataFrame:
+def assumptions_table(result: CoverageResult) -> pd.DataFrame:
     """The modelling assumptions a run actually used, one row each (``item``, ``assumption``),
     generated from ``result.options``, the policy and the networks — then the run's own
     remarks (``result.assumptions``).  The ``assumptions`` sheet of the workbooks.
@@ -277,16 +280,7 @@ def isochrone_assumption(iso: pd.DataFrame) -> str | None:
     return text
 
 
-@contextmanager
-def _timed(timings: dict, key: str):
-    """Record the wall time of one output in ``timings[f"output_{key}_s"]`` and log it."""
-    started = time.perf_counter()
-    yield
-    timings[f"output_{key}_s"] = time.perf_counter() - started
-    log.info("outputs: %s in %.1f s", key, timings[f"output_{key}_s"])
-
-
-def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = True,
+def write_outputs(result: CoverageResult, out_dir: Path, *, lang: str = "zh", map_html: bool = True,
                   basemap: str | None = None) -> dict[str, Path]:
     """Write every output file of an analysis into ``out_dir``; returns their paths.
 
@@ -310,18 +304,19 @@ def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = T
     summary, districts = summary_tables(result)
     timings = result.timings
     layers = {"units": units, "facilities": facilities}
-    with _timed(timings, "isochrones"):
+    with step("isochrones", timings, key="output_isochrones_s") as now:
         iso = result.isochrones()
+        now.detail = f"{len(iso):,} polygons"
     if len(iso):
         layers["isochrones"] = iso
-    with _timed(timings, "gpkg"):
+    with step("write coverage.gpkg", timings, key="output_gpkg_s"):
         written["gpkg"] = write_gpkg_atomic(
             layers, out_dir / "coverage.gpkg",
             tables={"summary": summary, "district_summary": districts},
         )
     # one table of units for CSV and Excel alike: lon/lat of each unit's centre, own coordinates after them
     table = plain_table(units)
-    with _timed(timings, "csv"):
+    with step("write CSV tables", timings, key="output_csv_s"):
         written["coverage_csv"] = write_csv_atomic(table, out_dir / "coverage.csv")
         written["summary_csv"] = write_csv_atomic(summary, out_dir / "summary.csv")
         written["district_csv"] = write_csv_atomic(districts, out_dir / "district_summary.csv")
@@ -335,11 +330,11 @@ def write_outputs(result, out_dir: Path, *, lang: str = "zh", map_html: bool = T
         **{f"dq_{k}": v for k, v in result.data_quality.items()},
         "assumptions": assumptions,
     }
-    with _timed(timings, "xlsx"):
+    with step("write coverage.xlsx", timings, key="output_xlsx_s"):
         written["xlsx"] = write_excel_atomic(sheets, out_dir / "coverage.xlsx", header=bilingual_header(circles))
     if map_html:
         from circles.outputs.coverage_map import save_coverage_map
 
-        with _timed(timings, "map"):
+        with step("write map.html", timings, key="output_map_s"):
             written["map"] = save_coverage_map(result, out_dir / "map.html", lang=lang, basemap=basemap)
     return written

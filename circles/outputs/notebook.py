@@ -53,7 +53,7 @@ def map_html(m_or_result: Any, *, lang: str = "zh", **options: Any) -> str:
     ----------
     m_or_result : folium.Map or CoverageResult
         A folium map (e.g. from :func:`circles.outputs.coverage_map.coverage_map` or
-        :func:`circles.scoring._all.score_map`), or an analysis result, for which
+        :func:`circles.scoring.score_map`), or an analysis result, for which
         :func:`circles.outputs.coverage_map.coverage_map` is drawn.
     lang : {"zh", "en"}
         Language of the coverage map (only used for a result).

@@ -2,7 +2,7 @@
 sites, every candidate scored, the chosen sites numbered by rank.
 
 Per circle one radio button shows the units *now* and one *with the new
-sites* (recomputed by :func:`circles.scoring._all.coverage_with_sites`), in the
+sites* (recomputed by :func:`circles.scoring.select.coverage_with_sites`), in the
 status palette of the coverage map (:mod:`circles.outputs.palette`).  Candidates are
 blue dots (darker = more people newly covered; white = not scored), chosen
 sites black badges with their rank — colours no status uses, so a strong
@@ -46,6 +46,8 @@ from circles.outputs.palette import (
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
+
+    from circles.scoring.select import SiteSelection
 
 __all__ = ["score_map", "MAP_MAX_CANDIDATES"]
 
@@ -171,7 +173,7 @@ def _after_panel(m, result, sel, circle, metric, *, lang: str, show: bool):
     """The "with the new sites" base layer of one circle: ``(layer, title, legend)``."""
     import folium
 
-    from circles.scoring._all import coverage_with_sites
+    from circles.scoring.select import coverage_with_sites
 
     t = TEXT[lang]
     cid, cname = circle.id, circle_label(circle, lang)
@@ -191,7 +193,8 @@ def _after_panel(m, result, sel, circle, metric, *, lang: str, show: bool):
     return after, mapui.title_block(head, rule, share), mapui.legend_block(f"{cname} · {t['after']}", rows)
 
 
-def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[str] | None = None,
+def score_map(result: Any, scores: pd.DataFrame, selected: SiteSelection | Sequence[SiteSelection] | None = None,
+              *, circles: Sequence[str] | None = None,
               roads: bool = True, max_candidates: int = MAP_MAX_CANDIDATES, lang: str = "zh",
               basemap: str | None = None) -> folium.Map:
     """An offline map of scored candidate sites, in one language.
@@ -200,9 +203,9 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
     ----------
     result : CoverageResult
     scores : ScoreTable
-        From :func:`circles.scoring._all.score`.
+        From :func:`circles.scoring.score.score`.
     selected : SiteSelection or list of them, optional
-        From :func:`circles.scoring._all.select_sites`: drawn as numbered badges, with a
+        From :func:`circles.scoring.select.select_sites`: drawn as numbered badges, with a
         "with the new sites" coverage layer per circle.
     circles : sequence of str, optional
         Circles to draw (default: the selected ones, else every scored circle).
@@ -221,11 +224,12 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
     """
     import folium
 
-    from circles.scoring._all import UNSCORED_FLAGS, _as_selections
+    from circles.scoring.prepared import UNSCORED_FLAGS
+    from circles.scoring.select import as_selections
 
     lang = check_lang(lang)
     t = TEXT[lang]
-    selections = _as_selections(selected)
+    selections = as_selections(selected)
     if circles is None:
         circles = list(dict.fromkeys(s.circle for s in selections)) or \
             [c.id for c in result.policy.circles if c.id in set(scores["circle"].dropna())]
@@ -245,7 +249,8 @@ def score_map(result, scores: pd.DataFrame, selected=None, *, circles: Sequence[
     sub = scores[scores["circle"].isin(circles)] if len(circles) else scores
     sub = sub.sort_values("newly_covered_population", ascending=False).head(int(max_candidates))
     opening = _opening_circle(circles, by_circle, sub)
-    panels, panel_of = [], {}
+    panels: list[tuple] = []
+    panel_of: dict[str, list[int]] = {}
     for cid in circles:
         circle = result.circle(cid)
         cname = circle_label(circle, lang)

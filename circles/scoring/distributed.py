@@ -1,7 +1,7 @@
 """Scoring candidate sites on a dask cluster (optional: ``pip install "circles[dask]"``).
 
 :func:`score_dask` prepares the same per-circle arrays as
-:func:`circles.scoring._all.score`, scatters them to the workers **once**
+:func:`circles.scoring.score.score`, scatters them to the workers **once**
 (broadcast), then scores chunks of candidates as separate tasks and
 assembles the table exactly as the serial path does — the numbers are
 identical.  Worth it for very many candidates on a large network, or across
@@ -13,38 +13,43 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from circles.errors import InputError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from circles.scoring.score import ScoreTable
+
 __all__ = ["score_dask"]
 
 
-def _import_distributed():
+def _import_distributed() -> Any:
     try:
         import dask.distributed as dd
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "score_dask needs dask.distributed, which is not installed; install it with "
             "pip install 'circles[dask]' (or pip install 'dask[distributed]'), or use "
-            "circles.scoring._all.score(..., n_threads=N) on one machine"
+            "circles.scoring.score(..., n_threads=N) on one machine"
         ) from exc
     return dd
 
 
-def _run_chunk(arrays: dict, circle_id: str, categories: np.ndarray, sources: np.ndarray, offsets_s: np.ndarray):
+def _run_chunk(arrays: dict, circle_id: str, categories: np.ndarray, sources: np.ndarray,
+               offsets_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Worker side: score one chunk with the scattered per-circle arrays."""
-    from circles.scoring._all import _score_task
+    from circles.scoring.score import score_task
 
-    return _score_task(arrays[circle_id], categories, sources, offsets_s)
+    return score_task(arrays[circle_id], categories, sources, offsets_s)
 
 
 def score_dask(
-    result,
-    candidates,
+    result: Any,
+    candidates: Any,
     *,
-    client=None,
+    client: Any = None,
     n_chunks: int | None = None,
     circles: Sequence[str] | str | None = None,
     horizon_min: float | None = None,
@@ -52,13 +57,13 @@ def score_dask(
     n_workers: int = 2,
     processes: bool = False,
     progress: bool = False,
-):
-    """Like :func:`circles.scoring._all.score`, with candidate chunks scored by dask workers.
+) -> ScoreTable:
+    """Like :func:`circles.scoring.score.score`, with candidate chunks scored by dask workers.
 
     Parameters
     ----------
     result, candidates, circles, horizon_min, max_snap_m
-        As for :func:`circles.scoring._all.score`.
+        As for :func:`circles.scoring.score.score`.
     client : dask.distributed.Client, optional
         An existing client.  Without one a ``LocalCluster`` with ``n_workers``
         single-threaded workers is started for this call and closed after it.
@@ -80,7 +85,9 @@ def score_dask(
     """
     from tqdm.auto import tqdm
 
-    from circles.scoring._all import _assemble, _check_candidates, _prepare
+    from circles.scoring.candidates import check_candidates
+    from circles.scoring.prepared import prepare_circles
+    from circles.scoring.score import assemble_scores
 
     dd = _import_distributed()
     if n_chunks is not None and not (isinstance(n_chunks, (int, np.integer)) and n_chunks >= 1):
@@ -99,11 +106,11 @@ def score_dask(
     try:
         n_workers_now = max(1, len(client.scheduler_info().get("workers", {})) or n_workers)
         wanted = n_chunks or 4 * n_workers_now
-        n_cand = len(_check_candidates(candidates))
+        n_cand = len(check_candidates(candidates))
         chunk = max(1, int(np.ceil(max(n_cand, 1) / wanted)))
         t1 = time.perf_counter()
-        prep = _prepare(result, candidates, circles=circles, horizon_min=horizon_min, max_snap_m=max_snap_m,
-                        chunk_size=chunk)
+        prep = prepare_circles(result, candidates, circles=circles, horizon_min=horizon_min,
+                               max_snap_m=max_snap_m, chunk_size=chunk)
         t_prep = time.perf_counter() - t1
         t2 = time.perf_counter()
         arrays = client.scatter(prep.arrays, broadcast=True)
@@ -121,10 +128,11 @@ def score_dask(
         bar.close()
         timings = {"cluster_start_s": t_start, "prepare_s": t_prep, "scatter_s": t_scatter,
                    "score_s": time.perf_counter() - t3}
-        table = _assemble(prep, outputs, timings=timings)
+        table = assemble_scores(prep, outputs, timings=timings)
         timings["total_s"] = time.perf_counter() - t0
         return table
     finally:
         if own:
             client.close()
+        if cluster is not None:
             cluster.close()

@@ -20,20 +20,25 @@ useful sites exist; sites that add nothing are not reported).
   (with several groups the objective is not submodular, so no lazy shortcut).
 * :func:`exact_select` - a MILP solved by HiGHS (``highspy``), optionally
   with per-site capacities for single-group problems.
+
+The inputs are checked (every problem at once) by
+:func:`circles.scoring._mclp_inputs.check_problem`; HiGHS is driven by
+:mod:`circles.scoring._highs`.
 """
 
 from __future__ import annotations
 
 import numbers
-import os
-import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from circles.errors import CirclesError, InputError, ValidationError
+from circles.scoring._highs import solve_lp
+from circles.scoring._mclp_inputs import Problem, check_problem
 
 __all__ = ["Selection", "SolverError", "greedy_select", "exact_select"]
 
@@ -94,151 +99,11 @@ class Selection:
 
 
 # --------------------------------------------------------------------------- #
-# Input handling
-# --------------------------------------------------------------------------- #
-
-
-@dataclass
-class _Problem:
-    w: np.ndarray  # (n,) float64
-    existing: np.ndarray  # (n, G) bool, as given
-    sat: np.ndarray  # (n, G) bool, existing | fixed coverage
-    reach: sp.csr_array  # (n_cand, n) float64 0/1, sorted indices
-    group: np.ndarray  # (n_cand,) int64
-    fixed: np.ndarray  # (n_cand,) bool
-    k: int
-
-    @property
-    def n_groups(self) -> int:
-        return self.sat.shape[1]
-
-    @property
-    def n_cand(self) -> int:
-        return self.reach.shape[0]
-
-
-def _prepare(weights, existing, reach, group, k, fixed, who: str) -> _Problem:
-    problems: list[str] = []
-
-    w = np.asarray(weights)
-    if w.ndim != 1 or not np.issubdtype(w.dtype, np.number) or np.issubdtype(w.dtype, np.complexfloating):
-        problems.append(f"weights: expected a 1-D array of non-negative numbers, got dtype {w.dtype} shape {w.shape}")
-        w = None
-    else:
-        w = w.astype(np.float64)
-        if not np.isfinite(w).all() or (w.size and w.min() < 0):
-            problems.append("weights: every weight must be finite and >= 0; replace NaN/inf/negative values (e.g. by 0)")
-    n = None if w is None else w.size
-
-    ex = np.asarray(existing)
-    if ex.ndim == 1:
-        ex = ex[:, None]
-    if ex.ndim != 2 or not (ex.dtype == bool or np.issubdtype(ex.dtype, np.integer)):
-        problems.append(
-            f"existing: expected a boolean array of shape (n_demand, n_groups), got dtype {ex.dtype} shape "
-            f"{np.asarray(existing).shape}; pass existing[i, g] = True where group g is already served at i"
-        )
-        ex = None
-    else:
-        if ex.dtype != bool:
-            if ex.size and not np.isin(ex, (0, 1)).all():
-                problems.append("existing: integer values must be 0 or 1")
-            ex = ex.astype(bool)
-        if n is not None and ex.shape[0] != n:
-            problems.append(f"existing: has {ex.shape[0]} rows but weights has {n} demand points; they must match")
-        if ex.shape[1] < 1:
-            problems.append("existing: needs at least one column (one requirement group)")
-    n_groups = None if ex is None else ex.shape[1]
-
-    try:
-        R = sp.csr_array(reach)
-    except Exception as exc:  # noqa: BLE001 - reported below with context
-        problems.append(f"reach: could not be read as a sparse (n_candidates, n_demand) matrix ({exc})")
-        R = None
-    if R is not None:
-        if n is not None and R.shape[1] != n:
-            problems.append(
-                f"reach: has {R.shape[1]} columns but there are {n} demand points; reach[j, i] must say "
-                "whether candidate j reaches demand i"
-            )
-        R = sp.csr_array((R.data != 0, R.indices, R.indptr), shape=R.shape)  # any non-zero means reached
-        R.sum_duplicates()
-        R.eliminate_zeros()
-        R = sp.csr_array((np.ones(R.nnz), R.indices, R.indptr), shape=R.shape)
-        R.sort_indices()
-    n_cand = None if R is None else R.shape[0]
-
-    gr = np.asarray(group)
-    if gr.ndim != 1 or not (gr.size == 0 or np.issubdtype(gr.dtype, np.integer)):
-        problems.append(f"group: expected a 1-D integer array (group of each candidate), got dtype {gr.dtype} shape {gr.shape}")
-        gr = None
-    else:
-        gr = gr.astype(np.int64)
-        if n_cand is not None and gr.size != n_cand:
-            problems.append(f"group: has {gr.size} entries but reach has {n_cand} candidate rows; they must match")
-        if n_groups is not None and gr.size and (gr.min() < 0 or gr.max() >= n_groups):
-            problems.append(
-                f"group: values must lie in [0, {n_groups}) (existing has {n_groups} group columns); "
-                f"got values from {gr.min()} to {gr.max()}"
-            )
-
-    fx = None
-    if n_cand is not None:
-        fx = np.zeros(n_cand, dtype=bool)
-        if fixed is not None:
-            f = np.asarray(fixed)
-            if f.dtype == bool:
-                if f.shape != (n_cand,):
-                    problems.append(f"fixed: a boolean mask must have one entry per candidate ({n_cand}), got shape {f.shape}")
-                else:
-                    fx = f.copy()
-            elif f.size == 0 or np.issubdtype(f.dtype, np.integer):
-                f = f.ravel().astype(np.int64)
-                if f.size and (f.min() < 0 or f.max() >= n_cand):
-                    problems.append(f"fixed: candidate indices must lie in [0, {n_cand}); got {f.min()}..{f.max()}")
-                else:
-                    fx[f] = True
-            else:
-                problems.append(f"fixed: expected a boolean mask or integer candidate indices, got dtype {f.dtype}")
-
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        problems.append(f"k: expected a whole number of sites to choose, got {k!r}")
-    elif k < 0:
-        problems.append(f"k: must be >= 0, got {k}")
-    elif fx is not None:
-        n_avail = int((~fx).sum())
-        if k > n_avail:
-            problems.append(
-                f"k: asked for k={k} sites but only {n_avail} candidates are available "
-                f"({n_cand} candidates, {n_cand - n_avail} fixed); lower k or add candidates"
-            )
-
-    if problems:
-        raise ValidationError(who, problems)
-
-    sat = ex.copy()
-    if fx.any():
-        for g in range(n_groups):
-            rows = np.flatnonzero(fx & (gr == g))
-            if rows.size:
-                sat[np.unique(R[rows].indices), g] = True
-    return _Problem(w=w, existing=ex, sat=sat, reach=R, group=gr, fixed=fx, k=int(k))
-
-
-def _covered_weight(p: _Problem, chosen: np.ndarray) -> float:
-    """Covered weight (existing, fixed and ``chosen`` together)."""
-    sat = p.sat.copy()
-    for j in np.asarray(chosen, dtype=np.int64):
-        sat[p.reach[[j]].indices, p.group[j]] = True
-    return float(p.w[sat.all(axis=1)].sum())
-
-
-# --------------------------------------------------------------------------- #
 # Greedy
 # --------------------------------------------------------------------------- #
 
 
-def _greedy(p: _Problem, eligible: np.ndarray, k: int, rule: str = "gain") -> tuple[np.ndarray, np.ndarray]:
+def _greedy(p: Problem, eligible: np.ndarray, k: int, rule: str = "gain") -> tuple[np.ndarray, np.ndarray]:
     """Greedy picks among ``eligible`` (bool mask); returns (chosen, gains)."""
     n_groups = p.n_groups
     sat = p.sat.copy()
@@ -282,7 +147,7 @@ def _greedy(p: _Problem, eligible: np.ndarray, k: int, rule: str = "gain") -> tu
 def greedy_select(
     weights: np.ndarray,
     existing: np.ndarray,
-    reach,
+    reach: Any,
     group: np.ndarray,
     k: int,
     *,
@@ -336,15 +201,15 @@ def greedy_select(
         the inputs, e.g. ``k`` larger than the number of available candidates.
     """
     t0 = time.perf_counter()
-    p = _prepare(weights, existing, reach, group, k, fixed, "greedy_select")
+    p = check_problem(weights, existing, reach, group, k, fixed, "greedy_select")
     if rule not in ("gain", "progress"):
         raise InputError(f"greedy_select: rule must be 'gain' or 'progress', got {rule!r}")
     chosen, gains = _greedy(p, ~p.fixed, p.k, rule)
     return Selection(
         chosen=chosen,
         gains=gains,
-        covered_weight=_covered_weight(p, chosen),
-        baseline_weight=float(p.w[p.sat.all(axis=1)].sum()),
+        covered_weight=p.covered_weight(chosen),
+        baseline_weight=p.baseline_weight,
         total_weight=float(p.w.sum()),
         method="greedy",
         status="heuristic",
@@ -355,36 +220,6 @@ def greedy_select(
 # --------------------------------------------------------------------------- #
 # Exact (HiGHS)
 # --------------------------------------------------------------------------- #
-
-_BANNER_SHOWN = False
-
-
-def _new_highs():
-    """A silent ``highspy.Highs`` (HiGHS prints a banner on its first construction)."""
-    global _BANNER_SHOWN  # noqa: PLW0603 - process-wide fact about the C library, not state of ours
-    import highspy
-
-    if _BANNER_SHOWN:
-        h = highspy.Highs()
-    else:
-        # The banner is written by C++ to file descriptor 1; hide it once.
-        try:
-            sys.stdout.flush()
-            saved = os.dup(1)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            try:
-                h = highspy.Highs()
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-                os.close(devnull)
-        except OSError:
-            h = highspy.Highs()
-        _BANNER_SHOWN = True
-    h.setOptionValue("output_flag", False)
-    return h
-
 
 def _aggregate_rows(M: sp.csr_array, weight: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
     """Merge rows of ``M`` with identical sparsity pattern, summing ``weight``."""
@@ -404,48 +239,7 @@ def _aggregate_rows(M: sp.csr_array, weight: np.ndarray) -> tuple[sp.csr_array, 
     return M[np.asarray(keep, dtype=np.int64)], np.asarray(agg_w, dtype=np.float64)
 
 
-def _solve_lp(cost, lower, upper, integer, A: sp.csr_array, row_upper, *, time_limit_s, mip_rel_gap, start=None):
-    """Maximise ``cost @ v`` s.t. ``A v <= row_upper``, bounds, integrality."""
-    import highspy
-
-    h = _new_highs()
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    lp = highspy.HighsLp()
-    n_col, n_row = len(cost), A.shape[0]
-    lp.num_col_ = n_col
-    lp.num_row_ = n_row
-    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
-    lp.col_lower_ = np.asarray(lower, dtype=np.float64)
-    lp.col_upper_ = np.asarray(upper, dtype=np.float64)
-    lp.row_lower_ = np.full(n_row, -highspy.kHighsInf)
-    lp.row_upper_ = np.asarray(row_upper, dtype=np.float64)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = n_col
-    lp.a_matrix_.num_row_ = n_row
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(np.float64)
-    if integer is not None and np.any(integer):
-        lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous for b in integer]
-    h.passModel(lp)
-    if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = [float(v) for v in start]
-        sol.value_valid = True
-        h.setSolution(sol)
-    h.run()
-    status = h.getModelStatus()
-    info = h.getInfo()
-    values = None
-    if info.primal_solution_status == highspy.kSolutionStatusFeasible:
-        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
-    gap = float(info.mip_gap) if integer is not None and np.any(integer) else 0.0
-    return values, h.modelStatusToString(status), float(info.objective_function_value), gap
-
-
-def _uncapacitated_model(p: _Problem, k: int):
+def _uncapacitated_model(p: Problem, k: int):
     """Reduced MCLP: returns (cand_ids, agg M rows-by-cands, agg weights, group masks) or None."""
     n_groups = p.n_groups
     sat = p.sat
@@ -480,7 +274,7 @@ def _uncapacitated_model(p: _Problem, k: int):
 def exact_select(
     weights: np.ndarray,
     existing: np.ndarray,
-    reach,
+    reach: Any,
     group: np.ndarray,
     k: int,
     *,
@@ -539,7 +333,53 @@ def exact_select(
         If HiGHS returns no feasible solution.
     """
     t0 = time.perf_counter()
-    p = _prepare(weights, existing, reach, group, k, fixed, "exact_select")
+    p = check_problem(weights, existing, reach, group, k, fixed, "exact_select")
+    cap = _check_exact_options(p, capacity, time_limit_s, mip_rel_gap)
+    baseline = p.baseline_weight
+    total = float(p.w.sum())
+    if cap is not None:
+        return _exact_capacitated(p, cap, t0, total, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+
+    cand_ids, M, W, n_active = _uncapacitated_model(p, p.k)
+    n_x, n_y = cand_ids.size, M.shape[0]
+    size = {"candidates": int(n_x), "demand_rows": n_active, "demand_rows_aggregated": int(n_y)}
+    if p.k == 0 or n_y == 0:
+        chosen = np.zeros(0, dtype=np.int64)
+        status, objective, gap = "Optimal", baseline, 0.0
+        size.update(rows=0, cols=0)
+    else:
+        chosen, status, obj, gap, shape = _solve_uncapacitated(p, cand_ids, M, W, time_limit_s=time_limit_s,
+                                                               mip_rel_gap=mip_rel_gap)
+        objective = obj + baseline
+        size.update(rows=int(shape[0]), cols=int(shape[1]))
+        # drop chosen sites that add nothing (the solver may set spare x_j = 1)
+        full = p.covered_weight(chosen)
+        for j in chosen[::-1]:
+            trial = chosen[chosen != j]
+            if p.covered_weight(trial) >= full:
+                chosen = trial
+    eligible = np.zeros(p.n_cand, dtype=bool)
+    eligible[chosen] = True
+    order, gains = _greedy(p, eligible, chosen.size)
+    return Selection(
+        chosen=order,
+        gains=gains,
+        covered_weight=p.covered_weight(order),
+        baseline_weight=baseline,
+        total_weight=total,
+        method="exact",
+        status=status,
+        objective=float(objective),
+        mip_gap=float(gap),
+        solve_time_s=time.perf_counter() - t0,
+        model_size=size,
+    )
+
+
+def _check_exact_options(p: Problem, capacity: np.ndarray | None, time_limit_s: float,
+                         mip_rel_gap: float) -> np.ndarray | None:
+    """The capacities as float64 (None without), after checking them and the solver options
+    (every problem collected, then raised together)."""
     problems = []
     if not (isinstance(time_limit_s, numbers.Real) and time_limit_s > 0):
         problems.append(f"time_limit_s: expected seconds > 0, got {time_limit_s!r}")
@@ -566,75 +406,44 @@ def exact_select(
             )
     if problems:
         raise ValidationError("exact_select", problems)
+    return cap
 
-    baseline = float(p.w[p.sat.all(axis=1)].sum())
-    total = float(p.w.sum())
-    if cap is not None:
-        return _exact_capacitated(p, cap, t0, total, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
 
-    cand_ids, M, W, n_active = _uncapacitated_model(p, p.k)
+def _solve_uncapacitated(p: Problem, cand_ids: np.ndarray, M: sp.csr_array, W: np.ndarray, *,
+                         time_limit_s: float, mip_rel_gap: float) -> tuple[np.ndarray, str, float, float, tuple]:
+    """Solve the reduced MCLP, warm-started from greedy; returns (chosen, status, objective, gap, model shape)."""
     n_x, n_y = cand_ids.size, M.shape[0]
-    size = {"candidates": int(n_x), "demand_rows": n_active, "demand_rows_aggregated": int(n_y)}
-    if p.k == 0 or n_y == 0:
-        chosen = np.zeros(0, dtype=np.int64)
-        status, objective, gap = "Optimal", baseline, 0.0
-        size.update(rows=0, cols=0)
-    else:
-        # constraints: for each row r and group g missing there: y_r - sum_{j in g} x_j <= 0
-        Mc = M.tocoo()
-        gcol = p.group[cand_ids][Mc.col]
-        key = Mc.row.astype(np.int64) * p.n_groups + gcol
-        uniq, con = np.unique(key, return_inverse=True)
-        n_con = uniq.size
-        con_row = uniq // p.n_groups
-        rows = np.concatenate([np.arange(n_con), con, [n_con] * n_x])
-        cols = np.concatenate([n_x + con_row, Mc.col, np.arange(n_x)])
-        vals = np.concatenate([np.ones(n_con), -np.ones(Mc.nnz), np.ones(n_x)])
-        A = sp.csr_array((vals, (rows, cols)), shape=(n_con + 1, n_x + n_y))
-        A.sum_duplicates()
-        A.sort_indices()
-        row_upper = np.concatenate([np.zeros(n_con), [float(p.k)]])
-        cost = np.concatenate([np.zeros(n_x), W])
-        integer = np.concatenate([np.ones(n_x, bool), np.zeros(n_y, bool)])
-        # warm start from greedy
-        g_chosen, _ = _greedy(p, ~p.fixed, p.k)
-        x0 = np.isin(cand_ids, g_chosen).astype(np.float64)
-        cov = np.zeros(n_con)
-        np.add.at(cov, con, x0[Mc.col])
-        y_ok = np.ones(n_y, bool)
-        np.logical_and.at(y_ok, con_row, cov > 0)
-        start = np.concatenate([x0, y_ok.astype(np.float64)])
-        values, status, obj, gap = _solve_lp(
-            cost, np.zeros(n_x + n_y), np.ones(n_x + n_y), integer, A, row_upper,
-            time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start,
-        )
-        if values is None:
-            raise SolverError(f"exact_select: HiGHS returned no feasible solution (status {status!r})")
-        chosen = cand_ids[values[:n_x] > 0.5]
-        objective = obj + baseline
-        size.update(rows=int(A.shape[0]), cols=int(A.shape[1]))
-        # drop chosen sites that add nothing (the solver may set spare x_j = 1)
-        full = _covered_weight(p, chosen)
-        for j in chosen[::-1]:
-            trial = chosen[chosen != j]
-            if _covered_weight(p, trial) >= full:
-                chosen = trial
-    eligible = np.zeros(p.n_cand, dtype=bool)
-    eligible[chosen] = True
-    order, gains = _greedy(p, eligible, chosen.size)
-    return Selection(
-        chosen=order,
-        gains=gains,
-        covered_weight=_covered_weight(p, order),
-        baseline_weight=baseline,
-        total_weight=total,
-        method="exact",
-        status=status,
-        objective=float(objective),
-        mip_gap=float(gap),
-        solve_time_s=time.perf_counter() - t0,
-        model_size=size,
+    # constraints: for each row r and group g missing there: y_r - sum_{j in g} x_j <= 0
+    Mc = M.tocoo()
+    gcol = p.group[cand_ids][Mc.col]
+    key = Mc.row.astype(np.int64) * p.n_groups + gcol
+    uniq, con = np.unique(key, return_inverse=True)
+    n_con = uniq.size
+    con_row = uniq // p.n_groups
+    rows = np.concatenate([np.arange(n_con), con, [n_con] * n_x])
+    cols = np.concatenate([n_x + con_row, Mc.col, np.arange(n_x)])
+    vals = np.concatenate([np.ones(n_con), -np.ones(Mc.nnz), np.ones(n_x)])
+    A = sp.csr_array((vals, (rows, cols)), shape=(n_con + 1, n_x + n_y))
+    A.sum_duplicates()
+    A.sort_indices()
+    row_upper = np.concatenate([np.zeros(n_con), [float(p.k)]])
+    cost = np.concatenate([np.zeros(n_x), W])
+    integer = np.concatenate([np.ones(n_x, bool), np.zeros(n_y, bool)])
+    # warm start from greedy
+    g_chosen, _ = _greedy(p, ~p.fixed, p.k)
+    x0 = np.isin(cand_ids, g_chosen).astype(np.float64)
+    cov = np.zeros(n_con)
+    np.add.at(cov, con, x0[Mc.col])
+    y_ok = np.ones(n_y, bool)
+    np.logical_and.at(y_ok, con_row, cov > 0)
+    start = np.concatenate([x0, y_ok.astype(np.float64)])
+    values, status, obj, gap = solve_lp(
+        cost, np.zeros(n_x + n_y), np.ones(n_x + n_y), integer, A, row_upper,
+        time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start,
     )
+    if values is None:
+        raise SolverError(f"exact_select: HiGHS returned no feasible solution (status {status!r})")
+    return cand_ids[values[:n_x] > 0.5], status, obj, gap, A.shape
 
 
 # --------------------------------------------------------------------------- #
@@ -642,7 +451,7 @@ def exact_select(
 # --------------------------------------------------------------------------- #
 
 
-def _capacitated_model(p: _Problem, cap: np.ndarray):
+def _capacitated_model(p: Problem, cap: np.ndarray):
     """Rows: demand not served by ``existing``; columns: candidates (fixed included)."""
     active = np.flatnonzero((p.w > 0) & ~p.existing[:, 0])
     RT = p.reach.T.tocsr()[active]
@@ -697,7 +506,7 @@ def _capacitated_solve(p, cand_ids, M, W, cap_c, x_lower, x_upper, k, *, time_li
     lower = np.concatenate([x_lower, np.zeros(nz)])
     upper = np.concatenate([x_upper, np.ones(nz)])
     integer = np.concatenate([np.ones(n_x, bool), np.zeros(nz, bool)])
-    values, status, obj, gap = _solve_lp(
+    values, status, obj, gap = solve_lp(
         cost, lower, upper, integer, A, row_upper, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap
     )
     if values is None:
@@ -707,7 +516,7 @@ def _capacitated_solve(p, cand_ids, M, W, cap_c, x_lower, x_upper, k, *, time_li
     return values[:n_x], served, status, obj, gap, A.shape
 
 
-def _exact_capacitated(p: _Problem, cap, t0, total, *, time_limit_s, mip_rel_gap) -> Selection:
+def _exact_capacitated(p: Problem, cap, t0, total, *, time_limit_s, mip_rel_gap) -> Selection:
     existing_w = float(p.w[p.existing[:, 0]].sum())
     cand_ids, M, W, cap_c, n_active = _capacitated_model(p, cap)
     n_x = cand_ids.size
