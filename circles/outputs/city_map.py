@@ -193,10 +193,11 @@ def status_png(raster: np.ndarray, status_codes: np.ndarray) -> str:
     codes = np.concatenate([[n], np.asarray(status_codes, dtype=np.uint8)])  # slot 0: no unit
     img = codes[raster]
     no_data = STATUSES.index("no_data")
-    rows, cols = np.indices(raster.shape, sparse=True)
+    rows, cols = np.ogrid[:raster.shape[0], :raster.shape[1]]  # row and column numbers, broadcastable
     stripe = ((rows + cols) // STRIPE_PX) % 2 == 0
     img = np.where((img == no_data) & stripe, n + 1, img).astype(np.uint8)
-    palette, alpha = [], []
+    palette: list[int] = []
+    alpha: list[int] = []
     for s in STATUSES:
         palette += _rgb(STATUS_COLOURS[s])
         alpha.append(FILL_ALPHA if s != "no_data" else 200)
