@@ -112,7 +112,8 @@ Legs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 class EdgeIndex:
     """Directed edges grouped by their entry node (CSR-like), so the pieces of
-    one reach are gathered from the reached nodes only."""
+    one reach are gathered from the reached nodes only.
+    """
 
     def __init__(self, network: Network, seconds: np.ndarray, direction: Direction):
         entry = network.edge_u if direction == "from" else network.edge_v
@@ -423,7 +424,8 @@ def access_legs(fx: np.ndarray | None, fy: np.ndarray, nx: np.ndarray, ny: np.nd
     """Straight access legs facility -> snapped node, cut where the limit runs out
     (the traveller walks the leg first when leaving, last when arriving; the
     piece drawn starts at the facility either way).  ``(x0, y0, x1, y1)``
-    arrays, or ``None`` when there is no leg of positive length."""
+    arrays, or ``None`` when there is no leg of positive length.
+    """
     if fx is None or len(fx) == 0:
         return None
     off = np.asarray(offsets_s, float)
@@ -442,7 +444,8 @@ def polygon_of_reach(network: Network, edges: EdgeIndex, node_seconds: np.ndarra
                      info: dict | None = None) -> Any:
     """:func:`circles.isochrones.reach_polygon` with a prebuilt edge index (one per network and
     direction, reused over categories and limits: sorting a city's edges takes
-    about a second); ``info`` receives the route and grid cell used."""
+    about a second); ``info`` receives the route and grid cell used.
+    """
     t = np.where(np.isnan(node_seconds), np.inf, node_seconds)
     reached = np.flatnonzero(t <= limit_s)
     pieces = reached_pieces(edges, reached, t[reached], t, limit_s)
