@@ -89,8 +89,10 @@ MAX_RASTER_CELLS: int = 8_000_000
 #: route is used; below it the vector route is as fast and exact.
 AUTO_RASTER_MIN_PIECES: int = 64
 #: City route: most grid points of one polygon when the extent is too large for
-#: :data:`MAX_RASTER_CELLS` even at ``width_m / 2`` (float64 field: ~0.4 GB at 50M).
-CITY_MAX_CELLS: int = 50_000_000
+#: :data:`MAX_RASTER_CELLS` even at ``width_m / 2`` (float64 field: ~0.16 GB at 20M).  For all
+#: of Wuhan that is a ~32 m grid: still finer than 1.4 x the 25 m corridor, so no street's corridor
+#: falls between grid points; a finer grid cost ~3 s and ~0.4 GB more per polygon.
+CITY_MAX_CELLS: int = 20_000_000
 #: City route: pieces from which such an extent is drawn on the coarse city grid;
 #: fewer pieces take the vector route (GEOS unions a few thousand in well under a
 #: second, but a city-wide reach of millions ran > 13 min and 11.6 GB).
