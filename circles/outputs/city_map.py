@@ -371,7 +371,7 @@ function cityPopup(i, cid) {
         row(name, v < 0 ? (c.no_data ? w.no_data : '—') : (v / 10).toFixed(1)); });
     row(w.missing, c.missing_words[c.missing[i]]);
     row(w.rule, c.rule);
-    return ['<b>' + cityEsc(cityData.label[i]) + '</b>'].concat(rows).join('<br>');
+    return '<div class="circles-unit">' + ['<b>' + cityEsc(cityData.label[i]) + '</b>'].concat(rows).join('<br>') + '</div>';
 }
 map.on('click', function (e) {
     var active = map.getContainer().getAttribute('data-circles-active');

@@ -447,8 +447,8 @@ def _facility_layers(m, result, extent, lang: str, shown: set[str] | None = None
         if len(f) > MANY_FACILITIES:  # one light layer of dots, not thousands of icon markers
             def dot(feature, _fill=hex_colour):
                 is_off = bool(feature["properties"].get("offnet_word"))
-                return {"color": "#ffffff", "weight": 1, "fillColor": OFFNET_ICON[1] if is_off else _fill,
-                        "fillOpacity": 0.95}
+                colour = OFFNET_ICON[1] if is_off else _fill
+                return {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
 
             layer: folium.GeoJson | folium.FeatureGroup = webmap.add_polygons(
                 m, sub, name=name, label="title", fields=fields, aliases=aliases, popup=True, point_radius=4,
