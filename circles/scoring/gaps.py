@@ -159,14 +159,30 @@ def _min_count(p: Problem, goal_add: float, greedy_set: np.ndarray, *,
     return cand_ids[values[:n_x] > 0.5], status
 
 
+def _greedy_until(p: Problem, goal: float) -> np.ndarray:
+    """Greedy picks up to the first that reaches covered weight ``goal`` (all picks when none does).
+
+    Greedy runs with k = 8, 32, 128 ... (a shorter run is a prefix of a longer one), so the cost
+    follows the number of sites needed, not the number of candidates.
+    """
+    n_free = int((~p.fixed).sum())
+    k = 8
+    while True:
+        order, gains = _greedy(p, ~p.fixed, min(k, n_free))
+        cum = p.baseline_weight + np.cumsum(gains)
+        hit = np.flatnonzero(cum >= goal)
+        if hit.size:
+            return order[:hit[0] + 1]
+        if k >= n_free or order.size < min(k, n_free):  # every candidate tried, or nothing more helps
+            return order
+        k *= 4
+
+
 def _choose(p: Problem, goal: float, *, time_limit_s: float, tol: float) -> tuple[np.ndarray, str, str]:
     """The fewest sites reaching covered weight ``goal`` (exact, else greedy), their method and a note."""
-    order, gains = _greedy(p, ~p.fixed, int((~p.fixed).sum()))
-    cum = p.baseline_weight + np.cumsum(gains)
-    n_greedy = int(np.searchsorted(cum, goal - tol)) + 1 if goal - tol > p.baseline_weight else 0
-    greedy_set = order[:min(n_greedy, order.size)]
+    greedy_set = _greedy_until(p, goal - tol)
     if greedy_set.size <= 1:
-        return greedy_set, "exact", "no fewer sites can do it (greedy needs at most one)"
+        return greedy_set, "exact", "one site is the fewest possible (the share now is below the goal)"
     t0 = time.perf_counter()
     exact, status = _min_count(p, goal - p.baseline_weight - tol, greedy_set, time_limit_s=time_limit_s)
     took = time.perf_counter() - t0
@@ -252,6 +268,10 @@ def gap_sites(result: Any, circle: str, *, target_share: float, district: str | 
         or a circle with a category in several requirement groups.
     """
     circ = _check_args(result, circle, target_share, district, time_limit_s)
+    multi = [c for c in circ.categories if sum(c in r.categories for r in circ.requirements) > 1]
+    if multi:
+        raise InputError(f"gap_sites: circle {circle!r}: categories {multi} appear in several requirement "
+                         "groups; a new site must fill one group")
     mine = _candidates(result, circ, candidates)
     missing = no_data_before(result, circ)
     prep = prepare_circles(result, mine, circles=[circle])
