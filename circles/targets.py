@@ -40,8 +40,8 @@ TARGET_COLUMNS: tuple[str, ...] = ("target_id", "scope", "district", "target", "
 #: The three statuses.
 STATUSES: tuple[str, ...] = ("met", "not met", "no data")
 _TOLERANCE = 1e-9
-_POPULATION_NOTE = ("per 1,000 of the analysis' population ({people:,.0f} people from the population layer it was "
-                    "given; a layer of adults only, such as the Wuhan WorldPop 20+ raster, makes this a rate per "
+_POPULATION_NOTE = ("per 1,000 of the analysis' population ({people:,.0f} people, as its population input counts "
+                    "them; a layer of adults only, such as the Wuhan WorldPop 20+ raster, makes this a rate per "
                     "1,000 adults, higher than per 1,000 residents)")
 
 
@@ -203,6 +203,12 @@ def _filtered(frame: pd.DataFrame, t: Target) -> pd.DataFrame:
     return sub.drop_duplicates(keys) if keys else sub
 
 
+def _condition(column: str, wanted: Any) -> str:
+    if isinstance(wanted, bool):
+        return f"{column} {'yes' if wanted else 'no'}"
+    return f"{column} >= {wanted:g}" if isinstance(wanted, (int, float)) else f"{column} containing {wanted}"
+
+
 def _missing_inputs(t: Target, inputs: _Inputs) -> str:
     """Why a facility target cannot be measured at all ("" when it can)."""
     fac = inputs.facilities
@@ -226,7 +232,7 @@ def _measure(t: Target, scope: _Scope, inputs: _Inputs) -> tuple[float, str]:
     """(value, note) of a facility or community target in one scope."""
     sel = _filtered(scope.facilities, t)
     n_all = len(_filtered(inputs.facilities, t))
-    where = f" with {', '.join(f'{k} {v}' for k, v in t.where.items())}" if t.where else ""
+    where = f" with {', '.join(_condition(k, v) for k, v in t.where.items())}" if t.where else ""
     found = f"{len(sel)} of the {n_all} {'/'.join(t.categories)} facilities{where} of the input, {inputs.area_note}"
     if t.measure == "count":
         return float(len(sel)), found
