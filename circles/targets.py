@@ -160,8 +160,8 @@ def _circle_rows(t: Target, result: CoverageResult, inputs: _Inputs, share: floa
             frame = city_row
         else:
             frame = result.district_summary[result.district_summary["circle"] == t.circle]
-            if scope == "central_district":
-                frame = frame[frame["district"].isin(inputs.central)]
+            wanted = inputs.central if scope == "central_district" else tuple(s.district for s in inputs.districts)
+            frame = frame[frame["district"].isin(wanted)] if len(frame) else frame
             if not len(frame):
                 rows.append(_row(t, None, figure, np.nan, _no_districts(inputs, scope), scope_name="district"))
                 continue

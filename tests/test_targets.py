@@ -51,7 +51,8 @@ def _city(table):
 
 
 def _at(table, target_id, district=""):
-    rows = table[(table["target_id"] == target_id) & (table["district"] == district)]
+    scope = "district" if district else "city"
+    rows = table[(table["target_id"] == target_id) & (table["district"] == district) & (table["scope"] == scope)]
     assert len(rows) == 1, (target_id, district, rows)
     return rows.iloc[0]
 
@@ -201,3 +202,16 @@ def test_illustrative_district_and_community_targets_by_hand(illustrative):
     assert "residents 65+" in elderly["note"]
     assert _at(illustrative, "circle_life_15")["status"] == "no data"  # no grocery in the inventory
     assert all(not math.isnan(v) for v in illustrative.loc[illustrative["status"] != "no data", "value"])
+
+
+@pytest.mark.wuhan
+def test_without_districts_the_district_rows_say_no_data(wuhan_dir):
+    from circles.analysis import analyze
+
+    result = analyze(wuhan_dir / "guanggu.osm", policy="wuhan-2022", facilities=wuhan_dir / "weibo_pois_gcj02.csv",
+                     facilities_crs="gcj02", population=wuhan_dir / "population_20plus.tif")
+    table = evaluate_targets(result)
+    districts = table[table["scope"] == "district"]
+    assert len(districts) and (districts["district"] == "").all() and (districts["status"] == "no data").all()
+    assert districts["note"].str.contains("needs a districts layer").all()
+    assert _at(table, "circle_public_activity_10")["status"] == "not met"  # the city row is still measured
