@@ -11,7 +11,8 @@ Both entry points return a :class:`FacilitySet`:
     a WGS84 ``Point`` geometry.  Capacity columns of a file (``beds``,
     ``nursing_beds``, ``childcare_places``, ``level``, ``medical_care_integrated``,
     ``aed_count``, ``family_elderly_beds``; Chinese headers too, see
-    :mod:`circles.facility_capacity`) come before the geometry when it has them.
+    :mod:`circles.facility_capacity`) come before the geometry when it has them;
+    a facility whose ``aed_count`` is above 0 is also an ``aed`` location.
 ``unclassified``
     DataFrame of the input rows that fell in no category — never dropped
     silently: ``row`` (1-based data row / feature number), ``feature_id``,
@@ -408,12 +409,27 @@ def _classify_points(
             notes.append(f"{used} rows with no category from their label were classified from their name (name_hints=True)")
     capacities, capacity_notes = read_capacities(table, pts.source)
     notes.extend(capacity_notes)
+    _add_aed_locations(matches, capacities, notes)
     fs = _build(feature_ids=ids, names=names, labels=labels, matches=matches, lon=pts.lon, lat=pts.lat,
                 source=pts.source, notes=notes, kind=pts.kind, lon_in=pts.lon_in, lat_in=pts.lat_in,
                 keep_ids=id_col is not None)
     _add_capacities(fs.facilities, capacities)
     fs.facilities.attrs["id_column"] = id_col
     return fs
+
+
+def _add_aed_locations(matches: list[list[Match]], capacities: pd.DataFrame, notes: list[str]) -> None:
+    """A row of another category whose AED column says it has AEDs is also an AED location (in place)."""
+    if "aed_count" not in capacities.columns:
+        return
+    counts = capacities["aed_count"].to_numpy(float)
+    added = 0
+    for i, ms in enumerate(matches):
+        if counts[i] > 0 and ms and not any(m.category == "aed" for m in ms):
+            ms.append(Match("aed", "column aed_count"))
+            added += 1
+    if added:
+        notes.append(f"{added} facilities with AEDs (column aed_count) also counted as AED locations")
 
 
 def _add_capacities(facilities: gpd.GeoDataFrame, capacities: pd.DataFrame) -> None:

@@ -30,7 +30,7 @@ WUHAN_TARGET_IDS = [
 
 # Illustrative only (not real facilities): three communities U1 (洪山区, central), U2 and U3 (江夏区).
 ILLUSTRATIVE_INVENTORY = """名称,类型,经度,纬度,床位数,护理型床位,等级,医养结合,托位数,AED数量,家庭养老床位
-甲医院,医院,114.502,30.480,1000,,三级甲等,,,,
+甲医院,医院,114.502,30.480,1000,,三级甲等,,,2,
 丙养老院,养老院,114.504,30.485,400,300,,是,,,100
 一社区文化站,文化站,114.506,30.488,,,,,,,
 乙医院,医院,114.525,30.480,300,,二级甲等,,,,
@@ -80,12 +80,15 @@ def test_inventory_capacities_on_facilities(tmp_path):
                     "乙养老院,养老院,114.5,30.49,abc,,是,\n"
                     "丙AED,AED,114.51,30.49,-5,,否,是\n", encoding="utf-8")
     fs = read_facility_file(path, crs="wgs84")
-    f = fs.facilities.set_index("name")
+    f = fs.facilities.drop_duplicates("feature_id").set_index("name")
     assert list(fs.facilities.columns)[-5:] == ["beds", "level", "medical_care_integrated", "aed_count", "geometry"]
     assert f.loc["甲医院", "beds"] == 1200 and f.loc["甲医院", "level"] == "三级甲等"
     assert np.isnan(f.loc["乙养老院", "beds"]) and np.isnan(f.loc["丙AED", "beds"])  # text, negative: missing
     assert f.loc["乙养老院", "medical_care_integrated"] == 1.0 and f.loc["丙AED", "medical_care_integrated"] == 0.0
     assert f.loc["丙AED", "category"] == "aed" and f.loc["丙AED", "aed_count"] == 1.0  # 是 = one device
+    # a hospital with AEDs is also an AED location (two rows: primary_care and aed, one feature)
+    assert fs.facilities.loc[fs.facilities["name"] == "甲医院", "category"].tolist() == ["primary_care", "aed"]
+    assert any("1 facilities with AEDs" in n for n in fs.notes)
     assert any("'床位数' read as beds (2 cell(s) not usable" in n for n in fs.notes)
 
 
@@ -180,8 +183,8 @@ def test_illustrative_capacity_targets_by_hand(illustrative):
     # 医养结合: 丙 yes, 丁 no, 日间照料中心 unknown (left out) -> 50 %
     assert city.loc["medical_care_integration", "value"] == pytest.approx(50.0)
     assert city.loc["medical_care_integration", "status"] == "not met"
-    # AEDs: 3 at the metro + 1 at the mall (no count: one device)
-    assert city.loc["aed_public", "value"] == 4 and city.loc["aed_public", "status"] == "not met"
+    # AEDs: 3 at the metro + 1 at the mall (no count: one device) + 2 in 甲医院 (its AED column)
+    assert city.loc["aed_public", "value"] == 6 and city.loc["aed_public", "status"] == "not met"
     assert city.loc["ambulance_stations", "value"] == 1
     assert city.loc["family_elderly_beds", "value"] == 100 and city.loc["family_elderly_beds", "status"] == "not met"
 
