@@ -42,7 +42,7 @@ from circles.errors import InputError, InputFileNotFoundError, NoDataError
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CATEGORY_COLUMNS", "CSV_ENCODINGS", "LOCATION_COLUMNS", "EXCEL_EXTENSIONS", "GEOMETRY_EXTENSIONS", "ID_COLUMNS",
+    "CAPACITY_COLUMNS", "CATEGORY_COLUMNS", "CSV_ENCODINGS", "LOCATION_COLUMNS", "EXCEL_EXTENSIONS", "GEOMETRY_EXTENSIONS", "ID_COLUMNS",
     "LAT_COLUMNS", "LON_COLUMNS", "NAME_COLUMNS", "TABLE_EXTENSIONS", "TEXT_EXTENSIONS",
     "crs_name", "degrees", "file_rows", "find_column", "id_columns", "is_geometry_file", "numbers", "read_table",
     "restore_numbers",
@@ -73,6 +73,17 @@ NAME_COLUMNS: tuple[str, ...] = ("name", "名称", "name_poi", "poi_name", "titl
 #: One column holding "lon,lat" (Amap's ``location``), used when there are no lon/lat columns.
 LOCATION_COLUMNS: tuple[str, ...] = ("location", "lnglat", "lonlat", "lng_lat", "lon_lat", "经纬度", "坐标",
                                      "经纬度坐标", "位置坐标")
+#: Capacity columns of a facility inventory: canonical name -> usual names (Chinese too), in priority order.
+#: Read by :mod:`circles.facility_capacity`; numbers except ``level`` (text) and ``medical_care_integrated`` (yes/no).
+CAPACITY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "beds": ("beds", "bed_count", "床位数", "床位", "床位数(张)", "总床位数", "核定床位数", "实有床位数", "编制床位数"),
+    "nursing_beds": ("nursing_beds", "护理型床位", "护理型床位数", "护理型床位数(张)", "护理床位", "护理床位数"),
+    "childcare_places": ("childcare_places", "托位数", "托位", "托位数(个)", "托育位", "托育位数"),
+    "level": ("level", "grade", "等级", "医院等级", "级别", "机构等级"),
+    "medical_care_integrated": ("medical_care_integrated", "医养结合", "是否医养结合", "医养结合机构"),
+    "aed_count": ("aed_count", "aed", "aed数量", "aed台数", "aed数", "除颤仪数量"),
+    "family_elderly_beds": ("family_elderly_beds", "家庭养老床位", "家庭养老床位数"),
+}
 #: Usual names that also match with a suffix ("经度(GCJ02)", "lon_wgs84", "纬度（高德）").
 _LOOSE_NAMES = frozenset({"lon", "lng", "longitude", "lat", "latitude", "经度", "纬度", "location", "经纬度", "坐标"})
 #: Id columns of any input (the per-input lists put their own name first, see :func:`id_columns`).

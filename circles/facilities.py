@@ -8,7 +8,11 @@ Both entry points return a :class:`FacilitySet`:
     ``category``, ``name``, ``source`` (file name or ``"osm"``), ``label``
     (the original category text, or the OSM tags that matched), ``basis``
     (why the category was assigned, see :class:`circles.classify.Match`) and
-    a WGS84 ``Point`` geometry.
+    a WGS84 ``Point`` geometry.  Capacity columns of a file (``beds``,
+    ``nursing_beds``, ``childcare_places``, ``level``, ``medical_care_integrated``,
+    ``aed_count``, ``family_elderly_beds``; Chinese headers too, see
+    :mod:`circles.facility_capacity`) come before the geometry when it has them;
+    a facility whose ``aed_count`` is above 0 is also an ``aed`` location.
 ``unclassified``
     DataFrame of the input rows that fell in no category — never dropped
     silently: ``row`` (1-based data row / feature number), ``feature_id``,
@@ -38,6 +42,7 @@ from circles import _tables
 from circles.classify import ASSUMED_PRIMARY_BASIS, CATEGORIES, Match, match_label, match_name, match_tags
 from circles.coords import check_lonlat, to_wgs84
 from circles.errors import InputError, InputFileNotFoundError
+from circles.facility_capacity import read_capacities
 
 # The reading itself lives in circles._tables (shared with candidates and units);
 # these names stay importable from here.
@@ -402,11 +407,38 @@ def _classify_points(
                         matches[i] = hinted
                         used += 1
             notes.append(f"{used} rows with no category from their label were classified from their name (name_hints=True)")
+    capacities, capacity_notes = read_capacities(table, pts.source)
+    notes.extend(capacity_notes)
+    _add_aed_locations(matches, capacities, notes)
     fs = _build(feature_ids=ids, names=names, labels=labels, matches=matches, lon=pts.lon, lat=pts.lat,
                 source=pts.source, notes=notes, kind=pts.kind, lon_in=pts.lon_in, lat_in=pts.lat_in,
                 keep_ids=id_col is not None)
+    _add_capacities(fs.facilities, capacities)
     fs.facilities.attrs["id_column"] = id_col
     return fs
+
+
+def _add_aed_locations(matches: list[list[Match]], capacities: pd.DataFrame, notes: list[str]) -> None:
+    """A row of another category whose AED column says it has AEDs is also an AED location (in place)."""
+    if "aed_count" not in capacities.columns:
+        return
+    counts = capacities["aed_count"].to_numpy(float)
+    added = 0
+    for i, ms in enumerate(matches):
+        if counts[i] > 0 and ms and not any(m.category == "aed" for m in ms):
+            ms.append(Match("aed", "column aed_count"))
+            added += 1
+    if added:
+        notes.append(f"{added} facilities with AEDs (column aed_count) also counted as AED locations")
+
+
+def _add_capacities(facilities: gpd.GeoDataFrame, capacities: pd.DataFrame) -> None:
+    """Put the capacity columns of the input rows on their facilities, before ``geometry`` (in place)."""
+    rows = np.asarray(facilities.attrs.get("input_rows", np.zeros(0, dtype=np.int64)), dtype=np.int64)
+    at = list(facilities.columns).index(facilities.geometry.name)
+    for name in capacities.columns:
+        facilities.insert(at, name, capacities[name].to_numpy()[rows] if len(rows) else capacities[name].iloc[:0])
+        at += 1
 
 
 # ---------------------------------------------------------------------------

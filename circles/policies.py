@@ -31,6 +31,9 @@ Users can write their own and pass its path to :func:`load_policy`.  The format:
       max_minutes = 10             # optional, overrides the circle's threshold
       clause = "..."               # optional
 
+A pack may also set ``formed_share`` (top level, before the tables) and list
+``[[targets]]``: see :mod:`circles.policy_targets`.
+
 Every problem in a pack (unknown keys, missing keys, unknown categories, bad
 values, duplicate ids) is collected and raised at once as a
 :class:`~circles.errors.ValidationError` naming the file and the key path
@@ -48,6 +51,7 @@ from typing import Any, Literal, cast
 
 from circles.classify import CATEGORIES
 from circles.errors import InputError, InputFileNotFoundError, ValidationError
+from circles.policy_targets import DEFAULT_FORMED_SHARE, Target, parse_targets
 from circles.settings import ELDERLY_WALK_SPEED_M_PER_MIN, WALK_SPEED_M_PER_MIN
 
 if sys.version_info >= (3, 11):
@@ -66,7 +70,7 @@ Mode = Literal["walk", "drive"]
 Direction = Literal["to", "from"]
 PopulationGroup = Literal["all", "65plus"]
 
-_POLICY_KEYS = {"id": True, "name": True, "source": False, "circles": True}
+_POLICY_KEYS = {"id": True, "name": True, "source": False, "formed_share": False, "circles": True, "targets": False}
 _CIRCLE_KEYS = {
     "id": True,
     "name_zh": False,
@@ -265,13 +269,49 @@ class Circle:
 
 @dataclass(frozen=True)
 class Policy:
-    """A policy pack: an id, a name, its source document and its circles."""
+    """A policy pack: an id, a name, its source document, its circles and its targets.
+
+    ``targets`` are the pack's ``[[targets]]`` (:class:`circles.policy_targets.Target`),
+    measured by :func:`circles.targets.evaluate_targets`; ``formed_share`` is the share of
+    a circle's population that must be covered for the circle to count as formed.
+    """
 
     id: str
     name: str
     source: str
     circles: tuple[Circle, ...]
     path: str = ""
+    targets: tuple[Target, ...] = ()
+    formed_share: float = DEFAULT_FORMED_SHARE
+
+    def target(self, target_id: str) -> Target:
+        """Return the target ``target_id``.
+
+        Parameters
+        ----------
+        target_id : str
+            A target id of this pack (``"beds_per_1000"``).
+
+        Returns
+        -------
+        Target
+
+        Raises
+        ------
+        InputError
+            If the pack has no such target (the message lists its targets).
+
+        Examples
+        --------
+        >>> beds = load_policy("wuhan-2022").target("beds_per_1000")
+        >>> beds.measure, beds.target, beds.column
+        ('per_1000', 8.8, 'beds')
+        """
+        for t in self.targets:
+            if t.id == target_id:
+                return t
+        raise InputError(f"policy {self.id!r} has no target {target_id!r}; its targets: "
+                         + (", ".join(t.id for t in self.targets) or "none"))
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -573,6 +613,8 @@ def _parse_policy(data: dict, source: str) -> Policy:
         if c.id and c.id in seen:
             problems.append(f"circles[{i}].id: duplicate circle id {c.id!r} (also circles[{seen[c.id]}]); ids must be unique")
         seen.setdefault(c.id, i)
+    targets, formed_share = parse_targets(data, tuple(c.id for c in circles), problems)
     if problems:
         raise ValidationError(source, problems, hint=PACK_FORMAT_HINT)
-    return Policy(id=pid, name=name, source=src, circles=tuple(circles), path=source)
+    return Policy(id=pid, name=name, source=src, circles=tuple(circles), path=source, targets=targets,
+                  formed_share=formed_share)

@@ -13,11 +13,23 @@ from circles.classify import (
 )
 
 
-def test_eleven_categories():
+def test_twelve_categories():
     assert CATEGORIES == (
         "grocery", "primary_care", "pharmacy", "kindergarten", "primary_school", "middle_school",
-        "culture", "sports", "public_space", "ambulance_station", "elderly_care",
+        "culture", "sports", "public_space", "ambulance_station", "elderly_care", "aed",
     )
+
+
+@pytest.mark.parametrize("label", ["AED", "aed", "自动体外除颤器", "公共场所AED;除颤仪"])
+def test_aed_labels(label):
+    """Public defibrillators (the 4,000 AEDs of 武政〔2022〕2号) are their own category."""
+    assert categories_from_label(label) == ["aed"]
+
+
+def test_aed_tag_and_names():
+    assert categories_from_tags({"emergency": "defibrillator"}) == ["aed"]
+    assert categories_from_name("地铁街道口站AED") == ["aed"]
+    assert categories_from_name("MAEDA Bakery") == []
 
 
 @pytest.mark.parametrize(

@@ -69,9 +69,10 @@ def test_weibo_counts_per_category(weibo):
         "public_space": 63,
         "ambulance_station": 0,
         "elderly_care": 0,
+        "aed": 0,
     }
     assert len(weibo.unclassified) == 1445  # restaurants, bus stops, universities, homes …
-    assert weibo.missing_categories() == ["pharmacy", "kindergarten", "ambulance_station", "elderly_care"]
+    assert weibo.missing_categories() == ["pharmacy", "kindergarten", "ambulance_station", "elderly_care", "aed"]
     assert weibo.missing_categories(["primary_care", "elderly_care"]) == ["elderly_care"]
     unc = set(weibo.unclassified["label"])
     assert {"快餐厅", "高等院校", "住宅区", "公交车站", "商场"} <= unc

@@ -213,3 +213,124 @@ def test_describe_threshold():
     p = load_policy("wuhan-2022")
     assert p.circle("life_15").describe_threshold() == "15 min"
     assert p.circle("emergency_medical").describe_threshold() == "central 10 / new_urban 12 min (default central)"
+
+
+# ---------------------------------------------------------------- targets (#12)
+
+
+def test_wuhan_2022_targets():
+    p = load_policy("wuhan-2022")
+    assert p.formed_share == 0.90
+    assert [t.id for t in p.targets] == [
+        "circle_life_15", "circle_culture_sports_12", "circle_public_activity_10", "circle_emergency_medical",
+        "circle_elderly_care_15", "ambulance_stations", "aed_public", "beds_per_1000", "tertiary_hospitals",
+        "childcare_places_per_1000", "nursing_bed_share", "medical_care_integration",
+        "large_elderly_centre_each_central_district", "culture_fitness_station_each_community", "family_elderly_beds",
+    ]
+    for t in p.targets:
+        assert t.clause_zh and t.clause_en and t.unit, t.id
+        if t.measure == "circle_share":
+            assert t.target is None and t.scopes == ("city", "district")
+            assert t.id == f"circle_{p.circle(t.circle).id}"
+        else:
+            assert t.target is not None and t.categories, t.id
+    figures = {t.id: t.target for t in p.targets}
+    assert figures["ambulance_stations"] == 140 and figures["aed_public"] == 4000
+    assert figures["beds_per_1000"] == 8.8 and figures["tertiary_hospitals"] == 70
+    assert figures["childcare_places_per_1000"] == 4.5 and figures["nursing_bed_share"] == 65
+    assert figures["medical_care_integration"] == 100 and figures["family_elderly_beds"] == 3000
+    beds = p.target("beds_per_1000")
+    assert beds.categories == ("primary_care",) and beds.column == "beds"  # medical beds, not elderly care
+    assert p.target("tertiary_hospitals").where == {"level": "三级"}
+    large = p.target("large_elderly_centre_each_central_district")
+    assert large.where == {"beds": 300} and large.scopes == ("central_district",)
+    assert "300 beds" in large.note  # "large" is stated
+    assert load_policy("gb50180-2018").targets == ()
+    with pytest.raises(InputError, match="no target 'beds'.*beds_per_1000"):
+        p.target("beds")
+
+
+BAD_TARGETS = GOOD.replace('name = "My city"', 'name = "My city"\nformed_share = 1.5') + """
+[[targets]]
+id = "circle_x"
+clause_zh = "x"
+clause_en = "x"
+measure = "circle_share"
+circle = "nope"
+categories = ["grocery"]
+[[targets]]
+id = "Beds"
+clause_zh = "x"
+measure = "per_1000"
+categories = ["hospital"]
+column = "doctors"
+scopes = ["city", "province"]
+[[targets]]
+id = "share"
+clause_zh = "x"
+clause_en = "x"
+measure = "column_share"
+categories = ["elderly_care"]
+column = "nursing_beds"
+target = 65
+where = { level = 3, beds = "big" }
+missing_as = 1
+[[targets]]
+id = "share"
+clause_zh = "x"
+clause_en = "x"
+measure = "ratio"
+target = 1
+colour = "red"
+"""
+
+
+def test_targets_with_many_errors_list_all_of_them(tmp_path):
+    with pytest.raises(ValidationError) as err:
+        load_policy(_write(tmp_path, BAD_TARGETS))
+    text = "\n".join(err.value.problems)
+    expected = [
+        "formed_share: expected a share in (0, 1]",
+        "targets[0].circle: expected a circle id of this pack (ambulance_8, kids), got 'nope'",
+        "targets[0].categories: not used by measure 'circle_share'",
+        "targets[1].clause_en: missing required key",
+        "targets[1].id: 'Beds' must start with a lower-case letter",
+        "targets[1].target: missing required key",
+        "targets[1].scopes[1]: unknown value 'province'; expected one of city, district, central_district",
+        "targets[1].categories[0]: unknown value 'hospital'",
+        "targets[1].column: expected a capacity column",
+        "targets[2].of_column: expected a capacity column",
+        "targets[2].missing_as: a number >= 0, for measure 'sum' only",
+        "targets[2].where.level: expected a capacity column with a number",
+        "targets[2].where.beds: expected a capacity column with a number",
+        "targets[3].colour: unknown key",
+        "targets[3].measure: expected one of circle_share, count, sum",
+        "targets[3].categories: expected at least one facility category",
+        "targets[3].id: duplicate target id 'share' (also targets[2])",
+    ]
+    for piece in expected:
+        assert piece in text, piece
+    assert len(err.value.problems) == len(expected), text
+
+
+def test_user_pack_with_targets_loads(tmp_path):
+    text = GOOD.replace('name = "My city"', 'name = "My city"\nformed_share = 0.8') + """
+[[targets]]
+id = "stations"
+clause_zh = "急救站10个"
+clause_en = "10 stations"
+measure = "count"
+categories = ["ambulance_station"]
+target = 10
+[[targets]]
+id = "circle_kids"
+clause_zh = "x"
+clause_en = "x"
+measure = "circle_share"
+circle = "kids"
+"""
+    p = load_policy(_write(tmp_path, text))
+    assert p.formed_share == 0.8
+    stations, kids = p.targets
+    assert (stations.scopes, stations.unit, stations.target) == (("city",), "facilities", 10.0)
+    assert (kids.circle, kids.target, kids.unit) == ("kids", None, "% of residents covered")

@@ -77,6 +77,7 @@ CATEGORY_LABELS: dict[str, tuple[str, str]] = {
     "public_space": ("公园广场", "parks and squares"),
     "ambulance_station": ("急救站", "ambulance station"),
     "elderly_care": ("养老设施", "elderly care"),
+    "aed": ("公共场所AED", "public AED"),
 }
 
 #: Font Awesome icon, awesome-markers colour name and its hex, per facility category.
@@ -92,6 +93,7 @@ CATEGORY_ICONS: dict[str, tuple[str, str, str]] = {
     "public_space": ("tree", "green", "#72b026"),
     "ambulance_station": ("truck-medical", "darkred", "#a23336"),
     "elderly_care": ("person-cane", "darkpurple", "#5b396b"),
+    "aed": ("heart-pulse", "lightred", "#ff8e7f"),
 }
 OTHER_ICON: tuple[str, str, str] = ("location-dot", "black", "#303030")
 #: Facilities off the network: awesome-markers colour name and hex.
