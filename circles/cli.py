@@ -535,10 +535,10 @@ def report(
                         if isinstance(v, float) else str(v) for v in row))
     console.print(table)
     for gap in card.gaps:
-        console.print(f"{gap.circle} {gap.district or 'city'}: {len(gap.sites)} new site(s) ({gap.method or '–'}), "
-                      f"{gap.share_before:.0%} → {gap.best_share:.0%} of target {gap.target_share:.0%}"
-                      + ("" if gap.reached else " — target not reachable") + (f"; {gap.note}" if gap.note else ""),
-                      highlight=False, soft_wrap=True)
+        console.print(f"{gap.circle} {gap.district or 'city'}: {len(gap.sites)} new site(s) ({gap.method or '–'}) "
+                      f"take it from {gap.share_before:.0%} to {gap.share_after:.0%}, target {gap.target_share:.0%}"
+                      + ("" if gap.reached else f" — not reachable, best {gap.best_share:.0%}")
+                      + (f"; {gap.note}" if gap.note else ""), highlight=False, soft_wrap=True)
     for kind, path in written.items():
         console.print(f"wrote {kind:>12}: {path}", highlight=False)
     console.print(f"done in {time.perf_counter() - started:.1f} s")

@@ -64,6 +64,13 @@ class CircleGap:
     best_share: float
     note: str = ""
 
+    @property
+    def share_after(self) -> float:
+        """Covered share with every site built (the share now when there is none)."""
+        if len(self.sites) and "share_after" in self.sites:
+            return float(self.sites["share_after"].iloc[-1])
+        return self.share_before
+
 
 @dataclass(frozen=True)
 class PolicyReport:

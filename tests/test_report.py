@@ -88,7 +88,7 @@ def make_gaps() -> list[CircleGap]:
 
 def test_format_value():
     assert format_value(0.9, "share") == "90%"
-    assert format_value(0.249, "share") == "24.9%"
+    assert format_value(0.249, "share") == "24.9%" and format_value(24.93, "% of residents", short=True) == "24.9%"
     assert format_value(8.8, "beds per 1,000 people") == "8.8 beds per 1,000 people"
     assert format_value(4000, "AEDs") == "4,000 AEDs"
     assert format_value(NAN, "share") == "–" and format_value(None) == "–"
@@ -111,7 +111,7 @@ def test_traffic_light_table_has_every_scope_and_verdict():
     assert cells.at["ambulance_stations", "江夏区"] == "" and statuses.at["ambulance_stations", "江夏区"] == ""
     assert cells.at["beds_per_1000", "clause"] == "每千人口病床数8.8张"
     cells_en, _ = traffic_light(make_targets(), "en")
-    assert cells_en.at["beds_per_1000", "city"] == "met · 9.1 beds per 1,000 people"
+    assert cells_en.at["beds_per_1000", "city"] == "met · 9.1"
     assert cells_en.at["beds_per_1000", "clause"] == "8.8 medical beds per 1,000 residents"
 
 

@@ -35,7 +35,7 @@ from circles.outputs.palette import STATUS_COLOURS, category_label
 
 __all__ = ["REPORT_TEXT", "TARGET_COLUMNS", "GAP_COLUMNS", "STATUS_COLOURS_REPORT", "targets_table",
            "gap_sites_table", "gap_summary", "traffic_light", "data_quality_table", "status_text",
-           "format_value", "circle_figures", "report_html", "write_report_files"]
+           "format_value", "circle_figures", "gap_summary_shown", "GAP_SUMMARY_COLUMNS", "report_html", "write_report_files"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "targets": "目标达成情况", "target": "目标", "target_id": "编号", "value": "现状", "figure": "目标值",
         "clause": "条款", "maps": "各服务圈覆盖图", "gaps": "补齐缺口的最少新增站点",
         "data_quality": "数据质量", "assumptions": "假设", "sources": "来源", "notes": "说明",
-        "rank": "排序", "lon": "经度", "lat": "纬度", "newly": "新增覆盖人口", "after": "新增后覆盖率",
+        "rank": "排序", "lon": "经度", "lat": "纬度", "newly": "新增覆盖人口", "after": "累计覆盖率",
         "before": "现状覆盖率", "best": "可达到的最高覆盖率", "method_exact": "精确解（HiGHS 集合覆盖）",
         "method_greedy": "贪心近似", "reached": "可达到目标", "unreachable": "无法达到目标",
         "n_sites": "新增站点数", "no_gaps": "没有低于目标的服务圈（或均无数据），无需新增站点。",
@@ -74,14 +74,15 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "assumption": "假设", "no_cjk": "", "scope": "范围", "district": "区",
         "data_notes": "状态为“无数据”的目标：输入中缺少计算所需的数据，既不算达标也不算未达标。",
         "figure_missing": "无法绘制此图：{why}", "circle": "服务圈", "method": "方法", "verdict": "结论",
-        "sites": "新增站点（按顺序）",
+        "sites": "新增站点（按顺序）", "with_sites": "新增后覆盖率", "candidate": "候选编号", "name": "名称",
+        "site_district": "站点所在区",
     },
     "en": {
         "title": "Policy report card", "met": "met", "not met": "not met", "no data": "no data", "city": "city",
         "targets": "Targets", "target": "target", "target_id": "id", "value": "value", "figure": "figure",
         "clause": "clause", "maps": "Coverage of each circle", "gaps": "The fewest new sites to close each gap",
         "data_quality": "Data quality", "assumptions": "Assumptions", "sources": "Sources", "notes": "notes",
-        "rank": "rank", "lon": "lon", "lat": "lat", "newly": "newly covered people", "after": "share after",
+        "rank": "rank", "lon": "lon", "lat": "lat", "newly": "newly covered people", "after": "share after it",
         "before": "share now", "best": "best share reachable", "method_exact": "exact (HiGHS set covering)",
         "method_greedy": "greedy (approximate)", "reached": "target reached", "unreachable": "target not reachable",
         "n_sites": "new sites", "no_gaps": "No circle is below its target (or none can be measured): no new sites "
@@ -95,7 +96,8 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "assumption": "assumption", "no_cjk": "", "scope": "scope", "district": "district",
         "data_notes": "A target with no data lacks an input it needs: it is neither met nor not met.",
         "figure_missing": "figure not drawn: {why}", "circle": "circle", "method": "method", "verdict": "verdict",
-        "sites": "New sites, in order",
+        "sites": "New sites, in order", "with_sites": "share with the sites", "candidate": "candidate",
+        "name": "name", "site_district": "site in district",
     },
 }
 
@@ -134,17 +136,20 @@ def status_text(status: Any, lang: str) -> str:
     return REPORT_TEXT[check_lang(lang)].get(str(status), str(status))
 
 
-def format_value(value: Any, unit: Any = "") -> str:
+def format_value(value: Any, unit: Any = "", *, short: bool = False) -> str:
     """A target's figure or measured value with its unit; ``"–"`` when missing.
 
-    Shares (unit ``share``, or ``%`` with a value at most 1) are shown as percentages.
+    Shares (unit ``share``) are shown as percentages; a unit starting with ``%`` (``"% of residents covered"``)
+    follows a value already in percent.
 
     Parameters
     ----------
     value : number or None
         The figure.
     unit : str
-        Its unit (``"share"``, ``"%"``, ``"per 1,000 people"``, ``"stations"`` …).
+        Its unit (``"share"``, ``"%"``, ``"% of residents covered"``, ``"beds per 1,000 residents"`` …).
+    short : bool
+        The number (with ``%`` for percentages) without the words of the unit, for a table cell.
 
     Returns
     -------
@@ -154,19 +159,24 @@ def format_value(value: Any, unit: Any = "") -> str:
     --------
     >>> format_value(0.9, "share"), format_value(8.8, "beds per 1,000"), format_value(float("nan"), "%")
     ('90%', '8.8 beds per 1,000', '–')
-    >>> format_value(140, "stations"), format_value(65, "%")
-    ('140 stations', '65%')
+    >>> format_value(24.925, "% of residents covered"), format_value(24.925, "% of residents covered", short=True)
+    ('24.9% of residents covered', '24.9%')
+    >>> format_value(4000, "AEDs"), format_value(4000, "AEDs", short=True)
+    ('4,000 AEDs', '4,000')
     """
     if _missing(value):
         return "–"
     unit = "" if _missing(unit) else str(unit).strip()
     if isinstance(value, str):
-        return f"{value} {unit}".strip()
+        return value if short else f"{value} {unit}".strip()
     v = float(value)
-    if unit in ("share", "fraction") or (unit == "%" and abs(v) <= 1.0):
-        return f"{100 * v:.4g}%" if abs(100 * v - round(100 * v)) > 1e-9 else f"{100 * v:.0f}%"
+    if unit in ("share", "fraction"):
+        v, unit = 100.0 * v, "%"
+    if unit.startswith("%"):
+        number = f"{v:.1f}".removesuffix(".0") + "%"
+        return number if short else f"{number} {unit[1:].strip()}".strip()
     number = f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}".rstrip("0").rstrip(".")
-    return f"{number}%" if unit == "%" else f"{number} {unit}".strip()
+    return number if short else f"{number} {unit}".strip()
 
 
 def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
@@ -257,27 +267,53 @@ def gap_summary(gaps: Sequence[Any], result: Any, lang: str) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``circle, scope, before, target, n_sites, after, method, verdict, note`` (text, ready to show).
+        Columns ``circle, scope, before, target, n_sites, after`` (the share with the sites), ``best`` (the best
+        share reachable with every candidate), ``method, verdict, note`` (text, ready to show).
     """
     words = REPORT_TEXT[check_lang(lang)]
     rows = []
     for gap in gaps:
         circle, district = _gap_key(gap)
-        sites = getattr(gap, "sites", None)
-        n = 0 if sites is None else len(sites)
+        sites = pd.DataFrame(getattr(gap, "sites", None))
         method = str(getattr(gap, "method", ""))
         reached = bool(getattr(gap, "reached", False))
+        after = sites["share_after"].iloc[-1] if len(sites) and "share_after" in sites else None
         rows.append({
             "circle": _circle_words(result, circle, lang), "scope": district or words["city"],
             "before": fmt_share(getattr(gap, "share_before", None)),
             "target": fmt_share(getattr(gap, "target_share", None)),
-            "n_sites": str(n), "after": fmt_share(getattr(gap, "best_share", None)),
+            "n_sites": str(len(sites)), "after": fmt_share(after),
+            "best": fmt_share(getattr(gap, "best_share", None)),
             "method": words.get(f"method_{method}", method),
             "verdict": words["reached"] if reached else words["unreachable"],
             "note": str(getattr(gap, "note", "") or ""),
         })
-    return pd.DataFrame(rows, columns=["circle", "scope", "before", "target", "n_sites", "after", "method",
-                                       "verdict", "note"])
+    return pd.DataFrame(rows, columns=GAP_SUMMARY_COLUMNS)
+
+
+#: Columns of :func:`gap_summary`.
+GAP_SUMMARY_COLUMNS = ["circle", "scope", "before", "target", "n_sites", "after", "best", "method", "verdict", "note"]
+
+
+def gap_summary_shown(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """:func:`gap_summary` with headers in ``lang``.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`gap_summary`.
+    lang : {"zh", "en"}
+        Language.
+
+    Returns
+    -------
+    DataFrame
+    """
+    words = REPORT_TEXT[check_lang(lang)]
+    return summary.rename(columns={"circle": words["circle"], "scope": words["scope"], "before": words["before"],
+                                   "target": words["target"], "n_sites": words["n_sites"],
+                                   "after": words["with_sites"], "best": words["best"], "method": words["method"],
+                                   "verdict": words["verdict"], "note": words["notes"]})
 
 
 def _circle_words(result: Any, circle_id: str, lang: str) -> str:
@@ -329,7 +365,7 @@ def traffic_light(targets: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, pd.Da
             continue
         name = names[scopes.index(key)]
         status = str(row.status)
-        shown = format_value(row.value, row.unit)
+        shown = format_value(row.value, row.unit, short=True)
         cells.at[tid, name] = status_text(status, lang) + ("" if shown == "–" else f" · {shown}")
         statuses.at[tid, name] = status
     return cells, statuses
@@ -524,10 +560,9 @@ def _gaps_html(gaps: Sequence[Any], result: Any, lang: str) -> str:
     if not gaps:
         return f"<p>{html.escape(words['no_gaps'])}</p>"
     summary = gap_summary(gaps, result, lang)
-    shown = summary.rename(columns={"circle": words["circle"], "scope": words["scope"], "before": words["before"],
-                                    "target": words["target"], "n_sites": words["n_sites"], "after": words["best"],
-                                    "method": words["method"], "verdict": words["verdict"], "note": words["notes"]})
-    parts = [_frame_html(shown, numeric=(words["before"], words["target"], words["n_sites"], words["best"]))]
+    shown = gap_summary_shown(summary, lang)
+    parts = [_frame_html(shown, numeric=(words["before"], words["target"], words["n_sites"], words["with_sites"],
+                                         words["best"]))]
     for gap, row in zip(gaps, summary.itertuples(index=False)):
         sites = pd.DataFrame(getattr(gap, "sites", None))
         parts.append(f"<h3>{html.escape(row.circle)} — {html.escape(row.scope)}</h3>")
@@ -542,18 +577,32 @@ def _gaps_html(gaps: Sequence[Any], result: Any, lang: str) -> str:
 
 
 def _sites_frame(sites: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The sites of one gap as text columns in ``lang`` (rank, lon, lat, input-CRS x/y, newly covered, share after)."""
+    """The sites of one gap as text columns in ``lang``, in the frame's order (coordinates to 6 decimals)."""
     words = REPORT_TEXT[lang]
     out = pd.DataFrame(index=sites.index)
-    out[words["rank"]] = sites.get("rank", pd.Series(range(1, len(sites) + 1), index=sites.index)).astype(str)
-    for col in ("lon", "lat"):
-        out[words[col]] = ["" if _missing(v) else f"{float(v):.6f}" for v in sites.get(col, [None] * len(sites))]
-    extra = [c for c in sites.columns if c not in GAP_COLUMNS and c not in ("method", "target_share", "reached")]
-    for col in extra:
-        out[col] = ["" if _missing(v) else (f"{v:,.2f}" if isinstance(v, float) else str(v)) for v in sites[col]]
-    out[words["newly"]] = [fmt_people(v) for v in sites.get("newly_covered", [None] * len(sites))]
-    out[words["after"]] = [fmt_share(v) for v in sites.get("share_after", [None] * len(sites))]
+    if "rank" not in sites:
+        out[words["rank"]] = [str(i) for i in range(1, len(sites) + 1)]
+    for col in sites.columns:
+        if col in ("circle", "district", "method", "target_share", "reached"):
+            continue
+        values = sites[col]
+        if col == "newly_covered":
+            text = [fmt_people(v) for v in values]
+        elif col == "share_after":
+            text = [fmt_share(v) for v in values]
+        elif col == "category":
+            text = ["" if _missing(v) else category_label(str(v), lang) for v in values]
+        elif col.startswith(("lon", "lat", "x_", "y_")) or col in ("x", "y"):
+            text = ["" if _missing(v) else f"{float(v):.6f}" for v in values]
+        else:
+            text = ["" if _missing(v) else (f"{v:,.2f}" if isinstance(v, float) else str(v)) for v in values]
+        out[words.get(_SITE_WORDS.get(col, ""), col)] = text
     return out
+
+
+#: Site columns shown under a word of REPORT_TEXT.
+_SITE_WORDS = {"rank": "rank", "lon": "lon", "lat": "lat", "newly_covered": "newly", "share_after": "after",
+               "candidate_id": "candidate", "name": "name", "category": "category", "site_district": "site_district"}
 
 
 def _figures_html(result: Any, figures: dict[str, bytes | str], lang: str) -> str:

@@ -32,6 +32,7 @@ from circles.outputs.report import (
     circle_figures,
     data_quality_table,
     gap_summary,
+    gap_summary_shown,
     sources_list,
     traffic_light,
 )
@@ -46,6 +47,8 @@ PAGE_SIZE = (11.69, 8.27)
 LINES_PER_PAGE = 34
 PAGE_COLUMNS = 150
 FONT_SIZE = 8.5
+#: Space below the text of a table row, in lines.
+ROW_PAD = 0.6
 #: Said on the first page (and logged) when Chinese was asked for and no CJK font is installed.
 NO_CJK_FONT_NOTE = ("No CJK font was found (install fonts-noto-cjk): this PDF is in English; Chinese names from "
                     "the data may show as boxes. report.html shows them in any browser.")
@@ -134,12 +137,13 @@ def _table_pages(pdf, title: str, frame: pd.DataFrame, *, widths: Sequence[int],
     rows = [[wrap(v, w) for v, w in zip(row, widths)] for row in frame.itertuples(index=False)]
     statuses = colours.to_numpy().tolist() if colours is not None else [[""] * len(widths) for _ in rows]
     chunks: list[list[int]] = [[]]
-    used = 0
-    for i, row in enumerate(rows):
-        n = max(r.count("\n") + 1 for r in row)
-        if chunks[-1] and used + n > LINES_PER_PAGE:
+    head = max(c.count("\n") + 1 for c in header) + ROW_PAD
+    used = head
+    for i, row in enumerate(rows):  # a page holds LINES_PER_PAGE + 3 lines, a row its lines and a pad
+        n = max(r.count("\n") + 1 for r in row) + ROW_PAD
+        if chunks[-1] and used + n > LINES_PER_PAGE + 3:
             chunks.append([])
-            used = 0
+            used = head
         chunks[-1].append(i)
         used += n
     total_w = float(sum(widths))
@@ -152,7 +156,7 @@ def _table_pages(pdf, title: str, frame: pd.DataFrame, *, widths: Sequence[int],
         y = 1.0
         for cells, status in [(header, None)] + [(rows[i], statuses[i]) for i in chunk]:
             n = max(c.count("\n") + 1 for c in cells)
-            h = (n + 0.6) * line_h / (top - 0.04)
+            h = (n + ROW_PAD) * line_h / (top - 0.04)
             x = 0.0
             for j, (text, w) in enumerate(zip(cells, widths)):
                 face, fore = ("#f2f2f2", "#111111") if status is None else STATUS_COLOURS_REPORT.get(
@@ -204,7 +208,7 @@ def _targets_pages(pdf, targets: pd.DataFrame, lang: str, title: str, subtitle: 
         colours[col] = statuses[col]
     n_scopes = len(statuses.columns)
     scope_w = max(10, min(16, 100 // max(n_scopes, 1)))
-    widths = [18, max(30, PAGE_COLUMNS - 18 - 14 - scope_w * n_scopes), 14] + [scope_w] * n_scopes
+    widths = [18, max(30, PAGE_COLUMNS - 18 - 22 - scope_w * n_scopes), 22] + [scope_w] * n_scopes
     legend = "   ".join(f"■ {words[v]}" for v in VERDICTS)
     _table_pages(pdf, title, frame, widths=widths, colours=colours,
                  subtitle=f"{subtitle}\n{words['legend']}: {legend} — {words['data_notes']}", first_top=0.85)
@@ -218,10 +222,8 @@ def _gap_pages(pdf, gaps: Sequence[Any], result: Any, lang: str) -> None:
         fig.text(0.04, 0.85, wrap(words["no_gaps"], 150), fontsize=10, va="top")
         _save(pdf, fig)
         return
-    shown = summary.rename(columns={"circle": words["circle"], "scope": words["scope"], "before": words["before"],
-                                    "target": words["target"], "n_sites": words["n_sites"], "after": words["best"],
-                                    "method": words["method"], "verdict": words["verdict"], "note": words["notes"]})
-    _table_pages(pdf, words["gaps"], shown, widths=[20, 10, 10, 7, 8, 12, 18, 14, 51])
+    shown = gap_summary_shown(summary, lang)
+    _table_pages(pdf, words["gaps"], shown, widths=[20, 10, 9, 7, 7, 9, 11, 18, 14, 45])
     frames, more = [], []
     for gap, row in zip(gaps, summary.itertuples(index=False)):
         sites = pd.DataFrame(getattr(gap, "sites", None))
