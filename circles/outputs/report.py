@@ -191,13 +191,16 @@ def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``target_id, scope, district, target, value, unit, status, clause_zh, clause_en, note`` then any other
-        column; ``district`` is ``""`` for city-wide rows.
+        column; ``district`` is ``""`` for city-wide rows; figures and values rounded to 4 decimals.
     """
     out = pd.DataFrame(targets).copy()
     for col in TARGET_COLUMNS:
         if col not in out:
             out[col] = "" if col not in ("target", "value") else float("nan")
     out["district"] = out["district"].astype(object).where(out["district"].notna(), "")
+    for col in ("target", "value"):  # 24.925191577513885 % is 24.9252 %: more digits than any input has
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(4)
     rest = [c for c in out.columns if c not in TARGET_COLUMNS]
     return out[list(TARGET_COLUMNS) + rest].reset_index(drop=True)
 

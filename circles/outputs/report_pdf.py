@@ -12,7 +12,7 @@ import io
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -131,7 +131,7 @@ def _save(pdf, fig) -> None:
 
 
 def _table_pages(pdf, title: str, frame: pd.DataFrame, *, widths: Sequence[int], colours: pd.DataFrame | None = None,
-                 subtitle: str = "", first_top: float = 0.87) -> None:
+                 subtitle: str = "", first_top: float = 0.87, decorate: Callable[[Any], None] | None = None) -> None:
     """``frame`` (text) as table pages; ``widths`` are columns of text per column; ``colours`` per cell status."""
     header = [wrap(c, w) for c, w in zip(frame.columns, widths)]
     rows = [[wrap(v, w) for v, w in zip(row, widths)] for row in frame.itertuples(index=False)]
@@ -149,6 +149,8 @@ def _table_pages(pdf, title: str, frame: pd.DataFrame, *, widths: Sequence[int],
     total_w = float(sum(widths))
     for page, chunk in enumerate(chunks):
         fig = _new_page(pdf, title if page == 0 else f"{title} ({page + 1})", subtitle if page == 0 else "")
+        if page == 0 and decorate is not None:
+            decorate(fig)
         top = first_top if page == 0 else 0.89
         line_h = (top - 0.04) / (LINES_PER_PAGE + 3)
         ax = fig.add_axes((0.04, 0.04, 0.92 * min(1.0, total_w / PAGE_COLUMNS), top - 0.04))
@@ -209,9 +211,19 @@ def _targets_pages(pdf, targets: pd.DataFrame, lang: str, title: str, subtitle: 
     n_scopes = len(statuses.columns)
     scope_w = max(10, min(16, 100 // max(n_scopes, 1)))
     widths = [18, max(30, PAGE_COLUMNS - 18 - 22 - scope_w * n_scopes), 22] + [scope_w] * n_scopes
-    legend = "   ".join(f"■ {words[v]}" for v in VERDICTS)
-    _table_pages(pdf, title, frame, widths=widths, colours=colours,
-                 subtitle=f"{subtitle}\n{words['legend']}: {legend} — {words['data_notes']}", first_top=0.85)
+
+    def legend(fig) -> None:  # the three verdicts in their colours, and what "no data" means
+        fig.text(0.04, 0.872, f"{words['legend']}:", fontsize=FONT_SIZE, va="center")
+        x = 0.085
+        for verdict in VERDICTS:
+            face, fore = STATUS_COLOURS_REPORT[verdict]
+            fig.text(x, 0.872, f" {words[verdict]} ", fontsize=FONT_SIZE, va="center", color=fore,
+                     bbox={"facecolor": face, "edgecolor": "none", "boxstyle": "round,pad=0.25"})
+            x += 0.012 + 0.0075 * text_width(words[verdict])
+        fig.text(x + 0.01, 0.872, words["data_notes"], fontsize=FONT_SIZE - 0.5, va="center", color="#444444")
+
+    _table_pages(pdf, title, frame, widths=widths, colours=colours, subtitle=subtitle, first_top=0.84,
+                 decorate=legend)
 
 
 def _gap_pages(pdf, gaps: Sequence[Any], result: Any, lang: str) -> None:
