@@ -22,17 +22,17 @@ import pandas as pd
 from circles.outputs.atomic import atomic_path, text_width
 from circles.outputs.figures import find_cjk_font
 from circles.outputs.maptext import check_lang
-from circles.outputs.report import (
+from circles.outputs.report_tables import (
     MAX_SITE_ROWS,
     REPORT_TEXT,
     STATUS_COLOURS_REPORT,
     VERDICTS,
-    _sites_frame,
     assumption_lines,
     circle_figures,
     data_quality_table,
     gap_summary,
     gap_summary_shown,
+    sites_frame,
     sources_list,
     traffic_light,
 )
@@ -241,7 +241,7 @@ def _gap_pages(pdf, gaps: Sequence[Any], result: Any, lang: str) -> None:
         sites = pd.DataFrame(getattr(gap, "sites", None))
         if not len(sites):
             continue
-        frame = _sites_frame(sites.head(MAX_SITE_ROWS), lang)
+        frame = sites_frame(sites.head(MAX_SITE_ROWS), lang)
         frame.insert(0, words["scope"], f"{row.circle} — {row.scope}")
         frames.append(frame)
         if len(sites) > MAX_SITE_ROWS:
