@@ -286,7 +286,8 @@ def test_report_html_in_chromium(written, tmp_path):
 def test_circles_report_on_wuhan(wuhan_dir, tmp_path, capsys):
     """`circles report` on the Wuhan data writes the four files; every target row is computed or says no data.
 
-    Needs circles.targets (R1) and circles.scoring.gaps (R2).
+    The city's gap sites from gap_sites.csv, added as facilities and analysed again, reach the share the report
+    promises.  Needs circles.targets and circles.scoring.gaps.
     """
     from circles.cli import main
 
@@ -308,6 +309,26 @@ def test_circles_report_on_wuhan(wuhan_dir, tmp_path, capsys):
     city = targets[targets["scope"] == "city"]
     assert "circle_public_activity_10" in set(city["target_id"])
     assert city.set_index("target_id").at["circle_public_activity_10", "status"] == "not met"  # 25 % < 90 %
-    sites = pd.read_csv(out / "gap_sites.csv", encoding="utf-8-sig")
-    assert set(sites["circle"]) <= {"public_activity_10"}
+    sites = pd.read_csv(out / "gap_sites.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert set(sites["circle"]) == {"public_activity_10"}
     assert "targets, city-wide" in printed.out
+    # the city's sites, read back from gap_sites.csv, added as facilities and analysed again: the share promised
+    city_sites = sites[sites["district"].astype(str) == ""]
+    assert len(city_sites) and bool(city_sites["reached"].astype(str).eq("True").all())
+    promised = float(city_sites["share_after"].iloc[-1])
+    assert promised >= 0.9
+    import geopandas as gpd
+
+    from circles.analysis import analyze
+
+    first = analyze(wuhan_dir / "guanggu.osm", policy="wuhan-2022", facilities=wuhan_dir / "weibo_pois_gcj02.csv",
+                    facilities_crs="gcj02")
+    added = gpd.GeoDataFrame({"name": city_sites["name"], "category": city_sites["category"]},
+                             geometry=gpd.points_from_xy(city_sites["lon"], city_sites["lat"]), crs="EPSG:4326")
+    facilities = gpd.GeoDataFrame(pd.concat([first.facilities[["name", "category", "geometry"]], added],
+                                            ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    again = analyze(wuhan_dir / "guanggu.osm", policy="wuhan-2022", facilities=facilities, osm_facilities=False,
+                    population=wuhan_dir / "population_20plus.tif",
+                    population_65plus=wuhan_dir / "population_65plus.tif", districts=wuhan_dir / "districts.geojson")
+    share = float(again.summary.set_index("circle").at["public_activity_10", "covered_share"])
+    assert share == pytest.approx(promised, abs=1e-3)  # gap_sites.csv keeps lon/lat to 6 decimals (0.1 m)
