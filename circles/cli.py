@@ -484,6 +484,66 @@ def _warn_candidates_crs(result, cands, declared: str) -> None:
         console.print(f"[bold yellow]warning:[/] [yellow]{escape(warning)}[/]", highlight=False)
 
 
+@app.command()
+def report(
+    network: NetworkOpt = None, place: PlaceOpt = None, network_layer: NetworkLayerOpt = None,
+    network_crs: NetworkCrsOpt = None, oneway_column: OnewayColOpt = None, speed_column: SpeedColOpt = None,
+    class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
+    facilities: FacilitiesOpt = None, facilities_crs: FacilitiesCrsOpt = None, lon_column: LonColOpt = None,
+    lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
+    facilities_sheet: FacilitiesSheetOpt = None,
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
+    units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid_m: GridMOpt = None,
+    grid_shape: GridShapeOpt = "square",
+    area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
+    districts: DistrictsOpt = None, out: OutOpt = Path("report"),
+    target_share: Annotated[float | None, typer.Option(
+        "--target-share", help="Share of a circle's people within its limit that makes the circle formed, e.g. 0.9 "
+                               "(default: the policy pack's, 0.90; a modelling choice).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of report.html and report.pdf: zh | en.")] = "zh",
+    quiet: QuietOpt = False,
+) -> None:
+    """The policy report card: every target met / not met / no data, city-wide and per district, and the fewest
+    new sites that close each circle's gap; writes targets.csv, gap_sites.csv, report.html and report.pdf."""
+    from circles.report import city_rows, policy_report
+
+    inputs = AnalyzeInputs(
+        network=network, place=place, network_layer=network_layer, network_crs=network_crs,
+        oneway_column=oneway_column, speed_column=speed_column, class_column=class_column, policy=policy,
+        facilities=facilities, facilities_crs=facilities_crs, lon_column=lon_column, lat_column=lat_column,
+        category_column=category_column, name_column=name_column, facilities_sheet=facilities_sheet, units=units,
+        units_crs=units_crs, drop_missing=drop_missing, units_level=units_level,
+        units_max_distance_m=units_max_distance_m, units_id_column=units_id_column,
+        units_name_column=units_name_column, grid_m=grid_m, grid_shape=grid_shape, area=area, population=population,
+        population_65plus=population_65plus, districts=districts, quiet=quiet)
+    started = time.perf_counter()
+    _check_lang(lang)
+    if target_share is not None and not (0.0 < target_share <= 1.0):
+        raise InputError(f"--target-share must be a share above 0 and at most 1, e.g. 0.9; got {target_share}")
+    result = _run_analysis(inputs, out=out)
+    with _status("evaluating the targets and the sites that close each gap…", quiet):
+        card = policy_report(result, target_share=target_share)
+    with _status("writing the report…", quiet):
+        written = card.to_files(out, lang=lang)
+    table = Table(title="targets, city-wide")
+    rows = city_rows(card.targets)
+    for col in rows.columns:
+        table.add_column(col, overflow="fold")
+    for row in rows.itertuples(index=False):
+        table.add_row(*("" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:g}"
+                        if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+    for gap in card.gaps:
+        console.print(f"{gap.circle} {gap.district or 'city'}: {len(gap.sites)} new site(s) ({gap.method or '–'}) "
+                      f"take it from {gap.share_before:.0%} to {gap.share_after:.0%}, target {gap.target_share:.0%}"
+                      + ("" if gap.reached else f" — not reachable, best {gap.best_share:.0%}")
+                      + (f"; {gap.note}" if gap.note else ""), highlight=False, soft_wrap=True)
+    for kind, path in written.items():
+        console.print(f"wrote {kind:>12}: {path}", highlight=False)
+    console.print(f"done in {time.perf_counter() - started:.1f} s")
+
+
 @app.callback()
 def _global_options(
     debug: Annotated[bool, typer.Option(

@@ -25,6 +25,7 @@ from circles.facilities import read_facility_file
 from circles.network import fetch_network, load_network
 from circles.outputs.coverage_map import coverage_map
 from circles.policies import load_policy
+from circles.report import policy_report, write_report
 from circles.scoring import generate_candidates, load_candidates, score, select_sites, write_score_outputs
 from circles.units import load_units
 
@@ -46,6 +47,7 @@ API = {
     "score": (*ANALYSIS, score, select_sites, generate_candidates, write_score_outputs),
     "demo": (CoverageResult.to_files,),
     "policies": (load_policy,),
+    "report": (*ANALYSIS, policy_report, write_report),
 }
 #: The reader of each input: ``<input>_<keyword>`` passes ``keyword`` on to it.
 READERS = {"network": load_network, "facilities": read_facility_file, "candidates": load_candidates,

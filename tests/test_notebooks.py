@@ -116,6 +116,18 @@ def check_notebook_02_statements(streams: str) -> None:
     assert exact >= greedy - 1e-6
 
 
+def check_notebook_03_statements(streams: str) -> None:
+    """Notebook 03 counts the verdicts, writes the four report files and closes with the city rows of targets.csv."""
+    m = re.search(r"(\d+) target rows: (\d+) met, (\d+) not met, (\d+) no data", streams)
+    assert m and int(m.group(1)) == sum(int(g) for g in m.groups()[1:]), "verdict counts not printed or not adding up"
+    assert "circle_public_activity_10: not met" in streams  # a quarter of the people, far below 90 %
+    assert re.search(r"public_activity_10 \(city\): \d+% now, target 90%", streams), "the city gap not printed"
+    for name in ("targets.csv", "gap_sites.csv", "report.html", "report.pdf"):
+        assert f": {name} (" in streams, name
+    closing = streams.split("city rows of targets.csv:")[-1]
+    assert "circle_public_activity_10" in closing and "ambulance_stations" in closing
+
+
 def test_notebooks_state_the_policy_station_count():
     """The ambulance station count the notebooks mention is the policy's (about 140 急救站点), and the stale
     wording found by QA is gone."""
@@ -158,8 +170,10 @@ def test_notebook_runs_offline(name, wuhan_dir):
                       if o.get("output_type") == "stream" and o.get("name") == "stdout")
     if name.startswith("01_"):
         check_notebook_01_statements(streams)
-    else:
+    elif name.startswith("02_"):
         check_notebook_02_statements(streams)
+    else:
+        check_notebook_03_statements(streams)
     if name.startswith("01_"):
         images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
         assert images, "no static figure shown inline"

@@ -100,6 +100,9 @@ def _expected_outputs(argv: list[str]) -> list[str]:
         if "--k" in argv:
             files.append(str(folder / "selected.csv"))
         return files
+    if verb == "report":
+        folder = Path(out or "report")
+        return [str(folder / f) for f in ("targets.csv", "gap_sites.csv", "report.html", "report.pdf")]
     if verb == "demo":
         return [str(Path(out or "maps/demo") / "map.html")]
     return []
