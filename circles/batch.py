@@ -232,10 +232,11 @@ def load_batch_config(path: str | Path) -> BatchConfig:
     defaults = _check_table(defaults, "defaults", base, problems, named=False)
     areas = _named_tables(data, "areas", base, problems)
     scenarios = _named_tables(data, "scenarios", base, problems)
+    if problems:  # the tasks' own checks need valid tables
+        raise ValidationError(str(source), problems, hint=CONFIG_HINT)
     tasks = [BatchTask(a["name"], s["name"], _merge(defaults, a, s)) for a in areas for s in scenarios]
-    if not problems:
-        for task in tasks:
-            _check_task(task, problems)
+    for task in tasks:
+        _check_task(task, problems)
     if problems:
         raise ValidationError(str(source), problems, hint=CONFIG_HINT)
     return BatchConfig(source=source, tasks=tuple(tasks))
@@ -342,7 +343,7 @@ def _existing(value: str, where: str, base: Path, problems: list[str]) -> Any:
         problems.append(f"{where}: file not found: {value} (resolved to {path}); paths are relative to the folder "
                         "of the config file")
         return _BAD
-    return path
+    return path.resolve()
 
 
 def _is_number(value: Any) -> bool:
@@ -607,10 +608,17 @@ def _client(distributed: Any, *, workers: int, scheduler: str | None) -> Iterato
         with distributed.Client(scheduler) as client:
             yield client
         return
+    # the workers' logs off (a failed task is reported by run_batch, once); the in-process scheduler's at WARNING
     cluster_options = dict(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.CRITICAL)  # a failed task is reported by run_batch, once
-    with distributed.LocalCluster(**cluster_options) as cluster, distributed.Client(cluster) as client:
-        yield client
+                           silence_logs=logging.CRITICAL)
+    log = logging.getLogger("distributed")
+    level = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        with distributed.LocalCluster(**cluster_options) as cluster, distributed.Client(cluster) as client:
+            yield client
+    finally:
+        log.setLevel(level)
 
 
 def _write_report(tasks: tuple[BatchTask, ...], outcomes: dict[str, Outcome], out: Path, *,

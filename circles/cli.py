@@ -336,7 +336,7 @@ def batch(
     if report.failed:
         err_console.print(f"[bold red]{len(report.failed)} task(s) failed:[/] {escape(', '.join(report.failed))} "
                           f"(see {escape(str(report.files['tasks']))})", highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        raise SystemExit(1)  # main() returns it (typer.Exit's code is dropped with standalone_mode=False)
     console.print(f"{len(report.tasks)} tasks done in {report.seconds:.1f} s")
 
 
