@@ -50,6 +50,7 @@ import math
 import re
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -587,8 +588,10 @@ def _run_dask(tasks: tuple[BatchTask, ...], out: Path, *, workers: int, schedule
             from None
     outcomes: dict[str, Outcome] = {}
     with _client(distributed, workers=workers, scheduler=scheduler) as client:
+        batch_id = uuid.uuid4().hex[:8]  # keys unique on a scheduler shared with other batches
         futures = {client.submit(run_task, task, out.resolve(), retries=retries, pure=False,
-                                 key=f"circles-batch-{i}-{task.name}"): task for i, task in enumerate(tasks)}
+                                 key=f"circles-batch-{batch_id}-{i}-{task.name}"): task
+                   for i, task in enumerate(tasks)}
         for future in distributed.as_completed(futures):
             task = futures[future]
             try:
@@ -608,9 +611,9 @@ def _client(distributed: Any, *, workers: int, scheduler: str | None) -> Iterato
         with distributed.Client(scheduler) as client:
             yield client
         return
-    # the workers' logs off (a failed task is reported by run_batch, once); the in-process scheduler's at WARNING
-    cluster_options = dict(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.CRITICAL)
+    # on loopback only; the workers' logs off (run_batch reports a failed task, once), the scheduler's at WARNING
+    cluster_options = dict(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, silence_logs=logging.CRITICAL)
     log = logging.getLogger("distributed")
     level = log.level
     log.setLevel(logging.WARNING)

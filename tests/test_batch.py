@@ -270,3 +270,23 @@ def test_example_config_is_valid(wuhan_dir):
     assert [t.name for t in config.tasks] == ["guanggu/policy_speed", "guanggu/walk50", "hongshan/policy_speed",
                                               "hongshan/walk50"]
     assert config.tasks[0].inputs["network"] == (wuhan_dir / "guanggu.osm").resolve()
+
+
+@pytest.mark.wuhan
+def test_existing_scheduler(wuhan_dir, tmp_path):
+    """--scheduler ADDRESS: the tasks run on the workers of a cluster started elsewhere (here one in-process)."""
+    import distributed
+
+    config = _write(tmp_path, f"""
+        [defaults]
+        network = "{wuhan_dir.as_posix()}/guanggu.osm"
+        population = "{wuhan_dir.as_posix()}/population_20plus.tif"
+        map = false
+        """)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp://", host="127.0.0.1", dashboard_address=None) as cluster:
+        report = run_batch(config, out=tmp_path / "out", scheduler=cluster.scheduler_address, quiet=True)
+    assert list(report.tasks["task"]) == ["all/default"] and not report.failed
+    assert (tmp_path / "out" / "all" / "default" / "coverage.gpkg").is_file()
+    serial = run_batch(config, out=tmp_path / "serial", serial=True, quiet=True)
+    pd.testing.assert_frame_equal(serial.summary, report.summary, check_exact=True)
