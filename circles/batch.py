@@ -28,7 +28,8 @@
 
 The tasks are every area × every scenario; a task's inputs are the defaults, overridden
 by its area's keys, overridden by its scenario's keys.  ``""`` removes a default
-(``facilities = ""``: no facilities file in this scenario).  Relative paths are read
+(``facilities = ""``: no facilities file in this scenario).  Without ``[[areas]]`` there is one
+area named ``all``; without ``[[scenarios]]``, one scenario named ``default``.  Relative paths are read
 relative to the folder of the config file.  Each task runs :func:`circles.analyze` and
 :meth:`~circles.coverage.CoverageResult.to_files` into ``OUT/<area>/<scenario>/``; the out
 folder also gets ``summary.csv`` (one row per task × circle) and ``tasks.csv`` (one row
@@ -66,7 +67,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["BatchConfig", "BatchReport", "BatchTask", "TaskFailed", "load_batch_config", "run_batch", "run_task"]
+__all__ = ["BatchConfig", "BatchReport", "BatchTask", "TaskFailed", "TaskOutcome", "load_batch_config", "run_batch", "run_task"]
 
 #: Keys naming an input file, read relative to the config's folder.
 _PATH_KEYS = ("network", "facilities", "units", "population", "population_65plus", "districts")
@@ -244,7 +245,7 @@ def load_batch_config(path: str | Path) -> BatchConfig:
 
 
 def _named_tables(data: dict, key: str, base: Path, problems: list[str]) -> list[dict]:
-    """The [[areas]] or [[scenarios]] tables, checked; one unnamed default when the config has none."""
+    """The [[areas]] or [[scenarios]] tables, checked; without any, one area ``all`` or one scenario ``default``."""
     raw = data.get(key)
     if raw is None:
         if key == "areas":
@@ -291,7 +292,7 @@ def _check_table(table: dict, where: str, base: Path, problems: list[str], *, na
 _BAD = object()
 
 
-def _check_value(key: str, value: Any, where: str, base: Path, problems: list[str]) -> Any:  # noqa: C901
+def _check_value(key: str, value: Any, where: str, base: Path, problems: list[str]) -> Any:
     """One value checked against its key; a path resolved and checked to exist; ``""`` kept (it removes)."""
     if value == "" and key not in _BOOL_KEYS:
         return ""
