@@ -67,7 +67,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["BatchConfig", "BatchReport", "BatchTask", "TaskFailed", "TaskOutcome", "load_batch_config", "run_batch", "run_task"]
+__all__ = ["BatchConfig", "BatchReport", "BatchTask", "TaskFailed", "TaskOutcome", "analyze_keywords",
+           "load_batch_config", "run_batch", "run_task"]
 
 #: Keys naming an input file, read relative to the config's folder.
 _PATH_KEYS = ("network", "facilities", "units", "population", "population_65plus", "districts")
