@@ -392,7 +392,8 @@ def _district_problem(inputs: dict[str, Any]) -> str | None:
     column = inputs.get("district_column", "name")
     frame = _read_polygons(source)
     if column not in frame.columns:
-        return f"district_column: {source.name} has no column {column!r} (columns: {', '.join(map(str, frame.columns))})"
+        columns = ", ".join(map(str, frame.columns))
+        return f"district_column: {source.name} has no column {column!r} (columns: {columns})"
     values = [str(v) for v in frame[column].dropna().unique()]
     if inputs["district"] not in values:
         return f"district: {inputs['district']!r} is not a {column!r} of {source.name} (values: {', '.join(values)})"
