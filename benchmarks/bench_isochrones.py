@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         for threads in args.threads:
             base = None
             for method in args.methods:
-                secs, iso = best_of(args.repeat, lambda: isochrone_polygons(
+                secs, iso = best_of(args.repeat, lambda minutes=minutes, threads=threads, method=method: isochrone_polygons(
                     net, pts, minutes=minutes, width_m=args.width, n_threads=threads, method=method))
                 top = iso[iso["minutes"] == max(np.atleast_1d(minutes))]
                 geoms = top.to_crs(net.crs).geometry.to_numpy()
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
     for per in ("category", "all"):
         for method in args.methods:
-            secs, iso = best_of(args.repeat, lambda: isochrone_polygons(net, fac, minutes=[5, 10, 15], per=per,
+            secs, iso = best_of(args.repeat, lambda per=per, method=method: isochrone_polygons(net, fac, minutes=[5, 10, 15], per=per,
                                                                 n_threads=max(args.threads),
                                                                 method=method))
             print(f"per={per!r:>10} {method:>7}: {len(iso)} polygons (5/10/15 min) in {secs:.2f} s")

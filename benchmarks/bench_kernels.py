@@ -160,15 +160,17 @@ def bench_selection(rows: int, n_cand: int, k: int, limit_min: float) -> list[tu
     for n_groups in (1, 2):
         existing = rng.random((n, n_groups)) < 0.25
         group = rng.integers(0, n_groups, n_cand)
-        t_g, gr = _timed(lambda: greedy_select(pop, existing, reach, group, k), repeat=1)
-        t_e, ex = _timed(lambda: exact_select(pop, existing, reach, group, k, time_limit_s=60), repeat=1)
+        t_g, gr = _timed(lambda existing=existing, group=group: greedy_select(pop, existing, reach, group, k), repeat=1)
+        t_e, ex = _timed(lambda existing=existing, group=group: exact_select(pop, existing, reach, group, k, time_limit_s=60),
+                         repeat=1)
         share = (gr.covered_weight - gr.baseline_weight) / max(ex.covered_weight - ex.baseline_weight, 1e-12)
         ms = ex.model_size
         out.append((f"greedy, {n_cand} candidates, k={k}, G={n_groups}", f"{t_g:.3f} s",
                     f"added {gr.added_weight:,.0f}; {100 * share:.2f}% of optimal added weight, "
                     f"{100 * gr.covered_weight / ex.covered_weight:.2f}% of optimal total"))
         if n_groups > 1:
-            t_p, pr = _timed(lambda: greedy_select(pop, existing, reach, group, k, rule="progress"), repeat=1)
+            t_p, pr = _timed(lambda existing=existing, group=group: greedy_select(pop, existing, reach, group, k, rule="progress"),
+                             repeat=1)
             share_p = pr.added_weight / max(ex.added_weight, 1e-12)
             out.append(("greedy rule='progress', same instance", f"{t_p:.3f} s",
                         f"{100 * share_p:.2f}% of optimal added weight, "

@@ -44,9 +44,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _machine import machine
 
+from circles._graph_arrays import spatial_order
 from circles._kernels import bounded_dijkstra_batch
 from circles._osm import SEGMENT_TAGS, OsmTables, _features_frame
-from circles.network import Network, build_network, spatial_order
+from circles.network import Network, build_network
 
 ORIGIN_X, ORIGIN_Y = 200_000.0, 3_340_000.0  # UTM 50N, south-west of Wuhan
 

@@ -1,4 +1,4 @@
-"""circles: does a city deliver its service circles?
+"""circles: measure whether a city delivers its service circles.
 
 Measure, over the real street network from OpenStreetMap, whether residents
 reach daily services, culture and sports, parks and squares, an ambulance and

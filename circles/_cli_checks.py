@@ -31,7 +31,8 @@ _CRS_FLAGS = (("facilities_crs", "--facilities-crs"), ("candidates_crs", "--cand
 
 def _check_out(out: Path, *, kind: str) -> None:
     """Fail before the analysis when ``--out`` cannot be written: the path (``kind="folder"``)
-    or its folder (``kind="file"``) is a file, or a parent of it is a file."""
+    or its folder (``kind="file"``) is a file, or a parent of it is a file.
+    """
     out = Path(out)
     if kind == "folder" and out.is_file():
         raise InputError(f"--out {out} is a file; expected a folder for the outputs: pass a folder path "

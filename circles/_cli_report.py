@@ -230,7 +230,8 @@ class _StepLines(logging.Handler):
 @contextlib.contextmanager
 def progress_lines(message: str, quiet: bool) -> Iterator[None]:
     """While the block runs: a spinner saying ``message`` and the step now running, and one line
-    per finished step (elapsed, name, seconds, what it found) on stderr; nothing with ``--quiet``."""
+    per finished step (elapsed, name, seconds, what it found) on stderr; nothing with ``--quiet``.
+    """
     if quiet:
         yield
         return

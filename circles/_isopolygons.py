@@ -89,8 +89,10 @@ MAX_RASTER_CELLS: int = 8_000_000
 #: route is used; below it the vector route is as fast and exact.
 AUTO_RASTER_MIN_PIECES: int = 64
 #: City route: most grid points of one polygon when the extent is too large for
-#: :data:`MAX_RASTER_CELLS` even at ``width_m / 2`` (float64 field: ~0.4 GB at 50M).
-CITY_MAX_CELLS: int = 50_000_000
+#: :data:`MAX_RASTER_CELLS` even at ``width_m / 2`` (float64 field: ~0.16 GB at 20M).  For all
+#: of Wuhan that is a ~32 m grid: still finer than 1.4 x the 25 m corridor, so no street's corridor
+#: falls between grid points; a finer grid cost ~3 s and ~0.4 GB more per polygon.
+CITY_MAX_CELLS: int = 20_000_000
 #: City route: pieces from which such an extent is drawn on the coarse city grid;
 #: fewer pieces take the vector route (GEOS unions a few thousand in well under a
 #: second, but a city-wide reach of millions ran > 13 min and 11.6 GB).
@@ -112,7 +114,8 @@ Legs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 class EdgeIndex:
     """Directed edges grouped by their entry node (CSR-like), so the pieces of
-    one reach are gathered from the reached nodes only."""
+    one reach are gathered from the reached nodes only.
+    """
 
     def __init__(self, network: Network, seconds: np.ndarray, direction: Direction):
         entry = network.edge_u if direction == "from" else network.edge_v
@@ -423,7 +426,8 @@ def access_legs(fx: np.ndarray | None, fy: np.ndarray, nx: np.ndarray, ny: np.nd
     """Straight access legs facility -> snapped node, cut where the limit runs out
     (the traveller walks the leg first when leaving, last when arriving; the
     piece drawn starts at the facility either way).  ``(x0, y0, x1, y1)``
-    arrays, or ``None`` when there is no leg of positive length."""
+    arrays, or ``None`` when there is no leg of positive length.
+    """
     if fx is None or len(fx) == 0:
         return None
     off = np.asarray(offsets_s, float)
@@ -442,7 +446,8 @@ def polygon_of_reach(network: Network, edges: EdgeIndex, node_seconds: np.ndarra
                      info: dict | None = None) -> Any:
     """:func:`circles.isochrones.reach_polygon` with a prebuilt edge index (one per network and
     direction, reused over categories and limits: sorting a city's edges takes
-    about a second); ``info`` receives the route and grid cell used."""
+    about a second); ``info`` receives the route and grid cell used.
+    """
     t = np.where(np.isnan(node_seconds), np.inf, node_seconds)
     reached = np.flatnonzero(t <= limit_s)
     pieces = reached_pieces(edges, reached, t[reached], t, limit_s)

@@ -403,7 +403,8 @@ def score_reduce(ptr, nodes, times_s, which, pt_ptr, pt_idx, leg_min, old_min, g
     A point reached at ``t`` minutes (within the horizon) is *improved* when
     ``t < old``; of those, *faster* when ``old <= horizon`` (it had a facility
     in reach: minutes saved ``old - t`` are real) and *newly reachable*
-    otherwise (``old`` beyond the horizon or none: no minutes saved counted)."""
+    otherwise (``old`` beyond the horizon or none: no minutes saved counted).
+    """
     n = which.shape[0]
     out = np.zeros((n, SCORE_STATS))
     by_d = np.zeros((n, n_d, 2))

@@ -117,7 +117,8 @@ def _pick_layer(path: Path, layer: str | None) -> str | None:
 
 def _shapefile_encoding(path: Path, gdf) -> str | None:
     """The encoding of a Shapefile's text when it has no ``.cpg`` and GDAL fell back to
-    Latin-1 (Chinese GBK or UTF-8 text then reads as ``µÀÂ·``); None when it reads fine."""
+    Latin-1 (Chinese GBK or UTF-8 text then reads as ``µÀÂ·``); None when it reads fine.
+    """
     if path.suffix.lower() != ".shp" or any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
         return None
     texts = [str(c) for c in gdf.columns] + [v for c in gdf.columns if gdf[c].dtype == object or

@@ -43,7 +43,8 @@ SUFFIXES = (".osm", ".xml", ".osm.pbf", ".pbf", ".graphml", ".shp", ".gpkg", ".g
 
 def file_kind(path: Path) -> str:
     """``"xml"``, ``"pbf"``, ``"graphml"`` or ``"lines"`` (a road line layer) from a file name;
-    InputError otherwise."""
+    InputError otherwise.
+    """
     from circles._lines import LINE_SUFFIXES
 
     name = path.name.lower()
@@ -103,7 +104,8 @@ NOT_FEATURE_KEYS = ("highway", "public_transport", "railway", "place", "route", 
 
 def _is_named_candidate(tags: dict) -> bool:
     """A named node with no tags that rule it out: may be a facility by its name
-    (common in China, where 幼儿园 or 卫生服务站 nodes often carry only a name)."""
+    (common in China, where 幼儿园 or 卫生服务站 nodes often carry only a name).
+    """
     return "name" in tags and not any(k in tags for k in NOT_FEATURE_KEYS)
 
 
@@ -205,7 +207,8 @@ def _xml_segments(ways: list[tuple[int, list[int], dict]]) -> pd.DataFrame:
 
 def _xml_features(elements: _XmlElements, coord: dict) -> list[dict]:
     """Feature rows: tagged nodes, closed ways (polygons; other ways their centroid) and
-    multipolygon relations (the convex hull of their member ways)."""
+    multipolygon relations (the convex hull of their member ways).
+    """
     from shapely.geometry import MultiPoint, Point, Polygon
     from shapely.geometry.base import BaseGeometry
 
@@ -322,7 +325,7 @@ def read_pbf(path: Path) -> OsmTables:
 
 
 def _parsed_tags(texts: pd.Series) -> tuple[np.ndarray, list[dict]]:
-    """pyrosm's JSON ``tags`` of each segment, parsed once per distinct text (a way's segments share it).
+    """Pyrosm's JSON ``tags`` of each segment, parsed once per distinct text (a way's segments share it).
 
     Returns the code of each segment (-1: no tags) and the parsed tags per code.
     """

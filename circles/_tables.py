@@ -111,10 +111,27 @@ def crs_name(crs: str | None, *, parameter: str = "crs") -> str | None:
     ``"WGS 84"``, ``"EPSG:4326"``, ``"bd09ll"``, ``"amap"`` …).  ``None``
     stays ``None``.
 
+    Parameters
+    ----------
+    crs : str or None
+        The name as the user wrote it.
+    parameter : str
+        The parameter (and CLI flag) that took it, for the message.
+
+    Returns
+    -------
+    str or None
+        ``"wgs84"``, ``"gcj02"``, ``"bd09"``, or ``None``.
+
     Raises
     ------
     InputError
         The name is none of those, naming ``parameter``.
+
+    Examples
+    --------
+    >>> crs_name("GCJ-02"), crs_name("WGS 84"), crs_name("amap"), crs_name(None)
+    ('gcj02', 'wgs84', 'gcj02', None)
     """
     if crs is None:
         return None
@@ -164,11 +181,22 @@ def find_column(
         (``"经度(GCJ02)"``, ``"lon_wgs84"``; for Chinese names any suffix:
         ``"经度坐标"``).
 
+    Returns
+    -------
+    str or None
+        The column's name as the table spells it; ``None`` when none was found and not ``required``.
+
     Raises
     ------
     InputError
         ``given`` is not a column, or ``required`` and none was found; the
         message lists the columns.
+
+    Examples
+    --------
+    >>> find_column(["名称", "经度(GCJ02)", "纬度(GCJ02)"], None, ["lon", "longitude", "经度"],
+    ...             what="longitude", option="lon_column", source="pois.csv", loose=True)
+    '经度(GCJ02)'
     """
     columns = [str(c) for c in (frame.columns if isinstance(frame, pd.DataFrame) else frame)]
     lower: dict[str, str] = {}
@@ -225,7 +253,13 @@ def text_values(values: Any, n: int | None = None) -> list[str]:
 
 
 def numbers(values: Any) -> np.ndarray:
-    """Cells as floats (NaN when empty or not a number); accepts ``"1,234"`` and full-width digits."""
+    """Cells as floats (NaN when empty or not a number); accepts ``"1,234"`` and full-width digits.
+
+    Examples
+    --------
+    >>> numbers(["1,234", "１２.５", "", "abc"]).tolist()
+    [1234.0, 12.5, nan, nan]
+    """
     series = values.astype(object) if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     return pd.to_numeric(series.map(_number_text), errors="coerce").to_numpy(dtype=np.float64)
 
@@ -255,6 +289,12 @@ def degrees(values: Any) -> tuple[np.ndarray, int]:
     -------
     (numpy.ndarray, int)
         The degrees (NaN when neither form parses) and how many were DMS text.
+
+    Examples
+    --------
+    >>> values, n_dms = degrees(["114°16′32.7″", "东经114度16分", "30°35'S", 114.3, "?"])
+    >>> values.round(4).tolist(), n_dms
+    ([114.2758, 114.2667, -30.5833, 114.3, nan], 3)
     """
     series = values.astype(object) if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     out = numbers(series).copy()
@@ -434,7 +474,8 @@ def _refuse_broken_utf8(path: Path, data: bytes, exc: UnicodeDecodeError) -> Non
 
 def _header_index(rows: list[list[Any]]) -> int:
     """Index of the header row: the first non-empty row, skipping title rows (one filled cell)
-    above a wider row (a sheet titled "武汉市养老机构名录" above its table)."""
+    above a wider row (a sheet titled "武汉市养老机构名录" above its table).
+    """
     filled = [sum(1 for v in r if not _blank(v)) for r in rows[:30]]
     first = next((i for i, n in enumerate(filled) if n), None)
     if first is None:

@@ -25,6 +25,7 @@ from circles.classify import classification_counts
 from circles.coverage import CoverageResult, compute_coverage
 from circles.errors import InputError
 from circles.network import Network, load_networks
+from circles.policies import Policy
 from circles.progress import step
 from circles.units import MAX_POINT_UNIT_DISTANCE_M
 
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from circles.facilities import FacilitySet
-    from circles.progress import step
-from circles.policies import Policy
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,8 @@ GRID_M_RANGE: tuple[float, float] = (10.0, 10_000.0)
 def _resolve_networks(network, drive_network, *, needs_drive: bool,
                       options: dict | None = None) -> tuple[dict[str, Network], object]:
     """The networks of the run and the features of the network file (None for a
-    Network object).  A file is read once for all of them (:func:`load_networks`)."""
+    Network object).  A file is read once for all of them (:func:`load_networks`).
+    """
     if network is None:
         raise InputError("analyze needs a network: a path (.osm, .osm.pbf, .graphml, or a road line layer .shp/"
                          ".gpkg/.geojson) or a circles.Network; online, circles.fetch_network(place=...) gives one")
@@ -78,7 +78,8 @@ def _osm_features(network, categories, file_features=None):
     """OSM features for the facilities: from the network file (``file_features``,
     read with the networks), or — for a network downloaded with
     :func:`circles.fetch_network` — from OpenStreetMap for the same area (cached
-    beside the network; offline this fails fast)."""
+    beside the network; offline this fails fast).
+    """
     if isinstance(network, Network):
         query = network.report.get("online_query")
         if not query:
@@ -98,7 +99,8 @@ def _osm_features(network, categories, file_features=None):
 def _resolve_facilities(facilities, network, *, facilities_crs, columns: dict, osm_facilities: bool,
                         hospital_as_ambulance: bool, categories=None, file_features=None):
     """GeoDataFrame of facilities plus the unclassified rows (with their ``source``), from
-    OSM (the network file, or OpenStreetMap for a downloaded network) and/or a user file."""
+    OSM (the network file, or OpenStreetMap for a downloaded network) and/or a user file.
+    """
     import geopandas as gpd
 
     from circles.facilities import FacilitySet, facilities_from_features, read_facility_file
@@ -270,7 +272,8 @@ def _units_off_network(units, walk: Network, max_snap_m: float) -> tuple[int, fl
 
 def _add_units_quality(result, report: dict) -> None:
     """``data_quality["units"]`` (what happened to the units) and the units row of
-    ``data_quality["inputs"]`` (shared contract 3), replacing any units row there."""
+    ``data_quality["inputs"]`` (shared contract 3), replacing any units row there.
+    """
     from circles.unit_area import quality_frames
 
     sheet, row = quality_frames(report)
@@ -316,7 +319,8 @@ def _check_zones(policy, districts, assumptions: list) -> None:
 @dataclass(frozen=True)
 class UnitsRequest:
     """What :func:`analyze` was asked for its neighbourhood units: the ``units*`` and ``grid*``
-    keywords in one record, read by each step that builds the units (internal)."""
+    keywords in one record, read by each step that builds the units (internal).
+    """
 
     units: Any = None
     units_crs: str | None = None
@@ -390,7 +394,8 @@ def _facilities_with_notes(facilities, network, walk: Network, *, facilities_crs
                            osm_facilities: bool, hospital_as_ambulance: bool, categories, file_features,
                            max_snap_m: float, assumptions: list[str]):
     """The facilities of the run (:func:`_resolve_facilities`) and what to say about them: OSM
-    schools assumed primary, and a user file whose numbers look like GCJ-02 declared as WGS84."""
+    schools assumed primary, and a user file whose numbers look like GCJ-02 declared as WGS84.
+    """
     fac, unclassified = _resolve_facilities(
         facilities, network, facilities_crs=facilities_crs, columns=facility_columns or {},
         osm_facilities=osm_facilities, hospital_as_ambulance=hospital_as_ambulance, categories=categories,
@@ -437,7 +442,8 @@ def _unit_frame(req: UnitsRequest, area_geom, walk: Network, *, network_path, fi
 
 def _units_in_area(req: UnitsRequest, unit_frame, area, area_geom, walk: Network, *, max_snap_m: float):
     """(study area, units, units report): the user's polygons become the study area when none is
-    given; the user's units are checked against the network and cut to the area at one level."""
+    given; the user's units are checked against the network and cut to the area at one level.
+    """
     polygons = bool(unit_frame.geom_type.isin(["Polygon", "MultiPolygon"]).all())
     if req.from_user and area is None and polygons:
         # the user's neighbourhoods are the study area (OSM residential polygons are not:
@@ -616,7 +622,7 @@ def analyze(
     t0 = time.perf_counter()
     speeds = _check_arguments(req, population=population, population_65plus=population_65plus,
                               walk_speeds=walk_speeds)
-    pol = policy if hasattr(policy, "circles") else load_policy(policy)
+    pol = policy if isinstance(policy, Policy) else load_policy(policy)
     network_path = None if isinstance(network, Network) else network
     with step("networks", timings, key="networks_s") as now:
         networks, file_features = _resolve_networks(network, drive_network, options=network_options,

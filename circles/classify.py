@@ -50,10 +50,13 @@ Known noise, accepted and documented rather than hidden
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 #: The facility categories (STANDARDS §4), in canonical order, with a short description.
 CATEGORY_DESCRIPTIONS: dict[str, str] = {
@@ -310,7 +313,23 @@ def _text_matches(text: str, basis: str) -> list[Match]:
 
 
 def match_name(name: str | None) -> list[Match]:
-    """Categories hinted by a feature's name (Chinese or English), with basis ``"name"``."""
+    """Categories hinted by a feature's name (Chinese or English), with basis ``"name"``.
+
+    Parameters
+    ----------
+    name : str or None
+        A place name.
+
+    Returns
+    -------
+    list of Match
+        In canonical category order; empty when the name hints at nothing.
+
+    Examples
+    --------
+    >>> match_name("武汉市第一中学")
+    [Match(category='middle_school', basis='name')]
+    """
     if not isinstance(name, str) or not name.strip():
         return []
     return _ordered(_text_matches(name.strip(), "name"))
@@ -333,7 +352,18 @@ def categories_from_name(name: str | None) -> list[str]:
 
 
 def match_label(text: str | None) -> list[Match]:
-    """Like :func:`categories_from_label` but also says why (see :class:`Match`)."""
+    """Like :func:`categories_from_label` but also says why (see :class:`Match`).
+
+    Parameters
+    ----------
+    text : str or None
+        A POI type label (``"医疗保健服务;综合医院;综合医院"``) or category ids.
+
+    Returns
+    -------
+    list of Match
+        In canonical category order.
+    """
     if not isinstance(text, str):
         return []
     text = text.strip()
@@ -361,9 +391,7 @@ def match_label(text: str | None) -> list[Match]:
                 type_matches.extend(_text_matches(level, "label"))
             # exclusions apply to the whole type string (宠物 in any level …)
             whole = ";".join(levels)
-            type_matches = [
-                m for m in type_matches if not (_COMPILED[m.category][1] and _COMPILED[m.category][1].search(whole))
-            ]
+            type_matches = [m for m in type_matches if not _excluded(m.category, whole)]
         out.extend(type_matches)
     return _ordered(out)
 
@@ -398,6 +426,12 @@ def categories_from_label(text: str | None) -> list[str]:
     return [m.category for m in match_label(text)]
 
 
+def _excluded(category: str, text: str) -> bool:
+    """True when ``text`` matches the exclusion pattern of ``category`` (宠物 for a hospital …)."""
+    exclude = _COMPILED[category][1]
+    return bool(exclude and exclude.search(text))
+
+
 def _tag(tags: Mapping[str, object], key: str) -> str:
     value = tags.get(key)
     return value.strip().lower() if isinstance(value, str) else ""
@@ -408,7 +442,7 @@ def _values(tags: Mapping[str, object], key: str) -> set[str]:
 
 
 def _names(tags: Mapping[str, object]) -> list[str]:
-    return [str(tags[k]) for k in NAME_TAGS if isinstance(tags.get(k), str) and tags[k].strip()]
+    return [v for k in NAME_TAGS if isinstance(v := tags.get(k), str) and v.strip()]
 
 
 def _social_facility_matches(tags: Mapping[str, object]) -> list[Match]:
@@ -453,14 +487,14 @@ def _school_matches(tags: Mapping[str, object]) -> list[Match]:
         value = _tag(tags, key)
         if not value:
             continue
-        cats = SCHOOL_LEVEL_VALUES.get(value)
-        if cats is None:  # a free value such as "grundschule" or "gymnasium": read like a name
-            cats = tuple(m.category for m in match_name(value) if m.category.endswith("_school"))
-            said_otherwise |= not cats and bool(NOT_PRIMARY_SCHOOL.search(value))
+        named = SCHOOL_LEVEL_VALUES.get(value)
+        if named is None:  # a free value such as "grundschule" or "gymnasium": read like a name
+            named = tuple(m.category for m in match_name(value) if m.category.endswith("_school"))
+            said_otherwise |= not named and bool(NOT_PRIMARY_SCHOOL.search(value))
         else:
-            said_otherwise |= not cats
-        if cats:
-            return [Match(c, f"tag amenity=school+{key}={value}") for c in cats]
+            said_otherwise |= not named
+        if named:
+            return [Match(c, f"tag amenity=school+{key}={value}") for c in named]
     grades = _levels(_tag(tags, "grades"))
     if grades:
         cats = [c for c, rng in (("primary_school", range(1, 7)), ("middle_school", range(7, 10)))
@@ -482,7 +516,8 @@ def _school_matches(tags: Mapping[str, object]) -> list[Match]:
 def _name_hints_blocked(tags: Mapping[str, object]) -> bool:
     """True when a tag identifies the feature as something no tag rule counts as a facility
     (any shop, office, amenity other than a vague one, tourism, leisure …): its name must not
-    override that.  A pedestrian area (highway=pedestrian) may still be named a square."""
+    override that.  A pedestrian area (highway=pedestrian) may still be named a square.
+    """
     amenity = _values(tags, "amenity")
     if amenity & NAME_HINT_BLOCKING_AMENITIES or (amenity and not amenity <= NAME_HINT_VAGUE_AMENITIES):
         return True
@@ -496,7 +531,25 @@ def _name_hints_blocked(tags: Mapping[str, object]) -> bool:
 
 
 def match_tags(tags: Mapping[str, object], *, hospital_as_ambulance: bool = False) -> list[Match]:
-    """Like :func:`categories_from_tags` but also says why (see :class:`Match`)."""
+    """Like :func:`categories_from_tags` but also says why (see :class:`Match`).
+
+    Parameters
+    ----------
+    tags : mapping
+        OSM tags of one feature.
+    hospital_as_ambulance : bool, default False
+        As for :func:`categories_from_tags`.
+
+    Returns
+    -------
+    list of Match
+        In canonical category order; the basis names the tag that decided.
+
+    Examples
+    --------
+    >>> match_tags({"amenity": "pharmacy"})
+    [Match(category='pharmacy', basis='tag amenity=pharmacy')]
+    """
     out: list[Match] = []
     for key, values, cat in TAG_RULES:
         vals = _values(tags, key)
@@ -563,7 +616,7 @@ def categories_from_tags(tags: Mapping[str, object], *, hospital_as_ambulance: b
     return [m.category for m in match_tags(tags, hospital_as_ambulance=hospital_as_ambulance)]
 
 
-def osm_query_tags(categories=None) -> dict[str, list[str]]:
+def osm_query_tags(categories: Iterable[str] | None = None) -> dict[str, list[str]]:
     """The OSM tags to download for ``categories`` (default all), for osmnx
     ``features_from_polygon(tags=...)``: every tag the rules above read.
 
@@ -595,7 +648,7 @@ def osm_query_tags(categories=None) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in sorted(tags.items())}
 
 
-def classification_counts(facilities, unclassified=None):
+def classification_counts(facilities: pd.DataFrame, unclassified: pd.DataFrame | None = None) -> pd.DataFrame:
     """How many facilities each rule classified: the ``classification`` data-quality table.
 
     Parameters

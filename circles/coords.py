@@ -25,10 +25,11 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from circles.errors import InputError
 
@@ -45,6 +46,10 @@ INVERSE_TOLERANCE_DEG: float = 1e-10
 INVERSE_MAX_ITER: int = 30
 
 _X_PI = np.pi * 3000.0 / 180.0
+
+#: A pair of longitudes and latitudes as the converters return them: two floats for scalar input,
+#: else two arrays of the broadcast shape.
+LonLat = tuple[Any, Any]
 
 #: Accepted names for each coordinate system (lower-case).
 CRS_ALIASES: dict[str, str] = {
@@ -71,10 +76,20 @@ def normalize_crs(crs: str) -> str:
         A coordinate system name, case-insensitive: ``wgs84`` (also
         ``epsg:4326``), ``gcj02`` or ``bd09``.
 
+    Returns
+    -------
+    str
+        ``"wgs84"``, ``"gcj02"`` or ``"bd09"``.
+
     Raises
     ------
     InputError
         If the name is not one of the accepted ones.
+
+    Examples
+    --------
+    >>> normalize_crs("EPSG:4326"), normalize_crs("GCJ-02"), normalize_crs("bd09ll")
+    ('wgs84', 'gcj02', 'bd09')
     """
     key = str(crs).strip().lower() if crs is not None else ""
     if key not in CRS_ALIASES:
@@ -94,7 +109,7 @@ def _as_arrays(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, .
     return lon_a.astype(np.float64).ravel(), lat_a.astype(np.float64).ravel(), shape
 
 
-def _out(lon: np.ndarray, lat: np.ndarray, shape: tuple[int, ...] | None):
+def _out(lon: np.ndarray, lat: np.ndarray, shape: tuple[int, ...] | None) -> LonLat:
     if shape is None:
         return float(lon[0]), float(lat[0])
     return lon.reshape(shape), lat.reshape(shape)
@@ -133,7 +148,8 @@ def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.where(inside, d_lon, 0.0), np.where(inside, d_lat, 0.0)
 
 
-def _invert(forward, lon_t: np.ndarray, lat_t: np.ndarray, start: tuple[np.ndarray, np.ndarray]):
+def _invert(forward: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], lon_t: np.ndarray,
+            lat_t: np.ndarray, start: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Solve ``forward(x) = target`` by fixed-point iteration from ``start``."""
     lon, lat = start[0].copy(), start[1].copy()
     active = np.isfinite(lon) & np.isfinite(lat)
@@ -170,7 +186,7 @@ def _bd_to_gcj_approx(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.
     return z * np.cos(theta), z * np.sin(theta)
 
 
-def wgs84_to_gcj02(lon, lat):
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """Shift WGS84 lon/lat to GCJ-02 (unchanged outside China).
 
     Parameters
@@ -182,12 +198,22 @@ def wgs84_to_gcj02(lon, lat):
     -------
     tuple of numpy.ndarray (or of float for scalar input)
         GCJ-02 longitudes and latitudes.
+
+    Examples
+    --------
+    In Wuhan the shift is about 500 m; outside China points are unchanged:
+
+    >>> lon, lat = wgs84_to_gcj02(114.2703, 30.5859)
+    >>> round(lon, 4), round(lat, 4)
+    (114.2757, 30.5834)
+    >>> wgs84_to_gcj02(24.94, 60.17)  # Helsinki
+    (24.94, 60.17)
     """
     lon_a, lat_a, shape = _as_arrays(lon, lat)
     return _out(*_wgs_to_gcj(lon_a, lat_a), shape)
 
 
-def gcj02_to_wgs84(lon, lat):
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """Exact inverse of :func:`wgs84_to_gcj02` (iterative, error < 1e-10°).
 
     Parameters
@@ -199,49 +225,97 @@ def gcj02_to_wgs84(lon, lat):
     -------
     tuple of numpy.ndarray (or of float for scalar input)
         WGS84 longitudes and latitudes.  NaN stays NaN.
+
+    Examples
+    --------
+    A round trip comes back to well under a millimetre (1e-8° is about 1 mm):
+
+    >>> import numpy as np
+    >>> lon = np.array([114.30, 114.40]); lat = np.array([30.55, 30.50])
+    >>> back_lon, back_lat = gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat))
+    >>> bool(np.allclose(back_lon, lon, atol=1e-8) and np.allclose(back_lat, lat, atol=1e-8))
+    True
     """
     lon_a, lat_a, shape = _as_arrays(lon, lat)
     return _out(*_invert(_wgs_to_gcj, lon_a, lat_a, (lon_a, lat_a)), shape)
 
 
-def gcj02_to_bd09(lon, lat):
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """Convert GCJ-02 lon/lat to Baidu BD-09.
 
     Parameters
     ----------
     lon, lat : float or array-like
         GCJ-02 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray (or of float for scalar input)
+        BD-09 longitudes and latitudes.
     """
     lon_a, lat_a, shape = _as_arrays(lon, lat)
     return _out(*_gcj_to_bd(lon_a, lat_a), shape)
 
 
-def bd09_to_gcj02(lon, lat):
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """Exact inverse of :func:`gcj02_to_bd09` (iterative from the usual approximation).
 
     Parameters
     ----------
     lon, lat : float or array-like
         BD-09 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray (or of float for scalar input)
+        GCJ-02 longitudes and latitudes.
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_gcj02(*gcj02_to_bd09(114.2757, 30.5834))
+    >>> round(lon, 9), round(lat, 9)
+    (114.2757, 30.5834)
     """
     lon_a, lat_a, shape = _as_arrays(lon, lat)
     start = _bd_to_gcj_approx(lon_a, lat_a)
     return _out(*_invert(_gcj_to_bd, lon_a, lat_a, start), shape)
 
 
-def wgs84_to_bd09(lon, lat):
-    """Convert WGS84 lon/lat to BD-09 (through GCJ-02)."""
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> LonLat:
+    """Convert WGS84 lon/lat to BD-09 (through GCJ-02).
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        WGS84 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray (or of float for scalar input)
+        BD-09 longitudes and latitudes.
+    """
     lon_a, lat_a, shape = _as_arrays(lon, lat)
     return _out(*_gcj_to_bd(*_wgs_to_gcj(lon_a, lat_a)), shape)
 
 
-def bd09_to_wgs84(lon, lat):
-    """Convert BD-09 lon/lat to WGS84 (exact inverses of both steps)."""
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> LonLat:
+    """Convert BD-09 lon/lat to WGS84 (exact inverses of both steps).
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        BD-09 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray (or of float for scalar input)
+        WGS84 longitudes and latitudes.
+    """
     g_lon, g_lat = bd09_to_gcj02(lon, lat)
     return gcj02_to_wgs84(g_lon, g_lat)
 
 
-def to_wgs84(lon, lat, crs: str):
+def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> LonLat:
     """Convert lon/lat published in ``crs`` to WGS84.
 
     Parameters
@@ -278,8 +352,8 @@ def to_wgs84(lon, lat, crs: str):
 
 
 def check_lonlat(
-    lon,
-    lat,
+    lon: ArrayLike,
+    lat: ArrayLike,
     source: str,
     *,
     rows: Sequence[Any] | None = None,
@@ -311,6 +385,14 @@ def check_lonlat(
     ------
     InputError
         Naming the source, the problem and the first offending rows.
+
+    Examples
+    --------
+    >>> check_lonlat([114.3, 114.4], [30.5, 30.6], "sites.csv")  # fine: returns None
+    >>> check_lonlat([30.5], [114.3], "sites.csv")
+    Traceback (most recent call last):
+    ...
+    circles.errors.InputError: sites.csv: 1 row (row 1) has a latitude outside -90..90 — longitude and latitude look swapped; exchange the two columns (or the --lon-column/--lat-column options).
     """
     import pandas as pd
 

@@ -111,7 +111,7 @@ def snap_facilities(facilities: gpd.GeoDataFrame, net: Network, max_snap_m: floa
 
 def _facility_sources(categories: np.ndarray, snap: Snap,
                       speed_m_per_min: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """category -> (node indices, access-leg minutes) of the on-network facilities."""
+    """Category -> (node indices, access-leg minutes) of the on-network facilities."""
     out = {}
     for category in np.unique(categories):
         keep = (categories == category) & ~snap.off_network
@@ -302,7 +302,8 @@ def _missing_labels(circle, groups, limits, weight, demand: Demand, n_units, sta
     """Per unit, the requirement groups that fail (share below the covered threshold); a unit
     can also fail on the combination (each group reaches 90 %, not the same 90 %): then every
     group that is short anywhere in the unit is listed.  Categories without a usable facility
-    are labelled "(no data)"."""
+    are labelled "(no data)".
+    """
     group_shares, labels = [], []
     for req, gm, lim in zip(circle.requirements, groups, limits):
         g_met = np.nan_to_num(gm, nan=np.inf) <= lim
@@ -360,7 +361,8 @@ def _sensitivity(circle, net, snap, fac_categories, fac_snap, demand, weight, un
 
 def _with_feature_ids(facilities):
     """A copy with a ``feature_id`` on every row: rows without one (e.g. a GeoDataFrame
-    concatenated from two sources) are features of their own."""
+    concatenated from two sources) are features of their own.
+    """
     facilities = facilities.copy()
     if "feature_id" not in facilities:
         facilities["feature_id"] = facilities["facility_id"]
@@ -379,7 +381,8 @@ def _warn_no_data(circle_id: str, no_data: list, counts: dict, mode: str) -> Non
 
 def _category_minutes(units_out, circle_id: str, point_minutes: dict, weight, unit) -> None:
     """Contract 2: ``<circle>_<category>_minutes`` per unit (population-weighted median; NaN
-    when none is reachable or there is no data), so the categories that exist still show."""
+    when none is reachable or there is no data), so the categories that exist still show.
+    """
     for category in sorted(point_minutes):
         units_out[f"{circle_id}_{category}_minutes"] = np.round(
             weighted_median(point_minutes[category], weight, unit, len(units_out)), 2)
@@ -387,7 +390,8 @@ def _category_minutes(units_out, circle_id: str, point_minutes: dict, weight, un
 
 def _snap_inputs(networks: dict, demand: Demand, facilities, max_snap_m: float, timings: dict) -> dict:
     """Snap demand points and facilities once per network (facility columns
-    ``<mode>_node``, ``<mode>_snap_m``, ``<mode>_off_network`` are added in place)."""
+    ``<mode>_node``, ``<mode>_snap_m``, ``<mode>_off_network`` are added in place).
+    """
     fac_snaps: dict[str, Snap] = {}
     for mode, net in networks.items():
         with step(f"snap to the {mode} network", timings, key=f"snap_{mode}_s") as now:

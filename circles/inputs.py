@@ -15,9 +15,16 @@ coverage run (``result.data_quality["inputs"]``) and by candidate scoring.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shapely.geometry.base import BaseGeometry
+
+    from circles.policies import Policy
 
 #: Columns of an inputs table (``nearest_network_m`` is the nearest point's
 #: distance to the street network, when snap distances are known).
@@ -34,14 +41,14 @@ CAUSE_LARGER = "the input covers a larger area than the network"
 NONE_IN_INPUT = "none in the input (no data)"
 
 
-def metric_crs_for(area) -> str:
+def metric_crs_for(area: BaseGeometry) -> str:
     """A UTM CRS (``EPSG:326xx``/``327xx``) around the area's centroid."""
     c = area.centroid
     zone = int(np.clip(np.floor((c.x + 180.0) / 6.0) + 1, 1, 60))
     return f"EPSG:{(32600 if c.y >= 0 else 32700) + zone}"
 
 
-def inside_area(area, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def inside_area(area: BaseGeometry | None, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Boolean per point: inside (or on the edge of) ``area`` (EPSG:4326); all True without an area."""
     import shapely
 
@@ -51,7 +58,7 @@ def inside_area(area, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.asarray(shapely.intersects_xy(area, lon, np.asarray(lat, dtype=float)), dtype=bool)
 
 
-def distance_to_area_m(area, lon: np.ndarray, lat: np.ndarray, metric_crs: str | None = None) -> np.ndarray:
+def distance_to_area_m(area: BaseGeometry, lon: np.ndarray, lat: np.ndarray, metric_crs: str | None = None) -> np.ndarray:
     """Metres from each point to ``area`` (0 inside), in a local metric CRS."""
     import shapely
     from pyproj import Transformer
@@ -84,7 +91,8 @@ def _shift_m(lon0, lat0, lon1, lat1) -> float:
     return float(np.median(np.hypot(dx, dy))) if np.size(dx) else 0.0
 
 
-def crs_hypothesis(lon, lat, declared, area, *, crs_flag: str = "--crs") -> str:
+def crs_hypothesis(lon: ArrayLike, lat: ArrayLike, declared: Any, area: BaseGeometry | None, *,
+                   crs_flag: str = "--crs") -> str:
     """Text naming the coordinate system that would put most points inside ``area``, or ``""``.
 
     ``declared`` is, per point (or for all), the system the user said the
@@ -121,7 +129,8 @@ def crs_hypothesis(lon, lat, declared, area, *, crs_flag: str = "--crs") -> str:
     return best[0]
 
 
-def likely_cause(lon, lat, inside: np.ndarray, off_network: np.ndarray, area, *, declared=None,
+def likely_cause(lon: ArrayLike, lat: ArrayLike, inside: np.ndarray, off_network: np.ndarray,
+                 area: BaseGeometry | None, *, declared: Any = None,
                  nearest_outside_m: float = np.nan, max_snap_m: float | None = None, crs_flag: str = "--crs") -> str:
     """Why all or most points of an input do not help, or ``""`` when they do.
 
@@ -152,14 +161,14 @@ def likely_cause(lon, lat, inside: np.ndarray, off_network: np.ndarray, area, *,
 
 
 def inputs_against_area(
-    lon: Sequence[float],
-    lat: Sequence[float],
+    lon: ArrayLike,
+    lat: ArrayLike,
     area,
     *,
     input: str,
     categories: Sequence[str] | None = None,
-    off_network: Sequence[bool] | None = None,
-    snap_m: Sequence[float] | None = None,
+    off_network: ArrayLike | None = None,
+    snap_m: ArrayLike | None = None,
     declared_crs=None,
     metric_crs: str | None = None,
     max_snap_m: float | None = None,
@@ -204,17 +213,17 @@ def inputs_against_area(
     DataFrame
         Columns :data:`INPUT_COLUMNS`.
     """
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    n = lon.size
+    x = np.asarray(lon, dtype=float)
+    y = np.asarray(lat, dtype=float)
+    n = x.size
     off = np.zeros(n, bool) if off_network is None else np.asarray(off_network, dtype=bool)
     snap = np.full(n, np.nan) if snap_m is None else np.asarray(snap_m, dtype=float)
     decl = (np.asarray([declared_crs] * n, dtype=object) if declared_crs is None or isinstance(declared_crs, str)
             else np.asarray(declared_crs, dtype=object))
-    inside = inside_area(area, lon, lat)
+    inside = inside_area(area, x, y)
     dist = np.zeros(n)
     if area is not None and (~inside).any():
-        dist[~inside] = distance_to_area_m(area, lon[~inside], lat[~inside], metric_crs)
+        dist[~inside] = distance_to_area_m(area, x[~inside], y[~inside], metric_crs)
     groups: list[tuple[str, np.ndarray]] = []
     if categories is None:
         groups.append(("all", np.ones(n, dtype=bool)))
@@ -236,13 +245,13 @@ def inputs_against_area(
             "outside": int(out_m.sum()), "off_network": int((m & inside & off).sum()),
             "nearest_outside_m": round(nearest, 1) if np.isfinite(nearest) else np.nan,
             "nearest_network_m": round(near_net, 1) if np.isfinite(near_net) else np.nan,
-            "likely_cause": likely_cause(lon[m], lat[m], inside[m], off[m], area, declared=decl[m],
+            "likely_cause": likely_cause(x[m], y[m], inside[m], off[m], area, declared=decl[m],
                                          nearest_outside_m=nearest, max_snap_m=max_snap_m, crs_flag=crs_flag),
         })
     return pd.DataFrame(rows, columns=list(INPUT_COLUMNS))
 
 
-def category_modes(policy) -> dict[str, str]:
+def category_modes(policy: Policy) -> dict[str, str]:
     """Category -> the network mode its circles run on (drive wins: ambulances)."""
     modes: dict[str, str] = {}
     for circle in policy.circles:
@@ -280,7 +289,7 @@ def candidates_against_area(result, candidates, *, declared_crs: str | None = No
                                if "candidate_id" in candidates else None, crs_flag="--candidates-crs")
 
 
-def describe_row(row) -> str:
+def describe_row(row: Any) -> str:
     """One console line for an inputs-table row."""
     text = f"{row.inside:,} of {row.total:,} inside the study area"
     if row.inside:
@@ -357,7 +366,8 @@ def facility_and_unit_inputs(policy, facilities, units, demand, networks, area, 
 
 def facilities_by_source(facilities, area, options, metric_crs: str | None = None) -> pd.DataFrame:
     """Facilities inside / outside the area per source (``"osm"`` or the file's name), each
-    feature once: says whether the user's own file lies in the study area at all."""
+    feature once: says whether the user's own file lies in the study area at all.
+    """
     if not len(facilities) or "source" not in facilities:
         return pd.DataFrame(columns=["input", "source", *INPUT_COLUMNS[2:]])
     first = ~(facilities["feature_id"] if "feature_id" in facilities else facilities["facility_id"]).duplicated()

@@ -221,7 +221,8 @@ def _facility_frame(facilities, category_column: str, per: str):
 class _Placed:
     """The facilities placed on the network: snapped node, snap distance,
     off-network flag, access-leg seconds and metric coordinates (empty arrays
-    when there are no facilities)."""
+    when there are no facilities).
+    """
 
     node: np.ndarray
     snap_m: np.ndarray
@@ -546,7 +547,8 @@ def _category_limits(result: CoverageResult, circle: Circle, category: str, zone
                      minutes: float | Sequence[float] | None) -> list[float]:
     """Limits (minutes) to draw for one category of a circle: ``minutes`` when
     given, else the circle's limit per requirement and zone present (or the
-    units' thresholds)."""
+    units' thresholds).
+    """
     if minutes is not None:
         return sorted({float(m) for m in np.atleast_1d(minutes)})
     limits = set()

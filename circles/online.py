@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def osmnx_settings() -> Iterator[Any]:
-    """osmnx configured for circles, for the duration of a ``with`` block.
+    """Osmnx configured for circles, for the duration of a ``with`` block.
 
     A short timeout, no rate-limit probe and no osmnx cache in the working
     folder; osmnx's global settings are restored afterwards, also when the
@@ -180,7 +180,7 @@ def _features_cache_path(cache_dir: Path, key: str) -> Path:
 
 
 def _to_features(gdf):
-    """osmnx's features frame (index element/id, one column per tag) → ``feature_id, name, tags, geometry``."""
+    """Osmnx's features frame (index element/id, one column per tag) → ``feature_id, name, tags, geometry``."""
     import geopandas as gpd
 
     from circles._osm import features_frame

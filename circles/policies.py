@@ -44,7 +44,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from circles.classify import CATEGORIES
 from circles.errors import InputError, InputFileNotFoundError, ValidationError
@@ -61,6 +61,10 @@ PACKS_DIR: Path = Path(__file__).resolve().parent / "packs"
 MODES: tuple[str, ...] = ("walk", "drive")
 DIRECTIONS: tuple[str, ...] = ("to", "from")
 POPULATIONS: tuple[str, ...] = ("all", "65plus")
+#: How a circle travels, which way, and whom it counts (the values of MODES, DIRECTIONS, POPULATIONS).
+Mode = Literal["walk", "drive"]
+Direction = Literal["to", "from"]
+PopulationGroup = Literal["all", "65plus"]
 
 _POLICY_KEYS = {"id": True, "name": True, "source": False, "circles": True}
 _CIRCLE_KEYS = {
@@ -141,14 +145,14 @@ class Circle:
     id: str
     name_zh: str
     name_en: str
-    mode: Literal["walk", "drive"]
+    mode: Mode
     speed_m_per_min: float | None
     threshold_min: float
     zone_thresholds_min: dict[str, float] = field(default_factory=dict)
     default_zone: str | None = None
     dispatch_allowance_min: float = 0.0
-    direction: Literal["to", "from"] = "to"
-    population: Literal["all", "65plus"] = "all"
+    direction: Direction = "to"
+    population: PopulationGroup = "all"
     requirements: tuple[Requirement, ...] = ()
     clause: str = ""
     note: str = ""
@@ -178,6 +182,14 @@ class Circle:
         ------
         InputError
             If the circle has zone thresholds and ``zone`` is not one of them.
+
+        Examples
+        --------
+        The emergency medical circle allows 10 minutes in central districts and 12 in new urban ones:
+
+        >>> ambulance = load_policy("wuhan-2022").circle("emergency_medical")
+        >>> ambulance.threshold_for_zone("new_urban"), ambulance.threshold_for_zone(None)
+        (12.0, 10.0)
         """
         if not self.zone_thresholds_min:
             return float(self.threshold_min)
@@ -196,12 +208,32 @@ class Circle:
         """Travel-time budget in minutes: :meth:`threshold_for_zone` minus the dispatch allowance.
 
         This is the number routing should use; callers need not subtract anything.
+
+        Parameters
+        ----------
+        zone : str or None
+            The unit's zone, as for :meth:`threshold_for_zone`.
+
+        Returns
+        -------
+        float
+            Minutes.
         """
         return self.threshold_for_zone(zone) - float(self.dispatch_allowance_min)
 
     def describe_threshold(self) -> str:
-        """The threshold in words, e.g. ``"15 min"`` or
-        ``"central 10 / new_urban 12 min (default central)"``; mentions any dispatch allowance."""
+        """The threshold in words; mentions any dispatch allowance.
+
+        Returns
+        -------
+        str
+            E.g. ``"15 min"`` or ``"central 10 / new_urban 12 min (default central)"``.
+
+        Examples
+        --------
+        >>> load_policy("wuhan-2022").circle("emergency_medical").describe_threshold()
+        'central 10 / new_urban 12 min (default central)'
+        """
         if self.zone_thresholds_min:
             text = " / ".join(f"{z} {v:g}" for z, v in self.zone_thresholds_min.items()) + " min"
             if self.default_zone:
@@ -213,8 +245,20 @@ class Circle:
         return text
 
     def requirement_limit(self, requirement: Requirement, zone: str | None = None) -> float:
-        """Travel-time budget for one requirement group: its ``max_minutes`` if set, else
-        :meth:`threshold_for_zone`, minus the dispatch allowance."""
+        """Travel-time budget for one requirement group, minus the dispatch allowance.
+
+        Parameters
+        ----------
+        requirement : Requirement
+            One of this circle's requirement groups.
+        zone : str or None
+            The unit's zone, as for :meth:`threshold_for_zone`.
+
+        Returns
+        -------
+        float
+            The group's ``max_minutes`` if set, else :meth:`threshold_for_zone`, minus the allowance.
+        """
         base = requirement.max_minutes if requirement.max_minutes is not None else self.threshold_for_zone(zone)
         return float(base) - float(self.dispatch_allowance_min)
 
@@ -236,7 +280,28 @@ class Policy:
         return tuple(c for c in CATEGORIES if c in used)
 
     def circle(self, circle_id: str) -> Circle:
-        """Return the circle ``circle_id``; :class:`InputError` listing the ids if absent."""
+        """Return the circle ``circle_id``.
+
+        Parameters
+        ----------
+        circle_id : str
+            A circle id of this pack (``"life_15"``).
+
+        Returns
+        -------
+        Circle
+
+        Raises
+        ------
+        InputError
+            If the pack has no such circle (the message lists its circles).
+
+        Examples
+        --------
+        >>> elderly = load_policy("wuhan-2022").circle("elderly_care_15")
+        >>> elderly.mode, elderly.speed_m_per_min, elderly.population, elderly.categories
+        ('walk', 50.0, '65plus', ('elderly_care',))
+        """
         for c in self.circles:
             if c.id == circle_id:
                 return c
@@ -252,12 +317,28 @@ PACK_FORMAT_HINT = ("every key is described in the docstring of circles.policies
 
 
 def available_policy_ids() -> list[str]:
-    """Ids of the packs shipped with circles (file names in ``circles/packs``)."""
+    """Ids of the packs shipped with circles (file names in ``circles/packs``).
+
+    Returns
+    -------
+    list of str
+        Sorted ids.
+
+    Examples
+    --------
+    >>> available_policy_ids()
+    ['gb50180-2018', 'wuhan-2022']
+    """
     return sorted(p.stem for p in PACKS_DIR.glob("*.toml"))
 
 
 def list_policies() -> list[Policy]:
-    """Load every packaged policy pack, sorted by id."""
+    """Load every packaged policy pack, sorted by id.
+
+    Returns
+    -------
+    list of Policy
+    """
     return [load_policy(pid) for pid in available_policy_ids()]
 
 
@@ -283,6 +364,15 @@ def load_policy(id_or_path: str | Path) -> Policy:
     ValidationError
         The file is not valid TOML or breaks the pack format; every problem
         is listed with its key path.
+
+    Examples
+    --------
+    >>> policy = load_policy("wuhan-2022")
+    >>> [(c.id, c.threshold_min) for c in policy.circles]  # doctest: +NORMALIZE_WHITESPACE
+    [('life_15', 15.0), ('culture_sports_12', 12.0), ('public_activity_10', 10.0),
+     ('emergency_medical', 10.0), ('elderly_care_15', 15.0)]
+    >>> policy.circle("life_15").categories
+    ('grocery', 'primary_care', 'kindergarten', 'primary_school')
     """
     text = str(id_or_path)
     if text in available_policy_ids() and not isinstance(id_or_path, Path):
@@ -447,14 +537,14 @@ def _parse_circle(obj: Any, where: str, problems: list[str]) -> Circle | None:
         id=cid,
         name_zh=_text(obj, "name_zh", w, problems),
         name_en=_text(obj, "name_en", w, problems),
-        mode=mode,
+        mode=cast(Mode, mode),  # _choice checked it is one of MODES
         speed_m_per_min=speed,
         threshold_min=threshold if threshold is not None else float("nan"),
         zone_thresholds_min=zones,
         default_zone=default_zone,
         dispatch_allowance_min=allowance if allowance is not None else 0.0,
-        direction=direction,
-        population=population,
+        direction=cast(Direction, direction),
+        population=cast(PopulationGroup, population),
         requirements=tuple(requirements),
         clause=_text(obj, "clause", w, problems),
         note=_text(obj, "note", w, problems),

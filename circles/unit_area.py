@@ -26,6 +26,7 @@ prints, states as assumptions and writes to the data-quality sheets.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +34,10 @@ import shapely
 from pyproj import CRS
 
 from circles.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from shapely.geometry.base import BaseGeometry
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +84,8 @@ def _inside(units, area) -> np.ndarray:
 def _likely_cause(units, area, nearest_m: float, *, inside_now: int = 0, system: str | None = None) -> str:
     """Why no (or few) units lie inside the area: a wrong coordinate system, another place, or a
     list covering more ground than the study area.  Read the numbers in the other system: if more
-    units fall inside, that is the cause."""
+    units fall inside, that is the cause.
+    """
     from circles.coords import gcj02_to_wgs84, wgs84_to_gcj02
 
     system = system or units.attrs.get("coordinate_system", "wgs84")
@@ -154,8 +160,8 @@ def _level_keep(units, inside, level: str, column: str, *, source: str) -> tuple
     return keep, "/".join(wanted), f"kept level {'/'.join(wanted)} (--units-level)"
 
 
-def select_units(units: gpd.GeoDataFrame, area_wgs84, *, metric_crs, level: str = "auto",
-                 source: str = "units") -> tuple[gpd.GeoDataFrame, dict]:
+def select_units(units: gpd.GeoDataFrame, area_wgs84: BaseGeometry, *, metric_crs: CRS | str, level: str = "auto",
+                 source: str = "units") -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """The units inside the study area, at one administrative level.
 
     Parameters
@@ -198,7 +204,7 @@ def select_units(units: gpd.GeoDataFrame, area_wgs84, *, metric_crs, level: str 
     inside = _inside(units, area_wgs84)
     dist = _distances_m(units, area_wgs84, metric_crs)
     outside = ~inside
-    report = {"total": len(units), "inside": int(inside.sum()), "outside": int(outside.sum()),
+    report: dict[str, Any] = {"total": len(units), "inside": int(inside.sum()), "outside": int(outside.sum()),
               "nearest_outside_m": float(dist[outside].min()) if outside.any() else float("nan"),
               "level_column": None, "level_kept": "", "set_aside": 0, "set_aside_by_level": {}, "notes": []}
     column = _level_column(units) if level.lower() != "all" else None
@@ -289,9 +295,10 @@ _ZH_ITEMS: dict[str, str] = {
 }
 
 
-def quality_frames(report: dict):
+def quality_frames(report: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(units_sheet, inputs_row)``: the item/value table for ``data_quality["units"]`` and the
-    ``input="units"`` row of ``data_quality["inputs"]`` (shared contract 3)."""
+    ``input="units"`` row of ``data_quality["inputs"]`` (shared contract 3).
+    """
     import pandas as pd
 
     items = [
@@ -363,9 +370,11 @@ def unassigned_warning(weight: np.ndarray, unit: np.ndarray, n_units: int, repor
             f"not the study area; {fix}")
 
 
-def extent_warning(units: gpd.GeoDataFrame, reference_wgs84, *, metric_crs, reference: str) -> str:
+def extent_warning(units: gpd.GeoDataFrame, reference_wgs84: BaseGeometry | None, *, metric_crs: CRS | str,
+                   reference: str) -> str:
     """A warning when polygon units reach far beyond ``reference`` (the study area, or the network's
-    extent), else ``""``: e.g. whole districts given as units of a small network."""
+    extent), else ``""``: e.g. whole districts given as units of a small network.
+    """
     if reference_wgs84 is None or not len(units) or not units.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         return ""
     geoms = units.to_crs(metric_crs).geometry
@@ -380,10 +389,11 @@ def extent_warning(units: gpd.GeoDataFrame, reference_wgs84, *, metric_crs, refe
             f"study area (neighbourhoods, not districts) or an --area and a network that cover them")
 
 
-def units_warnings(units: gpd.GeoDataFrame, demand, report: dict | None, *, reference, metric_crs, polygons: bool,
-                   where: str) -> list[str]:
+def units_warnings(units: gpd.GeoDataFrame, demand: Any, report: dict[str, Any] | None, *,
+                   reference: BaseGeometry | None, metric_crs: CRS | str, polygons: bool, where: str) -> list[str]:
     """The units' warnings, most important first: most people in no unit (:func:`unassigned_warning`),
-    then polygon units reaching far beyond ``reference`` (:func:`extent_warning`)."""
+    then polygon units reaching far beyond ``reference`` (:func:`extent_warning`).
+    """
     out = [unassigned_warning(demand.weight_all, demand.unit, len(units), report,
                               has_population=demand.has_population)]
     if polygons:

@@ -240,7 +240,8 @@ def _file_geometry(geometry, keep, system, *, source: str):
 def _rows_without_location(frame, missing, name_col, drop_missing: bool, *, table: bool, source: str,
                            problems: list[str]) -> tuple[np.ndarray, int, str]:
     """(rows to keep, rows dropped, their labels): a problem naming the rows, or with
-    ``drop_missing`` the rows dropped and counted."""
+    ``drop_missing`` the rows dropped and counted.
+    """
     dropped = int(missing.sum())
     labels = _row_labels(frame, np.flatnonzero(missing), name_col, table=table) if dropped else ""
     where = "rows" if table else "features"

@@ -358,9 +358,9 @@ def test_grid_cell_switches_by_size():
     widened = grid_cell(30_000, 30_000, width_m=25, n_pieces=100)  # 36M points at 5 m
     assert 5.0 < widened <= 12.5
     assert polygons_module._grid_points(30_000, 30_000, widened, 25) <= polygons_module.MAX_RASTER_CELLS
-    # the whole of Wuhan (~134 x 155 km): a city-wide reach gets a ~20 m grid ...
+    # the whole of Wuhan (~134 x 155 km): a city-wide reach gets a ~32 m grid (< 1.4 x the 25 m corridor) ...
     city = grid_cell(134_000, 155_000, width_m=25, n_pieces=polygons_module.CITY_MIN_PIECES)
-    assert 19.0 < city < 21.5
+    assert 31.0 < city < 34.0 < 1.4 * 25
     assert polygons_module._grid_points(134_000, 155_000, city, 25) <= polygons_module.CITY_MAX_CELLS
     # ... and a few facilities far apart take the vector route (a small GEOS union)
     assert grid_cell(134_000, 155_000, width_m=25, n_pieces=polygons_module.CITY_MIN_PIECES - 1) is None

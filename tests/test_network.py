@@ -226,8 +226,8 @@ def test_graphml_roundtrip(tmp_path, tiny_osm):
     g = nx.MultiDiGraph(crs="EPSG:4326")
     for i in range(net.n_nodes):
         g.add_node(int(net.node_id[i]), x=float(net.lon[i]), y=float(net.lat[i]))
-    for u, v, l, h in zip(net.edge_u, net.edge_v, net.edge_length_m, net.edge_highway):
-        g.add_edge(int(net.node_id[u]), int(net.node_id[v]), length=float(l), highway=h, osmid=1,
+    for u, v, length, h in zip(net.edge_u, net.edge_v, net.edge_length_m, net.edge_highway):
+        g.add_edge(int(net.node_id[u]), int(net.node_id[v]), length=float(length), highway=h, osmid=1,
                    maxspeed="36" if h == "primary" else None)
     for _, _, d in g.edges(data=True):
         if d["maxspeed"] is None:

@@ -13,8 +13,9 @@ from osm_builder import write_osm
 from scipy.sparse.csgraph import dijkstra
 
 from circles import _osm
+from circles._graph_arrays import spatial_order
 from circles.errors import InputError
-from circles.network import Network, build_network, spatial_order
+from circles.network import Network, build_network
 
 
 def test_morton_order_of_a_4x4_block():

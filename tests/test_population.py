@@ -3,6 +3,8 @@ raster sum, nodata never counted as people, windows, CRS handling, bad input."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import rasterio
@@ -151,7 +153,7 @@ def test_demand_points_check_lengths_and_are_frozen():
     d = DemandPoints(lon=np.array([1.0, 2.0]), lat=np.array([3.0, 4.0]),
                      population=np.array([5.0, 6.0]), population_65plus=np.zeros(2))
     assert len(d) == 2 and d.total == 11.0
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         d.source = "x"  # frozen dataclass
     with pytest.raises(ValueError):
         d.population[0] = 1.0  # arrays are read-only

@@ -110,7 +110,8 @@ def _column_styles(xml_head: str, n_columns: int) -> list[str | None]:
 def fill_sheet_rows(xlsx: Path, sheet_number: int, frame: pd.DataFrame) -> None:
     """Add ``frame``'s rows (from Excel row 2) to worksheet ``sheet_number`` (1-based, in the
     order xlsxwriter added sheets) of ``xlsx``, whose sheet holds only the header row.
-    The file is rewritten beside itself and replaced (inside the caller's atomic folder)."""
+    The file is rewritten beside itself and replaced (inside the caller's atomic folder).
+    """
     member = f"xl/worksheets/sheet{sheet_number}.xml"
     out_path = xlsx.with_name(xlsx.stem + ".rows" + xlsx.suffix)
     n_rows, n_cols = frame.shape

@@ -5,7 +5,9 @@ fsyncs it, then moves it over the destination with :func:`os.replace` (atomic on
 POSIX and Windows when both are on the same file system).  If anything fails the
 temporary file is removed and an existing destination file is left untouched —
 a crash or a bad DataFrame never leaves a half-written CSV, Excel or GeoPackage.
-Parent folders are created when missing.
+Parent folders are created when missing.  How columns are rounded, ordered and typed
+(:func:`column_kind`, :func:`round_for_csv`, :func:`plain_table` …) lives in
+:mod:`circles.outputs.columns` and is re-exported here.
 
 Examples
 --------
@@ -27,11 +29,20 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from circles.errors import InputError
+from circles.outputs.columns import (
+    NUMBER_KINDS,
+    column_kind,
+    ids_as_text,
+    is_id_column,
+    order_columns,
+    plain_table,
+    round_for_csv,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -152,7 +163,20 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically; return the path."""
+    """Write ``data`` to ``path`` atomically; return the path.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination; its folder is created when missing.
+    data : bytes
+        The content.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     dest = Path(path)
     with atomic_path(dest) as tmp:
         tmp.write_bytes(data)
@@ -160,7 +184,22 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` atomically (UTF-8 by default, ``\\n`` line ends kept)."""
+    r"""Write ``text`` to ``path`` atomically (UTF-8 by default, ``\n`` line ends kept).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination; its folder is created when missing.
+    text : str
+        The content, written as it is (no newline translation).
+    encoding : str, default "utf-8"
+        Text encoding.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     dest = Path(path)
     with atomic_path(dest) as tmp:
         with open(tmp, "w", encoding=encoding, newline="") as fh:
@@ -169,15 +208,46 @@ def write_text_atomic(path: str | os.PathLike, text: str, *, encoding: str = "ut
 
 
 def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False,
-                     encoding: str = "utf-8-sig", round_numbers: bool = True, **to_csv_kwargs) -> Path:
-    """Write a DataFrame to CSV atomically.
+                     encoding: str = "utf-8-sig", round_numbers: bool = True, **to_csv_kwargs: Any) -> Path:
+    r"""Write a DataFrame to CSV atomically.
 
     The default ``utf-8-sig`` encoding writes a byte-order mark so that Excel opens
     Chinese text correctly; pandas and Python's ``csv`` read it back with
-    ``encoding="utf-8-sig"`` (plain ``utf-8`` keeps a ``\\ufeff`` on the first header).
+    ``encoding="utf-8-sig"`` (plain ``utf-8`` keeps a ``\ufeff`` on the first header).
     A GeoDataFrame's geometry column is written as WKT.  With ``round_numbers``
     (default) people, shares, minutes and metres are rounded as :func:`round_for_csv`
     says (``17303.4`` people, not ``17303.4394826889``); NaN is written as an empty cell.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        The table.
+    path : str or path-like
+        Destination; its folder is created when missing.
+    index : bool, default False
+        Write the index as a first column.
+    encoding : str, default "utf-8-sig"
+        Text encoding (with a byte-order mark by default, for Excel).
+    round_numbers : bool, default True
+        Round numbers by their kind (:func:`column_kind`).
+    **to_csv_kwargs
+        Passed to :meth:`pandas.DataFrame.to_csv`.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"unit_id": ["420111001"], "population": [17303.4394826889],
+    ...                       "life_15_covered_share": [0.834567], "life_15_minutes": [float("nan")]})
+    >>> path = write_csv_atomic(table, pathlib.Path(tempfile.mkdtemp()) / "coverage.csv")
+    >>> print(path.read_text(encoding="utf-8-sig"), end="")
+    unit_id,population,life_15_covered_share,life_15_minutes
+    420111001,17303.4,0.8346,
     """
     dest = Path(path)
     frame = df
@@ -213,164 +283,9 @@ def _check_sheet_names(names: list[str], dest: Path) -> None:
         raise ValidationError(str(dest), problems)
 
 
-#: How numbers are shown, per kind of column (see :func:`column_kind`): the Excel
-#: number format and the decimals kept in CSV files.  People are fractional (WorldPop
-#: rasters spread people over cells), so CSVs keep one decimal — a unit of 0.4 people
-#: does not become 0 while its status says "uncovered", and sums of the rounded column
-#: stay within a few people of the total; Excel keeps the full value and *shows* whole
-#: people (``#,##0``), so its sums are exact.
-NUMBER_KINDS: dict[str, tuple[str, int]] = {
-    "people": ("#,##0", 1),
-    "share": ("0.0%", 4),
-    "minutes": ("0.0", 2),
-    "metres": ("#,##0", 1),
-    # WGS84 lon/lat: 6 decimals are about 0.1 m; the user's own GCJ-02/BD-09 numbers
-    # (``lon_gcj02`` …) are not of this kind and stay exactly as given
-    "degrees": ("0.000000", 6),
-}
-
-#: The user's own coordinates (GCJ-02, BD-09): every table puts them right after ``lon``/``lat``.
-ORIGINAL_COORDINATES: tuple[str, ...] = ("lon_gcj02", "lat_gcj02", "lon_bd09", "lat_bd09")
-#: Column names (compared case-insensitively, English part of a bilingual header) that hold ids.
-_ID_NAMES = {"id", "code", "编号", "编码", "代码", "社区编码", "adcode", "area_code", "post_code", "parent",
-             "ur_code"}
-
-
-def _english_name(column: str) -> str:
-    """``"覆盖人口 / covered_population"`` -> ``"covered_population"`` (bilingual headers)."""
-    return str(column).rsplit(" / ", 1)[-1].strip()
-
-
-def column_kind(column: str) -> str | None:
-    """The kind of numbers a column holds, from its name alone (one place for every output).
-
-    ``"share"`` for shares (``covered_share``, ``life_15_covered_share_after``,
-    ``..._covered_share_60mpm``), ``"minutes"`` for travel times and thresholds
-    (``*_minutes``, ``mean_minutes_saved``, ``threshold_min``), ``"people"`` for
-    population counts (``population``, ``covered_population``, ``newly_covered_population``,
-    ``cumulative_newly_covered`` …), ``"metres"`` for distances and areas (``snap_m``,
-    ``area_m2``), ``"degrees"`` for WGS84 ``lon``/``lat`` and None
-    for anything else (ids, the user's own GCJ-02/BD-09 coordinates, counts of units).  A bilingual header
-    ``"中文 / english_name"`` is judged by its English part.
-    """
-    name = _english_name(column).lower()
-    tokens = name.split("_")
-    if name in ("lon", "lat"):
-        return "degrees"
-    if "share" in tokens:
-        return "share"
-    if "minutes" in tokens or name.endswith("_min") or name == "min":
-        return "minutes"
-    if ("population" in tokens or "people" in tokens or name.startswith("newly_covered")
-            or name.startswith("cumulative_newly") or name == "gap_to_exact"):
-        return "people"
-    if name.endswith(("_m", "_m2")):
-        return "metres"
-    return None
-
-
-def is_id_column(column: str) -> bool:
-    """True for columns holding identifiers (``unit_id``, ``facility_id``, ``candidate_id``,
-    ``feature_id``, ``id``, ``code``, ``社区编码`` …): Excel gets them as text, so a 12-digit
-    社区编码 is not shown as ``4.20115E+11``."""
-    name = _english_name(column).lower()
-    return name in _ID_NAMES or name.endswith("_id") or name.endswith("编码") or name.endswith("编号")
-
-
-def order_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with the user's own coordinates (``lon_gcj02, lat_gcj02`` / ``lon_bd09, lat_bd09``)
-    right after ``lon, lat`` — the same order in every table; unchanged without ``lon``/``lat``."""
-    if not hasattr(df, "columns"):  # not a table (a writer-like object): left to its own to_csv
-        return df
-    columns = [str(c) for c in df.columns]
-    own = [c for c in ORIGINAL_COORDINATES if c in columns]
-    if not own or "lat" not in columns or "lon" not in columns:
-        return df
-    rest = [c for c in df.columns if str(c) not in own]
-    at = max(rest.index("lon"), rest.index("lat")) + 1
-    order = rest[:at] + own + rest[at:]
-    return df if order == list(df.columns) else df[order]
-
-
-def plain_table(df: pd.DataFrame) -> pd.DataFrame:
-    """A plain DataFrame of ``df`` for tables (CSV and Excel alike): a geometry column is
-    replaced by ``lon``/``lat`` (WGS84) of each feature's centre, unless the frame already
-    has ``lon``/``lat``; the user's own coordinates follow them (:func:`order_columns`).
-    Planar centroids in degrees are within centimetres of the true centre for
-    neighbourhood-sized units; points stay where they are; an empty geometry gives NaN."""
-    import pandas as pd
-
-    geom = getattr(df, "_geometry_column_name", None)
-    if geom is None or geom not in df.columns:
-        return order_columns(pd.DataFrame(df))
-    import shapely
-
-    gdf = df
-    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-        gdf = gdf.to_crs("EPSG:4326")
-    values = gdf.geometry.values
-    plain = pd.DataFrame(gdf.drop(columns=geom))
-    if "lon" in plain.columns and "lat" in plain.columns:
-        return order_columns(plain)
-    centre = shapely.centroid(np.asarray(values, dtype=object))
-    empty = shapely.is_empty(centre) | shapely.is_missing(centre)
-    lon = np.where(empty, np.nan, shapely.get_x(centre))
-    lat = np.where(empty, np.nan, shapely.get_y(centre))
-    at = list(df.columns).index(geom)
-    plain.insert(min(at, len(plain.columns)), "lat", lat)
-    plain.insert(min(at, len(plain.columns)), "lon", lon)
-    return order_columns(plain)
-
-
-def _ids_as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Id columns, and whole numbers of 12+ digits (codes: Excel would show ``4.20115E+11``),
-    as text for Excel; everything else unchanged."""
-    import pandas as pd
-
-    out = None
-    for j, col in enumerate(frame.columns):
-        values = frame.iloc[:, j]
-        if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-            continue
-        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        finite = np.isfinite(arr)
-        whole = finite.any() and bool(np.all(arr[finite] == np.round(arr[finite])))
-        if not (is_id_column(str(col)) or (whole and np.max(np.abs(arr[finite])) >= 1e11)):
-            continue
-        text = [None if not ok else (str(int(v)) if whole else repr(float(v))) for v, ok in zip(arr, finite)]
-        if out is None:
-            out = frame.copy()
-        out.isetitem(j, pd.Series(text, index=frame.index, dtype=object))
-    return frame if out is None else out
-
-
-def round_for_csv(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with float columns rounded by their kind (:data:`NUMBER_KINDS`):
-    people 1 decimal, shares 4, minutes 2, metres 1.  Columns stay numeric; NaN stays NaN
-    (an empty CSV cell); WGS84 ``lon``/``lat`` keep 6 decimals (about 0.1 m); other columns
-    (the user's own GCJ-02/BD-09 coordinates, ids, text) are untouched."""
-    import numpy as np
-    import pandas as pd
-
-    if not isinstance(df, pd.DataFrame):
-        return df
-    out = None
-    for j, col in enumerate(df.columns):
-        kind = column_kind(str(col))
-        if kind is None:
-            continue
-        values = df.iloc[:, j]
-        if not pd.api.types.is_float_dtype(values.dtype):
-            continue
-        if out is None:
-            out = df.copy()
-        out.isetitem(j, np.round(values, NUMBER_KINDS[kind][1]))
-    return df if out is None else out
-
-
 def write_excel_atomic(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike, *,
                        index: bool = False, header: Callable[[str], str] | None = None) -> Path:
-    """Write several DataFrames as sheets of one ``.xlsx`` workbook, atomically, fit to publish.
+    r"""Write several DataFrames as sheets of one ``.xlsx`` workbook, atomically, fit to publish.
 
     Uses xlsxwriter (in constant-memory mode, rows streamed to disk).  Every sheet gets a
     frozen, bold header row, an autofilter over all its columns, column widths fitted to
@@ -386,7 +301,7 @@ def write_excel_atomic(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLi
     ----------
     sheets
         Sheet name -> DataFrame (or GeoDataFrame).  Names are validated first (≤ 31
-        characters, none of ``[]:*?/\\``, unique ignoring case).
+        characters, none of ``[]:*?/\``, unique ignoring case).
     path
         The ``.xlsx`` file to write.
     index
@@ -442,14 +357,16 @@ def text_width(text: str) -> int:
 
 def _excel_frame(df: pd.DataFrame, *, index: bool) -> pd.DataFrame:
     """A plain DataFrame for Excel: index reset on request; geometry -> lon/lat of centres
-    (:func:`plain_table`); ids as text (:func:`_ids_as_text`)."""
+    (:func:`plain_table`); ids as text (:func:`ids_as_text`).
+    """
     frame = df.reset_index() if index else df
-    return _ids_as_text(plain_table(frame))
+    return ids_as_text(plain_table(frame))
 
 
 def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[list, float]:
     """Python values for xlsxwriter (None = empty cell; ``[]`` unless ``cells``) and the
-    widest shown value."""
+    widest shown value.
+    """
     import pandas as pd
 
     n = len(values)
@@ -460,9 +377,9 @@ def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[
         return ([None if pd.isna(v) else bool(v) for v in values] if cells else []), 5.0
     if pd.api.types.is_integer_dtype(dtype) and not hasattr(dtype, "na_value"):
         arr = values.to_numpy()
-        big = int(np.max(np.abs(arr)))
+        widest = int(np.max(np.abs(arr)))
         return ((arr.tolist() if cells else []),
-                float(len(f"{big:,}" if kind in ("people", "metres") else str(big)) + 1))
+                float(len(f"{widest:,}" if kind in ("people", "metres") else str(widest)) + 1))
     if pd.api.types.is_numeric_dtype(dtype):
         arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         finite = np.isfinite(arr)
@@ -492,10 +409,10 @@ def _cells(values: pd.Series, kind: str | None, *, cells: bool = True) -> tuple[
             distinct = pd.unique(arr)
         except TypeError:  # unhashable values (lists, dicts)
             distinct = arr
-        shown = [v if isinstance(v, str) else str(v) for v in distinct if not _is_missing(v)]
-        if len(shown) > 20000:
-            shown = sorted(shown, key=len)[-2000:]
-        return [], float(max((text_width(v) for v in shown), default=0))
+        texts = [v if isinstance(v, str) else str(v) for v in distinct if not _is_missing(v)]
+        if len(texts) > 20000:
+            texts = sorted(texts, key=len)[-2000:]
+        return [], float(max((text_width(v) for v in texts), default=0))
     missing = pd.isna(values).to_numpy()
     out = np.empty(n, dtype=object)
     out[:] = [None if m else (v if isinstance(v, str) else str(v)) for v, m in zip(arr, missing)]
@@ -518,7 +435,8 @@ FAST_CELLS: int = 200_000
 def _header_width(label: str) -> float:
     """Width a (wrapping) header needs: ``"中文 / english_name"`` wraps at " / "; the
     English name has no spaces and must fit on its line, the Chinese part may wrap
-    (Excel breaks CJK text anywhere) onto a second line."""
+    (Excel breaks CJK text anywhere) onto a second line.
+    """
     zh, sep, en = label.rpartition(" / ")
     if not sep:
         words = label.split()
@@ -574,6 +492,27 @@ def write_gpkg_atomic(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.Pat
     (GeoPackage layers without geometry), e.g. summaries; a table without any
     column (an empty summary) cannot be stored in a GeoPackage and is skipped
     with a warning.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        Layer name -> features (each with a CRS).
+    path : str or path-like
+        Destination ``.gpkg``; its folder is created when missing.
+    tables : mapping of str to DataFrame, optional
+        Attribute tables without geometry.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    InputError
+        No layers at all.
+    ValidationError
+        Layers without a name, a geometry column or a CRS (all listed).
     """
     dest = Path(path)
     if not layers:

@@ -193,10 +193,11 @@ def status_png(raster: np.ndarray, status_codes: np.ndarray) -> str:
     codes = np.concatenate([[n], np.asarray(status_codes, dtype=np.uint8)])  # slot 0: no unit
     img = codes[raster]
     no_data = STATUSES.index("no_data")
-    rows, cols = np.indices(raster.shape, sparse=True)
+    rows, cols = np.ogrid[:raster.shape[0], :raster.shape[1]]  # row and column numbers, broadcastable
     stripe = ((rows + cols) // STRIPE_PX) % 2 == 0
     img = np.where((img == no_data) & stripe, n + 1, img).astype(np.uint8)
-    palette, alpha = [], []
+    palette: list[int] = []
+    alpha: list[int] = []
     for s in STATUSES:
         palette += _rgb(STATUS_COLOURS[s])
         alpha.append(FILL_ALPHA if s != "no_data" else 200)
@@ -370,7 +371,7 @@ function cityPopup(i, cid) {
         row(name, v < 0 ? (c.no_data ? w.no_data : '—') : (v / 10).toFixed(1)); });
     row(w.missing, c.missing_words[c.missing[i]]);
     row(w.rule, c.rule);
-    return ['<b>' + cityEsc(cityData.label[i]) + '</b>'].concat(rows).join('<br>');
+    return '<div class="circles-unit">' + ['<b>' + cityEsc(cityData.label[i]) + '</b>'].concat(rows).join('<br>') + '</div>';
 }
 map.on('click', function (e) {
     var active = map.getContainer().getAttribute('data-circles-active');

@@ -231,7 +231,8 @@ def _input_counts(result, category: str) -> dict | None:
 
 def _why_no_data(result, category: str) -> str:
     """``"absent"`` (none in the input), ``"outside"`` (all outside the study area) or
-    ``"off_network"`` (inside, but none reaches the network)."""
+    ``"off_network"`` (inside, but none reaches the network).
+    """
     row = _input_counts(result, category)
     if row is None:
         return "absent"
@@ -251,7 +252,8 @@ _WHY_WORDS = {
 def _no_data_note(result, circle, lang: str) -> str:
     """Why a circle has no data, per category, from ``data_quality["inputs"]``: none in the input
     (``"输入中没有急救站"``) is told apart from all outside the study area (``"…均在研究区外"``) and
-    none reaching the network (``"…均未接入路网"``); then ``"：无法判断是否覆盖"``."""
+    none reaching the network (``"…均未接入路网"``); then ``"：无法判断是否覆盖"``.
+    """
     row = _summary_row(result, circle.id)
     listed = [c.strip().removesuffix("(no data)").strip() for c in str(row.get("no_data") or "").split(",")]
     cats = [c for c in listed if c and c != "nan"] or list(circle.categories)
@@ -351,11 +353,11 @@ def _circle_panel(m, result, circle, frame, metric, *, lang: str, visible: bool,
     if city is not None:
         city_map.add_status_layer(group, city, cid)
         rows = city_map.legend_rows(city.table["circles"][cid]["status"], lang)
-        note = _no_data_note(result, circle, lang) if no_data else city_map.city_note(lang)
+        city_note: str = _no_data_note(result, circle, lang) if no_data else city_map.city_note(lang)
         group.add_to(m)
         title = mapui.title_block(cname, rule_text(circle, lang, getattr(result, "policy", None)),
                                   _share_line(result, cid, lang, no_data))
-        return group, title, mapui.legend_block(f"{cname} · {t['units']}", rows, note)
+        return group, title, mapui.legend_block(f"{cname} · {t['units']}", rows, city_note)
     disp, status, tip, pop = _unit_table(frame, result, circle, lang, no_data)
     fill_by_word = {STATUS_LABELS[lang][s]: (mapui.NO_DATA_FILL if s == "no_data" else STATUS_COLOURS[s])
                     for s in STATUSES}
@@ -414,7 +416,7 @@ def _facility_layers(m, result, extent, lang: str, shown: set[str] | None = None
 
     t = TEXT[lang]
     fac = getattr(result, "facilities", None)
-    out = []
+    out: list[tuple[Any, str, str]] = []
     if fac is None or not len(fac):
         return out
     f = fac.to_crs(4326)
@@ -445,12 +447,12 @@ def _facility_layers(m, result, extent, lang: str, shown: set[str] | None = None
         if len(f) > MANY_FACILITIES:  # one light layer of dots, not thousands of icon markers
             def dot(feature, _fill=hex_colour):
                 is_off = bool(feature["properties"].get("offnet_word"))
-                return {"color": "#ffffff", "weight": 1, "fillColor": OFFNET_ICON[1] if is_off else _fill,
-                        "fillOpacity": 0.95}
+                colour = OFFNET_ICON[1] if is_off else _fill
+                return {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
 
-            layer = webmap.add_polygons(m, sub, name=name, label="title", fields=fields, aliases=aliases,
-                                        popup=True, point_radius=4, show=shown is None or category in shown,
-                                        style=dot)
+            layer: folium.GeoJson | folium.FeatureGroup = webmap.add_polygons(
+                m, sub, name=name, label="title", fields=fields, aliases=aliases, popup=True, point_radius=4,
+                show=shown is None or category in shown, style=dot)
         else:
             layer = webmap.add_points(m, sub, name=name, label="title", fields=fields, aliases=aliases, icon=icon,
                                       show=shown is None or category in shown)

@@ -20,6 +20,7 @@ import logging
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,8 @@ def _nice_length(span_m: float) -> float:
 
 def _scale_bar(ax, length_m: float, *, lang: str) -> None:
     """A black-and-white bar with ``0`` and its length, on a white box in the bottom-left corner
-    (the band below the units kept free by :func:`coverage_figure`), so no label sits on a unit."""
+    (the band below the units kept free by :func:`coverage_figure`), so no label sits on a unit.
+    """
     from matplotlib.patches import Rectangle
 
     x0, x1 = ax.get_xlim()
@@ -294,7 +296,7 @@ def coverage_figure(
         raise InputError("coverage_figure: the result has no unit geometry to draw")
     minx, miny, maxx, maxy = minx - pad_m, miny - pad_m, maxx + pad_m, maxy + pad_m
 
-    rc = {"font.family": [font, "DejaVu Sans"]} if font else {}
+    rc: dict[Any, Any] = {"font.family": [font, "DejaVu Sans"]} if font else {}
     with plt.rc_context(rc):
         fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
         try:

@@ -10,6 +10,7 @@ sensitivity and data quality; headers in Chinese and English) and
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,14 +117,32 @@ def bilingual(column: str, circles: dict[str, str] | None = None) -> str:
     return column
 
 
-def bilingual_header(circles: dict[str, str] | None = None):
-    """``header=`` for :func:`circles.outputs.atomic.write_excel_atomic`: :func:`bilingual` with ``circles``."""
+def bilingual_header(circles: dict[str, str] | None = None) -> Callable[[str], str]:
+    """``header=`` for :func:`circles.outputs.atomic.write_excel_atomic`: :func:`bilingual` with ``circles``.
+
+    Parameters
+    ----------
+    circles : dict of str to str, optional
+        Circle id -> Chinese circle name, for per-circle columns.
+
+    Returns
+    -------
+    callable
+        Column name -> bilingual header.
+
+    Examples
+    --------
+    >>> header = bilingual_header({"life_15": "15分钟生活圈"})
+    >>> header("life_15_covered_share")
+    '15分钟生活圈 覆盖率 / life_15_covered_share'
+    """
     return lambda column: bilingual(column, circles)
 
 
 def _threshold_number(result: CoverageResult, circle_id: str) -> float:
     """The circle's limit in minutes when it is the same for everyone in the study area
-    (NaN when it differs by zone: the districts table has each district's)."""
+    (NaN when it differs by zone: the districts table has each district's).
+    """
     d = result.district_summary
     if d is not None and len(d) and "threshold_min" in d and "circle" in d:
         values = pd.to_numeric(d.loc[d["circle"] == circle_id, "threshold_min"], errors="coerce").dropna().unique()
@@ -141,7 +160,8 @@ def summary_tables(result: CoverageResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(summary, districts)`` as written to files: ``threshold_min`` is a number (minutes)
     in both, the words (zones, default zone, dispatch allowance) in ``threshold_text``.
     In the summary ``threshold_min`` is empty when the limit differs by zone (e.g. central
-    10 / new urban 12 min): each district's number is in the districts table."""
+    10 / new urban 12 min): each district's number is in the districts table.
+    """
     summary = pd.DataFrame(result.summary).copy()
     districts = pd.DataFrame(result.district_summary).copy()
     if "threshold_min" not in summary or "circle" not in summary or not len(summary):
@@ -195,7 +215,8 @@ def _population_text(result: CoverageResult) -> str:
 def assumptions_table(result: CoverageResult) -> pd.DataFrame:
     """The modelling assumptions a run actually used, one row each (``item``, ``assumption``),
     generated from ``result.options``, the policy and the networks — then the run's own
-    remarks (``result.assumptions``).  The ``assumptions`` sheet of the workbooks."""
+    remarks (``result.assumptions``).  The ``assumptions`` sheet of the workbooks.
+    """
     options = result.options
     remarks = list(result.assumptions or [])
     # warnings a planner must read before any share (e.g. most people in no unit) come first

@@ -22,7 +22,8 @@ __all__ = ["LANGS", "TEXT", "check_lang", "circle_label", "rule_text", "document
 
 LANGS = ("zh", "en")
 
-TEXT: dict[str, dict[str, str]] = {
+#: Map words per language; ``TEXT[lang]["inputs"]`` is itself a dict (input kind -> word).
+TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "units": "单元", "isochrones": "等时圈", "facilities": "设施", "districts": "行政区界",
         "roads": "步行路网", "name": "名称", "population": "人口", "population_65plus": "65岁以上人口",
@@ -70,19 +71,66 @@ _ZONE_WORDS = {"zh": {"central": "中心城区", "new_urban": "新城区"},
 
 
 def check_lang(lang: str) -> str:
-    """``lang`` if it is ``"zh"`` or ``"en"``, else :class:`InputError`."""
+    """``lang`` if it is ``"zh"`` or ``"en"``, else :class:`InputError`.
+
+    Parameters
+    ----------
+    lang : str
+        The language asked for.
+
+    Returns
+    -------
+    str
+        ``lang``.
+
+    Raises
+    ------
+    InputError
+        Any other language.
+    """
     if lang not in LANGS:
         raise InputError(f"lang={lang!r}: expected 'zh' (Chinese) or 'en' (English) (CLI: --lang)")
     return lang
 
 
 def circle_label(circle: Any, lang: str) -> str:
-    """The circle's name in ``lang``."""
+    """The circle's name in ``lang``.
+
+    Parameters
+    ----------
+    circle : Circle
+        A circle of a policy pack.
+    lang : {"zh", "en"}
+        Language.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from circles.policies import load_policy
+    >>> life = load_policy("wuhan-2022").circle("life_15")
+    >>> circle_label(life, "zh"), circle_label(life, "en")
+    ('15分钟生活圈', '15-minute life circle')
+    """
     return (circle.name_zh or circle.name_en) if lang == "zh" else circle.name_en
 
 
 def document_of(circle: Any, policy: Any = None) -> str:
-    """The source document a circle's clause cites (``"武政〔2022〕2号"``), or ``""``."""
+    """The source document a circle's clause cites (``"武政〔2022〕2号"``), or ``""``.
+
+    Parameters
+    ----------
+    circle : Circle
+        A circle of a policy pack.
+    policy : Policy, optional
+        Its pack, whose name is read when the clause names no document.
+
+    Returns
+    -------
+    str
+    """
     clause = str(getattr(circle, "clause", "") or "")
     head = re.split(r"[:：]", clause, maxsplit=1)[0].strip()
     if head and head != clause.strip() and len(head) <= 40:
@@ -141,6 +189,26 @@ def rule_text(circle: Any, lang: str, policy: Any = None) -> str:
     ``"步行(按 60 米/分钟) 15分钟内到达：菜市场/超市、社区卫生/诊所、幼儿园、小学；全体居民。
     依据 武政〔2022〕2号"`` (one line) or, in English, ``"everyone: grocery, … within 15 min,
     walk (60 m/min). Source: 武政〔2022〕2号"``.
+
+    Parameters
+    ----------
+    circle : Circle
+        A circle of a policy pack.
+    lang : {"zh", "en"}
+        Language.
+    policy : Policy, optional
+        Its pack (for the source document).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from circles.policies import load_policy
+    >>> pack = load_policy("wuhan-2022")
+    >>> rule_text(pack.circle("emergency_medical"), "zh", pack)
+    '车行(救护车从站点到居民) 中心城区 10分钟、新城区 12分钟内到达：急救站；全体居民。依据 武政〔2022〕2号'
     """
     lang = check_lang(lang)
     who = TEXT[lang]["elderly"] if getattr(circle, "population", "all") == "65plus" else TEXT[lang]["everyone"]
@@ -198,6 +266,21 @@ def cause_zh(text: Any) -> str:
 
     A text with no known translation (not written by circles) is not guessed at: the map
     points to the ``dq_inputs`` sheet, where it stands as written.
+
+    Parameters
+    ----------
+    text : str or None
+        An English likely cause (:mod:`circles.inputs`).
+
+    Returns
+    -------
+    str
+        The Chinese text; ``""`` for no cause.
+
+    Examples
+    --------
+    >>> cause_zh("the input covers a larger area than the network")
+    '输入覆盖的范围大于路网范围'
     """
     cause = str(text or "").strip()
     if not cause or cause.lower() == "nan":
@@ -213,7 +296,25 @@ def cause_zh(text: Any) -> str:
 
 
 def translate_missing(text: Any, lang: str) -> str:
-    """``"kindergarten (no data); grocery"`` → ``"幼儿园 (无数据); 菜市场/超市"``."""
+    """The missing categories of a unit in words of ``lang``.
+
+    Parameters
+    ----------
+    text : str
+        A ``<circle>_missing`` value: groups joined by ``;``, alternatives by ``/``.
+    lang : {"zh", "en"}
+        Language.
+
+    Returns
+    -------
+    str
+        The same list in words (the word for "none" when nothing is missing).
+
+    Examples
+    --------
+    >>> translate_missing("kindergarten (no data); grocery", "zh")
+    '幼儿园 (无数据); 菜市场/超市'
+    """
     if not isinstance(text, str) or not text.strip():
         return TEXT[lang]["none"]
     out = []
@@ -229,8 +330,20 @@ def translate_missing(text: Any, lang: str) -> str:
 
 
 def circle_is_no_data(result: Any, circle_id: str) -> bool:
-    """True when the circle has status ``no_data`` (contract 1): its summary row says
-    ``status == "no_data"``, or every unit's ``<circle>_status`` is ``no_data``."""
+    """True when the circle has status ``no_data`` (contract 1).
+
+    Parameters
+    ----------
+    result : CoverageResult
+        The analysis.
+    circle_id : str
+        A circle id.
+
+    Returns
+    -------
+    bool
+        Its summary row says ``status == "no_data"``, or every unit's ``<circle>_status`` is ``no_data``.
+    """
     summary = getattr(result, "summary", None)
     if summary is not None and "status" in summary and "circle" in summary:
         row = summary.loc[summary["circle"] == circle_id, "status"]
@@ -244,6 +357,24 @@ def circle_is_no_data(result: Any, circle_id: str) -> bool:
 
 
 def status_word(status: Any, lang: str) -> str:
+    """A unit status in words of ``lang``; an unknown status as it is.
+
+    Parameters
+    ----------
+    status : str
+        ``"covered"``, ``"partial"``, ``"uncovered"`` ….
+    lang : {"zh", "en"}
+        Language.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> status_word("uncovered", "zh"), status_word("partial", "en")
+    ('未覆盖', 'partly covered')
+    """
     return STATUS_LABELS[lang].get(str(status), str(status))
 
 
@@ -252,12 +383,67 @@ def _missing(v: Any) -> bool:
 
 
 def fmt_minutes(v: Any) -> str:
+    """Minutes as shown on maps: one decimal, empty when missing.
+
+    Parameters
+    ----------
+    v : number or None
+        Minutes; ``None`` or NaN means no value.
+
+    Returns
+    -------
+    str
+        The text for a popup or table cell.
+
+    Examples
+    --------
+    >>> fmt_minutes(12.345)
+    '12.3'
+    >>> fmt_minutes(float("nan"))
+    ''
+    """
     return "" if _missing(v) else f"{float(v):.1f}"
 
 
 def fmt_share(v: Any) -> str:
+    """A share (0-1) as a whole percentage, empty when missing.
+
+    Parameters
+    ----------
+    v : number or None
+        The share of people covered, 0 to 1; ``None`` or NaN means no value.
+
+    Returns
+    -------
+    str
+        The percentage text.
+
+    Examples
+    --------
+    >>> fmt_share(0.8349)
+    '83%'
+    >>> fmt_share(None)
+    ''
+    """
     return "" if _missing(v) else f"{100 * float(v):.0f}%"
 
 
 def fmt_people(v: Any) -> str:
+    """A number of people, rounded, with thousands separators; empty when missing.
+
+    Parameters
+    ----------
+    v : number or None
+        People (population weights are fractional); ``None`` or NaN means no value.
+
+    Returns
+    -------
+    str
+        The rounded count.
+
+    Examples
+    --------
+    >>> fmt_people(17303.44)
+    '17,303'
+    """
     return "" if _missing(v) else f"{float(v):,.0f}"

@@ -30,9 +30,12 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from circles.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from IPython.display import HTML, Image
 
 __all__ = ["map_html", "map_iframe", "show_map", "show_figure"]
 
@@ -92,7 +95,7 @@ def map_iframe(page: str, *, height: int = 560, title: str = "circles map") -> s
             f'style="width:100%;height:{height}px;border:1px solid #ccc"></iframe></div>')
 
 
-def show_map(m_or_result: Any, *, height: int = 560, lang: str = "zh", **options: Any):
+def show_map(m_or_result: Any, *, height: int = 560, lang: str = "zh", **options: Any) -> HTML:
     """Display a map in Jupyter with no internet (all assets inlined).
 
     Parameters
@@ -118,7 +121,7 @@ def show_map(m_or_result: Any, *, height: int = 560, lang: str = "zh", **options
 
 
 def show_figure(result: Any, circle_id: str, *, lang: str = "en",
-                path: str | os.PathLike | None = None, **options: Any):
+                path: str | os.PathLike | None = None, **options: Any) -> Image:
     """Draw a circle's static coverage figure and return it as an inline PNG.
 
     Parameters

@@ -99,11 +99,44 @@ OFFNET_ICON: tuple[str, str] = ("lightgray", "#a3a3a3")
 
 
 def status_colour(status: object) -> str:
-    """Fill colour of a status (unknown or missing: the ``empty`` grey)."""
+    """Fill colour of a status (unknown or missing: the ``empty`` grey).
+
+    Parameters
+    ----------
+    status : str or None
+        ``"covered"``, ``"partial"``, ``"uncovered"``, ``"off_network"``, ``"no_data"`` ….
+
+    Returns
+    -------
+    str
+        A hex colour from :data:`STATUS_COLOURS`.
+
+    Examples
+    --------
+    >>> status_colour("covered"), status_colour(None)
+    ('#1a9850', '#d9d9d9')
+    """
     return STATUS_COLOURS.get(str(status), STATUS_COLOURS["empty"])
 
 
 def category_label(category: str, lang: str) -> str:
-    """A category id in words (``"public_space"`` → ``"公园广场"`` / ``"parks and squares"``)."""
+    """A category id in words; an unknown id is shown as it is.
+
+    Parameters
+    ----------
+    category : str
+        A facility category id.
+    lang : {"zh", "en"}
+        Language of the words.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> category_label("public_space", "zh"), category_label("public_space", "en")
+    ('公园广场', 'parks and squares')
+    """
     zh, en = CATEGORY_LABELS.get(category, (category, category))
     return zh if lang == "zh" else en

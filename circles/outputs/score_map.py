@@ -100,7 +100,8 @@ def _status_layer(parent, units, status_col: str, share_col: str, circle, lang: 
 
 def _candidate_label(row: Any, lang: str) -> str:
     """``"<id> <name>"``; a ``"中文 / English"`` name gives the map language's half; a generated
-    ``"node -372"`` gives the category instead."""
+    ``"node -372"`` gives the category instead.
+    """
     name = row.get("name")
     both = _BILINGUAL.match(name) if isinstance(name, str) else None
     if both:
@@ -306,7 +307,8 @@ def score_map(result: Any, scores: pd.DataFrame, selected: SiteSelection | Seque
 
 def _opening_circle(circles: Sequence[str], by_circle: dict, scores: pd.DataFrame) -> str | None:
     """The circle shown when the page opens: the first with chosen sites, else the first with
-    scored candidates, else the first drawn (never none, so the page never opens blank)."""
+    scored candidates, else the first drawn (never none, so the page never opens blank).
+    """
     for cid in circles:
         if cid in by_circle and len(by_circle[cid].table):
             return cid

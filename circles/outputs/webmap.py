@@ -12,6 +12,10 @@ opened without a network it is a blank page ("L is not defined").  This module
   :func:`save_map`).  A resource URL that is not vendored raises
   :class:`UnvendoredAssetError`, so a folium upgrade cannot silently bring a CDN back.
 
+The map and its layers are built here; the offline page is rendered and saved by
+:mod:`circles.outputs.offline_html` and user text is escaped by :mod:`circles.outputs.escaping`.
+Both are re-exported, so ``webmap.save_map`` and ``webmap.escape_html`` keep working.
+
 Escaping user text
 ------------------
 folium inserts tooltip and popup text into the page **as HTML** (and inside
@@ -39,21 +43,28 @@ Example
 
 from __future__ import annotations
 
-import html as _html
 import logging
 import math
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from circles.errors import InputError
-from circles.outputs.basemaps import _SHIFTED_TILE_HOSTS, BASEMAPS, BasemapError, resolve_basemap
+from circles.outputs.basemaps import BASEMAPS, BasemapError, resolve_basemap
+from circles.outputs.escaping import escape_html, escape_properties, make_popup, make_tooltip, tooltip_html
+from circles.outputs.offline_html import (
+    UnvendoredAssetError,
+    find_online_resources,
+    save_map,
+    set_page_meta,
+    tile_urls,
+    to_offline_html,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
     import geopandas as gpd
+    from branca.element import Figure
 
 __all__ = [
     "UnvendoredAssetError",
@@ -76,6 +87,7 @@ __all__ = [
     "add_legend",
     "find_online_resources",
     "to_offline_html",
+    "set_page_meta",
     "tile_urls",
     "save_map",
 ]
@@ -84,80 +96,6 @@ log = logging.getLogger(__name__)
 
 #: Metric CRS used to simplify backdrop lines when none is given (Wuhan: UTM 50N).
 DEFAULT_METRIC_CRS = "EPSG:32650"
-
-
-class UnvendoredAssetError(InputError):
-    """The map links a JS/CSS/image resource on the internet that circles cannot inline."""
-
-
-# --------------------------------------------------------------------------- escaping
-def escape_html(value: Any) -> str:
-    """Text -> HTML that displays it literally, safe in every place folium puts text.
-
-    Besides ``& < > " '`` (:func:`html.escape`), the backtick, ``$`` and backslash are
-    replaced by character references, because folium embeds tooltip and popup HTML in
-    JavaScript template literals (where ``${...}`` would run and ``\\`` would escape).
-    ``None`` and NaN become an empty string.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    text = _html.escape(str(value), quote=True)
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
-
-
-def tooltip_html(title: Any = None, fields: Mapping[Any, Any] | None = None) -> str:
-    """Small HTML block: a bold title and ``label: value`` lines, all escaped.
-
-    >>> tooltip_html("<b>医院</b>", {"床位": 120})
-    '<b>&lt;b&gt;医院&lt;/b&gt;</b><br>床位: 120'
-    """
-    parts = []
-    if title is not None:
-        parts.append(f"<b>{escape_html(title)}</b>")
-    for label, value in (fields or {}).items():
-        parts.append(f"{escape_html(label)}: {escape_html(value)}")
-    return "<br>".join(parts)
-
-
-def make_tooltip(title: Any = None, fields: Mapping[Any, Any] | None = None,
-                 **kwargs: Any) -> folium.Tooltip:
-    """A ``folium.Tooltip`` whose text is escaped (see :func:`tooltip_html`)."""
-    import folium
-
-    return folium.Tooltip(tooltip_html(title, fields), **kwargs)
-
-
-def make_popup(title: Any = None, fields: Mapping[Any, Any] | None = None, *,
-               max_width: int | str = 300, **kwargs: Any) -> folium.Popup:
-    """A ``folium.Popup`` whose content is escaped (see :func:`tooltip_html`)."""
-    import folium
-
-    # parse_html=False means "insert as HTML": our HTML is already escaped.
-    return folium.Popup(tooltip_html(title, fields), parse_html=False,
-                        max_width=max_width, **kwargs)
-
-
-def escape_properties(gdf: gpd.GeoDataFrame, columns: Iterable[str] | None = None
-                      ) -> gpd.GeoDataFrame:
-    """Copy of ``gdf`` whose text columns are HTML-escaped with :func:`escape_html`.
-
-    Use it before ``folium.GeoJson(..., tooltip=GeoJsonTooltip(...))`` or
-    ``GeoJsonPopup``: folium puts property values into the page with ``innerHTML``.
-    ``columns`` defaults to every non-geometry column holding text (object/string dtype).
-    """
-    out = gdf.copy()
-    geom = gdf.geometry.name
-    if columns is None:
-        from pandas.api.types import is_object_dtype, is_string_dtype
-
-        columns = [c for c in gdf.columns if c != geom
-                   and (is_object_dtype(gdf[c].dtype) or is_string_dtype(gdf[c].dtype))]
-    for col in columns:
-        if col not in gdf.columns:
-            raise InputError(f"escape_properties: column {col!r} not found; "
-                             f"available: {list(gdf.columns)}")
-        out[col] = gdf[col].map(escape_html).astype(object)
-    return out
 
 
 # --------------------------------------------------------------------------- the map
@@ -216,9 +154,6 @@ def offline_map(bounds: Sequence[float] | None = None, *,
     """
     import folium
 
-    if bounds is None and center is None:
-        raise InputError("offline_map: give bounds=(min_lon, min_lat, max_lon, max_lat) "
-                         "or center=(lat, lon)")
     if center is not None:
         try:
             lat, lon = (float(v) for v in center)
@@ -228,13 +163,17 @@ def offline_map(bounds: Sequence[float] | None = None, *,
             raise InputError(f"center={center!r}: expected (lat, lon) in degrees; "
                              "latitude outside [-90, 90] (lon/lat swapped?)")
         location = [lat, lon]
-    else:
+    elif bounds is not None:
         minx, miny, maxx, maxy = _check_bounds(bounds)
         location = [(miny + maxy) / 2, (minx + maxx) / 2]
+    else:
+        raise InputError("offline_map: give bounds=(min_lon, min_lat, max_lon, max_lat) "
+                         "or center=(lat, lon)")
     metric_scale = bool(map_kwargs.pop("control_scale", False))
     m = folium.Map(location=location, zoom_start=zoom if zoom is not None else 13,
                    tiles=None, width=width, height=height, **map_kwargs)
-    m._circles_tiles = []  # the online tile URLs this map was built with (see save_map)
+    online_tiles: list[str] = []  # the online tile URLs this map was built with (see save_map)
+    m._circles_tiles = online_tiles  # type: ignore[attr-defined]  # circles' own note on folium's Map
     if tiles is not None:
         if not isinstance(tiles, str):
             raise InputError(f"tiles={tiles!r}: expected None, a basemap name or an URL "
@@ -242,14 +181,14 @@ def offline_map(bounds: Sequence[float] | None = None, *,
         url, attr = resolve_basemap(tiles)
         folium.TileLayer(url, attr=attribution or attr, name=url.split("/")[2], control=False,
                          max_zoom=19).add_to(m)
-        m._circles_tiles.append(url)
+        online_tiles.append(url)
     if bounds is not None and center is None:
         top = int(map_title_space) if map_title_space else 0
         m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(10, top + 10) if top else None,
                      padding_bottom_right=(10, 10) if top else None)
     if not re.fullmatch(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]+", background):
         raise InputError(f"background={background!r}: expected a CSS colour like '#f5f3ef'")
-    m.get_root().header.add_child(folium.Element(
+    _page(m).header.add_child(folium.Element(
         f"<style>.folium-map.leaflet-container{{background:{background};}}</style>"),
         name="circles_background")
     if metric_scale:
@@ -257,17 +196,34 @@ def offline_map(bounds: Sequence[float] | None = None, *,
     return m
 
 
+def _page(m: folium.Map) -> Figure:
+    """The HTML page (branca ``Figure``) a map is drawn in: its head, body and scripts."""
+    return cast("Figure", m.get_root())
+
+
 def add_script(m: folium.Map, body: str) -> folium.MacroElement:
     """Run JavaScript ``body`` after the map's layers are created; ``map`` names the map in it.
 
     Add it after the layers (and the layer control) it refers to.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    body : str
+        JavaScript statements.
+
+    Returns
+    -------
+    branca.element.MacroElement
+        The element added to ``m``.
     """
     from branca.element import MacroElement
     from jinja2 import Template
 
     el = MacroElement()
     el._name = "CirclesScript"
-    el.body = body
+    el.body = body  # type: ignore[attr-defined]  # read by the template below
     el._template = Template("{% macro script(this, kwargs) %}(function () {\n"
                             "var map = {{ this._parent.get_name() }};\n{{ this.body }}\n"
                             "})();\n{% endmacro %}")
@@ -276,16 +232,34 @@ def add_script(m: folium.Map, body: str) -> folium.MacroElement:
 
 
 def add_css(m: folium.Map, css: str, *, name: str | None = None) -> None:
-    """Add a ``<style>`` block to the page head."""
+    """Add a ``<style>`` block to the page head.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    css : str
+        Style rules (must not contain ``</``).
+    name : str, optional
+        Element name; adding the same name again replaces the block.
+    """
     import folium
 
     if "</" in css:
         raise InputError("add_css: the CSS must not contain '</'")
-    m.get_root().header.add_child(folium.Element(f"<style>{css}</style>"), name=name)
+    _page(m).header.add_child(folium.Element(f"<style>{css}</style>"), name=name)
 
 
 def add_attribution(m: folium.Map, texts: Iterable[str]) -> None:
-    """Put ``texts`` (plain text, escaped here) in Leaflet's attribution control."""
+    """Put ``texts`` in Leaflet's attribution control.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    texts : iterable of str
+        Plain text (escaped here); empty ones are skipped.
+    """
     items = [escape_html(t) for t in texts if t]
     if items:
         import json
@@ -423,7 +397,7 @@ def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
         if popup is True:
             pop_alias = tip_aliases
         else:
-            pop_alias = ([""] if label else []) + [escape_html(a) for a in (popup_aliases or popup)]
+            pop_alias = ([""] if label else []) + [escape_html(a) for a in (popup_aliases or popup or [])]
         pop = folium.GeoJsonPopup(fields=pop_cols, aliases=pop_alias, labels=True, localize=False,
                                   max_width=360, class_name="circles-popup")
     layer = folium.GeoJson(
@@ -431,7 +405,7 @@ def add_polygons(m: folium.Map | Any, gdf: gpd.GeoDataFrame, *, name: str,
         style_function=_style_function(style or {"color": "#3366cc", "weight": 1,
                                                   "fillOpacity": 0.35}),
         tooltip=tip, popup=pop,
-        **({"marker": folium.CircleMarker(radius=float(point_radius))} if point_radius else {}),
+        marker=folium.CircleMarker(radius=float(point_radius)) if point_radius else None,
     )
     layer.add_to(m)
     return layer
@@ -525,173 +499,22 @@ def legend_html(items: Iterable[tuple[str, Any]], title: Any = None, *,
 
 def add_legend(m: folium.Map, items: Iterable[tuple[str, Any]], title: Any = None, *,
                position: str = "bottomright") -> folium.Element:
-    """Add :func:`legend_html` to the map page; returns the element."""
-    import folium
-
-    el = folium.Element(legend_html(items, title, position=position))
-    m.get_root().html.add_child(el)
-    return el
-
-
-# --------------------------------------------------------------------------- offline HTML
-_SCRIPT_SRC = re.compile(
-    r"""<script\b[^>]*?\bsrc\s*=\s*(["'])(?P<url>[^"']+)\1[^>]*>\s*</script\s*>""", re.I)
-_LINK_HREF = re.compile(r"""<link\b[^>]*?\bhref\s*=\s*(["'])(?P<url>[^"']+)\1[^>]*?/?>""", re.I)
-# Resources a browser would fetch by itself (links <a href> are not fetched).
-_FETCHED = re.compile(
-    r"""<(?:script|link|img|iframe|source|embed|object|video|audio|track|input)\b[^>]*?"""
-    r"""\b(?:src|href|data|poster|srcset)\s*=\s*\\?["']?\s*(?P<url>(?:https?:)?//[^"'\s>\\]+)""",
-    re.I)
-_CSS_URL = re.compile(r"""url\(\s*\\?["']?\s*(?P<url>(?:https?:)?//[^"')\\]+)""", re.I)
-_CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']?(?P<url>[^"')\s;]+)""", re.I)
-_CHARSET = re.compile(r"""<meta[^>]+charset\s*=\s*["']?utf-8""", re.I)
-
-
-def _is_online(url: str) -> bool:
-    return bool(re.match(r"(?:https?:)?//", url.strip(), re.I))
-
-
-def find_online_resources(html: str) -> list[str]:
-    """URLs on the internet a browser would fetch when opening ``html``.
-
-    Looks at ``src``/``href``/``data`` attributes of fetching tags (script, link,
-    img, iframe ...) — also inside JavaScript strings, where folium keeps popup
-    HTML — and at CSS ``url()``/``@import``.  Tile URL templates given to
-    ``L.tileLayer`` are not reported (tiles are opt-in, see :func:`offline_map`).
-    """
-    found = [m.group("url") for m in _FETCHED.finditer(html)]
-    found += [m.group("url") for m in _CSS_URL.finditer(html)]
-    found += [m.group("url") for m in _CSS_IMPORT.finditer(html) if _is_online(m.group("url"))]
-    return list(dict.fromkeys(found))
-
-
-def _rotate_css(html: str) -> str:
-    angles = sorted({int(a) for a in re.findall(r"fa-rotate-(\d{1,3})\b", html)})
-    return "".join(f".fa-rotate-{a}{{transform:rotate({a}deg)}}" for a in angles)
-
-
-def _inline(kind: str, text: str, label: str) -> str:
-    tag = "script" if kind == "js" else "style"
-    # "</script" inside inlined code would end the element early; "<\/" is equivalent in JS
-    # strings/regexes and never occurs in the vendored CSS (checked by the refresh script).
-    body = re.sub(rf"</({tag})", r"<\\/\1", text, flags=re.I)
-    return f"<{tag}>/* {label} */\n{body}\n</{tag}>"
-
-
-def to_offline_html(m: folium.Map | Any) -> str:
-    """Render ``m`` to one self-contained HTML string that works with no network.
-
-    Every CDN ``<script src>`` / ``<link href>`` folium emits is replaced by the inline
-    contents of the vendored copy (``circles/_vendor``, ~1 MB in total).  A
-    ``<meta charset="utf-8">`` is ensured so Chinese text displays correctly.
-
-    Raises
-    ------
-    UnvendoredAssetError
-        The page would still fetch something from the internet: a CDN asset circles
-        has not vendored (e.g. a folium plugin, or a folium upgrade that changed a
-        version), or a remote image/iframe/stylesheet in user HTML.  The message
-        lists the URLs.
-    """
-    from circles import _vendor
-
-    page = m.get_root().render()
-    vendored = _vendor.assets_by_url()
-    generated = _vendor.generated_by_url()
-    remaining = [u for u in find_online_resources(page) if u not in vendored and u not in generated]
-    if remaining:
-        raise UnvendoredAssetError(
-            "the map would fetch these resources from the internet, so it would not work "
-            "offline:\n  " + "\n  ".join(remaining) +
-            "\nIf they are JS/CSS a folium plugin (or a folium upgrade) links, avoid the "
-            "plugin or vendor them: add a recipe to circles/_vendor/refresh.py and run "
-            "`python -m circles._vendor.refresh`.  If they are images, iframes or "
-            "stylesheets in your popups, tooltips or legend, remove them.")
-
-    def replace(match: re.Match) -> str:
-        url = match.group("url")
-        if url in vendored:
-            a = vendored[url]
-            out = _inline(a["type"], _vendor.read_asset(a["file"]),
-                          f"{a['package']} {a['version']} ({a['licence']}), "
-                          f"circles/_vendor/{a['file']}, replaces {url}")
-            for extra in _vendor.assets_inserted_after(a["name"]):
-                out += "\n" + _inline(extra["type"], _vendor.read_asset(extra["file"]),
-                                      f"circles/_vendor/{extra['file']}")
-            return out
-        if url in generated:
-            return _inline("css", _rotate_css(page), f"circles: generated, replaces {url}")
-        return match.group(0)
-
-    page = _SCRIPT_SRC.sub(replace, page)
-    page = _LINK_HREF.sub(replace, page)
-    if not _CHARSET.search(page[:1024]):
-        page = re.sub(r"<head>", '<head>\n<meta charset="utf-8">', page, count=1, flags=re.I)
-    return _page_meta(page, getattr(m, "_circles_title", None), getattr(m, "_circles_lang", None))
-
-
-def set_page_meta(m: folium.Map | Any, *, title: str | None = None, lang: str | None = None) -> None:
-    """Give the saved page a ``<title>`` and ``<html lang>`` (``"zh"`` → ``zh-CN``).
+    """Add :func:`legend_html` to the map page.
 
     Parameters
     ----------
     m : folium.Map
-    title : str, optional
-        The browser tab / bookmark title (plain text; escaped here).
-    lang : {"zh", "en"}, optional
-        Language of the page's words, for screen readers, spell checkers and fonts.
+        The map.
+    items, title, position
+        As for :func:`legend_html`.
+
+    Returns
+    -------
+    folium.Element
+        The element added to the page.
     """
-    if title is not None:
-        m._circles_title = str(title)
-    if lang is not None:
-        m._circles_lang = {"zh": "zh-CN", "en": "en"}.get(lang, lang)
+    import folium
 
-
-def _page_meta(page: str, title: str | None, lang: str | None) -> str:
-    if lang:
-        page = re.sub(r"<html(?![^>]*\blang=)([^>]*)>", lambda mo: f'<html lang="{escape_html(lang)}"{mo.group(1)}>',
-                      page, count=1, flags=re.I)
-    if title and not re.search(r"<title>", page[:4096], flags=re.I):
-        page = re.sub(r"<head>", lambda mo: f"<head>\n<title>{escape_html(title)}</title>", page, count=1,
-                      flags=re.I)
-    return page
-
-
-_TILE_URL = re.compile(r"""L\.tileLayer\(\s*(["'])(?P<url>[^"']+)\1""")
-
-
-def tile_urls(html: str) -> list[str]:
-    """Tile URL templates of the ``L.tileLayer`` calls in a rendered page."""
-    return list(dict.fromkeys(m.group("url") for m in _TILE_URL.finditer(html)))
-
-
-def save_map(m: folium.Map | Any, path: str | os.PathLike, *,
-             allow_tiles: Sequence[str] = ()) -> Path:
-    """Write ``m`` as offline HTML (UTF-8) to ``path`` atomically; returns the path.
-
-    See :func:`to_offline_html`.  The parent folder is created if missing.  The page may
-    load map tiles only from the URL templates it was built with by
-    :func:`offline_map` (``tiles=``) or listed in ``allow_tiles``; any other tile
-    layer, and any GCJ-02/BD-09 tile host, raises :class:`UnvendoredAssetError` /
-    :class:`BasemapError`.
-    """
-    from circles.outputs.atomic import write_text_atomic
-
-    dest = Path(path)
-    if dest.suffix.lower() not in {".html", ".htm"}:
-        raise InputError(f"{dest}: a map must be saved with a .html extension")
-    html = to_offline_html(m)
-    allowed = set(getattr(m, "_circles_tiles", []) or []) | set(allow_tiles)
-    tiles = tile_urls(html)
-    for url in tiles:
-        if _SHIFTED_TILE_HOSTS.search(url):
-            resolve_basemap(url)  # raises BasemapError with the explanation
-    extra = [u for u in tiles if u not in allowed]
-    if extra:
-        raise UnvendoredAssetError(
-            "the map would load map tiles from the internet that were not asked for:\n  "
-            + "\n  ".join(extra) + "\nBuild the map with webmap.offline_map(tiles=...) (CLI: --basemap) "
-            "or pass allow_tiles=[...] to save_map; by default circles maps use no tiles.")
-    write_text_atomic(dest, html, encoding="utf-8")
-    log.debug("wrote %s (%.0f kB)", dest, len(html.encode("utf-8")) / 1024)
-    return dest
+    el = folium.Element(legend_html(items, title, position=position))
+    _page(m).html.add_child(el)
+    return el

@@ -184,7 +184,8 @@ def _read_capacity(raw: pd.DataFrame, capacity_column: str | None, path: Path) -
 
 def _candidate_ids(fac: pd.DataFrame, path: Path) -> np.ndarray:
     """The user's ids, unchanged (``:<category>`` only for a row in several categories), or
-    ``<file stem>-0001`` … by row when the file has no id column."""
+    ``<file stem>-0001`` … by row when the file has no id column.
+    """
     if fac.attrs.get("id_column") is not None:
         return fac["facility_id"].astype(str).to_numpy(object)
     per_feature = fac.groupby("feature_id")["category"].transform("size").to_numpy()
@@ -439,7 +440,8 @@ def _add_coords_in(out: pd.DataFrame, kind: str) -> None:
 
 def _thin_to_grid(nodes: np.ndarray, x: np.ndarray, y: np.ndarray, spacing_m: float) -> np.ndarray:
     """One node per ``spacing_m`` grid square (nearest the square's centre, ties by node),
-    ordered south to north then west to east."""
+    ordered south to north then west to east.
+    """
     ix, iy = np.floor(x / spacing_m).astype(np.int64), np.floor(y / spacing_m).astype(np.int64)
     d2 = (x - (ix + 0.5) * spacing_m) ** 2 + (y - (iy + 0.5) * spacing_m) ** 2
     order = np.lexsort((nodes, d2, ix, iy))
@@ -450,7 +452,8 @@ def _thin_to_grid(nodes: np.ndarray, x: np.ndarray, y: np.ndarray, spacing_m: fl
 
 def _street_names(net, nodes: np.ndarray) -> list[str]:
     """Name of a street at each node (the first named edge leaving it), "" when none —
-    only when the network keeps OSM street names (``net.edge_name``); never guessed."""
+    only when the network keeps OSM street names (``net.edge_name``); never guessed.
+    """
     names = getattr(net, "edge_name", None)
     if names is None or nodes.size == 0:
         return [""] * int(nodes.size)

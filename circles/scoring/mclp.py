@@ -379,7 +379,8 @@ def exact_select(
 def _check_exact_options(p: Problem, capacity: np.ndarray | None, time_limit_s: float,
                          mip_rel_gap: float) -> np.ndarray | None:
     """The capacities as float64 (None without), after checking them and the solver options
-    (every problem collected, then raised together)."""
+    (every problem collected, then raised together).
+    """
     problems = []
     if not (isinstance(time_limit_s, numbers.Real) and time_limit_s > 0):
         problems.append(f"time_limit_s: expected seconds > 0, got {time_limit_s!r}")

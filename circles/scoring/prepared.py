@@ -281,7 +281,8 @@ def _add_flag(rows: pd.DataFrame, mask: np.ndarray, text: str) -> None:
 
 def _score_rows(cats: np.ndarray, wanted: list, outside: np.ndarray) -> pd.DataFrame:
     """One row per (candidate, wanted circle its category counts towards), or one row with
-    an empty circle for a candidate no wanted circle needs; not yet snapped."""
+    an empty circle for a candidate no wanted circle needs; not yet snapped.
+    """
     pairs = []
     for j, cat in enumerate(cats):
         serving = [c for c in wanted if cat in c.categories]
@@ -302,7 +303,8 @@ def _score_rows(cats: np.ndarray, wanted: list, outside: np.ndarray) -> pd.DataF
 def _snap_rows(result: Any, rows: pd.DataFrame, sel: np.ndarray, arr: CircleArrays, circle: Any, *,
                lon: np.ndarray, lat: np.ndarray, cats: np.ndarray, max_snap_m: float) -> None:
     """Snap the rows ``sel`` of one circle to its network: node, access leg, and the flags
-    ``off_network`` and ``at_existing_facility`` (same node as an existing facility of the category)."""
+    ``off_network`` and ``at_existing_facility`` (same node as an existing facility of the category).
+    """
     net = result.networks[arr.mode]
     j = rows["cand"].to_numpy()[sel]
     snap = net.snap_lonlat(lon[j], lat[j], max_snap_m=max_snap_m, source="candidates")
@@ -323,7 +325,8 @@ def _snap_rows(result: Any, rows: pd.DataFrame, sel: np.ndarray, arr: CircleArra
 def _chunk_tasks(rows: pd.DataFrame, sel: np.ndarray, circle_id: str, cats: np.ndarray,
                  chunk_size: int) -> list[ChunkTask]:
     """The scorable rows of ``sel`` in chunks; rows sorted by node so candidates of several
-    categories at the same node (and offset) share one search."""
+    categories at the same node (and offset) share one search.
+    """
     pick = sel[~unscored(rows["flag"].to_numpy(object)[sel])]
     pick = pick[np.lexsort((rows["offset_s"].to_numpy()[pick], rows["node"].to_numpy()[pick]))]
     tasks = []

@@ -104,7 +104,7 @@ class SiteSelection:
         return np.nan if self.no_data_after else float(self.selection.covered_weight)
 
     def rows(self) -> pd.DataFrame:
-        """This circle's rows of ``selected.csv``.
+        """The rows of ``selected.csv`` for this circle.
 
         Returns
         -------
@@ -141,7 +141,8 @@ class SiteSelection:
 def _reach_matrix(prep: PreparedScoring, arr: CircleArrays, rows: np.ndarray, group_index: int,
                   n_points: int) -> Any:
     """Sparse (len(rows), n_points): the demand points each row's candidate brings within its
-    limit for requirement group ``group_index`` (empty rows for unscored candidates)."""
+    limit for requirement group ``group_index`` (empty rows for unscored candidates).
+    """
     import scipy.sparse as sp
 
     nodes = prep.rows["node"].to_numpy()[rows].astype(np.int64)
@@ -282,7 +283,8 @@ def select_sites(
 
 def _in_own_score_order(result: Any, mine: pd.DataFrame, circle: str, max_snap_m: float | None) -> pd.DataFrame:
     """``mine`` ordered by each candidate's own score, so that ties in marginal gain (the solvers
-    pick the lowest index) go to the site that saves the most person-minutes, then by id."""
+    pick the lowest index) go to the site that saves the most person-minutes, then by id.
+    """
     prep = prepare_circles(result, mine, circles=[circle], max_snap_m=max_snap_m)
     own = assemble_scores(prep, [score_task(prep.arrays[t.circle_id], t.categories, t.sources, t.offsets_s)
                                  for t in prep.tasks], timings={})
@@ -355,7 +357,8 @@ def _shortfall(sel: Any, k_run: int) -> list[str]:
 
 def _still_missing(circle: Any, missing: Sequence[str], added: Sequence[str]) -> list[str]:
     """``missing`` categories whose requirement group still has no facility once sites of the
-    ``added`` categories are built."""
+    ``added`` categories are built.
+    """
     if not len(missing):
         return []
     from circles.coverage import no_data_categories
@@ -370,7 +373,8 @@ def _selection_table(rows: pd.DataFrame, sel: Selection, *, circle: Any, method:
     """:attr:`SiteSelection.table` of the solver's picks (``rows`` = the prepared score rows).
 
     While the circle still has no data after the sites ranked so far (``missing`` categories
-    not yet added), the coverage after them is unknown: NaN, ``status_after`` ``no_data``."""
+    not yet added), the coverage after them is unknown: NaN, ``status_after`` ``no_data``.
+    """
     chosen = sel.chosen
     cum = np.cumsum(sel.gains)
     categories = rows["category"].to_numpy(object)[chosen]
