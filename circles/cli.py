@@ -297,6 +297,50 @@ def demo(
 
 
 @app.command()
+def batch(
+    config: Annotated[Path, typer.Argument(help="The batch config (.toml): [defaults], [[areas]], [[scenarios]].")],
+    out: Annotated[Path, typer.Option(
+        "--out", help="Output folder: <area>/<scenario>/ per task, summary.csv and tasks.csv at its top.")] = Path("out"),
+    workers: Annotated[int, typer.Option(
+        "--workers", help="Worker processes (1 thread each) of the local dask cluster.")] = 2,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Address of an existing dask.distributed scheduler (tcp://host:8786) instead of a local "
+                            "cluster; its workers need circles and the input files at the same paths.")] = None,
+    retries: Annotated[int, typer.Option("--retries", help="Run a failed task up to this many more times.")] = 0,
+    serial: Annotated[bool, typer.Option(
+        "--serial", help="Run the tasks one after the other in this process, without dask (debugging).")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run many analyses: every area × every scenario of CONFIG, on dask.distributed.
+
+    \b
+    CONFIG (TOML; relative paths are relative to the config file's folder):
+      [defaults]     any `circles analyze` input by its keyword: network, facilities,
+                     facilities_crs, population, population_65plus, districts, policy,
+                     grid_m, units, walk_speeds = [50, 60], lang, map = true/false, ...
+      [[areas]]      name + overrides: area = "file" or [west, south, east, north];
+                     district = "洪山区" picks one polygon (by district_column, default
+                     `name`) of the area file, or of `districts`; another network ...
+      [[scenarios]]  name + overrides: facilities = "other.csv" ("" removes a default),
+                     policy, walk_speed_m_per_min = 50 (every walk circle), ...
+
+    Each task runs `circles analyze` into OUT/<area>/<scenario>/.  The whole config is
+    checked first.  A failed task is reported and the others finish; exit code 1 if any failed.
+    """
+    from circles.batch import run_batch
+
+    report = run_batch(config, out=out, workers=workers, scheduler=scheduler, retries=retries, serial=serial,
+                       quiet=quiet)
+    for kind, path in report.files.items():
+        console.print(f"wrote {kind:>8}: {path}", highlight=False)
+    if report.failed:
+        err_console.print(f"[bold red]{len(report.failed)} task(s) failed:[/] {escape(', '.join(report.failed))} "
+                          f"(see {escape(str(report.files['tasks']))})", highlight=False, soft_wrap=True)
+        raise SystemExit(1)  # main() returns it (typer.Exit's code is dropped with standalone_mode=False)
+    console.print(f"{len(report.tasks)} tasks done in {report.seconds:.1f} s")
+
+
+@app.command()
 def score(
     network: NetworkOpt = None, place: PlaceOpt = None, network_layer: NetworkLayerOpt = None,
     network_crs: NetworkCrsOpt = None, oneway_column: OnewayColOpt = None, speed_column: SpeedColOpt = None,

@@ -18,6 +18,7 @@ import pytest
 import typer.main
 
 import circles
+from circles.batch import run_batch
 from circles.cli import app
 from circles.coverage import CoverageResult
 from circles.errors import InputError
@@ -48,6 +49,7 @@ API = {
     "demo": (CoverageResult.to_files,),
     "policies": (load_policy,),
     "report": (*ANALYSIS, policy_report, write_report),
+    "batch": (run_batch,),
 }
 #: The reader of each input: ``<input>_<keyword>`` passes ``keyword`` on to it.
 READERS = {"network": load_network, "facilities": read_facility_file, "candidates": load_candidates,

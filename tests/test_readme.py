@@ -105,6 +105,9 @@ def _expected_outputs(argv: list[str]) -> list[str]:
         return [str(folder / f) for f in ("targets.csv", "gap_sites.csv", "report.html", "report.pdf")]
     if verb == "demo":
         return [str(Path(out or "maps/demo") / "map.html")]
+    if verb == "batch":
+        folder = Path(out or "out")
+        return [str(folder / f) for f in ("summary.csv", "tasks.csv", "guanggu/policy_speed/coverage.gpkg")]
     return []
 
 
