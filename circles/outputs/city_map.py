@@ -3,7 +3,7 @@
 A coverage map of a few thousand units draws each unit as a GeoJSON polygon
 (:mod:`circles.outputs.coverage_map`).  A whole city — 140k cells of 250 m for
 Wuhan, times five circles — would be hundreds of megabytes of GeoJSON that no
-browser opens.  Above :data:`CITY_UNITS` polygon units the map switches to:
+browser opens.  Above :data:`CITY_UNITS` polygon units (a district or more) the map switches to:
 
 * **one status image per circle**: a palette PNG on a Web Mercator pixel grid
   (so Leaflet places it exactly: it stretches image overlays linearly in
@@ -45,8 +45,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["CITY_UNITS", "MAX_SIDE_PX", "PX_PER_CELL", "PixelGrid", "CityUnits", "use_images", "city_units"]
 
-#: Above this many polygon units a coverage map draws images instead of GeoJSON polygons.
-CITY_UNITS: int = 20_000
+#: Above this many polygon units a coverage map draws images instead of GeoJSON polygons: a district
+#: of 250 m cells (Hongshan: ~9,000) took ~25 s to write as polygons, a whole city would not finish.
+CITY_UNITS: int = 5_000
 #: Longest side of the images, pixels (a 3,000 px canvas decodes in ~0.1 s).
 MAX_SIDE_PX: int = 3_000
 #: Pixels across a unit of median size, when :data:`MAX_SIDE_PX` allows.
