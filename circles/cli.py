@@ -567,15 +567,15 @@ def report(
         raise InputError(f"--target-share must be a share above 0 and at most 1, e.g. 0.9; got {target_share}")
     result = _run_analysis(inputs, out=out)
     with _status("evaluating the targets and the sites that close each gap…", quiet):
-        card = policy_report(result, target_share=target_share)
+        card = policy_report(result, target_share=target_share, lang=lang)
     with _status("writing the report…", quiet):
         written = card.to_files(out, lang=lang)
     table = Table(title="targets, city-wide")
     rows = city_rows(card.targets)
     for col in rows.columns:
         table.add_column(col, overflow="fold")
-    for row in rows.itertuples(index=False):
-        table.add_row(*("" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:g}"
+    for row in rows.itertuples(index=False):  # 1 decimal, like the report (24.9, not 24.9252)
+        table.add_row(*("" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1f}".removesuffix(".0")
                         if isinstance(v, float) else str(v) for v in row))
     console.print(table)
     for gap in card.gaps:

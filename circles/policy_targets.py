@@ -24,6 +24,7 @@ The format::
     where = { level = "三级" }     # optional filter: a number = at least; text = contains; true/false = a flag
     missing_as = 1                 # sum only: the value of a facility with no value in `column`
     note = "assumptions"           # optional
+    note_zh = "假设"                # optional: the note in Chinese (a Chinese report shows it; else `note`)
 
 Measures (:data:`MEASURES`): ``circle_share`` (share of the circle's population
 covered, %), ``count`` (facilities of the categories), ``sum`` (of a capacity
@@ -60,7 +61,7 @@ DEFAULT_UNITS: dict[str, str] = {
 
 _TARGET_KEYS = {"id": True, "clause_zh": True, "clause_en": True, "measure": True, "target": False, "unit": False,
                 "scopes": False, "circle": False, "categories": False, "column": False, "of_column": False,
-                "where": False, "missing_as": False, "note": False}
+                "where": False, "missing_as": False, "note": False, "note_zh": False}
 _NEEDS_COLUMN = ("sum", "per_1000", "column_share", "flag_share")
 _TARGET_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -95,6 +96,8 @@ class Target:
         ``sum``: the value of a facility with no value in ``column`` (``None``: it adds nothing).
     note : str
         Assumptions.
+    note_zh : str
+        The same in Chinese (``""``: none; a Chinese report then shows ``note``).
     """
 
     id: str
@@ -111,6 +114,7 @@ class Target:
     where: dict[str, Any] = field(default_factory=dict)
     missing_as: float | None = None
     note: str = ""
+    note_zh: str = ""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -174,6 +178,15 @@ def _where(obj: dict, where: str, problems: list[str]) -> dict[str, Any]:
         else:
             out[col] = value
     return out
+
+
+def _note_zh(obj: dict, where: str, problems: list[str]) -> str:
+    """The Chinese note: a string, and only next to an English ``note``."""
+    value = _text(obj, "note_zh", where, problems)
+    if value and not obj.get("note"):
+        problems.append(f"{where}note_zh: given without note (the English note is required when there is one in "
+                        f"Chinese)")
+    return value
 
 
 def _measure_keys(obj: dict, measure: str, circle_ids: tuple[str, ...], w: str, problems: list[str]) -> dict:
@@ -260,7 +273,7 @@ def parse_target(obj: Any, where: str, circle_ids: tuple[str, ...], problems: li
     unit = _text(obj, "unit", w, problems) if "unit" in obj else DEFAULT_UNITS[measure]
     return Target(id=tid, clause_zh=_text(obj, "clause_zh", w, problems), clause_en=_text(obj, "clause_en", w, problems),
                   measure=measure, target=None if figure is None else float(figure), unit=unit, scopes=scopes,
-                  note=_text(obj, "note", w, problems), **keys)
+                  note=_text(obj, "note", w, problems), note_zh=_note_zh(obj, w, problems), **keys)
 
 
 def parse_targets(data: dict, circle_ids: tuple[str, ...], problems: list[str]) -> tuple[tuple[Target, ...], float]:

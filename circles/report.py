@@ -120,7 +120,7 @@ class PolicyReport:
 
 # ------------------------------------------------------------------ adapters (the computations, imported lazily)
 
-def evaluate(result: CoverageResult, *, target_share: float | None = None) -> pd.DataFrame:
+def evaluate(result: CoverageResult, *, target_share: float | None = None, lang: str = "en") -> pd.DataFrame:
     """Adapter: :func:`circles.targets.evaluate_targets` (``formed_share=target_share``).
 
     Parameters
@@ -129,6 +129,8 @@ def evaluate(result: CoverageResult, *, target_share: float | None = None) -> pd
         The analysis.
     target_share : float, optional
         Share of a circle's people that makes it formed (default: the pack's).
+    lang : {"en", "zh"}, default "en"
+        Language of the ``note`` column (the other language follows as ``note_zh`` / ``note_en``).
 
     Returns
     -------
@@ -137,7 +139,7 @@ def evaluate(result: CoverageResult, *, target_share: float | None = None) -> pd
     """
     from circles.targets import evaluate_targets
 
-    return evaluate_targets(result, formed_share=target_share)
+    return evaluate_targets(result, formed_share=target_share, lang=lang)
 
 
 def find_gap_sites(result: CoverageResult, circle: str, *, target_share: float, district: str | None = None,
@@ -223,7 +225,7 @@ def _gap(result: CoverageResult, circle: str, district: str, share: float, *, ca
 
 
 def policy_report(result: CoverageResult, *, target_share: float | None = None, candidates: Any = None,
-                  time_limit_s: float = 30.0, districts: bool = True) -> PolicyReport:
+                  time_limit_s: float = 30.0, districts: bool = True, lang: str = "en") -> PolicyReport:
     """Every target of the policy on ``result``, and the fewest new sites for every circle below target.
 
     Parameters
@@ -238,6 +240,9 @@ def policy_report(result: CoverageResult, *, target_share: float | None = None, 
         Time for each exact (HiGHS) search before the greedy answer is used.
     districts : bool, default True
         Also close the gap of each district below target (not only the city's).
+    lang : {"en", "zh"}, default "en"
+        Language of the targets' ``note`` column (``targets.csv``); the other language follows as
+        ``note_zh`` / ``note_en``, so the report files can be written in either.
 
     Returns
     -------
@@ -245,7 +250,7 @@ def policy_report(result: CoverageResult, *, target_share: float | None = None, 
     """
     if target_share is not None and not (math.isfinite(target_share) and 0.0 < target_share <= 1.0):
         raise InputError(f"target_share must be a share above 0 and at most 1 (e.g. 0.9), got {target_share}")
-    targets = evaluate(result, target_share=target_share)
+    targets = evaluate(result, target_share=target_share, lang=lang)
     gaps = tuple(_gap(result, circle, district, share, candidates=candidates, time_limit_s=time_limit_s)
                  for circle, district, share in circles_below_target(targets)
                  if districts or not district)
@@ -266,7 +271,7 @@ def write_report(result: CoverageResult, out_dir: str | os.PathLike, *, target_s
     target_share : float, optional
         Formed-circle share (CLI ``--target-share``; default: the pack's).
     lang : {"zh", "en"}
-        Language of the HTML and PDF (CLI ``--lang``).
+        Language of the HTML and PDF and of the notes in ``targets.csv`` (CLI ``--lang``).
     candidates : GeoDataFrame, optional
         Candidate sites for the gaps.
     time_limit_s : float
@@ -282,7 +287,8 @@ def write_report(result: CoverageResult, out_dir: str | os.PathLike, *, target_s
     from circles.outputs.maptext import check_lang
 
     check_lang(lang)
-    report = policy_report(result, target_share=target_share, candidates=candidates, time_limit_s=time_limit_s)
+    report = policy_report(result, target_share=target_share, candidates=candidates, time_limit_s=time_limit_s,
+                           lang=lang)
     return report.to_files(out_dir, lang=lang, pdf=pdf)
 
 

@@ -21,6 +21,7 @@ people live in); facilities are placed in them by their location.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +29,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from circles import target_notes as tn
 from circles.errors import InputError
+from circles.outputs.maptext import check_lang
 from circles.policy_targets import Target
+from circles.target_notes import Note
 
 if TYPE_CHECKING:
     from circles.coverage_result import CoverageResult
@@ -40,9 +44,7 @@ TARGET_COLUMNS: tuple[str, ...] = ("target_id", "scope", "district", "target", "
 #: The three statuses.
 STATUSES: tuple[str, ...] = ("met", "not met", "no data")
 _TOLERANCE = 1e-9
-_POPULATION_NOTE = ("per 1,000 of the analysis' population ({people:,.0f} people, as its population input counts "
-                    "them; a layer of adults only, such as the Wuhan WorldPop 20+ raster, makes this a rate per "
-                    "1,000 adults, higher than per 1,000 residents)")
+_EMPTY: Note = ("", "")
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,8 @@ class _Inputs:
     central: tuple[str, ...]
     has_districts: bool
     has_population: bool
-    units_note: str  # why there are no community units ("" when there are)
-    area_note: str
+    units_note: Note  # why there are no community units (empty when there are)
+    area_note: Note
 
 
 def _inside(geometry: Any, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -87,15 +89,25 @@ def _facility_districts(facilities: pd.DataFrame, districts: Any) -> np.ndarray:
     return out
 
 
-def _community_units(result: CoverageResult) -> tuple[pd.DataFrame | None, str]:
+def _generated_units(text: str) -> Note:
+    """The units the analysis generated, from its ``units:`` assumption: as it says in English, and in Chinese."""
+    grid = re.match(r"a ([\d.]+) m (\w+) grid", text)
+    if grid:
+        kind = tn.generated_units("grid", grid_m=float(grid[1]), grid_shape=grid[2])
+    else:
+        kind = tn.generated_units("landuse" if text.startswith("OSM landuse=residential") else text)
+    return text, kind[1]
+
+
+def _community_units(result: CoverageResult) -> tuple[pd.DataFrame | None, Note]:
     """The units when they are the user's own polygons (communities); else None and why not."""
     generated = [a for a in result.assumptions if a.startswith("units:")]
     if generated:
-        return None, f"needs community units (a units file of communities); the analysis used {generated[0][7:]}"
+        return None, tn.note("units_generated", units=_generated_units(generated[0][7:]))
     units = result.units
     if not len(units) or not bool(units.geom_type.isin(["Polygon", "MultiPolygon"]).all()):
-        return None, "needs community units as polygons (a units file of community boundaries); the units are points"
-    return units, ""
+        return None, tn.note("units_points")
+    return units, _EMPTY
 
 
 def _gather(result: CoverageResult) -> _Inputs:
@@ -125,7 +137,7 @@ def _gather(result: CoverageResult) -> _Inputs:
             if "district" in units.columns else None
         scopes.append(_Scope("district", name, here[here["_district"] == name],
                              float(weights[point_district == name].sum()), unit_rows))
-    area_note = ("counted inside the study area" if result.area is not None else "counted over the whole input")
+    area_note = tn.note("area_inside" if result.area is not None else "area_all")
     return _Inputs(facilities=fac, city=city, districts=tuple(scopes),
                    central=tuple(n for n in names if zones[n] == "central"), has_districts=bool(names),
                    has_population=bool(demand.has_population), units_note=units_note, area_note=area_note)
@@ -134,7 +146,7 @@ def _gather(result: CoverageResult) -> _Inputs:
 # ------------------------------------------------------------------ rows
 
 
-def _row(t: Target, scope: _Scope | None, figure: float, value: float, note: str, *, district: str = "",
+def _row(t: Target, scope: _Scope | None, figure: float, value: float, note: Note, *, district: str = "",
          scope_name: str = "") -> dict:
     if np.isnan(value):
         status = "no data"
@@ -142,18 +154,20 @@ def _row(t: Target, scope: _Scope | None, figure: float, value: float, note: str
         status = "met" if value >= figure - _TOLERANCE else "not met"
     scope_name = scope_name or (scope.scope if scope is not None else "city")
     district = district or (scope.district if scope is not None else "")
-    notes = "; ".join(n for n in (note, t.note) if n)
+    notes = tn.join(note, tn.text(t.note, t.note_zh))
     return {"target_id": t.id, "scope": scope_name, "district": district, "target": float(figure),
             "value": float(value), "unit": t.unit, "status": status, "clause_zh": t.clause_zh,
-            "clause_en": t.clause_en, "note": notes}
+            "clause_en": t.clause_en, "note_en": notes[0], "note_zh": notes[1]}
 
 
 def _circle_rows(t: Target, result: CoverageResult, inputs: _Inputs, share: float) -> list[dict]:
     circle = result.circle(t.circle)
     figure = 100.0 * share
-    group = "residents 65+" if circle.population == "65plus" else "residents"
+    group = tn.note("group_65plus" if circle.population == "65plus" else "group_all")
+    limit = (circle.describe_threshold(), tn.threshold_zh(circle))
     city_row = result.summary[result.summary["circle"] == t.circle]
-    city_missing = str(city_row["no_data"].iloc[0]) if len(city_row) and "no_data" in city_row.columns else ""
+    city_missing = city_row["no_data"].iloc[0] if len(city_row) and "no_data" in city_row.columns else ""
+    city_missing = city_missing if isinstance(city_missing, str) else ""
     rows = []
     for scope in t.scopes:
         if scope == "city":
@@ -168,23 +182,25 @@ def _circle_rows(t: Target, result: CoverageResult, inputs: _Inputs, share: floa
         for _, r in frame.iterrows():
             label = "" if scope == "city" else str(r["district"])
             if r.get("status") == "no_data" or pd.isna(r.get("covered_share")):
-                missing = r.get("no_data") or city_missing or "a required category"
-                note = f"no usable facility of {missing} (none in the input or none on the network)"
+                own = r.get("no_data")
+                missing_ids = own if isinstance(own, str) and own else city_missing
+                missing = tn.categories(missing_ids.split(", "), sep=(", ", "、")) if missing_ids \
+                    else tn.note("required_category")
+                note = tn.note("no_usable_facility", missing=missing)
                 value = np.nan
             else:
                 value = 100.0 * float(r["covered_share"])
-                note = (f"{value:.1f} % of {float(r['population']):,.0f} {group} within {circle.describe_threshold()}; "
-                        f"formed = at least {figure:g} %")
+                note = tn.note("circle_share", value=value, people=float(r["population"]), group=group, limit=limit,
+                               figure=figure)
             rows.append(_row(t, None, figure, value, note, district=label,
                              scope_name="city" if scope == "city" else "district"))
     return rows
 
 
-def _no_districts(inputs: _Inputs, scope: str) -> str:
+def _no_districts(inputs: _Inputs, scope: str) -> Note:
     if not inputs.has_districts:
-        return "needs a districts layer (--districts)"
-    return "no central district (zone 'central') among the analysis' districts" if scope == "central_district" \
-        else "no district in the analysis"
+        return tn.note("needs_districts")
+    return tn.note("no_central_district" if scope == "central_district" else "no_district")
 
 
 def _filtered(frame: pd.DataFrame, t: Target) -> pd.DataFrame:
@@ -203,75 +219,77 @@ def _filtered(frame: pd.DataFrame, t: Target) -> pd.DataFrame:
     return sub.drop_duplicates(keys) if keys else sub
 
 
-def _condition(column: str, wanted: Any) -> str:
+def _condition(column: str, wanted: Any) -> Note:
     if isinstance(wanted, bool):
-        return f"{column} {'yes' if wanted else 'no'}"
-    return f"{column} >= {wanted:g}" if isinstance(wanted, (int, float)) else f"{column} containing {wanted}"
+        return tn.note("flag_yes" if wanted else "flag_no", column=column)
+    return tn.note("at_least" if isinstance(wanted, (int, float)) else "contains", column=column, value=wanted)
 
 
-def _missing_inputs(t: Target, inputs: _Inputs) -> str:
-    """Why a facility target cannot be measured at all ("" when it can)."""
+def _missing_inputs(t: Target, inputs: _Inputs) -> Note:
+    """Why a facility target cannot be measured at all (empty when it can)."""
     fac = inputs.facilities
     mine = fac[fac["category"].isin(t.categories)]
-    cats = "/".join(t.categories)
+    cats = tn.categories(t.categories)
     if not len(mine):
-        return f"no {cats} facilities in the input"
+        return tn.note("no_facilities", cats=cats)
     for col in t.columns:
         if col == t.column and t.missing_as is not None:
             continue
         if col not in mine.columns or not mine[col].notna().any():
-            return f"the {cats} facilities have no {col} column (or it is empty)"
+            return tn.note("no_column", cats=cats, column=col)
     if t.measure == "per_1000" and not inputs.has_population:
-        return "needs a population layer (--population)"
+        return tn.note("needs_population")
     if t.measure == "every_community" and inputs.city.units is None:
         return inputs.units_note
-    return ""
+    return _EMPTY
 
 
-def _measure(t: Target, scope: _Scope, inputs: _Inputs) -> tuple[float, str]:
+def _measure(t: Target, scope: _Scope, inputs: _Inputs) -> tuple[float, Note]:
     """(value, note) of a facility or community target in one scope."""
     sel = _filtered(scope.facilities, t)
     n_all = len(_filtered(inputs.facilities, t))
-    where = f" with {', '.join(_condition(k, v) for k, v in t.where.items())}" if t.where else ""
-    found = f"{len(sel)} of the {n_all} {'/'.join(t.categories)} facilities{where} of the input, {inputs.area_note}"
+    conditions = tn.join(*(_condition(k, v) for k, v in t.where.items()), sep=(", ", "，"))
+    where = tn.note("where", conditions=conditions) if t.where else _EMPTY
+    found = tn.note("found", n=len(sel), n_all=n_all, cats=tn.categories(t.categories), where=where,
+                    area=inputs.area_note)
     if t.measure == "count":
         return float(len(sel)), found
     values = sel[t.column].astype(float) if t.column in sel.columns else pd.Series(np.nan, index=sel.index)
     unknown = int(values.isna().sum())
     if t.measure == "sum":
         filled = values.fillna(t.missing_as if t.missing_as is not None else 0.0)
-        extra = f"; {unknown} without {t.column}" + (f" counted as {t.missing_as:g}" if t.missing_as is not None
-                                                     else " add nothing") if unknown else ""
-        return float(filled.sum()), found + extra
+        extra = _EMPTY if not unknown else tn.note("sum_unknown_nothing", unknown=unknown, column=t.column) \
+            if t.missing_as is None else tn.note("sum_unknown_as", unknown=unknown, column=t.column, value=t.missing_as)
+        return float(filled.sum()), tn.concat(found, extra)
     if t.measure == "per_1000":
         if scope.population <= 0:
-            return np.nan, "no population in this scope"
-        extra = f"; {unknown} without {t.column} add nothing (an undercount)" if unknown else ""
-        people = _POPULATION_NOTE.format(people=scope.population)
-        return 1000.0 * float(values.sum()) / scope.population, f"{found}{extra}; {people}"
+            return np.nan, tn.note("no_population_scope")
+        extra = tn.note("per_1000_unknown", unknown=unknown, column=t.column) if unknown else _EMPTY
+        people = tn.note("per_1000_people", people=scope.population)
+        return 1000.0 * float(values.sum()) / scope.population, tn.concat(found, extra, people)
     if t.measure == "column_share":
         both = values.notna() & sel[t.of_column].astype(float).notna()
         denominator = float(sel[t.of_column].astype(float)[both].sum())
         if denominator <= 0:
-            return np.nan, f"{found}; none gives both {t.column} and {t.of_column}"
+            return np.nan, tn.concat(found, tn.note("share_none_both", column=t.column, of_column=t.of_column))
         return (100.0 * float(values[both].sum()) / denominator,
-                f"{found}; {int(both.sum())} give both {t.column} and {t.of_column}")
+                tn.concat(found, tn.note("share_both", n=int(both.sum()), column=t.column, of_column=t.of_column)))
     if t.measure == "flag_share":
         if not values.notna().any():
-            return np.nan, f"{found}; none says yes or no in {t.column}"
-        return 100.0 * float(values.dropna().mean()), f"{found}; {unknown} say neither yes nor no (left out)"
+            return np.nan, tn.concat(found, tn.note("flag_none", column=t.column))
+        return 100.0 * float(values.dropna().mean()), tn.concat(found, tn.note("flag_neither", unknown=unknown))
     return _every_community(t, scope)
 
 
-def _every_community(t: Target, scope: _Scope) -> tuple[float, str]:
+def _every_community(t: Target, scope: _Scope) -> tuple[float, Note]:
     units = scope.units
     if units is None or not len(units):
-        return np.nan, "no community unit in this scope"
+        return np.nan, tn.note("no_community_scope")
     sel = _filtered(scope.facilities, t)
     lon, lat = sel["lon"].to_numpy(float), sel["lat"].to_numpy(float)
     has = np.array([bool(_inside(g, lon, lat).any()) if len(sel) else False for g in units.geometry])
     return (100.0 * float(has.mean()),
-            f"{int(has.sum())} of {len(units)} community units hold a {'/'.join(t.categories)} facility")
+            tn.note("communities_holding", n=int(has.sum()), total=len(units), cats=tn.categories(t.categories)))
 
 
 def _facility_rows(t: Target, inputs: _Inputs) -> list[dict]:
@@ -287,12 +305,12 @@ def _facility_rows(t: Target, inputs: _Inputs) -> list[dict]:
                 rows.append(_row(t, None, figure, np.nan, _no_districts(inputs, scope), scope_name="district"))
                 continue
         for s in scopes:
-            value, note = (np.nan, missing) if missing else _measure(t, s, inputs)
+            value, note = (np.nan, missing) if missing[0] else _measure(t, s, inputs)
             rows.append(_row(t, s, figure, value, note))
     return rows
 
 
-def evaluate_targets(result: CoverageResult, *, formed_share: float | None = None) -> pd.DataFrame:
+def evaluate_targets(result: CoverageResult, *, formed_share: float | None = None, lang: str = "en") -> pd.DataFrame:
     """Every target of the result's policy pack, city-wide and per district: met, not met or no data.
 
     Parameters
@@ -303,6 +321,9 @@ def evaluate_targets(result: CoverageResult, *, formed_share: float | None = Non
         Share of a circle's population that must be covered for the circle to be
         formed, in (0, 1]; default the pack's ``formed_share`` (0.90 for
         ``wuhan-2022``).  CLI ``--target-share``.
+    lang : {"en", "zh"}, default "en"
+        Language of ``note``.  The note in the other language follows as one more
+        column, ``note_zh`` or ``note_en``, so a report in either language can use it.
 
     Returns
     -------
@@ -311,12 +332,14 @@ def evaluate_targets(result: CoverageResult, *, formed_share: float | None = Non
         ``"city"`` with ``district`` ``""``, or ``"district"`` with the district's
         name); ``value`` and ``target`` in ``unit`` (shares in %; ``value`` NaN
         when ``status`` is ``"no data"``); ``note`` says how it was measured or what
-        is missing.  Empty (with the columns) for a pack without targets.
+        is missing, in ``lang``; then ``note_zh`` (``lang="en"``) or ``note_en``
+        (``lang="zh"``): the same note in the other language.  Empty (with the
+        columns) for a pack without targets.
 
     Raises
     ------
     InputError
-        ``formed_share`` outside (0, 1].
+        ``formed_share`` outside (0, 1], or ``lang`` not ``"en"`` or ``"zh"``.
 
     Examples
     --------
@@ -326,6 +349,7 @@ def evaluate_targets(result: CoverageResult, *, formed_share: float | None = Non
     share = result.policy.formed_share if formed_share is None else formed_share
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < float(share) <= 1:
         raise InputError(f"formed_share={formed_share!r} (CLI --target-share): expected a share in (0, 1], e.g. 0.9")
+    lang = check_lang(lang)
     inputs = _gather(result)
     rows: list[dict] = []
     for t in result.policy.targets:
@@ -333,4 +357,7 @@ def evaluate_targets(result: CoverageResult, *, formed_share: float | None = Non
             rows.extend(_circle_rows(t, result, inputs, float(share)))
         else:
             rows.extend(_facility_rows(t, inputs))
-    return pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
+    other = "zh" if lang == "en" else "en"
+    frame = pd.DataFrame(rows, columns=[*TARGET_COLUMNS[:-1], "note_en", "note_zh"])
+    frame = frame.rename(columns={f"note_{lang}": "note"})
+    return frame[[*TARGET_COLUMNS, f"note_{other}"]]

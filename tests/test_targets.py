@@ -98,7 +98,7 @@ def test_inventory_capacities_on_facilities(tmp_path):
 @pytest.mark.wuhan
 def test_wuhan_every_target_is_computed_or_no_data(readme_analysis):
     table = evaluate_targets(readme_analysis)
-    assert list(table.columns) == list(TARGET_COLUMNS)
+    assert list(table.columns) == [*TARGET_COLUMNS, "note_zh"]  # the note in Chinese too (#12 item 5)
     assert list(dict.fromkeys(table["target_id"])) == WUHAN_TARGET_IDS
     assert set(table["status"]) <= {"met", "not met", "no data"}
     assert set(table["scope"]) == {"city", "district"}
@@ -128,6 +128,59 @@ def test_wuhan_every_target_is_computed_or_no_data(readme_analysis):
         frame = readme_analysis.district_summary
         expected = frame[(frame["circle"] == "public_activity_10") & (frame["district"] == district)]["covered_share"]
         assert row["value"] == pytest.approx(100 * float(expected.iloc[0]))
+
+
+# English phrases of the notes, and what the Chinese notes say instead (from the same numbers)
+ENGLISH_PHRASES = ("none in the input or none on the network", "residents within", "formed = at least",
+                   "facilities have no", "needs community units", "Sum of aed_count", "modelling choice",
+                   "Ambulance stations of the facility input", "needs a districts layer")
+
+
+@pytest.mark.wuhan
+def test_wuhan_notes_in_chinese(readme_analysis):
+    en = evaluate_targets(readme_analysis)
+    zh = evaluate_targets(readme_analysis, lang="zh")
+    assert list(zh.columns) == [*TARGET_COLUMNS, "note_en"]
+    assert zh["note"].tolist() == en["note_zh"].tolist() and zh["note_en"].tolist() == en["note"].tolist()
+    pd.testing.assert_frame_equal(zh.drop(columns=["note", "note_en"]), en.drop(columns=["note", "note_zh"]))
+    text = "\n".join(zh["note"])
+    for phrase in ENGLISH_PHRASES:
+        assert phrase not in text, phrase
+    city, city_en = _city(zh), _city(en)
+    # the same numbers: 24.9 % of 17,303 adults within 10 min
+    share = city.loc["circle_public_activity_10", "note"]
+    value = city_en.loc["circle_public_activity_10", "value"]
+    assert f"{value:.1f}%" in share and "10分钟内" in share and "成圈标准为至少90%" in share, share
+    assert city_en.loc["circle_public_activity_10", "note"].split(" % of ")[1].split(" ")[0] in share
+    for tid, why in [("beds_per_1000", "设施没有beds列"), ("ambulance_stations", "输入中没有急救站设施"),
+                     ("circle_life_15", "没有可用的菜市场/超市"), ("culture_fitness_station_each_community", "需要社区单元"),
+                     ("aed_public", "输入中没有公共场所AED设施")]:
+        assert why in city.loc[tid, "note"], (tid, city.loc[tid, "note"])
+    assert "成圈比例是建模选择" in city.loc["circle_public_activity_10", "note"]  # the pack's note_zh
+    with pytest.raises(InputError, match="lang"):
+        evaluate_targets(readme_analysis, lang="fr")
+
+
+def test_every_wuhan_target_note_has_chinese():
+    from circles.policies import load_policy
+
+    for t in load_policy("wuhan-2022").targets:
+        assert t.note and t.note_zh, t.id
+        cjk = sum("\u4e00" <= c <= "\u9fff" for c in t.note_zh)
+        assert cjk >= len(t.note_zh) // 3, (t.id, t.note_zh)  # Chinese words, column names aside
+
+
+def test_note_zh_is_checked():
+    from circles.policy_targets import parse_target
+
+    base = {"id": "x", "clause_zh": "甲", "clause_en": "a", "measure": "count", "categories": ["aed"], "target": 1}
+    problems: list[str] = []
+    target = parse_target({**base, "note": "n", "note_zh": "说明"}, "targets[0]", (), problems)
+    assert not problems and target is not None and target.note_zh == "说明"
+    parse_target({**base, "note_zh": 3}, "targets[0]", (), problems)
+    parse_target({**base, "note_zh": "说明"}, "targets[1]", (), problems)
+    assert any("targets[0].note_zh: expected a string" in p for p in problems), problems
+    assert any("targets[1].note_zh: given without note" in p for p in problems), problems
 
 
 @pytest.mark.wuhan
@@ -203,6 +256,9 @@ def test_illustrative_district_and_community_targets_by_hand(illustrative):
     elderly = _at(illustrative, "circle_elderly_care_15")
     assert 0 < elderly["value"] < 100 and elderly["status"] == "not met"
     assert "residents 65+" in elderly["note"]
+    assert "65岁及以上居民" in elderly["note_zh"] and "residents" not in elderly["note_zh"]
+    beds = _city(illustrative).loc["beds_per_1000", "note_zh"]
+    assert "输入中4个社区卫生/诊所设施中的3个" in beds and "per 1,000" not in beds, beds
     assert _at(illustrative, "circle_life_15")["status"] == "no data"  # no grocery in the inventory
     assert all(not math.isnan(v) for v in illustrative.loc[illustrative["status"] != "no data", "value"])
 
@@ -217,4 +273,5 @@ def test_without_districts_the_district_rows_say_no_data(wuhan_dir):
     districts = table[table["scope"] == "district"]
     assert len(districts) and (districts["district"] == "").all() and (districts["status"] == "no data").all()
     assert districts["note"].str.contains("needs a districts layer").all()
+    assert districts["note_zh"].str.contains("需要行政区图层").all()
     assert _at(table, "circle_public_activity_10")["status"] == "not met"  # the city row is still measured

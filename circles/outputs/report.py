@@ -50,6 +50,7 @@ from circles.outputs.report_tables import (
     sites_frame,
     sources_list,
     status_text,
+    target_notes,
     targets_table,
     traffic_light,
 )
@@ -112,8 +113,7 @@ def _targets_html(targets: pd.DataFrame, lang: str) -> str:
             f"{html.escape(cells.at[tid, c]) or '<span class=na>–</span>'}</td>" for c in scope_cols)
         rows.append(f"<tr>{label}{target}{scope_cells}</tr>")
     legend = "".join(f"<span{_cell_style(v)}>{html.escape(words[v])}</span>" for v in VERDICTS)
-    notes = targets_table(targets)
-    notes = notes[notes["note"].astype(str).str.strip().ne("") & notes["note"].notna()]
+    notes = target_notes(targets, lang)
     note_items = "".join(
         f"<li><span class=tid>{html.escape(str(r.target_id))}</span> "
         f"{html.escape(r.district or words['city'])}: {html.escape(str(r.note))}</li>"

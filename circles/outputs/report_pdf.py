@@ -34,6 +34,7 @@ from circles.outputs.report_tables import (
     gap_summary_shown,
     sites_frame,
     sources_list,
+    target_notes,
     traffic_light,
 )
 
@@ -226,6 +227,18 @@ def _targets_pages(pdf, targets: pd.DataFrame, lang: str, title: str, subtitle: 
                  decorate=legend)
 
 
+def _note_pages(pdf, targets: pd.DataFrame, lang: str) -> None:
+    """How each target was measured, or what it lacks: the notes in the report's language."""
+    words = REPORT_TEXT[lang]
+    notes = target_notes(targets, lang)
+    if not len(notes):
+        return
+    frame = pd.DataFrame({words["target_id"]: notes["target_id"].astype(str),
+                          words["scope"]: [d or words["city"] for d in notes["district"].astype(str)],
+                          words["notes"]: notes["note"].astype(str)})
+    _table_pages(pdf, words["notes"], frame, widths=[24, 14, PAGE_COLUMNS - 38])
+
+
 def _gap_pages(pdf, gaps: Sequence[Any], result: Any, lang: str) -> None:
     words = REPORT_TEXT[lang]
     summary = gap_summary(gaps, result, lang)
@@ -313,6 +326,7 @@ def report_pdf(result: Any, targets: pd.DataFrame, gaps: Sequence[Any], path: st
             warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         with PdfPages(tmp, metadata={"Title": f"{words['title']} — {result.policy.name}"}) as pdf:
             _targets_pages(pdf, targets, lang, words["title"], subtitle + (f"\n{notice}" if notice else ""))
+            _note_pages(pdf, targets, lang)
             _gap_pages(pdf, gaps, result, lang)
             _figure_pages(pdf, result, figures, lang)
             dq = data_quality_table(result, lang)

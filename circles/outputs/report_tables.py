@@ -20,7 +20,7 @@ from circles.outputs.maptext import cause_zh, check_lang, circle_label, fmt_peop
 from circles.outputs.palette import STATUS_COLOURS, category_label
 
 __all__ = ["REPORT_TEXT", "TARGET_COLUMNS", "GAP_COLUMNS", "GAP_SUMMARY_COLUMNS", "STATUS_COLOURS_REPORT",
-           "VERDICTS", "MAX_SITE_ROWS", "targets_table", "gap_sites_table", "gap_summary", "gap_summary_shown",
+           "VERDICTS", "MAX_SITE_ROWS", "targets_table", "target_notes", "gap_sites_table", "gap_summary", "gap_summary_shown",
            "traffic_light", "data_quality_table", "sources_list", "assumption_lines", "status_text", "format_value",
            "circle_figures", "sites_frame", "circle_words", "is_missing"]
 
@@ -201,6 +201,30 @@ def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].round(4)
     rest = [c for c in out.columns if c not in TARGET_COLUMNS]
     return out[list(TARGET_COLUMNS) + rest].reset_index(drop=True)
+
+
+def target_notes(targets: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The non-empty note of every target row, in ``lang``.
+
+    Parameters
+    ----------
+    targets : DataFrame
+        From :func:`circles.targets.evaluate_targets` (``note`` in its language, the other language in
+        ``note_zh`` or ``note_en``).
+    lang : {"zh", "en"}
+        Language of the notes: ``note_<lang>`` when the frame has it, else ``note``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``target_id, district, note`` (``district`` ``""`` for city-wide rows).
+    """
+    t = targets_table(targets)
+    own = f"note_{check_lang(lang)}"
+    note = t["note"] if own not in t.columns else t[own].where(t[own].notna() & t[own].astype(str).ne(""), t["note"])
+    out = pd.DataFrame({"target_id": t["target_id"], "district": t["district"], "note": note})
+    keep = out["note"].notna() & out["note"].astype(str).str.strip().ne("")
+    return out[keep].reset_index(drop=True)
 
 
 def _gap_key(gap: Any) -> tuple[str, str]:
