@@ -146,8 +146,9 @@ def stubbed(monkeypatch):
     """circles.targets and circles.scoring.gaps replaced by stubs that record their calls."""
     calls: dict[str, list] = {"targets": [], "gaps": []}
 
-    def evaluate_targets(result, *, formed_share=None):
+    def evaluate_targets(result, *, formed_share=None, lang="en"):
         calls["targets"].append(formed_share)
+        calls.setdefault("lang", []).append(lang)
         return make_targets()
 
     def gap_sites(result, circle, *, target_share, district=None, candidates=None, time_limit_s=30.0):
@@ -164,7 +165,7 @@ def stubbed(monkeypatch):
 def test_policy_report_asks_for_every_gap(stubbed):
     result = types.SimpleNamespace()
     card = policy_report(result, target_share=0.85)
-    assert stubbed["targets"] == [0.85]
+    assert stubbed["targets"] == [0.85] and stubbed["lang"] == ["en"]
     assert stubbed["gaps"] == [("public_activity_10", None, 0.9), ("public_activity_10", "江夏区", 0.9),
                                ("public_activity_10", "洪山区", 0.9)]
     assert [(g.circle, g.district) for g in card.gaps] == [("public_activity_10", ""),
@@ -176,6 +177,8 @@ def test_policy_report_asks_for_every_gap(stubbed):
                                                             "ambulance_stations", "beds_per_1000"]
     with pytest.raises(InputError, match="target_share"):
         policy_report(result, target_share=90)
+    policy_report(result, lang="zh")
+    assert stubbed["lang"] == ["en", "zh"]  # the notes of targets.csv follow --lang
 
 
 # ------------------------------------------------------------------ files on the Wuhan analysis
@@ -238,6 +241,44 @@ def test_report_pdf_has_cjk_font_or_says_so(readme_analysis, tmp_path, monkeypat
                                      lang="zh", figures={})
     assert path.read_bytes()[:5] == b"%PDF-"
     assert any("No CJK font" in r.getMessage() for r in caplog.records)
+
+
+ENGLISH_NOTES = ("none in the input or none on the network", "% of 17,303 residents within 10 min", "formed = at least 90 %",
+                 "facilities have no beds column", "needs community units", "Sum of aed_count over",
+                 "Ambulance stations of the facility input")
+CHINESE_NOTES = ("输入中没有，或不在路网上", "17,303名居民中24.9%在10分钟内", "成圈标准为至少90%", "设施没有beds列",
+                 "需要社区单元", "aed_count之和", "设施输入中位于研究范围内的急救站")
+
+
+@pytest.mark.wuhan
+def test_report_notes_in_the_reports_language(readme_analysis, tmp_path, monkeypatch):
+    """A zh report card has the per-target notes in Chinese (issue #12 item 5); the en one is unchanged."""
+    from circles.outputs import report_pdf
+    from circles.targets import evaluate_targets
+
+    for evaluated in ("en", "zh"):  # whatever language the frame was evaluated in
+        targets = evaluate_targets(readme_analysis, lang=evaluated)
+        pages = {lang: report_html(readme_analysis, targets, [], lang=lang, figures={}) for lang in ("zh", "en")}
+        for phrase in ENGLISH_NOTES:
+            assert phrase not in pages["zh"], phrase
+            assert phrase in pages["en"], phrase
+        for phrase in CHINESE_NOTES:
+            assert phrase in pages["zh"], phrase
+            assert phrase not in pages["en"], phrase
+    files = write_report_files(readme_analysis, evaluate_targets(readme_analysis, lang="zh"), [], tmp_path, lang="zh",
+                               pdf=False)
+    csv = pd.read_csv(files["targets"], encoding="utf-8-sig", keep_default_na=False)
+    assert list(csv.columns) == [*TARGET_COLUMNS, "note_en"]
+    assert csv["note"].str.contains("成圈比例是建模选择").any() and csv["note_en"].str.contains("modelling").any()
+    # the PDF lists the notes too, in its language
+    tables: list[pd.DataFrame] = []
+    monkeypatch.setattr(report_pdf, "_table_pages", lambda pdf, title, frame, **kw: tables.append(frame))
+    report_pdf.report_pdf(readme_analysis, evaluate_targets(readme_analysis), [], tmp_path / "r.pdf", lang="zh",
+                          figures={})
+    notes = next(t for t in tables if "说明" in t.columns)
+    text = "\n".join(notes["说明"])
+    if report_pdf.find_cjk_font() is not None:  # without a CJK font the PDF falls back to English
+        assert all(p in text for p in CHINESE_NOTES) and not any(p in text for p in ENGLISH_NOTES)
 
 
 @pytest.mark.wuhan
@@ -312,6 +353,8 @@ def test_circles_report_on_wuhan(wuhan_dir, tmp_path, capsys):
     sites = pd.read_csv(out / "gap_sites.csv", encoding="utf-8-sig", keep_default_na=False)
     assert set(sites["circle"]) == {"public_activity_10"}
     assert "targets, city-wide" in printed.out
+    assert re.search(r"\b24\.9\b", printed.out) and "24.925" not in printed.out  # 1 decimal, like the report
+    assert "none in the input or none on the network" in targets["note"].str.cat()  # --lang en: English notes
     # the city's sites, read back from gap_sites.csv, added as facilities and analysed again: the share promised
     city_sites = sites[sites["district"].astype(str) == ""]
     assert len(city_sites) and bool(city_sites["reached"].astype(str).eq("True").all())
