@@ -17,6 +17,9 @@ no capacity column, no population layer, no districts layer, no community
 units) is ``no data`` with a note saying what is missing — never ``met`` and
 never ``not met``.  Districts are those of the analysis (the districts its
 people live in); facilities are placed in them by their location.
+
+Every note is written in English and in Chinese from the same numbers
+(:mod:`circles.target_notes`); ``lang`` says which one is the ``note`` column.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from circles.target_notes import Note
 if TYPE_CHECKING:
     from circles.coverage_result import CoverageResult
 
-#: Columns of the frame :func:`evaluate_targets` returns.
+#: Columns of the frame :func:`evaluate_targets` returns (then the note in the other language, ``note_zh`` or ``note_en``).
 TARGET_COLUMNS: tuple[str, ...] = ("target_id", "scope", "district", "target", "value", "unit", "status",
                                    "clause_zh", "clause_en", "note")
 #: The three statuses.
