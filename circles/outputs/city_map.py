@@ -37,7 +37,15 @@ import numpy as np
 import pandas as pd
 
 from circles.outputs import mapui, webmap
-from circles.outputs.maptext import TEXT, category_label, circle_label, rule_text, translate_missing
+from circles.outputs.maptext import (
+    TEXT,
+    category_label,
+    circle_label,
+    district_words,
+    rule_text,
+    translate_missing,
+    unit_labels,
+)
 from circles.outputs.palette import STATUS_COLOURS, STATUS_LABELS, STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -176,11 +184,6 @@ def index_png(raster: np.ndarray) -> str:
     return _png(Image.fromarray(rgb, "RGB"))
 
 
-def _rgb(colour: str) -> tuple[int, int, int]:
-    c = colour.lstrip("#")
-    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
-
-
 def status_png(raster: np.ndarray, status_codes: np.ndarray) -> str:
     """One circle's statuses on the pixel grid as a palette PNG data URI.
 
@@ -188,7 +191,7 @@ def status_png(raster: np.ndarray, status_codes: np.ndarray) -> str:
     of unit ``i``.  ``no_data`` is striped (grey and white bands), pixels without a
     unit are transparent.
     """
-    from PIL import Image
+    from PIL import Image, ImageColor
 
     n = len(STATUSES)
     codes = np.concatenate([[n], np.asarray(status_codes, dtype=np.uint8)])  # slot 0: no unit
@@ -200,7 +203,7 @@ def status_png(raster: np.ndarray, status_codes: np.ndarray) -> str:
     palette: list[int] = []
     alpha: list[int] = []
     for s in STATUSES:
-        palette += _rgb(STATUS_COLOURS[s])
+        palette += ImageColor.getrgb(STATUS_COLOURS[s])[:3]
         alpha.append(FILL_ALPHA if s != "no_data" else 200)
     palette += [0, 0, 0] + [255, 255, 255]  # transparent slot, white stripe
     alpha += [0, 200]
@@ -270,19 +273,12 @@ def city_units(result: Any, circles: list, lang: str, no_data: dict[str, bool]) 
     units = result.units
     grid, raster = unit_raster(units)
     frame = pd.DataFrame(units.drop(columns=units.geometry.name))
-    ids = frame["unit_id"].astype(str) if "unit_id" in frame else pd.Series(frame.index.astype(str))
-    names = frame["name"] if "name" in frame else ids
-    labels = [n if isinstance(n, str) and n.strip() else i for n, i in zip(names, ids)]
-    t = TEXT[lang]
-    district = frame.get("district", pd.Series(None, index=frame.index))
-    zone = frame.get("zone", pd.Series(None, index=frame.index))
-    words = [" · ".join(x for x in (d if isinstance(d, str) else "", t.get(z, z) if isinstance(z, str) else "") if x)
-             for d, z in zip(district, zone)]
-    district_words, district_codes = _lookup(words)
+    labels, codes = unit_labels(frame)
+    words, district_codes = _lookup(district_words(frame, lang))
     table = {
         "label": labels,
-        "code": [i if i != lab else "" for i, lab in zip(ids, labels)],
-        "district_words": district_words,
+        "code": codes,
+        "district_words": words,
         "district": district_codes,
         "population": np.round(pd.to_numeric(frame.get("population", np.nan), errors="coerce")
                                .fillna(-1).to_numpy()).astype(np.int64).tolist(),
@@ -389,6 +385,4 @@ map.on('click', function (e) {
 
 def legend_rows(status_codes: str, lang: str) -> list[str]:
     """Legend swatches of the statuses present in one circle's status string."""
-    present = {STATUSES[int(ch)] for ch in set(status_codes)}
-    return [mapui.swatch(STATUS_COLOURS[s], STATUS_LABELS[lang][s], hatched=s == "no_data")
-            for s in STATUSES if s in present]
+    return mapui.status_swatches((STATUSES[int(ch)] for ch in set(status_codes)), lang)

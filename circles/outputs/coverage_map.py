@@ -46,11 +46,13 @@ from circles.outputs.maptext import (
     check_lang,
     circle_is_no_data,
     circle_label,
+    district_words,
     fmt_minutes,
     fmt_people,
     fmt_share,
     rule_text,
     translate_missing,
+    unit_labels,
 )
 from circles.outputs.palette import (
     CATEGORY_ICONS,
@@ -293,17 +295,11 @@ def _unit_table(frame, result, circle, lang: str, no_data: bool):
         status = pd.Series("no_data", index=frame.index, dtype=object)
     nan = pd.Series(np.nan, index=frame.index)
     pop_col = "population_65plus" if getattr(circle, "population", "all") == "65plus" else "population"
-    ids = frame["unit_id"].astype(str) if "unit_id" in frame else pd.Series(frame.index.astype(str), index=frame.index)
-    names = frame["name"] if "name" in frame else ids
-    label = [n if isinstance(n, str) and n.strip() else i for n, i in zip(names, ids)]
-    zone = frame.get("zone", pd.Series(None, index=frame.index))
-    district = frame.get("district", pd.Series(None, index=frame.index))
+    label, codes = unit_labels(frame)
     disp = pd.DataFrame({
         "label": label,
-        "unit_code": [i if i != n else "" for i, n in zip(ids, label)],
-        "district_word": [" · ".join(x for x in (d if isinstance(d, str) else "",
-                                                    t.get(z, z) if isinstance(z, str) else "") if x)
-                          for d, z in zip(district, zone)],
+        "unit_code": codes,
+        "district_word": district_words(frame, lang),
         "status_word": [words.get(s, s) for s in status],
         "people": [fmt_people(v) for v in frame.get(pop_col, nan)],
         "minutes": [fmt_minutes(v) for v in frame.get(f"{cid}_minutes", nan)],
@@ -377,8 +373,7 @@ def _circle_panel(m, result, circle, frame, metric, *, lang: str, visible: bool,
                         aliases=[t["status"]], popup_html="popup_html", tooltip_html="tooltip_html",
                         style=point_style if points else style, control=False,
                         point_radius=11 if points else None)
-    present = [s for s in STATUSES if (status == s).any()]
-    rows = [mapui.swatch(STATUS_COLOURS[s], STATUS_LABELS[lang][s], hatched=s == "no_data") for s in present]
+    rows = mapui.status_swatches(pd.unique(status), lang)
     note = _no_data_note(result, circle, lang) if no_data else None
     legend = mapui.legend_block(f"{cname} · {t['units']}", rows, note)
 

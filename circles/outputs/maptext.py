@@ -295,6 +295,59 @@ def cause_zh(text: Any) -> str:
     return "详见数据质量表 dq_inputs 的“可能原因”列"
 
 
+def unit_labels(frame: Any) -> tuple[list[str], list[str]]:
+    """What a map calls each unit: its name (its id when it has none), and its id where that differs.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Units, with ``unit_id`` and ``name`` columns when the input had them.
+
+    Returns
+    -------
+    labels, codes : list of str
+        ``codes[i]`` is the unit's id, or ``""`` when the label already is the id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> unit_labels(pd.DataFrame({"unit_id": ["A1", "A2"], "name": ["关山街", None]}))
+    (['关山街', 'A2'], ['A1', ''])
+    """
+    ids = [str(v) for v in (frame["unit_id"] if "unit_id" in frame else frame.index)]
+    names = frame["name"] if "name" in frame else ids
+    labels = [n if isinstance(n, str) and n.strip() else i for n, i in zip(names, ids)]
+    return labels, [i if i != lab else "" for i, lab in zip(ids, labels)]
+
+
+def district_words(frame: Any, lang: str) -> list[str]:
+    """Each unit's district and zone in words of ``lang`` (``"洪山区 · 中心城区"``; ``""`` when unknown).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Units, with ``district`` and ``zone`` columns when districts were given.
+    lang : {"zh", "en"}
+        Language of the zone.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> district_words(pd.DataFrame({"district": ["洪山区", None], "zone": ["central", None]}), "zh")
+    ['洪山区 · 中心城区', '']
+    """
+    t = TEXT[lang]
+    none = [None] * len(frame)
+    district = frame["district"] if "district" in frame else none
+    zone = frame["zone"] if "zone" in frame else none
+    return [" · ".join(x for x in (d if isinstance(d, str) else "", t.get(z, z) if isinstance(z, str) else "") if x)
+            for d, z in zip(district, zone)]
+
+
 def translate_missing(text: Any, lang: str) -> str:
     """The missing categories of a unit in words of ``lang``.
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from circles.outputs import webmap
-from circles.outputs.palette import NO_DATA_CSS, NO_DATA_STRIPE, STATUS_COLOURS
+from circles.outputs.palette import NO_DATA_CSS, NO_DATA_STRIPE, STATUS_COLOURS, STATUS_LABELS, STATUSES
 
 __all__ = ["NO_DATA_FILL", "add_page_style", "swatch", "legend_block", "title_block", "add_panels",
            "info_box_html", "add_info_box"]
@@ -104,6 +104,25 @@ def swatch(colour: str, label: str, *, kind: str = "fill", hatched: bool = False
              }[kind]
     return (f'<div class="circles-legend-row"><span class="circles-swatch" style="{style}"></span>'
             f'<span class="circles-legend-label">{webmap.escape_html(label)}</span></div>')
+
+
+def status_swatches(present: Iterable[str], lang: str) -> list[str]:
+    """Legend rows of the unit statuses in ``present``, in the palette's order (no data hatched).
+
+    Parameters
+    ----------
+    present : iterable of str
+        The statuses drawn (``"covered"``, ``"no_data"`` …).
+    lang : {"zh", "en"}
+        Language of the labels.
+
+    Returns
+    -------
+    list of str
+        HTML rows for :func:`legend_block`.
+    """
+    shown = set(present)
+    return [swatch(STATUS_COLOURS[s], STATUS_LABELS[lang][s], hatched=s == "no_data") for s in STATUSES if s in shown]
 
 
 def legend_block(title: str | None, rows: Iterable[str], note: str | None = None) -> str:

@@ -94,8 +94,7 @@ def _status_layer(parent, units, status_col: str, share_col: str, circle, lang: 
     webmap.add_polygons(parent, disp, name=name, label="label", fields=["status_word", "share"],
                         aliases=[t["status"], t["share"]], popup=pop_fields, popup_aliases=pop_aliases,
                         style=style, control=False)
-    return [mapui.swatch(STATUS_COLOURS[s], words[s], hatched=s == "no_data") for s in STATUSES
-            if (status == s).any()]
+    return mapui.status_swatches(pd.unique(status), lang)
 
 
 def _candidate_label(row: Any, lang: str) -> str:
