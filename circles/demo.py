@@ -60,6 +60,24 @@ def node_minutes_table(result: CoverageResult) -> pd.DataFrame:
     return table
 
 
+def demo_analysis(*, progress: bool = False) -> CoverageResult:
+    """The demo's analysis: the wuhan-2022 pack on the bundled Helsinki extract, 250 m grid, four walking speeds.
+
+    Parameters
+    ----------
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    CoverageResult
+    """
+    from circles.analysis import analyze
+
+    return analyze(demo_network_path(), policy="wuhan-2022", grid_m=250, walk_speeds=(50, 60, 67, 80),
+                   progress=progress)
+
+
 def run_demo(out_dir: str | Path = "maps/demo", *, lang: str = "en",
              progress: bool = False) -> tuple[CoverageResult, dict[str, Path]]:
     """Run the wuhan-2022 pack on the bundled Helsinki extract, fully offline.
@@ -79,11 +97,8 @@ def run_demo(out_dir: str | Path = "maps/demo", *, lang: str = "en",
     written : dict
         Kind of output -> path written.
     """
-    from circles.analysis import analyze
-
     out_dir = Path(out_dir)
-    result = analyze(demo_network_path(), policy="wuhan-2022", grid_m=250, walk_speeds=(50, 60, 67, 80),
-                     progress=progress)
+    result = demo_analysis(progress=progress)
     written = result.to_files(out_dir, lang=lang)
     written["node_minutes_csv"] = write_csv_atomic(node_minutes_table(result), out_dir / "node_minutes.csv")
     return result, written

@@ -157,6 +157,15 @@ class Scenario:
         self._dcode = np.array([dmap[d if isinstance(d, str) else "(none)"] for d in result.demand.district],
                                dtype=np.int64)
         self._before_districts = {cid: self._district_covered(s) for cid, s in self._circles.items()}
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Load the compiled search kernel now (a search that reaches nothing), not on the first click."""
+        for state in self._circles.values():
+            if state.indptr.size > 1:
+                bounded_dijkstra_batch(state.indptr, state.indices, state.data, np.zeros(1, np.int64),
+                                       np.zeros(1), 0.0, n_threads=1, validate=False)
+                return
 
     # ------------------------------------------------------------------ set-up
 
