@@ -476,7 +476,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api_facilities(self, _body: dict) -> None:
         s = self.server.scenario
-        self._json(200, {"version": s.version, "facilities": s.facilities()})
+        version, n_edits = s.version, s.n_edits  # read first: a later edit makes the page reload again
+        self._json(200, {"version": version, "n_edits": n_edits, "facilities": s.facilities()})
 
     def _api_scenario_csv(self, _body: dict) -> None:
         text = self.server.scenario.scenario_table().to_csv(index=False, lineterminator="\r\n")
