@@ -375,8 +375,22 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HttpError(403, "this server answers only requests for localhost / 127.0.0.1 "
                                   f"(Host header {host!r})")
 
+    def _check_origin(self) -> None:
+        """An edit sent by a page must come from this server's own page (its Origin is the Host asked for)."""
+        origin = self.headers.get("Origin")
+        if origin is None:
+            return  # not sent by a browser page (curl, scripts) or a same-origin GET
+        host = (self.headers.get("Host") or "").strip().lower()
+        if origin.strip().lower() in ("null", "") or urlsplit(origin.strip().lower()).netloc != host:
+            raise _HttpError(403, f"requests from another site ({origin!r}) are not accepted")
+
     def _read_json(self) -> dict:
-        """The JSON object in the body ({} when there is none); limits checked before anything is read."""
+        """The JSON object in the body ({} when it is empty); limits checked before anything is read.
+
+        Every POST and every DELETE with a body must say ``Content-Type: application/json``, even an empty
+        one: a cross-site HTML form or a no-cors fetch cannot send that type, so it cannot edit the scenario.
+        """
+        self._check_origin()
         if "Transfer-Encoding" in self.headers:
             self.close_connection = True
             raise _HttpError(411, "send the body with a Content-Length (chunked bodies are not accepted)")
@@ -396,12 +410,14 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY_BYTES:
             self.close_connection = True
             raise _HttpError(413, f"the request body ({length:,} bytes) is over the limit of {MAX_BODY_BYTES:,}")
-        if length == 0:
+        if length == 0 and self.command == "DELETE":
             return {}
         ctype = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
         if ctype != "application/json":
             self.close_connection = True
             raise _HttpError(400, "the request body must be JSON sent as Content-Type: application/json")
+        if length == 0:
+            return {}
         raw = self.rfile.read(length)
         try:
             data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)

@@ -141,8 +141,8 @@ def test_add_move_close_undo_reset(port, server, points):
     r = call(port, "POST", "/api/reset", {})
     assert r.status == 200 and _covered(r.json["summary"], "elderly_care_15") is None
     assert call(port, "POST", "/api/undo", {}).json["undone"] is False
-    # a POST with an empty body (Content-Length: 0) is fine where no fields are needed
-    assert call(port, "POST", "/api/undo", raw=b"").status == 200
+    # an empty JSON body (Content-Length: 0) is fine where no fields are needed
+    assert call(port, "POST", "/api/undo", raw=b"", headers={"Content-Type": "application/json"}).status == 200
 
 
 def test_gcj02_input_lands_where_wgs84_does(port, server, points):
@@ -256,6 +256,29 @@ def test_bad_bodies(port, server, raw, ctype, status):
 def test_off_network_message_says_why(port):
     a = call(port, "POST", "/api/facilities", {"category": "grocery", "lon": 113.9, "lat": 30.0})
     assert a.status == 422 and "street" in a.json["error"]
+
+
+@pytest.mark.parametrize("ctype", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data", None])
+def test_cross_site_form_cannot_edit(port, server, points, ctype):
+    """What an HTML form or a no-cors fetch on another site can send: refused, even with an empty body."""
+    call(port, "POST", "/api/facilities", {"category": "grocery", "lon": points[0][0], "lat": points[0][1]})
+    v0 = server.scenario.version
+    headers = {"Content-Type": ctype} if ctype else {}
+    for path in ("/api/reset", "/api/undo", "/api/export"):
+        assert call(port, "POST", path, raw=b"", headers=headers).status == 400
+    assert server.scenario.version == v0 and server.scenario.n_edits == 1
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1:1"])
+def test_foreign_origin_403(port, server, origin):
+    v0 = server.scenario.version
+    a = call(port, "POST", "/api/reset", {}, headers={"Origin": origin})
+    assert a.status == 403 and server.scenario.version == v0
+
+
+def test_own_origin_allowed(port):
+    a = call(port, "POST", "/api/undo", {}, headers={"Origin": f"http://127.0.0.1:{port}"})
+    assert a.status == 200
 
 
 def test_huge_body_is_refused_unread(port, server):
