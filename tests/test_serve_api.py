@@ -363,3 +363,16 @@ def test_unexpected_error_is_500_without_traceback(port, server, monkeypatch, ca
     assert a.status == 500
     assert "secret" not in a.body.decode() and "Traceback" not in a.body.decode()
     assert "secret internal detail" in caplog.text
+
+
+def test_many_units_become_points(server, monkeypatch):
+    """Above POINT_UNITS_ABOVE units (a whole city) the map gets one centre point per unit, in the same order."""
+    import json
+
+    import circles.serve as serve
+
+    monkeypatch.setattr(serve, "POINT_UNITS_ABOVE", 50)
+    fc = json.loads(serve.build_units_geojson(server.scenario))
+    assert {f["geometry"]["type"] for f in fc["features"]} == {"Point"}
+    assert [f["properties"]["i"] for f in fc["features"]] == list(range(119))
+    assert serve.build_meta(server.scenario, "en")["point_units"] is True

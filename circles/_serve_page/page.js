@@ -157,7 +157,7 @@
     var i = feature.properties.i;
     var st = S.unitStatus ? S.unitStatus.status[i] : 'empty';
     var was = S.unitStatus ? S.unitStatus.status_before[i] : st;
-    var changed = st !== was;
+    var changed = st !== was && was !== 'no_data';  // from "no data" everything changes: no outline
     return {
       fillColor: S.statusColour[st] || '#d9d9d9', fillOpacity: st === 'empty' ? 0.35 : 0.62,
       color: changed ? '#111111' : '#ffffff', weight: changed ? 2.2 : 0.7, opacity: 0.9,
@@ -328,11 +328,15 @@
   function fillSelects() {
     var cs = $('category-select'), keep = cs.value;
     clear(cs);
-    S.meta.categories.filter(function (c) { return c.addable; }).forEach(function (c) {
+    var order = S.meta.circles.map(function (c) { return c.id; });
+    var rank = function (c) { return Math.min.apply(null, c.circles.map(function (id) { return order.indexOf(id); })); };
+    S.meta.categories.filter(function (c) { return c.addable; }).sort(function (a, b) {
+      return rank(a) - rank(b) || (a.id < b.id ? -1 : 1);
+    }).forEach(function (c) {
       var names = c.circles.map(function (id) { var m = circleMeta(id); return m ? circleName(m) : id; });
       cs.appendChild(el('option', {value: c.id}, c[S.lang] + ' — ' + names.join(', ')));
     });
-    if (keep) { cs.value = keep; }
+    if (keep) { cs.value = keep; } else { preferCategoryOf(S.circle); }
     var sel = $('circle-select');
     clear(sel);
     S.meta.circles.forEach(function (c) { sel.appendChild(el('option', {value: c.id}, circleName(c))); });
@@ -392,8 +396,19 @@
       if (s.version !== S.version) { return loadAll(s); }
     }).catch(function () { /* the server may be restarting: the next poll tries again */ });
   }
+  function preferCategoryOf(circleId) {
+    // unless the planner chose a category, offer one the active circle counts (first a missing one)
+    var cs = $('category-select');
+    if (cs.dataset.chosen) { return; }
+    var c = circleMeta(circleId);
+    var row = S.summary && S.summary.circles.filter(function (x) { return x.circle === circleId; })[0];
+    var wanted = (row && row.no_data && row.no_data.length ? row.no_data : (c ? c.categories : []))
+      .filter(function (cat) { return S.categories[cat] && S.categories[cat].addable; })[0];
+    if (wanted) { cs.value = wanted; updateModeUi(); }
+  }
   function selectCircle(id) {
     S.circle = id;
+    preferCategoryOf(id);
     $('circle-select').value = id;
     var seq = ++S.unitSeq;
     return api('GET', '/api/units/' + encodeURIComponent(id)).then(function (st) {
@@ -453,7 +468,10 @@
       S.moveTarget = null;
       updateModeUi();
     });
-    $('category-select').addEventListener('change', updateModeUi);
+    $('category-select').addEventListener('change', function () {
+      $('category-select').dataset.chosen = 'true';
+      updateModeUi();
+    });
     $('circle-select').addEventListener('change', function () { selectCircle($('circle-select').value); });
     $('undo').addEventListener('click', function () {
       api('POST', '/api/undo', {}).then(function (res) {
