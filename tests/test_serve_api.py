@@ -376,3 +376,26 @@ def test_many_units_become_points(server, monkeypatch):
     assert {f["geometry"]["type"] for f in fc["features"]} == {"Point"}
     assert [f["properties"]["i"] for f in fc["features"]] == list(range(119))
     assert serve.build_meta(server.scenario, "en")["point_units"] is True
+
+
+def test_single_site_gain_equals_its_score(port, server, points, readme_analysis):
+    """Issue #13: one added site's gain through the API equals its ``circles score`` value (newly covered people)."""
+    import geopandas as gpd
+
+    from circles.scoring.score import score
+
+    cats = ["public_space", "elderly_care", "public_space", "grocery", "public_space"]
+    sites = points[:len(cats)]
+    cand = gpd.GeoDataFrame({"candidate_id": [f"c{i}" for i in range(len(cats))], "category": cats, "name": ""},
+                            geometry=gpd.points_from_xy([p[0] for p in sites], [p[1] for p in sites]),
+                            crs="EPSG:4326")
+    table = score(readme_analysis, cand).set_index("candidate_id")
+    base = {c["circle"]: c["covered_population"] for c in call(port, "GET", "/api/summary").json["circles"]}
+    for i, (cat, (lon, lat)) in enumerate(zip(cats, sites)):
+        a = call(port, "POST", "/api/facilities", {"category": cat, "lon": lon, "lat": lat})
+        assert a.status == 201
+        row = table.loc[f"c{i}"]
+        now = _covered(a.json["summary"], row["circle"])
+        gain = (now or 0.0) - (base[row["circle"]] or 0.0)
+        assert math.isclose(gain, float(row["newly_covered_population"]), rel_tol=1e-9, abs_tol=1e-6), (cat, i)
+        assert call(port, "POST", "/api/undo", {}).json["undone"]

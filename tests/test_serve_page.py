@@ -245,3 +245,21 @@ def test_chinese_and_english(page):
     assert page.evaluate("document.documentElement.lang") == "en"
     page.click("#lang-toggle")
     assert page.inner_text("#lang-toggle") == "English"
+
+
+def test_api_error_shown_in_the_message_line(page, session, server):
+    """A click far from every street: the server's 422 message is shown, nothing changes."""
+    version = server.scenario.version
+    page.evaluate("circlesApp.map.setView([30.36, 114.30], 15, {animate: false}) && null")  # ~25 km from the extract
+    page.select_option("#category-select", "public_space")
+    page.click("#add-mode")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#message.error", timeout=10_000)
+    text = page.inner_text("#message")
+    assert text.startswith("出错") and "street" in text
+    assert server.scenario.version == version
+    page.keyboard.press("Escape")
+    assert page.get_attribute("body", "data-mode") == "browse"
+    # Chromium logs every non-2xx answer as a console error; this one was expected
+    session.report.console_errors[:] = [e for e in session.report.console_errors if "status of 422" not in e]
