@@ -114,6 +114,14 @@ def _is_local(url: str) -> bool:
     return url.startswith(("file://", "data:", "about:", "blob:"))
 
 
+def _origin(url: str) -> str | None:
+    """``http://host:port`` of an http(s) URL (the one server a served page may talk to), else None."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
+
+
 @contextlib.contextmanager
 def chromium_page(html_path: str | os.PathLike, *, viewport: tuple[int, int] = (1100, 750),
                   init_script: str | None = None, settle_ms: int = 300,
@@ -123,16 +131,22 @@ def chromium_page(html_path: str | os.PathLike, *, viewport: tuple[int, int] = (
     Yields a :class:`BrowserSession` (``.page`` is the playwright Page) after the
     ``load`` event and ``settle_ms`` more; the browser closes on exit.
     ``init_script`` runs before any page script (e.g. to trap ``alert``).
+    ``html_path`` may also be an ``http://`` URL (a local server such as ``circles serve``):
+    then requests to that URL's origin are allowed too, and every other one is blocked.
     """
     from playwright.sync_api import sync_playwright
 
     exe = chromium_path()
     if exe is None:
         raise FileNotFoundError("Chromium not found on PATH (apt-get install -y chromium)")
-    path = Path(html_path).resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such HTML file")
-    report = BrowserReport(url=path.as_uri())
+    origin = _origin(str(html_path))
+    if origin is None:
+        path = Path(html_path).resolve()
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such HTML file")
+        report = BrowserReport(url=path.as_uri())
+    else:
+        report = BrowserReport(url=str(html_path))
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
@@ -140,12 +154,13 @@ def chromium_page(html_path: str | os.PathLike, *, viewport: tuple[int, int] = (
             context = browser.new_context(
                 viewport={"width": viewport[0], "height": viewport[1]},
                 service_workers="block",
+                accept_downloads=True,
             )
             context.set_default_timeout(timeout_ms)
 
             def route(r):
                 url = r.request.url
-                if _is_local(url):
+                if _is_local(url) or (origin is not None and (url == origin or url.startswith(origin + "/"))):
                     r.continue_()
                 else:
                     report.blocked_requests.append(url)
