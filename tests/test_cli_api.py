@@ -27,7 +27,9 @@ from circles.network import fetch_network, load_network
 from circles.outputs.coverage_map import coverage_map
 from circles.policies import load_policy
 from circles.report import policy_report, write_report
+from circles.scenario import Scenario
 from circles.scoring import generate_candidates, load_candidates, score, select_sites, write_score_outputs
+from circles.serve import make_server
 from circles.units import load_units
 
 #: CLI options with no keyword of the same name, and why.
@@ -37,6 +39,7 @@ CLI_ONLY = {
     "quiet": "console output only; Python callers pass progress=",
     "figures": "`circles map` also writes coverage_figure() for each circle; in Python call it per circle",
     "debug": "shows the traceback of a CLI error; Python raises it anyway",
+    "demo": "`circles serve --demo` serves circles.demo.demo_analysis(); in Python pass any result to Scenario",
 }
 
 #: The functions each command calls (their keywords are the vocabulary the command's options must use);
@@ -50,6 +53,7 @@ API = {
     "policies": (load_policy,),
     "report": (*ANALYSIS, policy_report, write_report),
     "batch": (run_batch,),
+    "serve": (*ANALYSIS, Scenario, make_server),
 }
 #: The reader of each input: ``<input>_<keyword>`` passes ``keyword`` on to it.
 READERS = {"network": load_network, "facilities": read_facility_file, "candidates": load_candidates,

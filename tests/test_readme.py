@@ -105,18 +105,45 @@ def _expected_outputs(argv: list[str]) -> list[str]:
         return [str(folder / f) for f in ("targets.csv", "gap_sites.csv", "report.html", "report.pdf")]
     if verb == "demo":
         return [str(Path(out or "maps/demo") / "map.html")]
+    if verb == "serve":
+        folder = Path(out or "out/scenario")
+        return [str(next(folder.glob("scenario-*"), folder / "scenario-?") / f) for f in ("scenario.csv", "summary.csv")]
     if verb == "batch":
         folder = Path(out or "out")
         return [str(folder / f) for f in ("summary.csv", "tasks.csv", "guanggu/policy_speed/coverage.gpkg")]
     return []
 
 
+def _use_the_editor_once(server, **_) -> None:
+    """Stands in for `circles serve`'s run-until-Ctrl-C: serve in a thread, ask what the page asks first and
+    export the scenario, then stop (as Ctrl-C would)."""
+    import json
+    import threading
+    import urllib.request
+
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        with urllib.request.urlopen(base + "/api/summary", timeout=60) as r:
+            assert len(json.load(r)["circles"]) == 5
+        req = urllib.request.Request(base + "/api/export", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=300) as r:
+            assert json.load(r)["files"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.wuhan
 @pytest.mark.parametrize("command", COMMANDS, ids=[f"{i}-{_argv(c)[0]}" for i, c in enumerate(COMMANDS)])
-def test_readme_command_runs_verbatim(command, wuhan_dir, repo_mirror, capsys):
+def test_readme_command_runs_verbatim(command, wuhan_dir, repo_mirror, capsys, monkeypatch):
     from circles.cli import main
 
     argv = _argv(command)
+    if argv[0] == "serve":
+        monkeypatch.setattr("circles.serve.run_server", _use_the_editor_once)
     code = main(argv)
     captured = capsys.readouterr()
     assert code == 0, f"`{command}` exited with {code}:\n{captured.err[-3000:]}"
@@ -174,6 +201,9 @@ def test_readme_python_example_runs(wuhan_dir, tmp_path, monkeypatch):
     assert len(result.summary) == 5
     assert (tmp_path / "out" / "coverage.gpkg").exists()
     assert namespace["minutes"].shape == (namespace["walk"].n_nodes,)
+    after = {c["circle"]: c for c in namespace["scenario"].summary()["circles"]}
+    assert after["elderly_care_15"]["covered_share_before"] is None  # no elderly care in the data: no data
+    assert after["elderly_care_15"]["covered_share"] > 0
 
 
 def test_public_api_names():
