@@ -603,7 +603,8 @@ class Scenario:
         """The edits as a table: one row per added, moved or closed facility (``scenario.csv``).
 
         Positions are in WGS84 (``lon``, ``lat``; ``from_*`` for a moved facility's old place) and in the
-        facility file's system (``x_in``, ``y_in`` with ``crs_in``).
+        facility file's system (``x_in``, ``y_in`` with ``crs_in``).  A closed facility is given where it stood in
+        the analysis, also when it was moved before it was closed.
 
         Returns
         -------
@@ -616,6 +617,8 @@ class Scenario:
             rows = []
             for fid, row in r.iterrows():
                 action = {"added": "add", "moved": "move", "closed": "close"}[row["state"]]
+                if action == "close":  # the facility closes where it stood (even if it was moved first)
+                    row = base.loc[fid]
                 x_in, y_in = _from_wgs84(row["lon"], row["lat"], self.facilities_crs)
                 rec = {"action": action, "id": fid, "category": row["category"], "name": row["name"],
                        "lon": round(row["lon"], 7), "lat": round(row["lat"], 7), "crs_in": self.facilities_crs,

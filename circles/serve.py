@@ -9,6 +9,7 @@ method      path                             answer
 GET         ``/``                            the page (one self-contained HTML file, Leaflet inlined)
 GET         ``/api/meta``                    policy, circles, categories, statuses, map bounds
 GET         ``/api/units.geojson``           the units (polygons, or centre points above 5,000 units)
+GET         ``/api/streets.geojson``         the walk network as a backdrop (none at city scale)
 GET         ``/api/facilities``              every facility with its state (existing/added/moved/closed)
 GET         ``/api/summary``                 :meth:`Scenario.summary <circles.scenario.Scenario.summary>`
 GET         ``/api/units/{circle}``          per-unit share and status of one circle
@@ -55,7 +56,8 @@ from circles.outputs.palette import (
 )
 from circles.scenario import FacilityNotFound, Scenario
 
-__all__ = ["MAX_BODY_BYTES", "POINT_UNITS_ABOVE", "CirclesServer", "make_server", "run_server"]
+__all__ = ["MAX_BODY_BYTES", "POINT_UNITS_ABOVE", "CirclesServer", "build_streets_geojson", "make_server",
+           "run_server"]
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +192,35 @@ def build_units_geojson(scenario: Scenario) -> bytes:
     return ('{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}").encode("utf-8")
 
 
+def build_streets_geojson(scenario: Scenario) -> bytes:
+    """The walk network as one thin backdrop line layer (WGS84, 6 decimals), so a planner sees where the streets
+    are; empty at city scale (more than :data:`POINT_UNITS_ABOVE` units), as in the coverage map.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario served.
+
+    Returns
+    -------
+    bytes
+        UTF-8 GeoJSON: one MultiLineString feature of straight street segments (reverse duplicates dropped), or no
+        feature.
+    """
+    import numpy as np
+
+    net = scenario.result.networks.get("walk")
+    if net is None or len(scenario.result.units) > POINT_UNITS_ABOVE or net.edge_u.size == 0:
+        return b'{"type":"FeatureCollection","features":[]}'
+    a, b = np.minimum(net.edge_u, net.edge_v), np.maximum(net.edge_u, net.edge_v)
+    pairs = np.unique(np.column_stack([a, b]), axis=0)
+    xy = np.round(np.column_stack([net.lon[pairs[:, 0]], net.lat[pairs[:, 0]],
+                                   net.lon[pairs[:, 1]], net.lat[pairs[:, 1]]]), 6)
+    lines = ",".join(f"[[{x0!r},{y0!r}],[{x1!r},{y1!r}]]" for x0, y0, x1, y1 in xy.tolist())
+    return ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+            '"geometry":{"type":"MultiLineString","coordinates":[' + lines + ']}}]}').encode("utf-8")
+
+
 # ---------------------------------------------------------------------------------------------- the server
 
 
@@ -208,6 +239,7 @@ class CirclesServer(ThreadingHTTPServer):
         self.meta = build_meta(scenario, lang)
         self.page = build_page(lang=lang, title=str(scenario.result.policy.name))
         self.units_geojson = build_units_geojson(scenario)
+        self.streets_geojson = build_streets_geojson(scenario)
         self.export_lock = threading.Lock()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -290,6 +322,7 @@ _ROUTES: list[_Route] = [
     ("GET", re.compile(r"/"), "page"),
     ("GET", re.compile(r"/api/meta"), "meta"),
     ("GET", re.compile(r"/api/units\.geojson"), "units_geojson"),
+    ("GET", re.compile(r"/api/streets\.geojson"), "streets_geojson"),
     ("GET", re.compile(r"/api/units/([^/]+)"), "unit_status"),
     ("GET", re.compile(r"/api/summary"), "summary"),
     ("GET", re.compile(r"/api/facilities"), "facilities"),
@@ -481,6 +514,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api_units_geojson(self, _body: dict) -> None:
         self._send(200, self.server.units_geojson, "application/geo+json; charset=utf-8")
+
+    def _api_streets_geojson(self, _body: dict) -> None:
+        self._send(200, self.server.streets_geojson, "application/geo+json; charset=utf-8")
 
     def _api_unit_status(self, _body: dict, circle: str) -> None:
         if circle not in {c.id for c in self.server.scenario.result.policy.circles}:

@@ -180,6 +180,9 @@ def test_scenario_table_gives_wgs84_and_the_input_system(readme_analysis):
     assert t.loc[moved, "from_x_in"] == pytest.approx(wgs84_to_gcj02(src.loc[moved, "lon"], src.loc[moved, "lat"])[0],
                                                       abs=1e-7)
     assert t.loc[closed, "action"] == "close" and np.isnan(t.loc[closed, "from_lon"])
+    s.close(moved)  # moved, then closed: it closes where it stood
+    t = s.scenario_table().set_index("id")
+    assert t.loc[moved, "action"] == "close" and t.loc[moved, "lon"] == pytest.approx(src.loc[moved, "lon"], abs=1e-7)
 
 
 def test_reset_and_threads_leave_one_consistent_scenario(readme_analysis):

@@ -91,6 +91,22 @@ def test_units_geojson(port, readme_analysis):
     assert {"name", "district", "population", "population_65plus"} <= set(feats[0]["properties"])
 
 
+def test_streets_backdrop(port, readme_analysis):
+    """The walk network as one backdrop layer: every street segment once (two-way streets not twice), on the nodes."""
+    a = call(port, "GET", "/api/streets.geojson")
+    assert a.status == 200 and "json" in a.headers["content-type"]
+    (feature,) = a.json["features"]
+    lines = feature["geometry"]["coordinates"]
+    net = readme_analysis.networks["walk"]
+    pairs = {(min(u, v), max(u, v)) for u, v in zip(net.edge_u.tolist(), net.edge_v.tolist())}
+    assert len(lines) == len(pairs)
+    ends = np.array([end for line in lines for end in line])
+    from scipy.spatial import cKDTree
+
+    gap, _ = cKDTree(np.column_stack([net.lon, net.lat])).query(ends)
+    assert gap.max() < 1e-6  # every end is a node (6 decimals ≈ 0.1 m)
+
+
 def test_summary_facilities_and_unit_status(port, server, readme_analysis):
     summary = call(port, "GET", "/api/summary").json
     assert summary == server.scenario.summary()
@@ -376,6 +392,7 @@ def test_many_units_become_points(server, monkeypatch):
     assert {f["geometry"]["type"] for f in fc["features"]} == {"Point"}
     assert [f["properties"]["i"] for f in fc["features"]] == list(range(119))
     assert serve.build_meta(server.scenario, "en")["point_units"] is True
+    assert json.loads(serve.build_streets_geojson(server.scenario))["features"] == []  # no streets at city scale
 
 
 def test_single_site_gain_equals_its_score(port, server, points, readme_analysis):

@@ -17,7 +17,7 @@
       edits: '{n} 处修改', no_edits: '尚无修改',
       hint_add: '点击道路附近放置新的“{cat}”。', hint_move: '点击地图选择“{name}”的新位置（Esc 取消）。',
       hint_idle: '点击设施可关闭或移动；新增的设施可直接拖动。',
-      existing: '现有', added: '新增', moved: '已移动', closed: '已关闭',
+      existing: '现有', added: '新增', moved: '已移动', closed: '已关闭', streets: '步行道路',
       close: '关闭设施', remove: '删除', move: '移动', closed_note: '已关闭（可撤销）', id: '编号',
       coverage: '覆盖状态', facilities: '设施', added_ok: '已添加 {id}', closed_ok: '已关闭 {id}',
       removed_ok: '已删除 {id}', moved_ok: '已移动 {id}', undone: '已撤销上一步', nothing_to_undo: '没有可撤销的修改',
@@ -38,7 +38,7 @@
       hint_add: 'Click near a street to place a new “{cat}”.',
       hint_move: 'Click the map for the new place of “{name}” (Esc cancels).',
       hint_idle: 'Click a facility to close or move it; drag an added site to move it.',
-      existing: 'existing', added: 'added', moved: 'moved', closed: 'closed',
+      existing: 'existing', added: 'added', moved: 'moved', closed: 'closed', streets: 'streets (walk network)',
       close: 'Close', remove: 'Remove', move: 'Move', closed_note: 'closed (undo brings it back)', id: 'id',
       coverage: 'Coverage', facilities: 'Facilities', added_ok: 'Added {id}', closed_ok: 'Closed {id}',
       removed_ok: 'Removed {id}', moved_ok: 'Moved {id}', undone: 'Last edit undone',
@@ -136,6 +136,9 @@
 
   // ------------------------------------------------------------------ map
   var map = L.map('map', {preferCanvas: true, zoomSnap: 0.25, attributionControl: false, boxZoom: false});
+  var streetsPane = map.createPane('streets');  // above the unit colours, below facilities
+  streetsPane.style.zIndex = 420;
+  streetsPane.style.pointerEvents = 'none';
   map.createPane('facilities').style.zIndex = 450;
   map.createPane('marks').style.zIndex = 460;
   var facilityRenderer = L.canvas({pane: 'facilities', padding: 0.3});
@@ -278,6 +281,15 @@
       item.appendChild(el('span', {}, t(row[0])));
       box.appendChild(item);
     });
+    if (S.streets) {
+      var line = el('div', {className: 'item', 'data-layer': 'streets'});
+      var sw = el('span', {className: 'sw'});
+      sw.style.background = 'linear-gradient(transparent 45%, #5f5f5f 45%, #5f5f5f 60%, transparent 60%)';
+      line.appendChild(sw);
+      line.appendChild(el('span', {}, t('streets')));
+      box.appendChild(el('div', {className: 'sep'}));
+      box.appendChild(line);
+    }
   }
 
   // ------------------------------------------------------------------ panel
@@ -537,6 +549,12 @@
     S.circle = measurable;
     map.fitBounds(S.meta.bounds, {padding: [12, 12]});
     drawUnits(got[1]);
+    api('GET', '/api/streets.geojson').then(function (fc) {  // a backdrop: where the streets are
+      L.geoJSON(fc, {pane: 'streets', interactive: false,
+        style: {color: '#5f5f5f', weight: 0.8, opacity: 0.55}}).addTo(map);
+      S.streets = fc.features.length > 0;
+      drawLegend();
+    }).catch(fail);
     applyLanguage();
     wireButtons();
     return loadAll().then(function () {
