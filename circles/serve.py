@@ -93,14 +93,6 @@ class _HttpError(Exception):
 # ---------------------------------------------------------------------------------------------- what the API serves
 
 
-def _threshold_text(circle: Any) -> str:
-    """The circle's time limit in words: ``15 min``, or per zone ``central 10 / new_urban 12 min``."""
-    zones = getattr(circle, "zone_thresholds_min", None) or {}
-    if zones:
-        return " / ".join(f"{z} {v:g}" for z, v in zones.items()) + " min"
-    return f"{float(circle.threshold_min):g} min"
-
-
 def _category_colour(category: str) -> str:
     return CATEGORY_ICONS.get(category, OTHER_ICON)[2]
 
@@ -128,7 +120,7 @@ def build_meta(scenario: Scenario, lang: str) -> dict[str, Any]:
                    "colour": _category_colour(c), "circles": addable.get(c, []), "addable": c in addable}
                   for c in present]
     circles = [{"id": c.id, "name_zh": c.name_zh, "name_en": c.name_en, "mode": c.mode,
-                "threshold": _threshold_text(c), "population": c.population, "categories": list(c.categories)}
+                "threshold": c.describe_threshold(), "population": c.population, "categories": list(c.categories)}
                for c in policy.circles]
     units = result.units.to_crs("EPSG:4326") if result.units.crs is not None else result.units
     w, s, e, n = (float(v) for v in units.total_bounds)

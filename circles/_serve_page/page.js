@@ -215,6 +215,11 @@
     box.appendChild(actions);
     return box;
   }
+  // zoomed out over a whole city, small dots leave the unit colours visible
+  function facilityRadius(f) { return (f.state === 'moved' ? 1.5 : 0) + (map.getZoom() < 13 ? 2.5 : 5.5); }
+  map.on('zoomend', function () {
+    facilityLayer.eachLayer(function (m) { if (m.setRadius && m.facility) { m.setRadius(facilityRadius(m.facility)); } });
+  });
   function drawFacilities() {
     facilityLayer.clearLayers();
     addedLayer.clearLayers();
@@ -240,11 +245,12 @@
       } else {
         var closed = f.state === 'closed';
         m = L.circleMarker(ll, {
-          renderer: facilityRenderer, radius: f.state === 'moved' ? 7 : 5.5, bubblingMouseEvents: false,
+          renderer: facilityRenderer, radius: facilityRadius(f), bubblingMouseEvents: false,
           fillColor: closed ? '#bdbdbd' : catColour(f.category), fillOpacity: closed ? 0.7 : 0.95,
           color: closed ? '#555555' : (f.state === 'moved' ? '#111111' : '#ffffff'),
           weight: f.state === 'moved' ? 2.5 : 1.2, dashArray: closed ? '2 2' : null
         }).addTo(facilityLayer);
+        m.facility = f;
         if (closed) {
           L.marker(ll, {pane: 'marks', interactive: false, keyboard: false,
             icon: L.divIcon({className: 'closed-x', iconSize: [14, 14], iconAnchor: [7, 7], html: '×'})})
