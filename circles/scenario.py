@@ -24,25 +24,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from circles._kernels import bounded_dijkstra_batch
+from circles._scenario_circle import CircleState
 from circles.classify import CATEGORIES
 from circles.coords import check_lonlat, normalize_crs, to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
-from circles.coverage_arrays import circle_point_result, group_minutes, unit_coverage
-from circles.engine import minutes_to_nearest, point_minutes
+from circles.coverage_arrays import unit_coverage
 from circles.errors import InputError
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from circles.coverage_result import CoverageResult
-    from circles.network import Network
-    from circles.policies import Circle
 
 __all__ = ["SCENARIO_COLUMNS", "FacilityNotFound", "Scenario"]
 
@@ -61,25 +59,6 @@ class FacilityNotFound(InputError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
-
-
-@dataclass(eq=False)
-class _CircleState:
-    """One circle's arrays: the oriented graph, the people, and the current per-point minutes."""
-
-    circle: Circle
-    mode: str
-    graph: Any  # scipy csr of travel seconds, as the analysis uses it
-    indptr: np.ndarray  # oriented for single-source searches: transposed when residents travel *to* facilities
-    indices: np.ndarray
-    data: np.ndarray
-    access_speed: float
-    horizon_min: float
-    weight: np.ndarray  # per point: people of the circle's group, 0 outside every unit
-    limits: list[np.ndarray]
-    minutes: dict[str, np.ndarray]  # category -> per point (inf: not within the horizon)
-    groups: list[np.ndarray] = field(default_factory=list)
-    met: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
 
 @dataclass
@@ -147,9 +126,7 @@ class Scenario:
         self._next_id = 1
         self._base = self._facility_table(result)
         self._rows = self._base.copy()
-        self._circles = {c.id: self._circle_state(c) for c in result.policy.circles}
-        for state in self._circles.values():
-            self._refresh(state, state.minutes.keys())
+        self._circles = {c.id: CircleState.from_result(result, c) for c in result.policy.circles}
         self._before = self._totals()
         self._before_units: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._districts = sorted({d if isinstance(d, str) else "(none)" for d in result.demand.district})
@@ -157,15 +134,8 @@ class Scenario:
         self._dcode = np.array([dmap[d if isinstance(d, str) else "(none)"] for d in result.demand.district],
                                dtype=np.int64)
         self._before_districts = {cid: self._district_covered(s) for cid, s in self._circles.items()}
-        self._warm_up()
-
-    def _warm_up(self) -> None:
-        """Load the compiled search kernel now (a search that reaches nothing), not on the first click."""
-        for state in self._circles.values():
-            if state.indptr.size > 1:
-                bounded_dijkstra_batch(state.indptr, state.indices, state.data, np.zeros(1, np.int64),
-                                       np.zeros(1), 0.0, n_threads=1, validate=False)
-                return
+        for state in list(self._circles.values())[:1]:
+            state.warm_up()
 
     # ------------------------------------------------------------------ set-up
 
@@ -189,45 +159,7 @@ class Scenario:
             out.loc[dup, "id"] = [f"{i}#{k}" for k, i in enumerate(out.loc[dup, "id"])]
         return out.set_index("id", drop=False)
 
-    def _circle_state(self, circle: Circle) -> _CircleState:
-        result = self.result
-        net = result.networks["walk" if circle.mode == "walk" else "drive"]
-        speed = circle.speed_m_per_min if circle.mode == "walk" else None
-        graph = net.graph_s(speed) if net.mode == "walk" else net.graph_s()
-        oriented = graph.T.tocsr() if circle.direction == "to" else graph.tocsr()
-        oriented.sort_indices()
-        limits = [np.asarray(lim, dtype=np.float64) for lim in result.point_limits[circle.id]]
-        horizon = min(max((float(np.max(lim)) for lim in limits if lim.size), default=0.0), result.options.cap_min)
-        weight = result.demand.weights(circle.population).astype(np.float64) * (result.demand.unit >= 0)
-        minutes = {}
-        for cat, pm in result.point_minutes[circle.id].items():
-            m = np.nan_to_num(np.asarray(pm, dtype=np.float64), nan=np.inf)
-            m[m > horizon] = np.inf
-            minutes[cat] = m
-        return _CircleState(
-            circle=circle, mode=net.mode, graph=graph,
-            indptr=np.ascontiguousarray(oriented.indptr, dtype=np.int64),
-            indices=np.ascontiguousarray(oriented.indices, dtype=np.int32),
-            data=np.ascontiguousarray(oriented.data, dtype=np.float64),
-            access_speed=float(net.access_speed_m_per_min(speed)), horizon_min=horizon, weight=weight,
-            limits=limits, minutes=minutes)
-
     # ------------------------------------------------------------------ the arithmetic
-
-    def _refresh(self, state: _CircleState, categories: Any) -> None:
-        """Recompute the requirement groups holding ``categories`` and the circle's per-point result."""
-        touched = set(categories)
-        reqs = state.circle.requirements
-        if not state.groups:
-            state.groups = [np.zeros(0)] * len(reqs)
-            touched = set(state.circle.categories)
-        for g, req in enumerate(reqs):
-            if touched & set(req.categories):
-                state.groups[g] = group_minutes([state.minutes[c] for c in req.categories])
-        _, state.met = circle_point_result(state.groups, state.limits)
-
-    def _net(self, mode: str) -> Network:
-        return self.result.networks[mode]
 
     def _snap(self, lon: float, lat: float, category: str) -> dict[str, tuple[int, float, bool]]:
         """Node, snap distance and off-network flag of a point on every network (as the analysis snaps)."""
@@ -238,52 +170,25 @@ class Scenario:
             out[mode] = (int(s.node[0]), float(s.distance_m[0]), bool(s.off_network[0]))
         return out
 
-    def _states_of(self, category: str) -> list[_CircleState]:
+    def _states_of(self, category: str) -> list[CircleState]:
         return [s for s in self._circles.values() if category in s.minutes]
 
-    def _add_minutes(self, state: _CircleState, category: str, node: int, snap_m: float) -> None:
-        """Lower the category minutes with one new open site (one bounded search)."""
-        leg_s = snap_m / state.access_speed * 60.0
-        ptr, nodes, times_s = bounded_dijkstra_batch(
-            state.indptr, state.indices, state.data, np.array([node], np.int64), np.array([leg_s]),
-            state.horizon_min * 60.0, n_threads=1, validate=False)
-        node_min = np.full(self._net(state.mode).n_nodes, np.nan)
-        node_min[nodes] = times_s / 60.0
-        self._lower(state, category, node_min)
-
-    def _lower(self, state: _CircleState, category: str, node_min: np.ndarray) -> None:
-        """Per point, the smaller of the category's minutes and those through ``node_min`` (NaN: not reached)."""
-        snap = self.result.demand.snaps[state.mode]
-        pm = np.nan_to_num(point_minutes(node_min, snap, state.access_speed), nan=np.inf)
-        pm[pm > state.horizon_min] = np.inf
-        state.minutes[category] = np.minimum(state.minutes[category], pm)
-
-    def _recompute_category(self, state: _CircleState, category: str) -> None:
-        """The category's minutes from the facilities open now (one multi-source search)."""
+    def _recompute_category(self, state: CircleState, category: str) -> None:
+        """The category's minutes from the facilities open now."""
         rows = self._open_rows(category, state.mode)
-        state.minutes[category] = np.full(len(self.result.demand), np.inf)
-        if len(rows):
-            legs_min = rows[f"{state.mode}_snap_m"].to_numpy(float) / state.access_speed
-            node_min = minutes_to_nearest(state.graph, rows[f"{state.mode}_node"].to_numpy(np.int64),
-                                          limit_min=state.horizon_min, direction=state.circle.direction,
-                                          source_offsets_min=legs_min)
-            self._lower(state, category, node_min)
+        state.recompute(category, rows[f"{state.mode}_node"].to_numpy(np.int64),
+                        rows[f"{state.mode}_snap_m"].to_numpy(float))
 
     def _open_rows(self, category: str, mode: str) -> pd.DataFrame:
         r = self._rows
         return r[(r["category"].to_numpy() == category) & (r["state"].to_numpy() != "closed")
                  & ~r[f"{mode}_off_network"].to_numpy(bool)]
 
-    def _usable(self, state: _CircleState) -> list[str]:
+    def _usable(self, state: CircleState) -> list[str]:
         """The circle's categories in requirement groups with no open facility on its network (no data)."""
         r = self._rows
         open_on = r[(r["state"].to_numpy() != "closed") & ~r[f"{state.mode}_off_network"].to_numpy(bool)]
-        have = set(open_on["category"])
-        out: list[str] = []
-        for req in state.circle.requirements:
-            if not have & set(req.categories):
-                out += [c for c in req.categories if c not in out]
-        return out
+        return state.no_data(set(open_on["category"]))
 
     def _totals(self) -> dict[str, dict]:
         unit = self.result.demand.unit
@@ -298,7 +203,7 @@ class Scenario:
                         "no_data": no_data}
         return out
 
-    def _district_covered(self, s: _CircleState) -> tuple[np.ndarray, np.ndarray]:
+    def _district_covered(self, s: CircleState) -> tuple[np.ndarray, np.ndarray]:
         n = len(self._districts)
         inside = self.result.demand.unit >= 0
         total = np.bincount(self._dcode[inside], weights=s.weight[inside], minlength=n)
@@ -372,7 +277,7 @@ class Scenario:
                     "share": [None if not np.isfinite(v) else round(float(v), 4) for v in share],
                     "status": [str(v) for v in status], "status_before": before}
 
-    def _unit_coverage(self, s: _CircleState, no_data: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _unit_coverage(self, s: CircleState, no_data: bool) -> tuple[np.ndarray, np.ndarray]:
         opts = self.result.options
         d = self.result.demand
         _, _, _, share, status = unit_coverage(s.met, s.weight, d.unit, d.snaps[s.mode].off_network,
@@ -437,14 +342,14 @@ class Scenario:
         row = self._rows.loc[fid]
         for state in self._states_of(row["category"]):
             if not bool(row[f"{state.mode}_off_network"]):
-                self._add_minutes(state, row["category"], int(row[f"{state.mode}_node"]), float(row[f"{state.mode}_snap_m"]))
-            self._refresh(state, [row["category"]])
+                state.add_site(row["category"], int(row[f"{state.mode}_node"]), float(row[f"{state.mode}_snap_m"]))
+            state.refresh([row["category"]])
 
     def _apply_gone(self, category: str) -> None:
         """A facility of ``category`` closed or left its place: recompute the category from the open ones."""
         for state in self._states_of(category):
             self._recompute_category(state, category)
-            self._refresh(state, [category])
+            state.refresh([category])
 
     def _get(self, fid: Any) -> pd.Series:
         if not isinstance(fid, str) or fid not in self._rows.index:
@@ -587,10 +492,75 @@ class Scenario:
         with self._locked():
             self._rows = self._base.copy()
             self._history.clear()
-            self._circles = {c.id: self._circle_state(c) for c in self.result.policy.circles}
-            for state in self._circles.values():
-                self._refresh(state, state.minutes.keys())
+            self._circles = {c.id: CircleState.from_result(self.result, c) for c in self.result.policy.circles}
             self.version += 1
+
+    def replay(self, scenario_csv: str | Path | pd.DataFrame) -> int:
+        """Apply the edits of a saved ``scenario.csv`` (:meth:`scenario_table`), row by row, to this scenario.
+
+        ``add`` rows add a site of their ``category`` at ``lon``/``lat`` (WGS84) with their ``name`` (new ids are
+        given); ``move`` rows move the facility ``id`` to ``lon``/``lat``; ``close`` rows close the facility ``id``.
+        All or nothing: when a row cannot be applied, the rows applied so far are taken back.
+
+        Parameters
+        ----------
+        scenario_csv : path or DataFrame
+            The file (CSV in UTF-8 or GBK, or Excel, as saved or edited by hand) or its table.
+
+        Returns
+        -------
+        int
+            The number of edits applied.
+
+        Raises
+        ------
+        InputError
+            Naming the file and row: a missing column, an unknown action, or an edit this scenario refuses
+            (e.g. a facility id not in this analysis: the file was saved from other inputs).
+        """
+        from circles._tables import read_table
+
+        name = "the scenario table"
+        table = scenario_csv
+        if not isinstance(table, pd.DataFrame):
+            name = str(scenario_csv)
+            table = read_table(scenario_csv, what="edit", parameter="scenario_csv (CLI --scenario-csv)")
+        missing = [c for c in ("action", "id", "category", "lon", "lat") if c not in table.columns]
+        if missing:
+            raise InputError(f"{name}: no column(s) {missing}; expected the columns of a scenario.csv saved by "
+                             f"circles serve ({', '.join(SCENARIO_COLUMNS[:6])}, …)")
+        with self._locked():
+            start = self.n_edits
+            try:
+                for k, row in enumerate(table.to_dict("records"), start=2):
+                    try:
+                        self._replay_row(row)
+                    except InputError as exc:
+                        raise InputError(f"{name}, row {k}: {exc}") from None
+            except InputError:
+                while self.n_edits > start:
+                    self.undo()
+                raise
+            return self.n_edits - start
+
+    def _replay_row(self, row: dict) -> None:
+        action = str(row.get("action") or "").strip().lower()
+        fid = str(row.get("id") or "").strip()
+        if action == "add":
+            self.add(str(row.get("category") or "").strip(), row["lon"], row["lat"],
+                     name=str(row.get("name") or "").strip())
+        elif action == "move":
+            if fid not in self._rows.index:
+                raise FacilityNotFound(f"no facility with id {fid!r} in this analysis: was the file saved from "
+                                       f"other inputs?")
+            self.move(fid, row["lon"], row["lat"])
+        elif action == "close":
+            if fid not in self._rows.index:
+                raise FacilityNotFound(f"no facility with id {fid!r} in this analysis: was the file saved from "
+                                       f"other inputs?")
+            self.close(fid)
+        else:
+            raise InputError(f"action {action!r} is not one of add, move, close")
 
     @property
     def n_edits(self) -> int:

@@ -53,7 +53,7 @@ API = {
     "policies": (load_policy,),
     "report": (*ANALYSIS, policy_report, write_report),
     "batch": (run_batch,),
-    "serve": (*ANALYSIS, Scenario, make_server),
+    "serve": (*ANALYSIS, Scenario, Scenario.replay, make_server),
 }
 #: The reader of each input: ``<input>_<keyword>`` passes ``keyword`` on to it.
 READERS = {"network": load_network, "facilities": read_facility_file, "candidates": load_candidates,

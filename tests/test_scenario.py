@@ -210,3 +210,41 @@ def test_reset_and_threads_leave_one_consistent_scenario(readme_analysis):
     s.reset()
     _assert_equal(s, readme_analysis)
     assert s.n_edits == 0 and s.version == 9
+
+
+def test_a_saved_scenario_replays_to_the_same_coverage(readme_analysis, tmp_path):
+    s = Scenario(readme_analysis, facilities_crs="gcj02")
+    p = _street_points(readme_analysis, 4, seed=9)
+    s.add("public_space", *p[0], name="新广场")
+    added = s.add("elderly_care", *p[1])
+    s.move(added, *p[2])
+    parks = readme_analysis.facilities.loc[readme_analysis.facilities["category"] == "public_space", "facility_id"]
+    s.close(str(parks.iloc[0]))
+    s.move(str(parks.iloc[1]), *p[3])
+    path = tmp_path / "scenario.csv"
+    s.scenario_table().to_csv(path, index=False, encoding="utf-8-sig")  # as GET /api/scenario.csv saves it
+
+    again = Scenario(readme_analysis, facilities_crs="gcj02")
+    assert again.replay(path) == 4
+    for a, b in zip(again.summary()["circles"], s.summary()["circles"]):
+        assert _same(a["covered_population"], b["covered_population"] if b["covered_population"] is not None
+                     else float("nan")), (a, b)
+    assert sorted(again.scenario_table()["action"]) == sorted(s.scenario_table()["action"])
+    assert "新广场" in set(again.scenario_table()["name"])
+
+
+def test_a_scenario_that_does_not_fit_is_refused_whole(readme_analysis, tmp_path):
+    s = Scenario(readme_analysis)
+    lon, lat = _street_points(readme_analysis, 1, seed=4)[0]
+    rows = [{"action": "add", "id": "new-1", "category": "public_space", "lon": lon, "lat": lat},
+            {"action": "close", "id": "osm-node-nonesuch", "category": "public_space", "lon": lon, "lat": lat}]
+    path = tmp_path / "other.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"other\.csv, row 3: no facility with id 'osm-node-nonesuch' in this "
+                                         r"analysis: was the file saved from other inputs\?"):
+        s.replay(path)
+    assert s.n_edits == 0 and s.scenario_table().empty  # the first row was taken back
+    with pytest.raises(InputError, match=r"row 2: action 'build' is not one of add, move, close"):
+        s.replay(pd.DataFrame([{**rows[0], "action": "build"}]))
+    with pytest.raises(InputError, match=r"no column\(s\) \['action'\]"):
+        s.replay(pd.DataFrame([{k: v for k, v in rows[0].items() if k != "action"}]))

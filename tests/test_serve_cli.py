@@ -73,13 +73,24 @@ def test_serve_the_readme_wuhan_inputs_and_stop_with_ctrl_c(wuhan_dir, tmp_path)
     assert "Traceback" not in err
 
 
-def test_serve_the_demo_extract(tmp_path):
-    proc, url = _start(["--demo", "--port", "0", "--lang", "en", "--quiet"], tmp_path)
+def test_serve_the_demo_extract_from_a_saved_scenario(tmp_path):
+    from circles.demo import demo_network_path
+    from circles.network import load_network
+
+    net = load_network(demo_network_path(), mode="walk")
+    saved = tmp_path / "scenario.csv"
+    saved.write_text("action,id,category,name,lon,lat\n"
+                     f"add,new-1,elderly_care,养老驿站,{net.lon[100]},{net.lat[100]}\n", encoding="utf-8-sig")
+    proc, url = _start(["--demo", "--port", "0", "--lang", "en", "--quiet", "--scenario-csv", str(saved)], tmp_path)
     try:
         with urllib.request.urlopen(url + "api/summary", timeout=30) as r:
             summary = json.load(r)
         assert len(summary["circles"]) == 5
-        assert any(c["covered_share"] is not None for c in summary["circles"])
+        elderly = summary["circles"][4]
+        assert elderly["covered_share_before"] is None and elderly["covered_share"] > 0  # the saved site is in
+        with urllib.request.urlopen(url + "api/facilities", timeout=30) as r:
+            added = [f for f in json.load(r)["facilities"] if f["state"] == "added"]
+        assert [f["name"] for f in added] == ["养老驿站"]
     finally:
         code, err = _stop(proc)
     assert code == 0, err
