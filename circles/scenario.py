@@ -629,6 +629,11 @@ class Scenario:
                 out["source"] = out["source"].where(out["source"].notna(), "scenario")
             return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(r["lon"], r["lat"]), crs="EPSG:4326")
 
+    def _edits_text(self) -> str:
+        states = self._rows["state"].value_counts()
+        return (f"scenario: the analysis' facilities with {states.get('added', 0)} added, {states.get('moved', 0)} "
+                f"moved and {states.get('closed', 0)} closed (scenario.csv lists them)")
+
     def after_result(self) -> CoverageResult:
         """The full coverage with the scenario's facilities (every table of ``circles analyze``).
 
@@ -646,11 +651,12 @@ class Scenario:
         units = res.units[[c for c in res.units.columns
                            if not c.startswith(prefixes) and c != "offnet_population"]].copy()
         demand = replace(res.demand, snaps={})
-        return compute_coverage(
+        after = compute_coverage(
             res.policy, res.networks, facilities, units, demand, walk_speeds=res.options.walk_speeds,
             max_snap_m=res.options.max_snap_m, covered_min=res.options.covered_min,
             uncovered_max=res.options.uncovered_max, cap_min=res.options.cap_min,
-            assumptions=list(res.assumptions) + [f"scenario: {self.n_edits} edit(s) of the facilities "
-                                                 f"(see scenario.csv)"],
+            assumptions=list(res.assumptions) + [self._edits_text()],
             unclassified=res.data_quality.get("unclassified"), districts=res.districts, area=res.area,
             facilities_crs=res.options.facilities_crs, units_crs=res.options.units_crs)
+        after.assumptions = list(dict.fromkeys(after.assumptions))  # the snapping rule is stated once
+        return after
