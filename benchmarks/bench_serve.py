@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/bench_serve.py                       # the Optics Valley extract (README inputs)
-    python benchmarks/bench_serve.py --city --keep --out /tmp/city   # also the 1.34M-node synthetic Wuhan
+    python benchmarks/bench_serve.py --city --keep --out city_bench   # also the 1.34M-node synthetic Wuhan
 
 For each network the benchmark analyses the inputs in this process, starts the server of ``circles serve``
 (``circles.serve.make_server``) on a free loopback port in a thread, and then, as the page does:
