@@ -47,11 +47,10 @@ from circles._serve_page import build_page
 from circles.errors import InputError
 from circles.outputs.atomic import write_csv_atomic
 from circles.outputs.palette import (
-    CATEGORY_ICONS,
-    OTHER_ICON,
     STATUS_COLOURS,
     STATUS_LABELS,
     STATUSES,
+    category_colour,
     category_label,
 )
 from circles.scenario import FacilityNotFound, Scenario
@@ -93,10 +92,6 @@ class _HttpError(Exception):
 # ---------------------------------------------------------------------------------------------- what the API serves
 
 
-def _category_colour(category: str) -> str:
-    return CATEGORY_ICONS.get(category, OTHER_ICON)[2]
-
-
 def build_meta(scenario: Scenario, lang: str) -> dict[str, Any]:
     """What the page needs once: policy, circles, categories, status colours, map bounds.
 
@@ -117,7 +112,7 @@ def build_meta(scenario: Scenario, lang: str) -> dict[str, Any]:
     addable = scenario.categories()
     present = sorted({f["category"] for f in scenario.facilities()} | set(addable))
     categories = [{"id": c, "zh": category_label(c, "zh"), "en": category_label(c, "en"),
-                   "colour": _category_colour(c), "circles": addable.get(c, []), "addable": c in addable}
+                   "colour": category_colour(c), "circles": addable.get(c, []), "addable": c in addable}
                   for c in present]
     circles = [{"id": c.id, "name_zh": c.name_zh, "name_en": c.name_en, "mode": c.mode,
                 "threshold": c.describe_threshold(), "population": c.population, "categories": list(c.categories)}

@@ -62,6 +62,7 @@ from circles.outputs.palette import (
     STATUS_COLOURS,
     STATUS_LABELS,
     STATUSES,
+    category_colour,
     category_label,
 )
 
@@ -383,7 +384,7 @@ def _circle_panel(m, result, circle, frame, metric, *, lang: str, visible: bool,
         if len(iso):
             iso = _light(iso, metric, simplify_m)
         if len(iso):
-            colours = {c: CATEGORY_ICONS.get(c, OTHER_ICON)[2] for c in iso["category"]}
+            colours = {c: category_colour(c) for c in iso["category"]}
             iso["category"] = iso["category"].astype(str)
 
             def iso_style(feature, _colour=colours):

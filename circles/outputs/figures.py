@@ -35,6 +35,7 @@ from circles.outputs.palette import (
     STATUS_COLOURS,
     STATUS_LABELS,
     STATUSES,
+    category_colour,
     category_label,
 )
 
@@ -211,7 +212,7 @@ def _draw_facilities(ax, result, circle, bounds, crs, lang: str, words: dict) ->
         for cat in [c for c in CATEGORY_ICONS if c in set(f["category"])] + \
                 sorted(set(f["category"]) - set(CATEGORY_ICONS)):
             sub = f[f["category"] == cat]
-            colour = CATEGORY_ICONS.get(cat, ("", "", "#303030"))[2]
+            colour = category_colour(cat)
             off = sub["walk_off_network"].astype(bool).to_numpy() if "walk_off_network" in sub \
                 else np.zeros(len(sub), bool)
             size = 70 if cat in needed else 35

@@ -25,6 +25,7 @@ __all__ = [
     "OTHER_ICON",
     "OFFNET_ICON",
     "status_colour",
+    "category_colour",
     "category_label",
 ]
 
@@ -119,6 +120,27 @@ def status_colour(status: object) -> str:
     ('#1a9850', '#d9d9d9')
     """
     return STATUS_COLOURS.get(str(status), STATUS_COLOURS["empty"])
+
+
+def category_colour(category: str) -> str:
+    """Hex colour of a facility category (unknown: the "other" dark grey).
+
+    Parameters
+    ----------
+    category : str
+        A facility category id.
+
+    Returns
+    -------
+    str
+        The hex colour of :data:`CATEGORY_ICONS` (maps, figures and the scenario editor use the same).
+
+    Examples
+    --------
+    >>> category_colour("public_space"), category_colour("spaceport")
+    ('#72b026', '#303030')
+    """
+    return CATEGORY_ICONS.get(category, OTHER_ICON)[2]
 
 
 def category_label(category: str, lang: str) -> str:
