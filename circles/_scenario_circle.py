@@ -144,25 +144,6 @@ class CircleState:
         pm[pm > self.horizon_min] = np.inf
         self.minutes[category] = np.minimum(self.minutes[category], pm)
 
-    def no_data(self, open_categories: set[str]) -> list[str]:
-        """The categories of the requirement groups with no open facility on the circle's network.
-
-        Parameters
-        ----------
-        open_categories : set of str
-            Categories with at least one open facility on this circle's network.
-
-        Returns
-        -------
-        list of str
-            Empty when the circle can be measured.
-        """
-        out: list[str] = []
-        for req in self.circle.requirements:
-            if not open_categories & set(req.categories):
-                out += [c for c in req.categories if c not in out]
-        return out
-
     def warm_up(self) -> None:
         """Load the compiled search kernel (a search that reaches nothing), not on the first click."""
         if self.indptr.size > 1:

@@ -34,6 +34,7 @@ import pandas as pd
 from circles._scenario_circle import CircleState
 from circles.classify import CATEGORIES
 from circles.coords import check_lonlat, normalize_crs, to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from circles.coverage import no_data_categories
 from circles.coverage_arrays import unit_coverage
 from circles.errors import InputError
 
@@ -185,10 +186,12 @@ class Scenario:
                  & ~r[f"{mode}_off_network"].to_numpy(bool)]
 
     def _usable(self, state: CircleState) -> list[str]:
-        """The circle's categories in requirement groups with no open facility on its network (no data)."""
+        """The circle's categories in requirement groups with no open facility on its network (no data), by the
+        analysis' own rule.
+        """
         r = self._rows
         open_on = r[(r["state"].to_numpy() != "closed") & ~r[f"{state.mode}_off_network"].to_numpy(bool)]
-        return state.no_data(set(open_on["category"]))
+        return no_data_categories(state.circle, open_on["category"].value_counts().to_dict())
 
     def _totals(self) -> dict[str, dict]:
         unit = self.result.demand.unit
