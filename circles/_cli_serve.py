@@ -4,7 +4,6 @@ scenario on top of it, the listening socket, and what the console shows.
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -14,37 +13,7 @@ from circles._cli_inputs import AnalyzeInputs
 from circles._cli_report import console, err_console, print_summary, progress_lines
 from circles.errors import InputError
 
-__all__ = ["check_serve_options", "demo_result", "is_loopback", "serve_scenario"]
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only serves this computer (127.0.0.0/8, ::1, ``localhost``).
-
-    Parameters
-    ----------
-    host : str
-        The --host value.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
-    (True, True, False)
-    """
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_port(port: int) -> None:
-    if not 0 <= port <= 65535:
-        raise InputError(f"--port must be between 0 and 65535 (0: any free port), got {port}")
+__all__ = ["check_serve_options", "demo_result", "serve_scenario"]
 
 
 def check_serve_options(inputs: AnalyzeInputs, *, demo: bool, host: str, port: int, out: Path) -> None:
@@ -63,6 +32,8 @@ def check_serve_options(inputs: AnalyzeInputs, *, demo: bool, host: str, port: i
         raise InputError(f"--port must be between 0 and 65535 (0: any free port), got {port}")
     if demo and (inputs.network is not None or inputs.place is not None):
         raise InputError("--demo serves the bundled Helsinki extract: leave out --network/--place, or drop --demo")
+    from circles.serve import is_loopback
+
     if not is_loopback(host):
         err_console.print(f"[bold yellow]warning:[/] --host {escape(host)} makes the editor reachable from other "
                           f"computers; it has no login, so anyone who can reach port {port} can change the scenario "

@@ -29,6 +29,7 @@ server answers only requests whose ``Host`` is localhost (no DNS rebinding); no 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import math
@@ -55,8 +56,8 @@ from circles.outputs.palette import (
 )
 from circles.scenario import FacilityNotFound, Scenario
 
-__all__ = ["MAX_BODY_BYTES", "POINT_UNITS_ABOVE", "CirclesServer", "build_streets_geojson", "make_server",
-           "run_server"]
+__all__ = ["MAX_BODY_BYTES", "POINT_UNITS_ABOVE", "CirclesServer", "build_streets_geojson", "is_loopback",
+           "make_server", "run_server"]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,6 @@ MAX_BODY_BYTES = 1_000_000
 #: Above this many units the map shows each unit as its centre point instead of its outline.
 POINT_UNITS_ABOVE = 5000
 
-_LOOPBACK_BINDS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 _CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; base-uri 'none'; "
@@ -77,6 +77,31 @@ _STATIC_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only serves this computer (127.0.0.0/8, ::1, ``localhost``).
+
+    Parameters
+    ----------
+    host : str
+        The --host value.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class _HttpError(Exception):
@@ -222,7 +247,7 @@ class CirclesServer(ThreadingHTTPServer):
         self.scenario = scenario
         self.lang = lang
         self.out_dir = Path(out_dir)
-        self.loopback = address[0] in _LOOPBACK_BINDS
+        self.loopback = is_loopback(address[0])
         self.meta = build_meta(scenario, lang)
         self.page = build_page(lang=lang, title=str(scenario.result.policy.name))
         self.units_geojson = build_units_geojson(scenario)
