@@ -319,6 +319,20 @@ class Network:
         )
         return g
 
+    def street_edges(self) -> np.ndarray:
+        """The edges to draw: one per node pair (the reverse edge of a two-way street dropped), in edge order.
+
+        Returns
+        -------
+        ndarray of int
+            Positions into ``edge_u``/``edge_v``.
+        """
+        a = np.minimum(self.edge_u, self.edge_v)
+        b = np.maximum(self.edge_u, self.edge_v)
+        _, first = np.unique(np.column_stack([a, b]), axis=0, return_index=True)
+        first.sort()
+        return first
+
     def edges_gdf(self) -> gpd.GeoDataFrame:
         """Edges as straight segments, one per direction pair (reverse duplicates of two-way streets dropped).
 
@@ -330,10 +344,7 @@ class Network:
         import geopandas as gpd
         import shapely
 
-        a = np.minimum(self.edge_u, self.edge_v)
-        b = np.maximum(self.edge_u, self.edge_v)
-        _, first = np.unique(np.column_stack([a, b]), axis=0, return_index=True)
-        first.sort()
+        first = self.street_edges()
         u, v = self.edge_u[first], self.edge_v[first]
         coords = np.stack([np.column_stack([self.lon[u], self.lat[u]]),
                            np.column_stack([self.lon[v], self.lat[v]])], axis=1)

@@ -224,10 +224,9 @@ def build_streets_geojson(scenario: Scenario) -> bytes:
     net = scenario.result.networks.get("walk")
     if net is None or len(scenario.result.units) > POINT_UNITS_ABOVE or net.edge_u.size == 0:
         return b'{"type":"FeatureCollection","features":[]}'
-    a, b = np.minimum(net.edge_u, net.edge_v), np.maximum(net.edge_u, net.edge_v)
-    pairs = np.unique(np.column_stack([a, b]), axis=0)
-    xy = np.round(np.column_stack([net.lon[pairs[:, 0]], net.lat[pairs[:, 0]],
-                                   net.lon[pairs[:, 1]], net.lat[pairs[:, 1]]]), 6)
+    first = net.street_edges()
+    u, v = net.edge_u[first], net.edge_v[first]
+    xy = np.round(np.column_stack([net.lon[u], net.lat[u], net.lon[v], net.lat[v]]), 6)
     lines = ",".join(f"[[{x0!r},{y0!r}],[{x1!r},{y1!r}]]" for x0, y0, x1, y1 in xy.tolist())
     return ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
             '"geometry":{"type":"MultiLineString","coordinates":[' + lines + ']}}]}').encode("utf-8")
