@@ -17,6 +17,7 @@ import numpy as np
 from circles._kernels import bounded_dijkstra_batch
 from circles.coverage_arrays import circle_point_result, group_minutes
 from circles.engine import Snap, minutes_to_nearest, point_minutes
+from circles.scoring.prepared import longest_limit, search_graph
 
 if TYPE_CHECKING:
     from circles.coverage_result import CoverageResult
@@ -60,13 +61,9 @@ class CircleState:
         -------
         CircleState
         """
-        net = result.networks["walk" if circle.mode == "walk" else "drive"]
-        speed = circle.speed_m_per_min if circle.mode == "walk" else None
-        graph = net.graph_s(speed) if net.mode == "walk" else net.graph_s()
-        oriented = graph.T.tocsr() if circle.direction == "to" else graph.tocsr()
-        oriented.sort_indices()
+        net, graph, oriented, access_speed = search_graph(result, circle)
         limits = [np.asarray(lim, dtype=np.float64) for lim in result.point_limits[circle.id]]
-        horizon = min(max((float(np.max(lim)) for lim in limits if lim.size), default=0.0), result.options.cap_min)
+        horizon = min(longest_limit(circle, limits), result.options.cap_min)
         minutes = {}
         for cat, pm in result.point_minutes[circle.id].items():
             m = np.nan_to_num(np.asarray(pm, dtype=np.float64), nan=np.inf)
@@ -77,7 +74,7 @@ class CircleState:
             indptr=np.ascontiguousarray(oriented.indptr, dtype=np.int64),
             indices=np.ascontiguousarray(oriented.indices, dtype=np.int32),
             data=np.ascontiguousarray(oriented.data, dtype=np.float64), n_nodes=net.n_nodes,
-            snap=result.demand.snaps[net.mode], access_speed=float(net.access_speed_m_per_min(speed)),
+            snap=result.demand.snaps[net.mode], access_speed=access_speed,
             horizon_min=horizon,
             weight=result.demand.weights(circle.population).astype(np.float64) * (result.demand.unit >= 0),
             limits=limits, minutes=minutes)

@@ -45,6 +45,8 @@ __all__ = [
     "ChunkTask",
     "PreparedScoring",
     "circle_arrays",
+    "longest_limit",
+    "search_graph",
     "no_data_before",
     "prepare_circles",
     "unscored",
@@ -146,6 +148,48 @@ class PreparedScoring:
     no_data: dict = field(default_factory=dict)  # circle id -> categories without a usable facility
 
 
+def search_graph(result: Any, circle: Any) -> tuple[Any, Any, Any, float]:
+    """The circle's network and graphs for searches from one new facility.
+
+    Parameters
+    ----------
+    result : CoverageResult
+    circle : Circle
+        One of ``result.policy.circles``.
+
+    Returns
+    -------
+    tuple
+        ``(network, graph, oriented, access_speed)``: the walk or drive :class:`~circles.network.Network`, its
+        travel-seconds CSR at the circle's speed (as the analysis uses it), the same oriented for single-source
+        searches from a facility (transposed when residents travel *to* it; indices sorted), and the speed of the
+        access legs in m/min.
+    """
+    net = result.networks["walk" if circle.mode == "walk" else "drive"]
+    speed = circle.speed_m_per_min if circle.mode == "walk" else None
+    graph = net.graph_s(speed) if net.mode == "walk" else net.graph_s()
+    oriented = graph.T.tocsr() if circle.direction == "to" else graph.tocsr()
+    oriented.sort_indices()
+    return net, graph, oriented, float(net.access_speed_m_per_min(speed))
+
+
+def longest_limit(circle: Any, limits: Sequence[np.ndarray]) -> float:
+    """The longest per-point limit of a circle (over zones and requirement groups): how far a search must go.
+
+    Parameters
+    ----------
+    circle : Circle
+    limits : sequence of ndarray
+        Per requirement group, the per-point limits (``result.point_limits[circle.id]``).
+
+    Returns
+    -------
+    float
+        Minutes; the circle's default threshold when there are no points.
+    """
+    return max((float(np.max(lim)) for lim in limits if lim.size), default=circle.effective_threshold(None))
+
+
 def circle_arrays(result: Any, circle: Any, *, horizon_min: float | None, cap_min: float,
                   districts: list) -> CircleArrays:
     """The arrays of one circle, from the analysis' per-point minutes and limits.
@@ -167,14 +211,8 @@ def circle_arrays(result: Any, circle: Any, *, horizon_min: float | None, cap_mi
     CircleArrays
     """
     demand = result.demand
-    net = result.networks["walk" if circle.mode == "walk" else "drive"]
+    net, _, graph, access_speed = search_graph(result, circle)
     snap = demand.snaps[net.mode]
-    speed = circle.speed_m_per_min if circle.mode == "walk" else None
-    access_speed = net.access_speed_m_per_min(speed)
-    graph = net.graph_s(speed) if net.mode == "walk" else net.graph_s()
-    if circle.direction == "to":
-        graph = graph.T.tocsr()
-    graph.sort_indices()
 
     weight = demand.weights(circle.population).astype(np.float64) * (demand.unit >= 0)
     eligible = (~snap.off_network) & (weight > 0)
@@ -201,9 +239,7 @@ def circle_arrays(result: Any, circle: Any, *, horizon_min: float | None, cap_mi
         gate[cat] = np.where(needs_only, need_limit, -np.inf)
         old_min[cat] = np.nan_to_num(pm[cat], nan=np.inf).astype(np.float64)
         group_of[cat] = groups
-    longest = max((float(np.max(lim)) for lim in limits if lim.size), default=circle.effective_threshold(None))
-    horizon = longest if horizon_min is None else float(horizon_min)
-    horizon = min(horizon, cap_min)
+    horizon = min(longest_limit(circle, limits) if horizon_min is None else float(horizon_min), cap_min)
     dmap = {d: i for i, d in enumerate(districts)}
     dcode = np.array([dmap[d if d is not None else "(none)"] for d in demand.district], dtype=np.int64)
     return CircleArrays(
